@@ -1,0 +1,156 @@
+/**
+ * Encoding raw activations with a saved SAE (`SaeParams`) and decoding its
+ * sparse codes, for evaluation (splicing into the LM) and recording.
+ *
+ * One onnxruntime session per SAE holds the encoder weights; the dense GEMM
+ * `x @ W_enc` and the activation function run inside it, chunk by chunk so
+ * the dense [tokens, dSae] block stays small, and a tight JS scan turns each
+ * chunk into CSR. Decoding multiplies only the active rows of W_dec (cost
+ * nnz * dIn instead of nTokens * dSae * dIn).
+ */
+import type { InferenceSession } from "onnxruntime-node";
+import { GraphBuilder } from "@/lib/onnx/graph-builder";
+import { createSession, floatTensor, ort } from "@/lib/onnx/session";
+import type { SaeParams } from "@/lib/sae/params";
+import type { SparseCodes } from "@/lib/sae/sparse-codes";
+import { CsrBuilder, sparseDecode } from "@/lib/compute/sparse-codes-build";
+import { validateSaeParams } from "@/lib/sae/params-validate";
+
+export interface SaeEncoder {
+  readonly params: SaeParams;
+  /** x: row-major [nTokens, dIn] raw activations */
+  encode(x: Float32Array, nTokens: number): Promise<SparseCodes>;
+  /** x_hat [nTokens, dIn] = f @ W_dec + b_dec */
+  decode(codes: SparseCodes): Promise<Float32Array>;
+  encodeDecode(x: Float32Array, nTokens: number): Promise<{ codes: SparseCodes; xHat: Float32Array }>;
+  dispose(): Promise<void>;
+}
+
+export interface EncoderOptions {
+  /** tokens per onnxruntime call; default keeps the dense block near 4M floats */
+  chunkTokens?: number;
+  intraOpThreads?: number;
+}
+
+export class EncoderInputError extends Error {
+  override name = "EncoderInputError";
+}
+
+/** Builds the ONNX graph computing the activations `f` (dense, or top-k pairs) from raw x. */
+export function buildEncoderGraph(p: SaeParams): Uint8Array {
+  const g = new GraphBuilder(`sae_encoder_${p.architecture}`);
+  g.input("x", "float", ["n", p.dIn]);
+  g.initializer("W_enc", p.W_enc, [p.dIn, p.dSae]);
+  const raw = g.op("MatMul", ["x", "W_enc"]);
+  const zero = p.architecture === "topk" || p.architecture === "relu" ? "" : g.scalar(0);
+  switch (p.architecture) {
+    case "jumprelu":
+    case "batchtopk": {
+      // Gemma Scope inference: f = (pre > threshold) * relu(pre)
+      const pre = g.op("Add", [raw, g.initializer("b_enc", p.b_enc, [p.dSae])]);
+      const thr = g.initializer("threshold", p.threshold!, [p.dSae]);
+      const kept = g.op("Where", [g.op("Greater", [pre, thr]), pre, zero]);
+      g.op("Relu", [kept], {}, "f");
+      g.output("f", "float", ["n", p.dSae]);
+      break;
+    }
+    case "relu": {
+      const pre = g.op("Add", [raw, g.initializer("b_enc", p.b_enc, [p.dSae])]);
+      g.op("Relu", [pre], {}, "f");
+      g.output("f", "float", ["n", p.dSae]);
+      break;
+    }
+    case "gated": {
+      // x @ (W_enc * exp(r_mag)) == (x @ W_enc) * exp(r_mag): one GEMM serves both paths
+      const gatePre = g.op("Add", [raw, g.initializer("b_gate", p.b_gate!, [p.dSae])]);
+      const scale = g.initializer("exp_r_mag", p.r_mag!.map(Math.exp), [p.dSae]);
+      const mag = g.op("Relu", [g.op("Add", [g.op("Mul", [raw, scale]), g.initializer("b_mag", p.b_mag!, [p.dSae])])]);
+      g.op("Where", [g.op("Greater", [gatePre, zero]), mag, zero], {}, "f");
+      g.output("f", "float", ["n", p.dSae]);
+      break;
+    }
+    case "topk": {
+      const pre = g.op("Add", [raw, g.initializer("b_enc", p.b_enc, [p.dSae])]);
+      const [vals, idx] = g.node("TopK", [pre, g.ints([p.k!])], { axis: 1, largest: 1, sorted: 0 }, ["topv", "topi"]);
+      g.op("Relu", [vals], {}, "f");
+      g.output("f", "float", ["n", p.k!]);
+      g.output(idx, "int64", ["n", p.k!]);
+      break;
+    }
+  }
+  return g.build();
+}
+
+export async function createSaeEncoder(params: SaeParams, opts: EncoderOptions = {}): Promise<SaeEncoder> {
+  validateSaeParams(params, "SAE parameters");
+  const session = await createSession(buildEncoderGraph(params), { intraOpThreads: opts.intraOpThreads });
+  const { dIn, dSae } = params;
+  const width = params.architecture === "topk" ? params.k! : dSae;
+  const chunk = Math.max(1, opts.chunkTokens ?? Math.floor((1 << 22) / dSae));
+  let scratch: Float32Array | null = null;
+
+  async function encode(x: Float32Array, nTokens: number): Promise<SparseCodes> {
+    if (!Number.isInteger(nTokens) || nTokens < 0) throw new EncoderInputError(`nTokens must be a non-negative integer, got ${nTokens}`);
+    if (x.length !== nTokens * dIn)
+      throw new EncoderInputError(`activations have ${x.length} floats, expected nTokens * dIn = ${nTokens} * ${dIn}`);
+    const csr = new CsrBuilder(nTokens, dSae, nTokens * Math.min(dSae, 64));
+    for (let t0 = 0; t0 < nTokens; t0 += chunk) {
+      const rows = Math.min(chunk, nTokens - t0);
+      const feeds = { x: floatTensor(x.subarray(t0 * dIn, (t0 + rows) * dIn), [rows, dIn]) };
+      if (params.architecture === "topk") {
+        const out = await session.run(feeds);
+        appendTopK(csr, out.f.data as Float32Array, out.topi.data as BigInt64Array, rows, width);
+      } else {
+        if (!scratch || scratch.length < rows * dSae) scratch = new Float32Array(chunk * dSae);
+        const f = scratch.subarray(0, rows * dSae);
+        await session.run(feeds, { f: floatTensor(f, [rows, dSae]) } as InferenceSession.FetchesType);
+        csr.appendDense(f, rows);
+      }
+    }
+    return csr.finish();
+  }
+
+  async function decode(codes: SparseCodes): Promise<Float32Array> {
+    if (codes.dSae !== dSae) throw new EncoderInputError(`codes have dSae ${codes.dSae}, this SAE has ${dSae}`);
+    const out = new Float32Array(codes.nTokens * dIn);
+    sparseDecode(codes.rowPtr, codes.featureIdx, codes.values, params.W_dec, dIn, params.b_dec, out);
+    return out;
+  }
+
+  return {
+    params,
+    encode,
+    decode,
+    async encodeDecode(x, nTokens) {
+      const codes = await encode(x, nTokens);
+      return { codes, xHat: await decode(codes) };
+    },
+    async dispose() {
+      await session.release();
+    },
+  };
+}
+
+function appendTopK(csr: CsrBuilder, vals: Float32Array, idx: BigInt64Array, rows: number, k: number): void {
+  const fi = new Int32Array(k);
+  const fv = new Float32Array(k);
+  for (let r = 0; r < rows; r++) {
+    // insertion sort by feature index (k is small)
+    let n = 0;
+    for (let e = r * k; e < (r + 1) * k; e++) {
+      const j = Number(idx[e]);
+      const v = vals[e];
+      let p = n++;
+      while (p > 0 && fi[p - 1] > j) {
+        fi[p] = fi[p - 1];
+        fv[p] = fv[p - 1];
+        p--;
+      }
+      fi[p] = j;
+      fv[p] = v;
+    }
+    csr.appendEntries(fi, fv, n);
+  }
+}
+
+export { ort };
