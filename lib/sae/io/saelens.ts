@@ -1,0 +1,154 @@
+/**
+ * SAELens-compatible SAE folders: `sae_weights.safetensors` (W_enc [d_in, d_sae],
+ * b_enc, W_dec [d_sae, d_in], b_dec, threshold / b_gate, r_mag, b_mag) plus
+ * `cfg.json`. We always save folded parameters (raw activations in,
+ * `apply_b_dec_to_input: false`, `normalize_activations: "none"`); on load we
+ * fold SAELens' `apply_b_dec_to_input` so the result follows params.ts.
+ */
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { parseSafetensors, serializeSafetensors, type NamedTensor } from "@/lib/formats/safetensors";
+import { writeFileAtomic } from "@/lib/formats/atomic-write";
+import { TensorFormatError } from "@/lib/formats/errors";
+import type { Architecture, SaeParams } from "@/lib/sae/params";
+import { validateSaeParams } from "@/lib/sae/params-validate";
+
+export const WEIGHTS_FILE = "sae_weights.safetensors";
+export const CFG_FILE = "cfg.json";
+
+/** SAELens' architecture names; BatchTopK SAEs are saved as JumpReLU (one global threshold), as SAELens does. */
+const TO_SAELENS: Record<Architecture, string> = {
+  jumprelu: "jumprelu",
+  batchtopk: "jumprelu",
+  relu: "standard",
+  gated: "gated",
+  topk: "topk",
+};
+
+const cfgSchema = z
+  .object({
+    d_in: z.number().int().positive(),
+    d_sae: z.number().int().positive(),
+    architecture: z.string().default("standard"),
+    apply_b_dec_to_input: z.boolean().default(false),
+    normalize_activations: z.string().nullable().default("none"),
+    k: z.number().int().positive().optional(),
+    activation_fn_kwargs: z.object({ k: z.number().int().positive().optional() }).passthrough().nullable().optional(),
+    featurelab: z.object({ architecture: z.enum(["jumprelu", "topk", "batchtopk", "gated", "relu"]) }).passthrough().optional(),
+  })
+  .passthrough();
+
+export type SaeLensCfg = z.infer<typeof cfgSchema>;
+
+export function saeLensCfg(p: SaeParams, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const cfg: Record<string, unknown> = {
+    architecture: TO_SAELENS[p.architecture],
+    d_in: p.dIn,
+    d_sae: p.dSae,
+    dtype: "float32",
+    device: "cpu",
+    apply_b_dec_to_input: false,
+    normalize_activations: "none",
+    ...extra,
+    featurelab: { architecture: p.architecture, ...((extra.featurelab as object) ?? {}) },
+  };
+  if (p.architecture === "topk") {
+    cfg.k = p.k;
+    cfg.activation_fn_kwargs = { k: p.k };
+  }
+  return cfg;
+}
+
+export function saeTensors(p: SaeParams): Record<string, NamedTensor> {
+  const t: Record<string, NamedTensor> = {
+    W_enc: { data: p.W_enc, shape: [p.dIn, p.dSae] },
+    W_dec: { data: p.W_dec, shape: [p.dSae, p.dIn] },
+    b_dec: { data: p.b_dec, shape: [p.dIn] },
+  };
+  if (p.architecture === "gated") {
+    t.b_gate = { data: p.b_gate!, shape: [p.dSae] };
+    t.r_mag = { data: p.r_mag!, shape: [p.dSae] };
+    t.b_mag = { data: p.b_mag!, shape: [p.dSae] };
+  } else t.b_enc = { data: p.b_enc, shape: [p.dSae] };
+  if (p.threshold) t.threshold = { data: p.threshold, shape: [p.dSae] };
+  return t;
+}
+
+/** Writes `dir/sae_weights.safetensors` and `dir/cfg.json` (each atomically). */
+export async function saveSaeLens(dir: string, p: SaeParams, extraCfg: Record<string, unknown> = {}): Promise<void> {
+  validateSaeParams(p, `SAE to save in ${dir}`);
+  await writeFileAtomic(path.join(dir, WEIGHTS_FILE), serializeSafetensors(saeTensors(p)));
+  await writeFileAtomic(path.join(dir, CFG_FILE), JSON.stringify(saeLensCfg(p, extraCfg), null, 2) + "\n");
+}
+
+export async function loadSaeLens(dir: string): Promise<{ params: SaeParams; cfg: SaeLensCfg }> {
+  const cfgPath = path.join(dir, CFG_FILE);
+  const weightsPath = path.join(dir, WEIGHTS_FILE);
+  let cfgRaw: unknown;
+  try {
+    cfgRaw = JSON.parse(await fs.readFile(cfgPath, "utf8"));
+  } catch (e) {
+    throw new TensorFormatError(`${cfgPath}: cannot read SAELens config (${(e as Error).message})`);
+  }
+  const parsed = cfgSchema.safeParse(cfgRaw);
+  if (!parsed.success) throw new TensorFormatError(`${cfgPath}: invalid SAELens config: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  const cfg = parsed.data;
+  const { tensors } = parseSafetensors(new Uint8Array(await fs.readFile(weightsPath)), weightsPath);
+  return { params: saeLensToParams(cfg, tensors, weightsPath), cfg };
+}
+
+export function saeLensToParams(cfg: SaeLensCfg, tensors: Record<string, NamedTensor>, source: string): SaeParams {
+  if (cfg.normalize_activations && cfg.normalize_activations !== "none")
+    throw new TensorFormatError(`${source}: normalize_activations "${cfg.normalize_activations}" is not supported; fold the scale into the weights first`);
+  const architecture: Architecture =
+    cfg.featurelab?.architecture ??
+    ({ jumprelu: "jumprelu", standard: "relu", gated: "gated", topk: "topk", batchtopk: "batchtopk" } as Record<string, Architecture>)[cfg.architecture] ??
+    (() => {
+      throw new TensorFormatError(`${source}: unknown SAELens architecture "${cfg.architecture}"`);
+    })();
+  const get = (name: string): Float32Array => {
+    const t = tensors[name];
+    if (!t) throw new TensorFormatError(`${source}: tensor ${name} is missing (needed for ${architecture})`);
+    if (!(t.data instanceof Float32Array)) throw new TensorFormatError(`${source}: tensor ${name} is not a float tensor`);
+    return t.data;
+  };
+  const { d_in: dIn, d_sae: dSae } = cfg;
+  const p: SaeParams = {
+    architecture,
+    dIn,
+    dSae,
+    W_enc: get("W_enc"),
+    W_dec: get("W_dec"),
+    b_dec: get("b_dec"),
+    b_enc: architecture === "gated" ? new Float32Array(dSae) : get("b_enc"),
+  };
+  if (architecture === "jumprelu" || architecture === "batchtopk") p.threshold = get("threshold");
+  if (architecture === "topk") p.k = cfg.k ?? cfg.activation_fn_kwargs?.k;
+  if (architecture === "gated") {
+    p.b_gate = get("b_gate");
+    p.r_mag = get("r_mag");
+    p.b_mag = get("b_mag");
+  }
+  validateSaeParams(p, source);
+  if (cfg.apply_b_dec_to_input) foldDecoderBiasIntoEncoder(p);
+  return p;
+}
+
+/**
+ * SAELens' `apply_b_dec_to_input` encodes (x - b_dec); our saved form encodes x.
+ * pre = (x - b_dec) W_enc + b = x W_enc + (b - b_dec W_enc)  (Gemma Scope appendix A).
+ */
+function foldDecoderBiasIntoEncoder(p: SaeParams): void {
+  const shift = new Float64Array(p.dSae);
+  for (let i = 0; i < p.dIn; i++) {
+    const bi = p.b_dec[i];
+    if (bi === 0) continue;
+    const row = i * p.dSae;
+    for (let j = 0; j < p.dSae; j++) shift[j] += bi * p.W_enc[row + j];
+  }
+  if (p.architecture === "gated") {
+    p.b_gate = p.b_gate!.map((b, j) => b - shift[j]);
+    p.b_mag = p.b_mag!.map((b, j) => b - shift[j] * Math.exp(p.r_mag![j]));
+  } else p.b_enc = p.b_enc.map((b, j) => b - shift[j]);
+}
