@@ -1,0 +1,21 @@
+import type { Metadata } from "next";
+import "./globals.css";
+import { Nav } from "@/app/_components/nav";
+import { currentUser } from "@/app/_server/session";
+
+export const metadata: Metadata = {
+  title: { default: "Featurelab", template: "%s · Featurelab" },
+  description: "Self-hosted sparse-autoencoder interpretability: JumpReLU SAEs, feature dashboards and rating studies.",
+};
+
+export default async function RootLayout({ children }: { children: React.ReactNode }) {
+  const user = await currentUser();
+  return (
+    <html lang="en">
+      <body className="min-h-screen bg-slate-50 font-sans text-slate-900 antialiased">
+        <Nav user={user} />
+        <main className="mx-auto max-w-7xl px-4 py-6">{children}</main>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,28 @@
+/**
+ * Password hashing with argon2id (memory-hard), through @node-rs/argon2.
+ * Parameters are OWASP's minimum recommendation (19 MiB, t=2, p=1).
+ */
+import { hash, verify, Algorithm } from "@node-rs/argon2";
+import crypto from "node:crypto";
+
+const OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+
+export const MIN_PASSWORD_LENGTH = 12;
+
+export function hashPassword(password: string): Promise<string> {
+  if (password.length < MIN_PASSWORD_LENGTH) throw new Error(`Passwords need at least ${MIN_PASSWORD_LENGTH} characters.`);
+  return hash(password, OPTIONS);
+}
+
+export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  try {
+    return await verify(passwordHash, password);
+  } catch {
+    return false;
+  }
+}
+
+/** A random password for generated accounts (printed once). */
+export function generatePassword(): string {
+  return crypto.randomBytes(18).toString("base64url");
+}

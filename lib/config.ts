@@ -1,0 +1,59 @@
+/**
+ * Featurelab's configuration, read once from the environment and validated with
+ * zod. Anything wrong stops the process with one line that says what is wrong
+ * and what to do (see `ConfigError`), never a stack trace.
+ */
+import path from "node:path";
+import { z } from "zod";
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return (url.protocol === "postgresql:" || url.protocol === "postgres:") && url.hostname !== "";
+      } catch {
+        return false;
+      }
+    },
+    { message: "must look like postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE" },
+  );
+
+const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+
+export const configSchema = z.object({
+  DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
+  FEATURELAB_DATA_DIR: z.string().default(".featurelab"),
+  FEATURELAB_EMBEDDED_DB_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  FEATURELAB_ADMIN_EMAIL: z.preprocess(emptyAsUndefined, z.string().email().optional()),
+  FEATURELAB_ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(12, "must be at least 12 characters").optional()),
+  /** "auto" picks a GPU provider when one is present, else the CPU */
+  FEATURELAB_COMPUTE: z.enum(["auto", "cpu", "webgpu", "cuda"]).default("auto"),
+  /** session lifetime in hours */
+  FEATURELAB_SESSION_HOURS: z.coerce.number().positive().max(24 * 90).default(24 * 7),
+});
+
+export type Config = z.infer<typeof configSchema> & { dataDir: string };
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = issue.path.join(".");
+    throw new ConfigError(`Invalid ${key}: ${issue.message}. Fix it in your environment (or unset it to use the default) and start again.`);
+  }
+  return { ...parsed.data, dataDir: path.resolve(parsed.data.FEATURELAB_DATA_DIR) };
+}
+
+let cached: Config | undefined;
+export function config(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}

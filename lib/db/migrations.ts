@@ -1,0 +1,69 @@
+/**
+ * Applying and checking the committed migrations (prisma/migrations). Applying
+ * runs `prisma migrate deploy` through its WebAssembly schema engine
+ * (scripts/prisma.mjs); checking compares the folder with Prisma's
+ * `_prisma_migrations` table so a server that lacks migrations is refused with
+ * a clear message instead of failing later on a missing column.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { spawn } from "node:child_process";
+import pg from "pg";
+import { DatabaseSetupError, describeUrl } from "@/lib/db/connection";
+
+const projectRoot = process.cwd();
+export const migrationsDir = path.join(projectRoot, "prisma", "migrations");
+
+export function committedMigrations(dir = migrationsDir): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && fs.existsSync(path.join(dir, d.name, "migration.sql")))
+    .map((d) => d.name)
+    .sort();
+}
+
+export async function appliedMigrations(url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const exists = await client.query(`select to_regclass('public._prisma_migrations') is not null as present`);
+    if (!exists.rows[0].present) return [];
+    const rows = await client.query(
+      `select migration_name from _prisma_migrations where finished_at is not null and rolled_back_at is null order by migration_name`,
+    );
+    return rows.rows.map((r) => r.migration_name as string);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Throws when the database lacks a committed migration. */
+export async function assertMigrated(url: string): Promise<void> {
+  const applied = new Set(await appliedMigrations(url));
+  const missing = committedMigrations().filter((m) => !applied.has(m));
+  if (missing.length > 0) {
+    throw new DatabaseSetupError(
+      `The database at ${describeUrl(url)} is missing ${missing.length} migration(s) (${missing.join(", ")}). Run \`npm run db:migrate\` to apply them.`,
+    );
+  }
+}
+
+export async function applyMigrations(url: string): Promise<void> {
+  const cli = path.join(projectRoot, "scripts", "prisma.mjs");
+  const output: string[] = [];
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, "migrate", "deploy"], {
+      env: { ...process.env, DATABASE_URL: url },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.on("data", (d) => output.push(String(d)));
+    child.stderr.on("data", (d) => output.push(String(d)));
+    child.on("error", reject);
+    child.on("close", (c) => resolve(c ?? 1));
+  });
+  if (code !== 0) {
+    const text = output.join("");
+    const line = text.split("\n").find((l) => l.startsWith("Error")) ?? text.trim().split("\n").slice(-1)[0];
+    throw new DatabaseSetupError(`Applying migrations to ${describeUrl(url)} failed: ${line}`);
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * Vitest global setup: migrate a template database once per run with the real
+ * migration path (`prisma migrate deploy`), and drop everything this run
+ * created afterwards.
+ */
+import crypto from "node:crypto";
+import { adminQuery, templateName, urlFor } from "./postgres";
+import { applyMigrations } from "@/lib/db/migrations";
+
+export default async function setup(): Promise<() => Promise<void>> {
+  const runId = `${Date.now().toString(36)}${crypto.randomBytes(2).toString("hex")}`;
+  process.env.FEATURELAB_TEST_RUN = runId;
+  const template = templateName(runId);
+  await adminQuery(`CREATE DATABASE ${template}`);
+  await applyMigrations(urlFor(template));
+  return async () => {
+    const rows = await adminQuery(`SELECT datname FROM pg_database WHERE datname LIKE 'fl_%${runId}%'`);
+    for (const row of rows.rows) await adminQuery(`DROP DATABASE IF EXISTS ${row.datname} WITH (FORCE)`);
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * Real PostgreSQL for tests. Each test run migrates one template database once
+ * (tests/support/global-setup.ts); each test file then gets its own copy with
+ * CREATE DATABASE ... TEMPLATE, which takes milliseconds, and drops it after.
+ * Names carry the run id so parallel runs on one server never collide.
+ */
+import pg from "pg";
+import crypto from "node:crypto";
+
+export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+
+export function urlFor(database: string): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+export async function adminQuery(sql: string): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export function templateName(runId: string): string {
+  return `fl_tpl_${runId}`;
+}
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database copied from this run's template. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const runId = process.env.FEATURELAB_TEST_RUN;
+  if (!runId) throw new Error("FEATURELAB_TEST_RUN is unset: run tests through vitest (tests/support/global-setup.ts creates the template).");
+  const name = `fl_test_${runId}_${crypto.randomBytes(4).toString("hex")}`;
+  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${templateName(runId)}`);
+  return {
+    name,
+    url: urlFor(name),
+    drop: async () => {
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * The `featurelab` command line. Every command fails with one line that says
+ * what is wrong and what to do, and a non-zero exit.
+ */
+import { Command } from "commander";
+import { ConfigError, config } from "@/lib/config";
+import { DatabaseSetupError } from "@/lib/db/connection";
+import { runDemo, runServe } from "@/workers/launch";
+import { prepareDatabase } from "@/lib/db/setup";
+
+const program = new Command("featurelab").description("Featurelab: JumpReLU SAEs, feature dashboards and rating studies").showHelpAfterError();
+
+program
+  .command("demo")
+  .description("start the database (embedded unless DATABASE_URL is set), the web app and a worker, and run the demo pipeline")
+  .action(async () => runDemo(config()));
+
+program
+  .command("serve")
+  .description("start the web app (and the embedded database when DATABASE_URL is unset)")
+  .option("--no-worker", "do not start a worker beside the app")
+  .action(async (opts: { worker: boolean }) => runServe(config(), { worker: opts.worker }));
+
+const dbCommand = program.command("db").description("database tasks");
+dbCommand
+  .command("migrate")
+  .description("apply the committed migrations (prisma/migrations)")
+  .action(async () => {
+    const prepared = await prepareDatabase(config(), { migrate: true });
+    console.log(`Migrations applied to ${prepared.embedded ? "the embedded database" : "DATABASE_URL"}.`);
+    await prepared.host?.stop();
+  });
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof DatabaseSetupError || (error as Error).name?.endsWith("Error")) {
+      const known = error instanceof ConfigError || error instanceof DatabaseSetupError;
+      console.error(`featurelab: ${(error as Error).message}`);
+      if (!known && process.env.FEATURELAB_DEBUG) console.error(error);
+    } else {
+      console.error(`featurelab: ${String(error)}`);
+    }
+    process.exit(1);
+  }
+}
+
+await main(process.argv);
