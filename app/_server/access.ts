@@ -1,25 +1,23 @@
 /**
  * Who may use each page and API route. Every route file calls `guardPage` or
- * `apiRoute` with its key here, and tests/app/access-matrix.test.ts checks that
- * every route file in app/ has an entry and that the app enforces it.
+ * `apiRoute` with its key here, and the access-matrix test (tests/e2e) checks
+ * that every route file in app/ has an entry and that the app enforces it for
+ * anonymous visitors, viewers, raters and admins.
+ *
+ * Keys: a page's path pattern ("/saes/[saeId]"), or "METHOD /api/..." for API
+ * routes. Each area of the app keeps its entries in its own file below.
  */
-import { ADMINS, EVERYONE_SIGNED_IN, RATERS, type Audience } from "@/lib/auth/roles";
+import type { Audience } from "@/lib/auth/roles";
+import { CORE_ACCESS } from "@/app/_server/access/core";
+import { BROWSER_ACCESS } from "@/app/_server/access/browser";
+import { STUDIES_ACCESS } from "@/app/_server/access/studies";
+import { JOBS_ACCESS } from "@/app/_server/access/jobs";
 
 export const ACCESS = {
-  // pages
-  "/": EVERYONE_SIGNED_IN,
-  "/login": "public",
-  "/invite/[token]": "public",
-  "/admin/users": ADMINS,
-  // API
-  "POST /api/auth/login": "public",
-  "POST /api/auth/logout": "public",
-  "POST /api/invites/accept": "public",
-  "POST /api/admin/invites": ADMINS,
-  "GET /api/health": "public",
+  ...CORE_ACCESS,
+  ...BROWSER_ACCESS,
+  ...STUDIES_ACCESS,
+  ...JOBS_ACCESS,
 } as const satisfies Record<string, Audience>;
 
 export type RouteKey = keyof typeof ACCESS;
-
-/** Exported for routes that need raters only (kept here so the table reads as policy). */
-export { ADMINS, RATERS, EVERYONE_SIGNED_IN };
