@@ -5,11 +5,18 @@
  */
 import crypto from "node:crypto";
 import { adminQuery, templateName, urlFor } from "./postgres";
+import type { TestProject } from "vitest/node";
 import { applyMigrations } from "@/lib/db/migrations";
 
-export default async function setup(): Promise<() => Promise<void>> {
+declare module "vitest" {
+  export interface ProvidedContext {
+    featurelabTestRun: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const runId = `${Date.now().toString(36)}${crypto.randomBytes(2).toString("hex")}`;
-  process.env.FEATURELAB_TEST_RUN = runId;
+  project.provide("featurelabTestRun", runId);
   const template = templateName(runId);
   await adminQuery(`CREATE DATABASE ${template}`);
   await applyMigrations(urlFor(template));

@@ -6,6 +6,7 @@
  */
 import pg from "pg";
 import crypto from "node:crypto";
+import { inject } from "vitest";
 
 export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
@@ -37,8 +38,8 @@ export interface TestDatabase {
 
 /** A fresh, migrated database copied from this run's template. */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const runId = process.env.FEATURELAB_TEST_RUN;
-  if (!runId) throw new Error("FEATURELAB_TEST_RUN is unset: run tests through vitest (tests/support/global-setup.ts creates the template).");
+  const runId = inject("featurelabTestRun");
+  if (!runId) throw new Error("No test run id: run tests through vitest (tests/support/global-setup.ts creates the template database).");
   const name = `fl_test_${runId}_${crypto.randomBytes(4).toString("hex")}`;
   await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${templateName(runId)}`);
   return {
