@@ -1,0 +1,485 @@
+/**
+ * Records every feature's dashboard data over a recording token set, exactly:
+ *
+ *  pass 1 (the only encode): per batch, encode to SparseCodes, retain the codes
+ *    (CodeSpill), and accumulate per feature the firing count, sum, max, and
+ *    each context's max (offered to a bounded per-feature top-k heap);
+ *  pass 2 (scan of retained codes): now that every feature's max is known,
+ *    count activations per histogram bin and per sampling interval (binOf);
+ *    then draw, per (feature, interval), uniform random ranks in that interval;
+ *  pass 3 (scan of retained codes, context by context): find the sampled
+ *    (feature, token) pairs by their rank and fill the example windows of the
+ *    top contexts and the samples from the codes themselves.
+ *
+ * Passes 2 and 3 cost O(firing entries), far below the encode's
+ * O(tokens * dIn * dSae); see docs/recording.md for why this is exact and why
+ * a single bounded-memory pass cannot give exact histograms.
+ */
+import { createRng } from "@/lib/random/seeded";
+import type { SparseCodes } from "@/lib/sae/sparse-codes";
+import { binOf } from "./activation-bins";
+import { CodeSpill, type CodeChunk } from "./code-spill";
+import { RecordingInputError } from "./errors";
+import { FeatureTopK } from "./feature-top-k";
+import {
+  RecordingOptionsSchema,
+  type FeatureExample,
+  type FeatureStats,
+  type RecordedFeatures,
+  type RecordingBatch,
+  type RecordingOptions,
+  type RecordingOptionsInput,
+  type RecordingProgress,
+  type RecordingSource,
+  type SparseEncoder,
+} from "./types";
+
+export interface RecordFeaturesInput {
+  encoder: SparseEncoder;
+  dSae: number;
+  source: RecordingSource;
+  options?: RecordingOptionsInput;
+  onProgress?: (p: RecordingProgress) => void;
+}
+
+export async function recordFeatures(input: RecordFeaturesInput): Promise<RecordedFeatures> {
+  const parsed = RecordingOptionsSchema.safeParse(input.options ?? {});
+  if (!parsed.success) throw new RecordingInputError(`recording options are invalid: ${parsed.error.message}`);
+  const options = parsed.data;
+  const { source, dSae } = input;
+  validateSource(source, dSae);
+  const progress = input.onProgress ?? (() => {});
+  const spill = new CodeSpill(options.spillDir, options.spillAboveBytes);
+  try {
+    const t0 = performance.now();
+    const acc = new FirstPassAccumulator(dSae, options.topK);
+    let tokensDone = 0;
+    for await (const chunk of encodeBatches(input.encoder, source, dSae, spill)) {
+      acc.add(chunk);
+      tokensDone += chunk.nTokens;
+      progress({ phase: "encode", tokensDone, tokensTotal: source.nTokens });
+    }
+    const t1 = performance.now();
+    const bins = countBins(spill, acc.max, dSae, options, (done) =>
+      progress({ phase: "histogram", tokensDone: done, tokensTotal: acc.nTokens }),
+    );
+    const sampled = drawIntervalRanks(bins.intervalCounts, dSae, options);
+    const t2 = performance.now();
+    const examples = collectExamples(spill, source, acc, sampled, dSae, options, (done) =>
+      progress({ phase: "examples", tokensDone: done, tokensTotal: acc.nTokens }),
+    );
+    const t3 = performance.now();
+    return {
+      options,
+      dSae,
+      nContexts: source.nContexts,
+      ctxLen: source.ctxLen,
+      nTokens: acc.nTokens,
+      stats: buildStats(acc, bins, dSae, options),
+      examples,
+      timings: { encodeAndAccumulateMs: t1 - t0, histogramMs: t2 - t1, examplesMs: t3 - t2 },
+    };
+  } finally {
+    spill.dispose();
+  }
+}
+
+function validateSource(source: RecordingSource, dSae: number): void {
+  const { nContexts, ctxLen, dIn, tokens } = source;
+  for (const [name, v] of Object.entries({ nContexts, ctxLen, dIn, dSae })) {
+    if (!Number.isInteger(v) || v < 0 || (name !== "nContexts" && v === 0)) {
+      throw new RecordingInputError(`recording source: ${name} must be a positive integer, got ${v}`);
+    }
+  }
+  if (!(tokens instanceof Int32Array) || tokens.length !== nContexts * ctxLen) {
+    throw new RecordingInputError(
+      `recording source: tokens must be an Int32Array of nContexts*ctxLen = ${nContexts * ctxLen} token ids, got length ${tokens?.length}`,
+    );
+  }
+}
+
+/**
+ * Encodes batch i+1 while batch i is accumulated (onnxruntime runs off the JS
+ * thread); yields each batch's codes as retained by the spill, so neither the
+ * source nor the encoder may reuse buffers under us.
+ */
+async function* encodeBatches(
+  encoder: SparseEncoder,
+  source: RecordingSource,
+  dSae: number,
+  spill: CodeSpill,
+): AsyncGenerator<CodeChunk> {
+  const seen = new Uint8Array(source.nContexts);
+  let batchNo = 0;
+  const start = (batch: RecordingBatch) => {
+    const where = `recording batch ${batchNo++}`;
+    validateBatch(batch, source, seen, where);
+    const contextIds = batch.contextIds.slice(0, batch.nTokens);
+    const positions = batch.positions.slice(0, batch.nTokens);
+    return encoder.encode(batch.activations, batch.nTokens).then((codes) => {
+      validateCodes(codes, batch.nTokens, dSae, where);
+      return { codes, contextIds, positions };
+    });
+  };
+  const it = source.batches()[Symbol.asyncIterator]();
+  let next = await it.next();
+  let pending = next.done ? null : start(next.value);
+  while (pending !== null) {
+    const { codes, contextIds, positions } = await pending;
+    const chunk = spill.append(codes, contextIds, positions);
+    next = await it.next();
+    pending = next.done ? null : start(next.value);
+    yield chunk;
+  }
+}
+
+function validateBatch(batch: RecordingBatch, source: RecordingSource, seen: Uint8Array, where: string): void {
+  const n = batch.nTokens;
+  const { ctxLen, dIn, nContexts, tokens } = source;
+  if (!Number.isInteger(n) || n < 0) throw new RecordingInputError(`${where}: nTokens must be a non-negative integer, got ${n}`);
+  for (const key of ["contextIds", "positions", "tokenIds"] as const) {
+    const a = batch[key];
+    if (!(a instanceof Int32Array) || a.length < n) {
+      throw new RecordingInputError(`${where}: ${key} must be an Int32Array of at least nTokens = ${n} entries`);
+    }
+  }
+  if (!(batch.activations instanceof Float32Array) || batch.activations.length !== n * dIn) {
+    throw new RecordingInputError(
+      `${where}: activations must be a Float32Array of nTokens*dIn = ${n * dIn} values, got ${batch.activations?.length}`,
+    );
+  }
+  let prevCtx = -1;
+  let prevPos = -1;
+  for (let t = 0; t < n; t++) {
+    const c = batch.contextIds[t];
+    const p = batch.positions[t];
+    if (!(c >= 0 && c < nContexts)) throw new RecordingInputError(`${where}: token ${t} has context id ${c}, outside [0, ${nContexts})`);
+    if (!(p >= 0 && p < ctxLen)) throw new RecordingInputError(`${where}: token ${t} has position ${p}, outside [0, ${ctxLen})`);
+    if (c !== prevCtx) {
+      if (seen[c]) {
+        throw new RecordingInputError(
+          `${where}: context ${c} was already delivered; each batch must hold whole contexts, each context's tokens contiguous`,
+        );
+      }
+      seen[c] = 1;
+      prevCtx = c;
+    } else if (p <= prevPos) {
+      throw new RecordingInputError(`${where}: context ${c}'s positions must ascend, got ${p} after ${prevPos}`);
+    }
+    prevPos = p;
+    if (batch.tokenIds[t] !== tokens[c * ctxLen + p]) {
+      throw new RecordingInputError(
+        `${where}: token ${t} (context ${c}, position ${p}) has id ${batch.tokenIds[t]} but the source's tokens say ${tokens[c * ctxLen + p]}`,
+      );
+    }
+  }
+}
+
+function validateCodes(codes: SparseCodes, nTokens: number, dSae: number, where: string): void {
+  if (codes.nTokens !== nTokens || codes.dSae !== dSae || codes.rowPtr.length < nTokens + 1) {
+    throw new RecordingInputError(
+      `${where}: the encoder returned codes for ${codes.nTokens} tokens x ${codes.dSae} features, expected ${nTokens} x ${dSae}`,
+    );
+  }
+}
+
+/** Pass-1 state: per-feature sums and maxima, and the per-feature top-k contexts. */
+class FirstPassAccumulator {
+  readonly nFiring: Float64Array;
+  readonly sum: Float64Array;
+  readonly max: Float32Array;
+  readonly topK: FeatureTopK;
+  nTokens = 0;
+  private readonly stamp: Int32Array;
+  private readonly ctxMax: Float32Array;
+  private readonly ctxArg: Int32Array;
+  private readonly touched: Int32Array;
+  private nTouched = 0;
+  private serial = 0;
+  private currentContext = -1;
+
+  constructor(
+    private readonly dSae: number,
+    k: number,
+  ) {
+    this.nFiring = new Float64Array(dSae);
+    this.sum = new Float64Array(dSae);
+    this.max = new Float32Array(dSae);
+    this.topK = new FeatureTopK(dSae, k);
+    this.stamp = new Int32Array(dSae).fill(-1);
+    this.ctxMax = new Float32Array(dSae);
+    this.ctxArg = new Int32Array(dSae);
+    this.touched = new Int32Array(dSae);
+  }
+
+  add(chunk: CodeChunk): void {
+    const { rowPtr, featureIdx, values, contextIds, positions, nTokens } = chunk;
+    const { nFiring, sum, max, stamp, ctxMax, ctxArg, touched, dSae } = this;
+    for (let t = 0; t < nTokens; t++) {
+      const c = contextIds[t];
+      if (c !== this.currentContext) {
+        this.flushContext();
+        this.currentContext = c;
+        this.serial++;
+      }
+      const serial = this.serial;
+      const p = positions[t];
+      for (let e = rowPtr[t], end = rowPtr[t + 1]; e < end; e++) {
+        const v = values[e];
+        if (!(v > 0 && v < Infinity)) {
+          if (v !== v || v === Infinity) throw new RecordingInputError(`encoder returned a non-finite activation (${v})`);
+          continue; // not firing
+        }
+        const f = featureIdx[e];
+        if (!(f >= 0 && f < dSae)) throw new RecordingInputError(`encoder returned feature index ${f}, outside [0, ${dSae})`);
+        nFiring[f]++;
+        sum[f] += v;
+        if (v > max[f]) max[f] = v;
+        if (stamp[f] !== serial) {
+          stamp[f] = serial;
+          touched[this.nTouched++] = f;
+          ctxMax[f] = v;
+          ctxArg[f] = p;
+        } else if (v > ctxMax[f]) {
+          ctxMax[f] = v; // strict: the earliest position of the max is the anchor
+          ctxArg[f] = p;
+        }
+      }
+    }
+    // Batches hold whole contexts, so a context never continues into the next chunk.
+    this.flushContext();
+    this.currentContext = -1;
+    this.nTokens += nTokens;
+  }
+
+  private flushContext(): void {
+    const c = this.currentContext;
+    for (let i = 0; i < this.nTouched; i++) {
+      const f = this.touched[i];
+      this.topK.offer(f, this.ctxMax[f], c, this.ctxArg[f]);
+    }
+    this.nTouched = 0;
+  }
+}
+
+interface BinCounts {
+  histogram: Int32Array; // [dSae, nHistogramBins]
+  intervalCounts: Int32Array; // [dSae, nIntervals]
+}
+
+function countBins(
+  spill: CodeSpill,
+  max: Float32Array,
+  dSae: number,
+  options: RecordingOptions,
+  progress: (tokensDone: number) => void,
+): BinCounts {
+  const B = options.nHistogramBins;
+  const I = options.nIntervals;
+  const histogram = new Int32Array(dSae * B);
+  const intervalCounts = new Int32Array(dSae * I);
+  let done = 0;
+  for (const { rowPtr, featureIdx, values, nTokens } of spill.chunks()) {
+    const end = rowPtr[nTokens];
+    for (let e = 0; e < end; e++) {
+      const v = values[e];
+      if (!(v > 0)) continue;
+      const f = featureIdx[e];
+      const m = max[f];
+      histogram[f * B + binOf(v, m, B)]++;
+      intervalCounts[f * I + binOf(v, m, I)]++;
+    }
+    done += nTokens;
+    progress(done);
+  }
+  return { histogram, intervalCounts };
+}
+
+/** Per (feature, interval): sorted ranks (in stream order within the interval) of the sampled activations. */
+interface SampledRanks {
+  ranks: Int32Array; // [dSae, nIntervals, samplesPerInterval], -1 past count
+  count: Int32Array; // [dSae, nIntervals]
+}
+
+/**
+ * Uniform samples without replacement (Floyd's algorithm) of ranks within each
+ * interval; one seeded stream per feature so a feature's samples depend only
+ * on (seed, feature index) and the token set.
+ */
+function drawIntervalRanks(intervalCounts: Int32Array, dSae: number, options: RecordingOptions): SampledRanks {
+  const I = options.nIntervals;
+  const S = options.samplesPerInterval;
+  const ranks = new Int32Array(dSae * I * S).fill(-1);
+  const count = new Int32Array(dSae * I);
+  for (let f = 0; f < dSae; f++) {
+    const rng = createRng((options.seed ^ Math.imul(f + 1, 0x9e3779b1)) >>> 0);
+    for (let j = 0; j < I; j++) {
+      const n = intervalCounts[f * I + j];
+      const s = Math.min(S, n);
+      const chosen = new Set<number>();
+      for (let m = n - s; m < n; m++) {
+        const r = rng.int(m + 1);
+        chosen.add(chosen.has(r) ? m : r);
+      }
+      const sorted = [...chosen].sort((a, b) => a - b);
+      const base = (f * I + j) * S;
+      for (let i = 0; i < s; i++) ranks[base + i] = sorted[i];
+      count[f * I + j] = s;
+    }
+  }
+  return { ranks, count };
+}
+
+function windowOf(anchor: number, ctxLen: number, windowSize: number): { start: number; length: number } {
+  if (ctxLen <= windowSize) return { start: 0, length: ctxLen };
+  const start = Math.min(Math.max(0, anchor - Math.floor(windowSize / 2)), ctxLen - windowSize);
+  return { start, length: windowSize };
+}
+
+function collectExamples(
+  spill: CodeSpill,
+  source: RecordingSource,
+  acc: FirstPassAccumulator,
+  sampled: SampledRanks,
+  dSae: number,
+  options: RecordingOptions,
+  progress: (tokensDone: number) => void,
+): FeatureExample[] {
+  const { ctxLen, tokens } = source;
+  const I = options.nIntervals;
+  const S = options.samplesPerInterval;
+  const W = options.windowSize;
+  const max = acc.max;
+
+  const makeExample = (
+    featureIndex: number,
+    kind: FeatureExample["kind"],
+    interval: number,
+    rank: number,
+    contextId: number,
+    anchorPosition: number,
+    anchorActivation: number,
+  ): FeatureExample => {
+    const { start, length } = windowOf(anchorPosition, ctxLen, W);
+    const from = contextId * ctxLen + start;
+    return {
+      featureIndex,
+      kind,
+      interval,
+      rank,
+      contextId,
+      anchorPosition,
+      anchorActivation,
+      windowStart: start,
+      tokenIds: tokens.slice(from, from + length),
+      activations: new Float32Array(length),
+    };
+  };
+
+  // Top-context examples, grouped by context for the scan.
+  const topByContext = new Map<number, FeatureExample[]>();
+  const all: FeatureExample[] = [];
+  for (let f = 0; f < dSae; f++) {
+    acc.topK.sorted(f).forEach((e, rank) => {
+      const ex = makeExample(f, "top", -1, rank, e.contextId, e.position, e.value);
+      all.push(ex);
+      const list = topByContext.get(e.contextId);
+      if (list) list.push(ex);
+      else topByContext.set(e.contextId, [ex]);
+    });
+  }
+
+  const runningRank = new Int32Array(dSae * I);
+  const nextPick = new Int32Array(dSae * I);
+  const head = new Int32Array(dSae).fill(-1);
+  let done = 0;
+  for (const chunk of spill.chunks()) {
+    const { rowPtr, featureIdx, values, contextIds, positions, nTokens } = chunk;
+    let t0 = 0;
+    while (t0 < nTokens) {
+      const c = contextIds[t0];
+      let t1 = t0 + 1;
+      while (t1 < nTokens && contextIds[t1] === c) t1++;
+      const requests: FeatureExample[] = topByContext.get(c)?.slice() ?? [];
+      // Scan A: which activations of this context are sampled (by their rank within their interval).
+      if (S > 0) {
+        for (let t = t0; t < t1; t++) {
+          for (let e = rowPtr[t], end = rowPtr[t + 1]; e < end; e++) {
+            const v = values[e];
+            if (!(v > 0)) continue;
+            const f = featureIdx[e];
+            const j = binOf(v, max[f], I);
+            const key = f * I + j;
+            const r = runningRank[key]++;
+            const pick = nextPick[key];
+            if (pick < sampled.count[key] && sampled.ranks[key * S + pick] === r) {
+              nextPick[key] = pick + 1;
+              const ex = makeExample(f, "interval", j, pick, c, positions[t], v);
+              requests.push(ex);
+              all.push(ex);
+            }
+          }
+        }
+      }
+      // Scan B: fill the windows of every example in this context from the codes.
+      if (requests.length > 0) {
+        const nextOf = new Int32Array(requests.length);
+        for (let r = 0; r < requests.length; r++) {
+          const f = requests[r].featureIndex;
+          nextOf[r] = head[f];
+          head[f] = r;
+        }
+        for (let t = t0; t < t1; t++) {
+          const p = positions[t];
+          for (let e = rowPtr[t], end = rowPtr[t + 1]; e < end; e++) {
+            const f = featureIdx[e];
+            let r = head[f];
+            if (r === -1) continue;
+            const v = values[e];
+            if (!(v > 0)) continue;
+            for (; r !== -1; r = nextOf[r]) {
+              const ex = requests[r];
+              const i = p - ex.windowStart;
+              if (i >= 0 && i < ex.activations.length) ex.activations[i] = v;
+            }
+          }
+        }
+        for (const ex of requests) head[ex.featureIndex] = -1;
+      }
+      t0 = t1;
+    }
+    done += nTokens;
+    progress(done);
+  }
+
+  const kindOrder = (ex: FeatureExample) => (ex.kind === "top" ? 0 : 1);
+  all.sort(
+    (a, b) =>
+      a.featureIndex - b.featureIndex || kindOrder(a) - kindOrder(b) || a.interval - b.interval || a.rank - b.rank,
+  );
+  return all;
+}
+
+function buildStats(acc: FirstPassAccumulator, bins: BinCounts, dSae: number, options: RecordingOptions): FeatureStats[] {
+  const B = options.nHistogramBins;
+  const I = options.nIntervals;
+  const stats: FeatureStats[] = [];
+  for (let f = 0; f < dSae; f++) {
+    const n = acc.nFiring[f];
+    const intervalCounts = bins.intervalCounts.slice(f * I, (f + 1) * I);
+    const intervalShares = new Float64Array(I);
+    if (n > 0) for (let j = 0; j < I; j++) intervalShares[j] = intervalCounts[j] / n;
+    stats.push({
+      featureIndex: f,
+      dead: n === 0,
+      nFiring: n,
+      density: acc.nTokens > 0 ? n / acc.nTokens : 0,
+      maxActivation: acc.max[f],
+      meanActivation: n > 0 ? acc.sum[f] / n : 0,
+      histogramCounts: bins.histogram.slice(f * B, (f + 1) * B),
+      intervalCounts,
+      intervalShares,
+    });
+  }
+  return stats;
+}
