@@ -1,0 +1,55 @@
+/**
+ * The k largest (and k smallest) entries of each row of a dense block, in one
+ * scan per row: a sorted buffer of k with a threshold test, so the common
+ * case costs one comparison per entry. Order: by value (descending for the
+ * largest, ascending for the smallest), ties by lower column first.
+ */
+export interface RowExtremesOut {
+  k: number;
+  indices: Int32Array; // [rows, k]
+  values: Float32Array; // [rows, k]
+}
+
+/**
+ * Writes the top-k of block rows [0, rows) into out rows [rowOffset, rowOffset + rows).
+ * `skip(row)` names one column to leave out of that row (e.g. the feature itself), or -1.
+ * `largest` false gives the k smallest.
+ */
+export function selectRowExtremes(
+  block: Float32Array,
+  rows: number,
+  cols: number,
+  out: RowExtremesOut,
+  rowOffset: number,
+  largest: boolean,
+  skip: (row: number) => number = () => -1,
+): void {
+  const k = out.k;
+  const sign = largest ? 1 : -1;
+  const bufV = new Float64Array(k);
+  const bufI = new Int32Array(k);
+  for (let r = 0; r < rows; r++) {
+    const skipCol = skip(r);
+    let n = 0;
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) {
+      if (c === skipCol) continue;
+      const v = sign * block[base + c];
+      // Columns come in ascending order, so an equal value never displaces an earlier one.
+      if (n === k && !(v > bufV[k - 1])) continue;
+      let p = n < k ? n++ : k - 1;
+      while (p > 0 && bufV[p - 1] < v) {
+        bufV[p] = bufV[p - 1];
+        bufI[p] = bufI[p - 1];
+        p--;
+      }
+      bufV[p] = v;
+      bufI[p] = c;
+    }
+    const o = (rowOffset + r) * k;
+    for (let i = 0; i < k; i++) {
+      out.indices[o + i] = bufI[i];
+      out.values[o + i] = sign * bufV[i];
+    }
+  }
+}
