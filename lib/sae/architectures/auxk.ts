@@ -1,0 +1,32 @@
+/**
+ * AuxK (Gao et al. 2024): the top kAux *dead* features of each token
+ * reconstruct the main residual x - x_hat (treated as a constant), weighted
+ * by auxCoef, so dead features get gradient and come back.
+ */
+import type { EntryView, StepContext } from "@/lib/sae/architectures/types";
+import { topKPerToken } from "@/lib/sae/architectures/select";
+
+export interface AuxKResult {
+  loss: number;
+  codes: EntryView | null;
+  grad: Float32Array | null;
+}
+
+export async function auxKTerm(ctx: StepContext, mainErr: Float32Array): Promise<AuxKResult> {
+  const { o, B, dSae: m, dIn } = ctx;
+  if (o.kAux === 0 || o.auxCoef === 0 || ctx.forwardOnly) return { loss: 0, codes: null, grad: null };
+  const dead = ctx.deadMask();
+  let nDead = 0;
+  for (let j = 0; j < m; j++) nDead += dead[j];
+  if (nDead === 0) return { loss: 0, codes: null, grad: null };
+  const cand = new Int32Array(nDead);
+  for (let j = 0, c = 0; j < m; j++) if (dead[j]) cand[c++] = j;
+  const e = ctx.entries("auxk.codes");
+  topKPerToken(ctx.raw, ctx.params.b_enc, B, m, Math.min(o.kAux, nDead), e, cand);
+  const codes = e.view();
+  if (codes.nnz === 0) return { loss: 0, codes: null, grad: null };
+  const residual = ctx.scratch.f("auxk.residual", B * dIn);
+  for (let i = 0; i < B * dIn; i++) residual[i] = -mainErr[i];
+  const r = await ctx.decoderTerm(codes, residual, o.auxCoef, false);
+  return { loss: r.loss, codes, grad: r.gradAt };
+}

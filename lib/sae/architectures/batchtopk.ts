@@ -1,0 +1,65 @@
+/**
+ * BatchTopK (Bussmann et al. 2024): keep the B*k largest ReLU'd
+ * pre-activations across the whole batch (tokens may use more or fewer than
+ * k). At inference one global threshold replaces the batch selection: an
+ * exponential moving average of the smallest kept activation, saved as
+ * `threshold` (a JumpReLU with equal thresholds, as SAELens saves it).
+ */
+import type { ArchitectureModule } from "@/lib/sae/architectures/types";
+import { nthLargest } from "@/lib/sae/architectures/select";
+import { finishTopK } from "@/lib/sae/architectures/topk";
+
+export const batchtopk: ArchitectureModule = {
+  name: "batchtopk",
+
+  initParams(_o, m) {
+    return { b_enc: new Float32Array(m) };
+  },
+
+  async forwardBackward(ctx) {
+    const { B, dSae: m, raw, params, o } = ctx;
+    const b = params.b_enc;
+    const keep = B * o.k;
+    // the previous cut halved bounds the new one from below in steady state; fall back to all positives
+    const prev = ctx.extra.lastCut ?? 0;
+    let tau = 0;
+    for (const lower of prev > 0 ? [prev / 2, 0] : [0]) {
+      const buf = ctx.scratch.f("batchtopk.values", B * m);
+      let n = 0;
+      for (let i = 0, t = 0; t < B; t++)
+        for (let j = 0; j < m; j++, i++) {
+          const v = raw[i] + b[j];
+          if (v > lower) buf[n++] = v;
+        }
+      if (n >= keep) {
+        tau = nthLargest(buf, n, keep);
+        break;
+      }
+      if (lower === 0) tau = 0; // fewer positives than B*k: keep all of them
+    }
+    const e = ctx.entries("batchtopk.codes").reset(B);
+    let minKept = Infinity;
+    for (let t = 0; t < B; t++) {
+      const r = t * m;
+      e.reserve(m);
+      for (let j = 0; j < m; j++) {
+        const v = raw[r + j] + b[j];
+        if (v > 0 && v >= tau) {
+          e.push(j, v);
+          if (v < minKept) minKept = v;
+        }
+      }
+      e.endRow();
+    }
+    if (!ctx.forwardOnly && Number.isFinite(minKept)) {
+      ctx.extra.lastCut = minKept;
+      const ema = ctx.extra.threshold;
+      ctx.extra.threshold = ema === undefined ? minKept : ema + o.thresholdEmaRate * (minKept - ema);
+    }
+    return finishTopK(ctx, e.view());
+  },
+
+  savedParts(params, extra, _o, m) {
+    return { b_enc: params.b_enc, threshold: new Float32Array(m).fill(extra.threshold ?? 0) };
+  },
+};

@@ -1,0 +1,75 @@
+/**
+ * Gated SAE with RI-L1 (Rajamanoharan et al. 2024a, as compared in the
+ * JumpReLU paper): one encoder GEMM raw = (x - b_dec) @ W_enc serves
+ *   gate = raw + b_gate,  mag = raw * exp(r_mag) + b_mag,
+ *   f = H(gate) * ReLU(mag);
+ * loss = ||x - x_hat(f)||^2 + lambda * sum_j ||d_j|| ReLU(gate_j)
+ *        + ||x - x_hat(ReLU(gate))||^2   (auxiliary, through the same decoder).
+ * The Heaviside passes no gradient to the gate; the gate learns from the
+ * L1 and auxiliary terms only.
+ */
+import type { ArchitectureModule } from "@/lib/sae/architectures/types";
+
+export const gated: ArchitectureModule = {
+  name: "gated",
+
+  initParams(_o, m) {
+    return { b_gate: new Float32Array(m), r_mag: new Float32Array(m), b_mag: new Float32Array(m) };
+  },
+
+  async forwardBackward(ctx) {
+    const { B, dSae: m, raw, params, lambda } = ctx;
+    const { b_gate, r_mag, b_mag } = params;
+    const scale = r_mag.map(Math.exp);
+    // pattern: entries with an open gate; main codes carry ReLU(mag), aux codes carry ReLU(gate)
+    const main = ctx.entries("gated.main").reset(B);
+    const gateE = ctx.entries("gated.gate").reset(B);
+    for (let t = 0; t < B; t++) {
+      const r = t * m;
+      main.reserve(m);
+      gateE.reserve(m);
+      for (let j = 0; j < m; j++) {
+        const gate = raw[r + j] + b_gate[j];
+        if (gate > 0) {
+          const mag = raw[r + j] * scale[j] + b_mag[j];
+          main.push(j, mag > 0 ? mag : 0);
+          gateE.push(j, gate);
+        }
+      }
+      main.endRow();
+      gateE.endRow();
+    }
+    const codes = main.view();
+    const gateCodes = gateE.view();
+    const rec = await ctx.decoderTerm(codes, ctx.x, 1, true);
+    const aux = await ctx.decoderTerm(gateCodes, ctx.x, 1, true);
+    const norms = ctx.decoderRowNorms();
+    const gateSum = new Float64Array(m);
+    for (let e = 0; e < codes.nnz; e++) gateSum[codes.idx[e]] += gateCodes.val[e];
+    let l1 = 0;
+    for (let j = 0; j < m; j++) l1 += norms[j] * gateSum[j];
+    const loss = rec.loss + (lambda * l1) / B + aux.loss;
+    if (ctx.forwardOnly) return { loss, reconstruction: rec.loss, err: rec.err, codes, gradRaw: [] };
+
+    const gRaw = ctx.scratch.f("gated.gradRaw", codes.nnz);
+    const g = ctx.grads;
+    for (let t = 0; t < B; t++) {
+      const r = t * m;
+      for (let e = codes.rowPtr[t]; e < codes.rowPtr[t + 1]; e++) {
+        const j = codes.idx[e];
+        const gMag = codes.val[e] > 0 ? rec.gradAt[e] : 0;
+        const gGate = aux.gradAt[e] + (lambda * norms[j]) / B;
+        g.b_gate[j] += gGate;
+        g.b_mag[j] += gMag;
+        g.r_mag[j] += gMag * raw[r + j] * scale[j];
+        gRaw[e] = gGate + gMag * scale[j];
+      }
+    }
+    ctx.addDecoderNormGrad(Float32Array.from(gateSum, (s) => (lambda * s) / B));
+    return { loss, reconstruction: rec.loss, err: rec.err, codes, gradRaw: [{ ...codes, val: gRaw }] };
+  },
+
+  savedParts(params, _extra, _o, m) {
+    return { b_enc: new Float32Array(m), b_gate: params.b_gate, r_mag: params.r_mag, b_mag: params.b_mag };
+  },
+};

@@ -1,0 +1,59 @@
+/**
+ * ReLU SAE with an L1 penalty weighted by decoder row norms:
+ * loss = ||x - x_hat||^2 + lambda * sum_j ||d_j|| f_j, f = ReLU(pre).
+ */
+import type { ArchitectureModule } from "@/lib/sae/architectures/types";
+
+export const relu: ArchitectureModule = {
+  name: "relu",
+
+  initParams(_o, m) {
+    return { b_enc: new Float32Array(m) };
+  },
+
+  async forwardBackward(ctx) {
+    const { B, dSae: m, raw, params, lambda } = ctx;
+    const b = params.b_enc;
+    const codesE = ctx.entries("relu.codes").reset(B);
+    for (let t = 0; t < B; t++) {
+      const r = t * m;
+      codesE.reserve(m);
+      const idx = codesE.idx;
+      const val = codesE.val;
+      let n = codesE.nnz;
+      for (let j = 0; j < m; j++) {
+        const pre = raw[r + j] + b[j];
+        if (pre > 0) {
+          idx[n] = j;
+          val[n++] = pre;
+        }
+      }
+      codesE.nnz = n;
+      codesE.endRow();
+    }
+    const codes = codesE.view();
+    const rec = await ctx.decoderTerm(codes, ctx.x, 1, true);
+    const norms = ctx.decoderRowNorms();
+    const fSum = new Float64Array(m);
+    for (let e = 0; e < codes.nnz; e++) fSum[codes.idx[e]] += codes.val[e];
+    let l1 = 0;
+    for (let j = 0; j < m; j++) l1 += norms[j] * fSum[j];
+    const loss = rec.loss + (lambda * l1) / B;
+    if (ctx.forwardOnly) return { loss, reconstruction: rec.loss, err: rec.err, codes, gradRaw: [] };
+
+    const gRaw = ctx.scratch.f("relu.gradRaw", codes.nnz);
+    const gB = ctx.grads.b_enc;
+    for (let e = 0; e < codes.nnz; e++) {
+      const j = codes.idx[e];
+      const g = rec.gradAt[e] + (lambda * norms[j]) / B;
+      gRaw[e] = g;
+      gB[j] += g;
+    }
+    ctx.addDecoderNormGrad(Float32Array.from(fSum, (s) => (lambda * s) / B));
+    return { loss, reconstruction: rec.loss, err: rec.err, codes, gradRaw: [{ ...codes, val: gRaw }] };
+  },
+
+  savedParts(params) {
+    return { b_enc: params.b_enc };
+  },
+};

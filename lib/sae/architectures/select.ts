@@ -1,0 +1,89 @@
+/** Selection helpers for the TopK family: per-token top-k and the k-th largest of a set. */
+import type { Entries } from "@/lib/sae/train/entries";
+
+/**
+ * For each token, the k largest of pre = raw + bias over `candidates` (all
+ * features when null), appended to `out` in ascending feature order with
+ * val = ReLU(pre); entries with pre <= 0 are kept out.
+ */
+export function topKPerToken(
+  raw: Float32Array,
+  bias: Float32Array,
+  B: number,
+  m: number,
+  k: number,
+  out: Entries,
+  candidates: Int32Array | null = null,
+): void {
+  out.reset(B);
+  const heapV = new Float32Array(k);
+  const heapI = new Int32Array(k);
+  const nCand = candidates ? candidates.length : m;
+  for (let t = 0; t < B; t++) {
+    const r = t * m;
+    let size = 0;
+    for (let c = 0; c < nCand; c++) {
+      const j = candidates ? candidates[c] : c;
+      const v = raw[r + j] + bias[j];
+      if (v <= 0) continue;
+      if (size < k) {
+        // sift up into a min-heap
+        let i = size++;
+        while (i > 0) {
+          const p = (i - 1) >> 1;
+          if (heapV[p] <= v) break;
+          heapV[i] = heapV[p];
+          heapI[i] = heapI[p];
+          i = p;
+        }
+        heapV[i] = v;
+        heapI[i] = j;
+      } else if (v > heapV[0]) {
+        let i = 0;
+        for (;;) {
+          const l = 2 * i + 1;
+          if (l >= size) break;
+          const rr = l + 1;
+          const c2 = rr < size && heapV[rr] < heapV[l] ? rr : l;
+          if (heapV[c2] >= v) break;
+          heapV[i] = heapV[c2];
+          heapI[i] = heapI[c2];
+          i = c2;
+        }
+        heapV[i] = v;
+        heapI[i] = j;
+      }
+    }
+    const chosen = heapI.slice(0, size).sort();
+    out.reserve(size);
+    for (let i = 0; i < size; i++) out.push(chosen[i], raw[r + chosen[i]] + bias[chosen[i]]);
+    out.endRow();
+  }
+}
+
+/** The n-th largest value (1-based) of `values[0..len)`; reorders `values` (quickselect). */
+export function nthLargest(values: Float32Array, len: number, n: number): number {
+  let lo = 0;
+  let hi = len - 1;
+  const target = n - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i] > pivot) i++;
+      while (values[j] < pivot) j--;
+      if (i <= j) {
+        const tmp = values[i];
+        values[i] = values[j];
+        values[j] = tmp;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return values[target];
+  }
+  return values[target];
+}

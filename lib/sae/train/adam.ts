@@ -1,0 +1,82 @@
+/**
+ * Adam with beta1 = 0 (the paper's choice) and the decoder-row constraint.
+ *
+ * With beta1 = 0 the update is lr * g / (sqrt(v / (1 - beta2^t)) + eps): an
+ * entry whose gradient is zero does not move, and its second moment only
+ * decays, v <- beta2 * v. Matrix rows whose feature got no gradient this step
+ * are therefore skipped entirely and their decay applied lazily
+ * (v *= beta2^(steps missed)) the next time they are touched.
+ */
+
+export interface AdamHyper {
+  lr: number;
+  beta2: number;
+  eps: number;
+  /** 1-based step number */
+  t: number;
+}
+
+/** Dense Adam(beta1 = 0) on a vector; zeroes the gradient. */
+export function adamDense(p: Float32Array, g: Float32Array, v: Float32Array, h: AdamHyper): void {
+  const { lr, beta2, eps, t } = h;
+  const c = 1 - beta2;
+  const sbc = Math.sqrt(1 - beta2 ** t);
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const vi = beta2 * v[i] + c * gi * gi;
+    v[i] = vi;
+    p[i] -= (lr * gi) / (Math.sqrt(vi) / sbc + eps);
+    g[i] = 0;
+  }
+}
+
+/** Row-lazy Adam(beta1 = 0) on the touched rows of a [rows, d] matrix; zeroes their gradient. */
+export function adamRows(
+  p: Float32Array,
+  g: Float32Array,
+  v: Float32Array,
+  rowStep: Int32Array,
+  touched: Uint8Array,
+  d: number,
+  h: AdamHyper,
+): void {
+  const { lr, beta2, eps, t } = h;
+  const c = 1 - beta2;
+  const sbc = Math.sqrt(1 - beta2 ** t);
+  for (let j = 0; j < touched.length; j++) {
+    if (!touched[j]) continue;
+    const missed = t - 1 - rowStep[j];
+    const decay = missed > 0 ? beta2 ** missed : 1;
+    rowStep[j] = t;
+    const o = j * d;
+    for (let k = o; k < o + d; k++) {
+      const gi = g[k];
+      const vi = beta2 * (v[k] * decay) + c * gi * gi;
+      v[k] = vi;
+      p[k] -= (lr * gi) / (Math.sqrt(vi) / sbc + eps);
+      g[k] = 0;
+    }
+  }
+}
+
+/** Brings every row's second moments up to step t (for checkpoints and exact comparisons). */
+export function settleLazyRows(v: Float32Array, rowStep: Int32Array, d: number, t: number, beta2: number): void {
+  for (let j = 0; j < rowStep.length; j++) {
+    const missed = t - rowStep[j];
+    if (missed <= 0) continue;
+    const decay = beta2 ** missed;
+    for (let k = j * d; k < (j + 1) * d; k++) v[k] *= decay;
+    rowStep[j] = t;
+  }
+}
+
+/** g_j -= (g_j . w_j) w_j for touched unit-norm rows: the part of the step that would only change the norm. */
+export function removeParallelGradient(W: Float32Array, g: Float32Array, touched: Uint8Array, d: number): void {
+  for (let j = 0; j < touched.length; j++) {
+    if (!touched[j]) continue;
+    const o = j * d;
+    let dot = 0;
+    for (let k = o; k < o + d; k++) dot += g[k] * W[k];
+    for (let k = o; k < o + d; k++) g[k] -= dot * W[k];
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * One SAE training step, shared by every architecture:
+ *
+ *   xc   = x - b_dec                                   (JS, B*dIn)
+ *   raw  = xc @ W_enc                                  (onnxruntime GEMM: the one dense product)
+ *   arch: raw -> sparse codes f, reconstruction terms  (JS scan + decoderTerm)
+ *   decoderTerm: x_hat = f @ W_dec + b_dec, err, dL/df at needed entries,
+ *                grad W_dec += f^T g, grad b_dec        (sparse JS kernels, or dense GEMMs)
+ *   grad W_enc = xc^T @ gradRaw, grad b_dec -= W_enc gradRaw summed   (sparse or dense)
+ *   Adam(beta1 = 0) on touched rows, decoder rows back to unit norm.
+ *
+ * Every sparse/dense choice is made per product from the density of its
+ * entries (options.computeMode, options.sparseMaxDensity): JumpReLU at the
+ * paper's recipe starts with half of all entries active and ends with tens.
+ */
+import type { ComputeBackend } from "@/lib/compute/backend";
+import { clearDense, gatherDense, sparseDecode, sparseOuterAccumulate, sparseRowDots } from "@/lib/compute/sparse-kernels";
+import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
+import type { ArchitectureModule, DecoderTermResult, EntryView, StepContext } from "@/lib/sae/architectures/types";
+import { adamDense, adamRows, removeParallelGradient } from "@/lib/sae/train/adam";
+import { Entries, Scratch } from "@/lib/sae/train/entries";
+import type { TrainOptions } from "@/lib/sae/train/options";
+import { lambdaAt, learningRateAt } from "@/lib/sae/train/schedule";
+import { normalizeRows, type TrainState } from "@/lib/sae/train/state";
+
+export interface StepResult {
+  loss: number;
+  /** mean over tokens of ||x - x_hat||^2, training units */
+  mse: number;
+  /** mean active features per token */
+  l0: number;
+  /** batch FVU: sum ||x - x_hat||^2 / sum ||x - mean(x)||^2 */
+  fvu: number;
+  /** x_hat - x [B, dIn] (scratch: valid until the next step) */
+  err: Float32Array;
+  codes: EntryView;
+  /** whether each product ran sparse (JS) or dense (GEMM) */
+  paths: { decoder: "sparse" | "dense"; encoderGrad: "sparse" | "dense" | "none" };
+}
+
+/** Timings of the parts of a step in ms (for the benchmark). */
+export type StepTimings = Record<string, number>;
+
+export class SaeStepEngine {
+  readonly arch: ArchitectureModule;
+  readonly grads: Record<string, Float32Array> = {};
+  readonly touched: { W_encT: Uint8Array; W_dec: Uint8Array };
+  private readonly scratch = new Scratch();
+  private readonly entryPool = new Map<string, Entries>();
+  private denseF: Float32Array | null = null;
+  private denseG: Float32Array | null = null;
+  timings: StepTimings = {};
+
+  constructor(
+    readonly state: TrainState,
+    readonly o: TrainOptions,
+    readonly backend: ComputeBackend,
+  ) {
+    this.arch = ARCHITECTURE_MODULES[state.architecture];
+    for (const [k, v] of Object.entries(state.params)) this.grads[k] = new Float32Array(v.length);
+    this.touched = { W_encT: new Uint8Array(state.dSae), W_dec: new Uint8Array(state.dSae) };
+  }
+
+  private useSparse(nnz: number, B: number): boolean {
+    if (this.o.computeMode !== "auto") return this.o.computeMode === "sparse";
+    return nnz <= this.o.sparseMaxDensity * B * this.state.dSae;
+  }
+
+  private time(name: string, t0: number): void {
+    this.timings[name] = (this.timings[name] ?? 0) + (performance.now() - t0);
+  }
+
+  /** A zero [B, dSae] buffer; callers restore zeros with clearDense after use. */
+  private zeroDense(which: "F" | "G", size: number): Float32Array {
+    let buf = which === "F" ? this.denseF : this.denseG;
+    if (!buf || buf.length < size) {
+      buf = new Float32Array(size);
+      if (which === "F") this.denseF = buf;
+      else this.denseG = buf;
+    }
+    return buf.subarray(0, size);
+  }
+
+  /**
+   * Forward and backward for one batch `x` [B, dIn] in training units. With
+   * forwardOnly the gradient buffers are left untouched (evaluation).
+   */
+  async computeGradients(x: Float32Array, B: number, forwardOnly = false, step = this.state.step): Promise<StepResult> {
+    const { dIn: d, dSae: m, params } = this.state;
+    const o = this.o;
+    const s = this.scratch;
+    let t0 = performance.now();
+    const xc = s.f("xc", B * d);
+    const bDec = params.b_dec;
+    for (let t = 0; t < B; t++) for (let k = 0; k < d; k++) xc[t * d + k] = x[t * d + k] - bDec[k];
+    const raw = s.f("raw", B * m);
+    this.time("center", t0);
+    t0 = performance.now();
+    await this.backend.gemm({ a: xc, b: params.W_encT, transB: true, M: B, K: d, N: m, out: raw });
+    this.time("encoderGemm", t0);
+
+    let termCount = 0;
+    let decoderPath: "sparse" | "dense" = "sparse";
+    let norms: Float32Array | null = null;
+    const engine = this;
+    const ownGrads: Record<string, Float32Array> = {};
+    for (const k of Object.keys(params)) if (k !== "W_encT" && k !== "W_dec" && k !== "b_dec") ownGrads[k] = this.grads[k];
+
+    const ctx: StepContext = {
+      o,
+      B,
+      dIn: d,
+      dSae: m,
+      x,
+      xc,
+      raw,
+      lambda: lambdaAt(o, step),
+      step,
+      forwardOnly,
+      params,
+      grads: ownGrads,
+      scratch: s,
+      extra: this.state.extra,
+      entries(name) {
+        let e = engine.entryPool.get(name);
+        if (!e) engine.entryPool.set(name, (e = new Entries(B, B * 64)));
+        return e;
+      },
+      decoderTerm(codes, target, coef, useBias, gradAt) {
+        const term = termCount++;
+        return engine.decoderTerm(term, codes, target, coef, useBias, gradAt ?? codes, B, forwardOnly, (p) => (decoderPath = p));
+      },
+      decoderRowNorms() {
+        if (!norms) {
+          norms = new Float32Array(m);
+          const W = params.W_dec;
+          for (let j = 0; j < m; j++) {
+            let q = 0;
+            for (let k = j * d; k < (j + 1) * d; k++) q += W[k] * W[k];
+            norms[j] = Math.sqrt(q);
+          }
+        }
+        return norms;
+      },
+      addDecoderNormGrad(coef) {
+        const n = ctx.decoderRowNorms();
+        const W = params.W_dec;
+        const g = engine.grads.W_dec;
+        for (let j = 0; j < m; j++) {
+          if (coef[j] === 0 || n[j] === 0) continue;
+          const c = coef[j] / n[j];
+          engine.touched.W_dec[j] = 1;
+          for (let k = j * d; k < (j + 1) * d; k++) g[k] += c * W[k];
+        }
+      },
+      deadMask() {
+        const dead = new Uint8Array(m);
+        for (let j = 0; j < m; j++) dead[j] = engine.state.tokensSinceFired[j] >= o.deadWindowTokens ? 1 : 0;
+        return dead;
+      },
+    };
+
+    t0 = performance.now();
+    const r = await this.arch.forwardBackward(ctx);
+    this.time("architecture", t0);
+
+    let l0Count = 0;
+    for (let e = 0; e < r.codes.nnz; e++) if (r.codes.val[e] > 0) l0Count++;
+    // batch FVU, mean-centred (numerator and denominator summed separately)
+    const mean = new Float64Array(d);
+    for (let t = 0; t < B; t++) for (let k = 0; k < d; k++) mean[k] += x[t * d + k];
+    for (let k = 0; k < d; k++) mean[k] /= B;
+    let num = 0;
+    let den = 0;
+    for (let t = 0; t < B; t++)
+      for (let k = 0; k < d; k++) {
+        const e = r.err[t * d + k];
+        const c = x[t * d + k] - mean[k];
+        num += e * e;
+        den += c * c;
+      }
+
+    let encoderPath: "sparse" | "dense" | "none" = "none";
+    if (!forwardOnly) {
+      t0 = performance.now();
+      encoderPath = await this.encoderGradients(r.gradRaw, xc, B);
+      this.time("encoderGrad", t0);
+      // features that fired, for dead-feature tracking (AuxK, metrics)
+      const since = this.state.tokensSinceFired;
+      for (let j = 0; j < m; j++) since[j] += B;
+      for (let e = 0; e < r.codes.nnz; e++) if (r.codes.val[e] > 0) since[r.codes.idx[e]] = 0;
+    }
+    return {
+      loss: r.loss,
+      mse: r.reconstruction,
+      l0: l0Count / B,
+      fvu: den > 0 ? num / den : NaN,
+      err: r.err,
+      codes: r.codes,
+      paths: { decoder: decoderPath, encoderGrad: encoderPath },
+    };
+  }
+
+  private async decoderTerm(
+    term: number,
+    codes: EntryView,
+    target: Float32Array,
+    coef: number,
+    useBias: boolean,
+    gradAt: EntryView,
+    B: number,
+    forwardOnly: boolean,
+    notePath: (p: "sparse" | "dense") => void,
+  ): Promise<DecoderTermResult> {
+    const { dIn: d, dSae: m, params } = this.state;
+    const W = params.W_dec;
+    const bias = useBias ? params.b_dec : null;
+    const err = this.scratch.f(`term${term}.err`, B * d);
+    const sparse = this.useSparse(codes.nnz, B);
+    notePath(sparse ? "sparse" : "dense");
+    let t0 = performance.now();
+    let F: Float32Array | null = null;
+    if (sparse) sparseDecode(codes.rowPtr, codes.idx, codes.val, W, d, bias, err);
+    else {
+      F = this.zeroDense("F", B * m);
+      for (let t = 0; t < B; t++) for (let e = codes.rowPtr[t]; e < codes.rowPtr[t + 1]; e++) F[t * m + codes.idx[e]] = codes.val[e];
+      await this.backend.gemm({ a: F, b: W, M: B, K: m, N: d, out: err, bias: bias ?? undefined });
+    }
+    let loss = 0;
+    for (let i = 0; i < B * d; i++) {
+      const e = err[i] - target[i];
+      err[i] = e;
+      loss += e * e;
+    }
+    loss = (coef * loss) / B;
+    this.time("decode", t0);
+    if (forwardOnly) {
+      if (F) clearDense(codes.rowPtr, codes.idx, m, F);
+      return { loss, err, gradAt: new Float32Array(0) };
+    }
+
+    t0 = performance.now();
+    const g = this.scratch.f(`term${term}.g`, B * d);
+    const scale = (2 * coef) / B;
+    for (let i = 0; i < B * d; i++) g[i] = scale * err[i];
+    if (bias) {
+      const gb = this.grads.b_dec;
+      for (let t = 0; t < B; t++) for (let k = 0; k < d; k++) gb[k] += g[t * d + k];
+    }
+    const gW = this.grads.W_dec;
+    if (F) {
+      const tmp = this.scratch.f("dense.gradWdec", m * d);
+      await this.backend.gemm({ a: F, transA: true, b: g, M: m, K: B, N: d, out: tmp });
+      for (let i = 0; i < m * d; i++) gW[i] += tmp[i];
+      for (let e = 0; e < codes.nnz; e++) if (codes.val[e] !== 0) this.touched.W_dec[codes.idx[e]] = 1;
+      clearDense(codes.rowPtr, codes.idx, m, F);
+    } else sparseOuterAccumulate(codes.rowPtr, codes.idx, codes.val, g, d, gW, this.touched.W_dec);
+    this.time("decoderGrad", t0);
+
+    t0 = performance.now();
+    const out = this.scratch.f(`term${term}.gradAt`, gradAt.nnz);
+    if (this.useSparse(gradAt.nnz, B)) sparseRowDots(gradAt.rowPtr, gradAt.idx, g, W, d, out);
+    else {
+      const G = this.scratch.f("dense.G", B * m);
+      await this.backend.gemm({ a: g, b: W, transB: true, M: B, K: d, N: m, out: G });
+      gatherDense(gradAt.rowPtr, gradAt.idx, G, m, out);
+    }
+    this.time("codeGrad", t0);
+    return { loss, err, gradAt: out };
+  }
+
+  private async encoderGradients(lists: EntryView[], xc: Float32Array, B: number): Promise<"sparse" | "dense" | "none"> {
+    const { dIn: d, dSae: m, params } = this.state;
+    const nnz = lists.reduce((a, l) => a + l.nnz, 0);
+    if (nnz === 0) return "none";
+    const gW = this.grads.W_encT;
+    const featureSum = new Float64Array(m);
+    for (const l of lists) for (let e = 0; e < l.nnz; e++) featureSum[l.idx[e]] += l.val[e];
+    let path: "sparse" | "dense";
+    if (this.useSparse(nnz, B)) {
+      for (const l of lists) sparseOuterAccumulate(l.rowPtr, l.idx, l.val, xc, d, gW, this.touched.W_encT);
+      path = "sparse";
+    } else {
+      const GR = this.zeroDense("G", B * m);
+      for (const l of lists) for (let t = 0; t < B; t++) for (let e = l.rowPtr[t]; e < l.rowPtr[t + 1]; e++) GR[t * m + l.idx[e]] += l.val[e];
+      const tmp = this.scratch.f("dense.gradWenc", m * d);
+      await this.backend.gemm({ a: GR, transA: true, b: xc, M: m, K: B, N: d, out: tmp });
+      for (let i = 0; i < m * d; i++) gW[i] += tmp[i];
+      for (const l of lists) {
+        clearDense(l.rowPtr, l.idx, m, GR);
+        for (let e = 0; e < l.nnz; e++) if (l.val[e] !== 0) this.touched.W_encT[l.idx[e]] = 1;
+      }
+      path = "dense";
+    }
+    // pre = (x - b_dec) W_enc + ...: dL/db_dec gets -sum_j (sum_t dL/draw_tj) W_enc[:, j]
+    const gb = this.grads.b_dec;
+    const WT = params.W_encT;
+    for (let j = 0; j < m; j++) {
+      const c = featureSum[j];
+      if (c === 0) continue;
+      for (let k = 0; k < d; k++) gb[k] -= c * WT[j * d + k];
+    }
+    return path;
+  }
+
+  /** Adam(beta1 = 0) with the step's learning rate, decoder constraint, architecture hook. */
+  applyUpdate(): void {
+    const t0 = performance.now();
+    const { dIn: d, params, adamV } = this.state;
+    const o = this.o;
+    const t = this.state.step + 1;
+    const h = { lr: learningRateAt(o, this.state.step), beta2: o.adamBeta2, eps: o.adamEps, t };
+    if (o.unitNormDecoder) removeParallelGradient(params.W_dec, this.grads.W_dec, this.touched.W_dec, d);
+    adamRows(params.W_encT, this.grads.W_encT, adamV.W_encT, this.state.rowStep.W_encT, this.touched.W_encT, d, h);
+    adamRows(params.W_dec, this.grads.W_dec, adamV.W_dec, this.state.rowStep.W_dec, this.touched.W_dec, d, h);
+    for (const k of Object.keys(params)) if (k !== "W_encT" && k !== "W_dec") adamDense(params[k], this.grads[k], adamV[k], h);
+    if (o.unitNormDecoder) normalizeRows(params.W_dec, this.state.dSae, d, this.touched.W_dec);
+    this.touched.W_encT.fill(0);
+    this.touched.W_dec.fill(0);
+    this.arch.afterUpdate?.(params, o);
+    this.state.step = t;
+    this.time("optimizer", t0);
+  }
+
+  /** One full training step on x (training units). */
+  async trainStep(x: Float32Array, B: number): Promise<StepResult> {
+    const r = await this.computeGradients(x, B);
+    this.applyUpdate();
+    return r;
+  }
+}

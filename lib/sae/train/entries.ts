@@ -1,0 +1,73 @@
+/**
+ * A reusable CSR-by-token list of (feature, value) entries: the sparse form in
+ * which a training step carries activations, kernel-window entries and their
+ * gradients. Capacity grows by doubling and is kept across steps.
+ */
+export class Entries {
+  rowPtr: Int32Array;
+  idx: Int32Array;
+  val: Float32Array;
+  nnz = 0;
+  private row = 0;
+
+  constructor(nTokens = 0, capacity = 1024) {
+    this.rowPtr = new Int32Array(nTokens + 1);
+    this.idx = new Int32Array(capacity);
+    this.val = new Float32Array(capacity);
+  }
+
+  get nTokens(): number {
+    return this.rowPtr.length - 1;
+  }
+
+  reset(nTokens: number): this {
+    if (this.rowPtr.length !== nTokens + 1) this.rowPtr = new Int32Array(nTokens + 1);
+    this.nnz = 0;
+    this.row = 0;
+    return this;
+  }
+
+  /** Makes room for `extra` more entries. */
+  reserve(extra: number): void {
+    if (this.nnz + extra <= this.idx.length) return;
+    const cap = Math.max(this.idx.length * 2, this.nnz + extra);
+    const idx = new Int32Array(cap);
+    idx.set(this.idx.subarray(0, this.nnz));
+    const val = new Float32Array(cap);
+    val.set(this.val.subarray(0, this.nnz));
+    this.idx = idx;
+    this.val = val;
+  }
+
+  push(j: number, v: number): void {
+    if (this.nnz === this.idx.length) this.reserve(1);
+    this.idx[this.nnz] = j;
+    this.val[this.nnz++] = v;
+  }
+
+  endRow(): void {
+    this.rowPtr[++this.row] = this.nnz;
+  }
+
+  /** Entries of token t are [rowPtr[t], rowPtr[t+1]). */
+  view(): { rowPtr: Int32Array; idx: Int32Array; val: Float32Array; nnz: number } {
+    return { rowPtr: this.rowPtr, idx: this.idx.subarray(0, this.nnz), val: this.val.subarray(0, this.nnz), nnz: this.nnz };
+  }
+}
+
+/** Named scratch buffers reused across steps (grown, never shrunk). */
+export class Scratch {
+  private readonly f32 = new Map<string, Float32Array>();
+
+  f(name: string, length: number, zero = false): Float32Array {
+    let a = this.f32.get(name);
+    if (!a || a.length < length) {
+      a = new Float32Array(length);
+      this.f32.set(name, a);
+      return a;
+    }
+    const v = a.subarray(0, length);
+    if (zero) v.fill(0);
+    return v;
+  }
+}
