@@ -1,0 +1,30 @@
+/** Logging in as a seeded user, through the real login form. */
+import { expect, type Page, type APIRequestContext } from "@playwright/test";
+import { E2E_PASSWORD, E2E_USERS, type E2eUser } from "./users";
+
+export async function loginAs(page: Page, user: E2eUser): Promise<void> {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(E2E_USERS[user].email);
+  await page.getByLabel("Password").fill(E2E_PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByTestId("whoami")).toContainText(E2E_USERS[user].name);
+}
+
+/** An API session for `request` fixtures: logs in over HTTP and returns the CSRF token to send. */
+export async function apiLogin(request: APIRequestContext, user: E2eUser): Promise<string> {
+  await request.get("/login");
+  const csrf = await csrfFrom(request);
+  const response = await request.post("/api/auth/login", {
+    headers: { "x-csrf-token": csrf },
+    data: { email: E2E_USERS[user].email, password: E2E_PASSWORD },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+  return csrf;
+}
+
+export async function csrfFrom(request: APIRequestContext): Promise<string> {
+  const state = await request.storageState();
+  const cookie = state.cookies.find((c) => c.name === "fl_csrf");
+  if (!cookie) throw new Error("no fl_csrf cookie: visit a page first");
+  return cookie.value;
+}

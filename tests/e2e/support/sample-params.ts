@@ -1,0 +1,26 @@
+/**
+ * Sample values for route parameters, read from the seeded e2e database, so
+ * the access matrix can request every route with real ids. Each area adds the
+ * parameters its routes use.
+ */
+import type { Db } from "@/lib/db/client";
+
+export async function sampleParams(db: Db): Promise<Record<string, string>> {
+  const samples: Record<string, string> = {
+    token: "not-a-real-invitation-token",
+  };
+  const sae = await db.sae.findFirst({ orderBy: { createdAt: "asc" } });
+  if (sae) {
+    samples.saeId = sae.id;
+    samples.index = "0";
+  }
+  const study = await db.study.findFirst({ orderBy: { createdAt: "asc" } });
+  if (study) samples.studyId = study.id;
+  const assignment = await db.assignment.findFirst({ orderBy: { createdAt: "asc" } });
+  if (assignment) samples.assignmentId = assignment.id;
+  const pipeline = await db.pipeline.findFirst({ orderBy: { createdAt: "asc" } });
+  if (pipeline) samples.pipelineId = pipeline.id;
+  const job = await db.job.findFirst({ orderBy: { createdAt: "asc" } });
+  if (job) samples.jobId = job.id;
+  return samples;
+}
