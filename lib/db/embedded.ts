@@ -35,6 +35,7 @@ export async function startEmbeddedDatabase(options: { dataDir: string; port: nu
     if (code === "EADDRINUSE") {
       throw new Error(
         `Port ${options.port} for the embedded database is taken by another program. Set FEATURELAB_EMBEDDED_DB_PORT to a free port, or set DATABASE_URL to use a PostgreSQL server.`,
+        { cause: error },
       );
     }
     throw error;
