@@ -23,7 +23,10 @@ export const batchtopk: ArchitectureModule = {
     // the previous cut halved bounds the new one from below in steady state; fall back to all positives
     const prev = ctx.extra.lastCut ?? 0;
     let tau = 0;
-    for (const lower of prev > 0 ? [prev / 2, 0] : [0]) {
+    // evaluation uses the inference rule: the global threshold, once one has been estimated
+    const useThreshold = ctx.forwardOnly && ctx.extra.threshold !== undefined;
+    if (useThreshold) tau = ctx.extra.threshold;
+    for (const lower of useThreshold ? [] : prev > 0 ? [prev / 2, 0] : [0]) {
       const buf = ctx.scratch.f("batchtopk.values", B * m);
       let n = 0;
       for (let i = 0, t = 0; t < B; t++)
@@ -44,7 +47,7 @@ export const batchtopk: ArchitectureModule = {
       e.reserve(m);
       for (let j = 0; j < m; j++) {
         const v = raw[r + j] + b[j];
-        if (v > 0 && v >= tau) {
+        if (v > 0 && (useThreshold ? v > tau : v >= tau)) {
           e.push(j, v);
           if (v < minKept) minKept = v;
         }

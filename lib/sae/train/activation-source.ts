@@ -1,0 +1,118 @@
+/**
+ * Where training activations come from: shuffled batches of float32
+ * [batch, dIn]. The trainer only sees this interface; the in-memory source
+ * below serves arrays and imported .npy/safetensors files, and the on-disk
+ * activation store (harvester) is adapted to it.
+ *
+ * Data order is a pure function of the seed: each epoch is a permutation
+ * drawn from lib/random/seeded.ts, and `state()` / `restore()` capture the
+ * RNG state at the start of the epoch plus the cursor, so a resumed run sees
+ * exactly the batches an uninterrupted one would.
+ */
+import { createRng, shuffleInPlace, type Rng } from "@/lib/random/seeded";
+import { importActivations } from "@/lib/formats/activation-dataset";
+
+export interface SourceState {
+  epoch: number;
+  cursor: number;
+  epochRng: [number, number, number, number];
+}
+
+export interface ActivationSource {
+  readonly dIn: number;
+  /** tokens in one epoch */
+  readonly nTokens: number;
+  /** fills out[0 .. batch*dIn) with the next shuffled batch */
+  nextBatch(batch: number, out: Float32Array): Promise<void>;
+  /** the first n tokens in storage order (for estimating the input scale) */
+  head(n: number): Promise<Float32Array>;
+  state(): SourceState;
+  restore(s: SourceState): void;
+}
+
+export class InvalidActivationsError extends Error {
+  override name = "InvalidActivationsError";
+}
+
+/** Checks shape and finiteness; the message names the source, token and dimension. */
+export function validateActivations(data: Float32Array, n: number, d: number, source: string): void {
+  if (!Number.isInteger(d) || d <= 0) throw new InvalidActivationsError(`${source}: dimension must be a positive integer, got ${d}`);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidActivationsError(`${source}: the dataset is empty (0 tokens)`);
+  if (data.length !== n * d)
+    throw new InvalidActivationsError(`${source}: ${data.length} values do not form [${n}, ${d}] (expected ${n * d})`);
+  for (let i = 0; i < data.length; i++)
+    if (!Number.isFinite(data[i]))
+      throw new InvalidActivationsError(`${source}: token ${Math.floor(i / d)}, dimension ${i % d} is ${data[i]}; remove non-finite activations before training`);
+}
+
+export class InMemoryActivationSource implements ActivationSource {
+  private order: Int32Array;
+  private epoch = 0;
+  private cursor = 0;
+  private rng: Rng;
+  private epochRng: [number, number, number, number];
+
+  constructor(
+    private readonly data: Float32Array,
+    readonly nTokens: number,
+    readonly dIn: number,
+    seed: number,
+    source = "activations",
+  ) {
+    validateActivations(data, nTokens, dIn, source);
+    this.rng = createRng(seed);
+    this.epochRng = this.rng.state();
+    this.order = this.permutation();
+  }
+
+  private permutation(): Int32Array {
+    const order = Int32Array.from({ length: this.nTokens }, (_, i) => i);
+    shuffleInPlace(order, this.rng);
+    return order;
+  }
+
+  async nextBatch(batch: number, out: Float32Array): Promise<void> {
+    const d = this.dIn;
+    for (let b = 0; b < batch; b++) {
+      if (this.cursor === this.nTokens) {
+        this.epoch++;
+        this.cursor = 0;
+        this.epochRng = this.rng.state();
+        this.order = this.permutation();
+      }
+      const t = this.order[this.cursor++];
+      out.set(this.data.subarray(t * d, (t + 1) * d), b * d);
+    }
+  }
+
+  async head(n: number): Promise<Float32Array> {
+    return this.data.subarray(0, Math.min(n, this.nTokens) * this.dIn);
+  }
+
+  state(): SourceState {
+    return { epoch: this.epoch, cursor: this.cursor, epochRng: [...this.epochRng] as SourceState["epochRng"] };
+  }
+
+  restore(s: SourceState): void {
+    this.rng = createRng(s.epochRng);
+    this.epochRng = this.rng.state();
+    this.order = this.permutation();
+    this.epoch = s.epoch;
+    this.cursor = s.cursor;
+  }
+}
+
+/** An in-memory source over a .npy or safetensors [n, d] float file. */
+export async function activationSourceFromFile(file: string, seed: number, tensorName?: string): Promise<InMemoryActivationSource> {
+  const m = await importActivations(file, tensorName);
+  return new InMemoryActivationSource(m.data, m.n, m.d, seed, file);
+}
+
+/** Splits [n, d] rows into a training part and the last `heldOut` rows for evaluation. */
+export function splitHeldOut(data: Float32Array, n: number, d: number, heldOut: number) {
+  const h = Math.min(heldOut, Math.floor(n / 2));
+  return {
+    train: { data: data.subarray(0, (n - h) * d), n: n - h },
+    eval: { data: data.subarray((n - h) * d), n: h },
+  };
+}

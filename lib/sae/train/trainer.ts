@@ -1,0 +1,181 @@
+/**
+ * A training run: validates everything before the first step, estimates the
+ * input scale, trains with progress events and metric curves, evaluates on
+ * held-out activations, checkpoints atomically, resumes exactly, and returns
+ * the folded SAE (raw activations in) — never a non-finite one.
+ */
+import { OrtCpuBackend, type ComputeBackend } from "@/lib/compute/backend";
+import { foldToSaeParams } from "@/lib/sae/fold";
+import { MetricsAccumulator, type SaeMetrics } from "@/lib/sae/metrics";
+import type { SaeParams } from "@/lib/sae/params";
+import { validateSaeParams } from "@/lib/sae/params-validate";
+import { InvalidActivationsError, validateActivations, type ActivationSource } from "@/lib/sae/train/activation-source";
+import { loadCheckpoint, saveCheckpoint, CheckpointError } from "@/lib/sae/train/checkpoint";
+import { SaeStepEngine } from "@/lib/sae/train/engine";
+import { parseTrainOptions, TrainOptionsError, type TrainOptions, type TrainOptionsInput } from "@/lib/sae/train/options";
+import { lambdaAt, learningRateAt } from "@/lib/sae/train/schedule";
+import { initTrainState, type TrainState } from "@/lib/sae/train/state";
+
+export interface TrainProgress {
+  step: number;
+  totalSteps: number;
+  tokensPerSecond: number;
+  etaSeconds: number;
+  loss: number;
+  l0: number;
+  fvu: number;
+}
+
+export interface CurvePoint {
+  step: number;
+  loss: number;
+  mse: number;
+  l0: number;
+  fvu: number;
+  lr: number;
+  lambda: number;
+  deadFeatures: number;
+}
+
+export interface EvalPoint extends SaeMetrics {
+  step: number;
+}
+
+export interface Curves {
+  train: CurvePoint[];
+  eval: EvalPoint[];
+}
+
+export interface TrainRunArgs {
+  options: TrainOptionsInput;
+  source: ActivationSource;
+  /** held-out activations [n, dIn] (raw units) for metrics */
+  evalSet?: { data: Float32Array; n: number };
+  /** where checkpoints go; with resume, an existing checkpoint there is continued */
+  checkpointDir?: string;
+  resume?: boolean;
+  onProgress?: (p: TrainProgress) => void;
+  backend?: ComputeBackend;
+  /** aborting stops before the next step (the last checkpoint stays as it was) */
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  params: SaeParams;
+  state: TrainState;
+  options: TrainOptions;
+  curves: Curves;
+  finalMetrics: SaeMetrics | null;
+  /** cumulative ms per part of the step (engine.timings) */
+  timings: Record<string, number>;
+}
+
+export class TrainingDivergedError extends Error {
+  override name = "TrainingDivergedError";
+}
+
+export class TrainingAbortedError extends Error {
+  override name = "TrainingAbortedError";
+}
+
+export async function estimateInputScale(source: ActivationSource, tokens: number): Promise<number> {
+  const x = await source.head(tokens);
+  const n = x.length / source.dIn;
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  const scale = Math.sqrt(s / n);
+  if (!(scale > 0) || !Number.isFinite(scale))
+    throw new InvalidActivationsError(`activations have mean squared norm ${s / n}; cannot scale them to E||x||^2 = 1 (all zero?)`);
+  return scale;
+}
+
+export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
+  const o = parseTrainOptions(args.options);
+  const { source } = args;
+  if (!(source.nTokens > 0)) throw new InvalidActivationsError("the training dataset is empty (0 tokens)");
+  if (!(source.dIn > 0)) throw new InvalidActivationsError(`activation dimension must be positive, got ${source.dIn}`);
+  if (o.batchSize > source.nTokens)
+    throw new TrainOptionsError(`batchSize ${o.batchSize} exceeds the ${source.nTokens} training tokens; use a smaller batch or more data`);
+  if (args.evalSet) validateActivations(args.evalSet.data, args.evalSet.n, source.dIn, "held-out activations");
+
+  let state: TrainState;
+  let curves: Curves = { train: [], eval: [] };
+  const resumed = args.resume && args.checkpointDir ? await loadCheckpoint<Curves>(args.checkpointDir) : null;
+  if (resumed) {
+    if (JSON.stringify(resumed.meta.options) !== JSON.stringify(o))
+      throw new CheckpointError(`${args.checkpointDir}: the checkpoint was written with different options; resume with the same options or start a new run`);
+    if (resumed.meta.dIn !== source.dIn) throw new CheckpointError(`${args.checkpointDir}: checkpoint dIn ${resumed.meta.dIn} != data dIn ${source.dIn}`);
+    state = resumed.state;
+    curves = resumed.meta.curves;
+    source.restore(resumed.meta.source);
+  } else {
+    const scale = o.normalizeInputs ? await estimateInputScale(source, o.scaleEstimateTokens) : 1;
+    state = initTrainState(o, source.dIn, scale);
+  }
+
+  const backend = args.backend ?? new OrtCpuBackend();
+  const engine = new SaeStepEngine(state, o, backend);
+  const B = o.batchSize;
+  const d = source.dIn;
+  const batch = new Float32Array(B * d);
+  const inv = 1 / state.inputScale;
+  const startStep = state.step;
+  const t0 = performance.now();
+  try {
+    while (state.step < o.totalSteps) {
+      if (args.signal?.aborted) throw new TrainingAbortedError(`training stopped at step ${state.step}`);
+      const step = state.step;
+      await source.nextBatch(B, batch);
+      for (let i = 0; i < batch.length; i++) batch[i] *= inv;
+      const r = await engine.computeGradients(batch, B);
+      if (!Number.isFinite(r.loss))
+        throw new TrainingDivergedError(`loss became ${r.loss} at step ${step}; lower the learning rate (${o.lr}) — nothing was saved from this step`);
+      engine.applyUpdate();
+      const done = state.step;
+      if (done % o.logEverySteps === 0 || done === o.totalSteps) {
+        let dead = 0;
+        for (let j = 0; j < o.dSae; j++) if (state.tokensSinceFired[j] >= o.deadWindowTokens) dead++;
+        curves.train.push({ step: done, loss: r.loss, mse: r.mse, l0: r.l0, fvu: r.fvu, lr: learningRateAt(o, step), lambda: lambdaAt(o, step), deadFeatures: dead });
+      }
+      if (args.evalSet && (done % o.evalEverySteps === 0 || done === o.totalSteps))
+        curves.eval.push({ step: done, ...(await evaluate(engine, args.evalSet, B)) });
+      if (args.checkpointDir && o.checkpointEverySteps > 0 && done % o.checkpointEverySteps === 0) {
+        assertFiniteState(state);
+        await saveCheckpoint(args.checkpointDir, state, { options: o, source: source.state(), curves });
+      }
+      if (args.onProgress) {
+        const elapsed = (performance.now() - t0) / 1000;
+        const rate = ((done - startStep) * B) / elapsed;
+        args.onProgress({ step: done, totalSteps: o.totalSteps, tokensPerSecond: rate, etaSeconds: ((o.totalSteps - done) * B) / rate, loss: r.loss, l0: r.l0, fvu: r.fvu });
+      }
+    }
+  } finally {
+    if (!args.backend) await backend.dispose();
+  }
+  assertFiniteState(state);
+  const params = foldToSaeParams(state, o);
+  validateSaeParams(params, "trained SAE");
+  const finalMetrics = curves.eval.length ? curves.eval[curves.eval.length - 1] : null;
+  return { params, state, options: o, curves, finalMetrics, timings: engine.timings };
+}
+
+/** Metrics of the current parameters on held-out raw activations, in batches. */
+export async function evaluate(engine: SaeStepEngine, set: { data: Float32Array; n: number }, batchSize: number): Promise<SaeMetrics> {
+  const { dIn: d, dSae: m, inputScale: C } = engine.state;
+  const acc = new MetricsAccumulator(d, m, C * C);
+  const buf = new Float32Array(batchSize * d);
+  for (let t0 = 0; t0 < set.n; t0 += batchSize) {
+    const B = Math.min(batchSize, set.n - t0);
+    const x = buf.subarray(0, B * d);
+    for (let i = 0; i < B * d; i++) x[i] = set.data[t0 * d + i] / C;
+    const r = await engine.computeGradients(x, B, true);
+    acc.add(x, r.err, B, r.codes);
+  }
+  return acc.result();
+}
+
+function assertFiniteState(state: TrainState): void {
+  for (const [k, v] of Object.entries(state.params))
+    for (let i = 0; i < v.length; i++)
+      if (!Number.isFinite(v[i])) throw new TrainingDivergedError(`parameter ${k}[${i}] is ${v[i]} at step ${state.step}; refusing to save a non-finite SAE`);
+}
