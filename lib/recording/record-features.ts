@@ -19,11 +19,11 @@ import { createRng } from "@/lib/random/seeded";
 import type { SparseCodes } from "@/lib/sae/sparse-codes";
 import { binOf } from "./activation-bins";
 import { CodeSpill, type CodeChunk } from "./code-spill";
+import { ExampleTable } from "./example-table";
 import { RecordingInputError } from "./errors";
 import { FeatureTopK } from "./feature-top-k";
 import {
   RecordingOptionsSchema,
-  type FeatureExample,
   type FeatureStats,
   type RecordedFeatures,
   type RecordingBatch,
@@ -278,6 +278,10 @@ function countBins(
   const I = options.nIntervals;
   const histogram = new Int32Array(dSae * B);
   const intervalCounts = new Int32Array(dSae * I);
+  // When B is a multiple of I, interval j's edges max*j/I are exactly the bins'
+  // edges max*(j*B/I)/B (the same real number, both numerators exact in float64,
+  // division correctly rounded), so the interval is the bin's group.
+  const binsPerInterval = B % I === 0 ? B / I : 0;
   let done = 0;
   for (const { rowPtr, featureIdx, values, nTokens } of spill.chunks()) {
     const end = rowPtr[nTokens];
@@ -286,8 +290,9 @@ function countBins(
       if (!(v > 0)) continue;
       const f = featureIdx[e];
       const m = max[f];
-      histogram[f * B + binOf(v, m, B)]++;
-      intervalCounts[f * I + binOf(v, m, I)]++;
+      const b = binOf(v, m, B);
+      histogram[f * B + b]++;
+      intervalCounts[f * I + (binsPerInterval > 0 ? Math.floor(b / binsPerInterval) : binOf(v, m, I))]++;
     }
     done += nTokens;
     progress(done);
@@ -330,12 +335,16 @@ function drawIntervalRanks(intervalCounts: Int32Array, dSae: number, options: Re
   return { ranks, count };
 }
 
-function windowOf(anchor: number, ctxLen: number, windowSize: number): { start: number; length: number } {
-  if (ctxLen <= windowSize) return { start: 0, length: ctxLen };
-  const start = Math.min(Math.max(0, anchor - Math.floor(windowSize / 2)), ctxLen - windowSize);
-  return { start, length: windowSize };
+function windowOf(anchor: number, ctxLen: number, windowLength: number): number {
+  return Math.min(Math.max(0, anchor - Math.floor(windowLength / 2)), ctxLen - windowLength);
 }
 
+/**
+ * Fills the example table: rows are laid out up front (their number is known
+ * once the top-k heaps and the sampled ranks are), then one scan of the
+ * retained codes, context by context, finds the sampled activations (scan A)
+ * and copies every example window's activations from the codes (scan B).
+ */
 function collectExamples(
   spill: CodeSpill,
   source: RecordingSource,
@@ -344,54 +353,58 @@ function collectExamples(
   dSae: number,
   options: RecordingOptions,
   progress: (tokensDone: number) => void,
-): FeatureExample[] {
-  const { ctxLen, tokens } = source;
+): ExampleTable {
+  const { ctxLen, tokens, nContexts } = source;
   const I = options.nIntervals;
   const S = options.samplesPerInterval;
-  const W = options.windowSize;
+  const W = Math.min(options.windowSize, ctxLen);
   const max = acc.max;
 
-  const makeExample = (
-    featureIndex: number,
-    kind: FeatureExample["kind"],
-    interval: number,
-    rank: number,
-    contextId: number,
-    anchorPosition: number,
-    anchorActivation: number,
-  ): FeatureExample => {
-    const { start, length } = windowOf(anchorPosition, ctxLen, W);
-    const from = contextId * ctxLen + start;
-    return {
-      featureIndex,
-      kind,
-      interval,
-      rank,
-      contextId,
-      anchorPosition,
-      anchorActivation,
-      windowStart: start,
-      tokenIds: tokens.slice(from, from + length),
-      activations: new Float32Array(length),
-    };
+  const tops = Array.from({ length: dSae }, (_, f) => acc.topK.sorted(f));
+  const featureStart = new Int32Array(dSae + 1);
+  const intervalRow = new Int32Array(dSae * I); // first row of (f, j)'s samples
+  for (let f = 0; f < dSae; f++) {
+    let row = featureStart[f] + tops[f].length;
+    for (let j = 0; j < I; j++) {
+      intervalRow[f * I + j] = row;
+      row += sampled.count[f * I + j];
+    }
+    featureStart[f + 1] = row;
+  }
+  const table = new ExampleTable(featureStart[dSae], W, featureStart);
+
+  const setRow = (row: number, f: number, kind: number, interval: number, rank: number, c: number, anchor: number, v: number) => {
+    const start = windowOf(anchor, ctxLen, W);
+    table.featureIndex[row] = f;
+    table.kind[row] = kind;
+    table.interval[row] = interval;
+    table.rank[row] = rank;
+    table.contextId[row] = c;
+    table.anchorPosition[row] = anchor;
+    table.anchorActivation[row] = v;
+    table.windowStart[row] = start;
+    table.tokenIds.set(tokens.subarray(c * ctxLen + start, c * ctxLen + start + W), row * W);
   };
 
-  // Top-context examples, grouped by context for the scan.
-  const topByContext = new Map<number, FeatureExample[]>();
-  const all: FeatureExample[] = [];
+  // Top rows, and an index of them by context (counting sort).
+  const topByContextStart = new Int32Array(nContexts + 1);
+  for (let f = 0; f < dSae; f++) for (const e of tops[f]) topByContextStart[e.contextId + 1]++;
+  for (let c = 0; c < nContexts; c++) topByContextStart[c + 1] += topByContextStart[c];
+  const topByContext = new Int32Array(topByContextStart[nContexts]);
+  const fillAt = topByContextStart.slice(0, nContexts);
   for (let f = 0; f < dSae; f++) {
-    acc.topK.sorted(f).forEach((e, rank) => {
-      const ex = makeExample(f, "top", -1, rank, e.contextId, e.position, e.value);
-      all.push(ex);
-      const list = topByContext.get(e.contextId);
-      if (list) list.push(ex);
-      else topByContext.set(e.contextId, [ex]);
+    tops[f].forEach((e, rank) => {
+      const row = featureStart[f] + rank;
+      setRow(row, f, 0, -1, rank, e.contextId, e.position, e.value);
+      topByContext[fillAt[e.contextId]++] = row;
     });
   }
 
   const runningRank = new Int32Array(dSae * I);
   const nextPick = new Int32Array(dSae * I);
   const head = new Int32Array(dSae).fill(-1);
+  const next = new Int32Array(table.length);
+  let rows = new Int32Array(1024); // this context's example rows
   let done = 0;
   for (const chunk of spill.chunks()) {
     const { rowPtr, featureIdx, values, contextIds, positions, nTokens } = chunk;
@@ -400,7 +413,16 @@ function collectExamples(
       const c = contextIds[t0];
       let t1 = t0 + 1;
       while (t1 < nTokens && contextIds[t1] === c) t1++;
-      const requests: FeatureExample[] = topByContext.get(c)?.slice() ?? [];
+      let nRows = 0;
+      const push = (row: number) => {
+        if (nRows === rows.length) {
+          const grown = new Int32Array(rows.length * 2);
+          grown.set(rows);
+          rows = grown;
+        }
+        rows[nRows++] = row;
+      };
+      for (let i = topByContextStart[c]; i < topByContextStart[c + 1]; i++) push(topByContext[i]);
       // Scan A: which activations of this context are sampled (by their rank within their interval).
       if (S > 0) {
         for (let t = t0; t < t1; t++) {
@@ -408,56 +430,49 @@ function collectExamples(
             const v = values[e];
             if (!(v > 0)) continue;
             const f = featureIdx[e];
-            const j = binOf(v, max[f], I);
-            const key = f * I + j;
+            const key = f * I + binOf(v, max[f], I);
             const r = runningRank[key]++;
             const pick = nextPick[key];
             if (pick < sampled.count[key] && sampled.ranks[key * S + pick] === r) {
               nextPick[key] = pick + 1;
-              const ex = makeExample(f, "interval", j, pick, c, positions[t], v);
-              requests.push(ex);
-              all.push(ex);
+              const row = intervalRow[key] + pick;
+              setRow(row, f, 1, key - f * I, pick, c, positions[t], v);
+              push(row);
             }
           }
         }
       }
       // Scan B: fill the windows of every example in this context from the codes.
-      if (requests.length > 0) {
-        const nextOf = new Int32Array(requests.length);
-        for (let r = 0; r < requests.length; r++) {
-          const f = requests[r].featureIndex;
-          nextOf[r] = head[f];
-          head[f] = r;
+      if (nRows > 0) {
+        for (let i = 0; i < nRows; i++) {
+          const row = rows[i];
+          const f = table.featureIndex[row];
+          next[row] = head[f];
+          head[f] = row;
         }
+        const act = table.activations;
+        const ws = table.windowStart;
         for (let t = t0; t < t1; t++) {
           const p = positions[t];
           for (let e = rowPtr[t], end = rowPtr[t + 1]; e < end; e++) {
-            const f = featureIdx[e];
-            let r = head[f];
-            if (r === -1) continue;
+            let row = head[featureIdx[e]];
+            if (row === -1) continue;
             const v = values[e];
             if (!(v > 0)) continue;
-            for (; r !== -1; r = nextOf[r]) {
-              const ex = requests[r];
-              const i = p - ex.windowStart;
-              if (i >= 0 && i < ex.activations.length) ex.activations[i] = v;
+            for (; row !== -1; row = next[row]) {
+              const i = p - ws[row];
+              if (i >= 0 && i < W) act[row * W + i] = v;
             }
           }
         }
-        for (const ex of requests) head[ex.featureIndex] = -1;
+        for (let i = 0; i < nRows; i++) head[table.featureIndex[rows[i]]] = -1;
       }
       t0 = t1;
     }
     done += nTokens;
     progress(done);
   }
-
-  const kindOrder = (ex: FeatureExample) => (ex.kind === "top" ? 0 : 1);
-  all.sort(
-    (a, b) =>
-      a.featureIndex - b.featureIndex || kindOrder(a) - kindOrder(b) || a.interval - b.interval || a.rank - b.rank,
-  );
-  return all;
+  return table;
 }
 
 function buildStats(acc: FirstPassAccumulator, bins: BinCounts, dSae: number, options: RecordingOptions): FeatureStats[] {

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import type { SparseCodes } from "@/lib/sae/sparse-codes";
+import type { ExampleTable } from "./example-table";
 
 /** Options of `recordFeatures`; every field has the issue's default. */
 export const RecordingOptionsSchema = z.object({
@@ -96,7 +97,7 @@ export interface FeatureStats {
 
 export type ExampleKind = "top" | "interval";
 
-/** One dashboard example: a window of one context with one feature's activations. */
+/** One dashboard example (a row of ExampleTable): a window of one context with one feature's activations. */
 export interface FeatureExample {
   featureIndex: number;
   kind: ExampleKind;
@@ -126,8 +127,8 @@ export interface RecordedFeatures {
   nTokens: number;
   /** [dSae] */
   stats: FeatureStats[];
-  /** all features' examples: top ones first per feature, then interval samples */
-  examples: FeatureExample[];
+  /** all features' examples in columns; iterable as FeatureExample rows (views) */
+  examples: ExampleTable;
   timings: { encodeAndAccumulateMs: number; histogramMs: number; examplesMs: number };
 }
 

@@ -6,7 +6,7 @@ import { createRng } from "@/lib/random/seeded";
 import { recordFeatures } from "@/lib/recording/record-features";
 import { createInMemorySource } from "@/lib/recording/in-memory-source";
 import { RecordingInputError } from "@/lib/recording/errors";
-import type { RecordedFeatures, RecordingBatch, RecordingOptionsInput, RecordingSource } from "@/lib/recording/types";
+import type { FeatureExample, RecordedFeatures, RecordingBatch, RecordingOptionsInput, RecordingSource } from "@/lib/recording/types";
 import {
   denseCodesOfContexts,
   randomTinySae,
@@ -60,7 +60,7 @@ async function record(k: Case, options: RecordingOptionsInput, extra = {}): Prom
   return recordFeatures({ encoder: referenceEncoder(k.sae), dSae: k.sae.dSae, source: sourceOf(k, extra), options });
 }
 
-function expectWindowMatchesDense(k: Case, ex: RecordedFeatures["examples"][number]): void {
+function expectWindowMatchesDense(k: Case, ex: FeatureExample): void {
   const { ctxLen, sae, dense, tokens } = k;
   for (let i = 0; i < ex.tokenIds.length; i++) {
     const p = ex.windowStart + i;
@@ -75,7 +75,10 @@ function expectWindowMatchesDense(k: Case, ex: RecordedFeatures["examples"][numb
 describe("recordFeatures against a brute-force recomputation", () => {
   const options = { topK: 5, windowSize: 9, nIntervals: 4, samplesPerInterval: 3, nHistogramBins: 12, seed: 7 };
 
-  it("gets densities, max, mean, histograms, interval counts and top-k contexts exactly", async () => {
+  it.each([
+    ["intervals grouping histogram bins", options],
+    ["intervals not aligned with histogram bins", { ...options, nIntervals: 5 }],
+  ])("gets densities, max, mean, histograms, interval counts and top-k contexts exactly (%s)", async (_, options) => {
     const k = makeCase(1);
     const out = await record(k, options, { contextsPerBatch: 3 });
     const nRecorded = k.recorded.reduce((s, v) => s + v, 0);
@@ -97,7 +100,7 @@ describe("recordFeatures against a brute-force recomputation", () => {
         liveFeatures++;
         expect(s.intervalShares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
       }
-      const tops = out.examples.filter((e) => e.featureIndex === f && e.kind === "top");
+      const tops = [...out.examples].filter((e) => e.featureIndex === f && e.kind === "top");
       const expected = ref.rankedContexts.slice(0, options.topK);
       expect(tops.map((e) => [e.contextId, e.anchorPosition, e.anchorActivation])).toEqual(
         expected.map((e) => [e.contextId, e.position, e.value]),
@@ -106,6 +109,14 @@ describe("recordFeatures against a brute-force recomputation", () => {
       for (const e of tops) expectWindowMatchesDense(k, e);
     }
     expect(out.stats[0].dead).toBe(true);
+    // Rows are grouped by feature: featureStart delimits each feature's rows, top examples first.
+    for (let f = 0; f < k.sae.dSae; f++) {
+      const rows = out.examples.ofFeature(f);
+      expect(rows.every((e) => e.featureIndex === f)).toBe(true);
+      const kinds = rows.map((e) => e.kind).join(",");
+      expect(kinds).toMatch(/^(top,?)*(interval,?)*$/);
+    }
+    expect(out.examples.featureStart[k.sae.dSae]).toBe(out.examples.length);
     expect(liveFeatures).toBeGreaterThan(8);
     // Ties in the coarse activations did occur, so the tie-break rule was exercised.
     const anyTie = out.stats.some((_, f) => {
@@ -121,7 +132,7 @@ describe("recordFeatures against a brute-force recomputation", () => {
     for (let f = 0; f < k.sae.dSae; f++) {
       const s = out.stats[f];
       for (let j = 0; j < options.nIntervals; j++) {
-        const samples = out.examples.filter((e) => e.featureIndex === f && e.kind === "interval" && e.interval === j);
+        const samples = [...out.examples].filter((e) => e.featureIndex === f && e.kind === "interval" && e.interval === j);
         expect(samples).toHaveLength(Math.min(options.samplesPerInterval, s.intervalCounts[j]));
         const anchors = new Set(samples.map((e) => `${e.contextId}:${e.anchorPosition}`));
         expect(anchors.size).toBe(samples.length);
@@ -136,7 +147,7 @@ describe("recordFeatures against a brute-force recomputation", () => {
   it("is reproducible from the seed, and a different seed draws different samples", async () => {
     const k = makeCase(3);
     const anchors = (r: RecordedFeatures) =>
-      r.examples.filter((e) => e.kind === "interval").map((e) => `${e.featureIndex}:${e.contextId}:${e.anchorPosition}`);
+      [...r.examples].filter((e) => e.kind === "interval").map((e) => `${e.featureIndex}:${e.contextId}:${e.anchorPosition}`);
     const a = await record(k, options);
     const b = await record(k, options);
     const c = await record(k, { ...options, seed: 8 });
@@ -179,7 +190,7 @@ describe("recordFeatures against a brute-force recomputation", () => {
     expect(b.stats.map((s) => [s.nFiring, s.maxActivation, Array.from(s.histogramCounts)])).toEqual(
       a.stats.map((s) => [s.nFiring, s.maxActivation, Array.from(s.histogramCounts)]),
     );
-    const tops = (r: RecordedFeatures) => r.examples.filter((e) => e.kind === "top").map((e) => [e.featureIndex, e.contextId, e.anchorPosition]);
+    const tops = (r: RecordedFeatures) => [...r.examples].filter((e) => e.kind === "top").map((e) => [e.featureIndex, e.contextId, e.anchorPosition]);
     expect(tops(b)).toEqual(tops(a));
   });
 

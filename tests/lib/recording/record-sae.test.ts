@@ -47,7 +47,7 @@ describe("recordSae with the onnxruntime encoder", () => {
       expect(s.maxActivation).toBe(ref.max);
       expect(Array.from(s.histogramCounts)).toEqual(ref.histogram);
       if (ref.nFiring > 0) live++;
-      const tops = out.examples.filter((e) => e.featureIndex === f && e.kind === "top");
+      const tops = [...out.examples].filter((e) => e.featureIndex === f && e.kind === "top");
       expect(tops.map((e) => [e.contextId, e.anchorPosition, e.anchorActivation])).toEqual(
         ref.rankedContexts.slice(0, options.topK).map((e) => [e.contextId, e.position, e.value]),
       );
