@@ -106,7 +106,10 @@ export const ratingSubmissionSchema = z.object({
     .nullable()
     .optional()
     .transform((s) => (s ? s : null)),
-  confidence: ratingConfidenceSchema.nullable().optional().transform((c) => c ?? null),
+  confidence: ratingConfidenceSchema
+    .nullable()
+    .optional()
+    .transform((c) => c ?? null),
 });
 export type RatingSubmission = z.infer<typeof ratingSubmissionSchema>;
 

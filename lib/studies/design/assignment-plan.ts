@@ -26,13 +26,7 @@
  * "round:2")). New assignments have itemId null: give them ids with
  * withOpaqueItemIds.
  */
-import {
-  ASSIGNMENT_STATUSES,
-  itemKey,
-  type ExistingAssignment,
-  type PlannedAssignment,
-  type StudyItem,
-} from "@/lib/studies/types";
+import { ASSIGNMENT_STATUSES, itemKey, type ExistingAssignment, type PlannedAssignment, type StudyItem } from "@/lib/studies/types";
 import { StudyInputError, TooFewRatersError } from "@/lib/studies/errors";
 import { derivedRng } from "@/lib/studies/design/derive-seed";
 import { DEFAULT_MAX_RUN, interleaveBySae } from "@/lib/studies/design/queue-order";

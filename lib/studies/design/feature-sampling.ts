@@ -56,8 +56,7 @@ export function sampleFeatures(
   settings: Pick<SamplingSettings, "featuresPerSae" | "densityStrata" | "seed">,
 ): SaeSample[] {
   const n = settings.featuresPerSae;
-  if (!Number.isInteger(n) || n < 1)
-    throw new StudyInputError("sampling.featuresPerSae", `must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new StudyInputError("sampling.featuresPerSae", `must be a positive integer, got ${n}`);
   const strata = settings.densityStrata ?? null;
   if (strata !== null && (!Number.isInteger(strata) || strata < 2))
     throw new StudyInputError("sampling.densityStrata", `must be null or an integer >= 2, got ${strata}`);
@@ -84,8 +83,7 @@ export function sampleFeatures(
     const features: SampledFeature[] = [];
     const described: DensityStratum[] = sizes.map((size, s) => {
       const members = alive.slice(bounds[s], bounds[s + 1]);
-      for (const f of sampleWithoutReplacement(members, quotas[s], rng))
-        features.push({ ...f, saeId: pool.saeId, stratum: s });
+      for (const f of sampleWithoutReplacement(members, quotas[s], rng)) features.push({ ...f, saeId: pool.saeId, stratum: s });
       return {
         stratum: s,
         size,
@@ -135,9 +133,7 @@ function largestRemainder(sizes: number[], total: number, rng: Rng): number[] {
   const all = sizes.reduce((s, x) => s + x, 0);
   const exact = sizes.map((s) => (total * s) / all);
   const quotas = exact.map(Math.floor);
-  const order = exact
-    .map((e, s) => ({ s, rest: e - Math.floor(e), tie: rng.next() }))
-    .sort((a, b) => b.rest - a.rest || a.tie - b.tie);
+  const order = exact.map((e, s) => ({ s, rest: e - Math.floor(e), tie: rng.next() })).sort((a, b) => b.rest - a.rest || a.tie - b.tie);
   let left = total - quotas.reduce((s, x) => s + x, 0);
   for (const { s } of order) {
     if (left === 0) break;

@@ -24,8 +24,7 @@ export function csvField(cell: CsvCell, options: CsvOptions = {}): string {
 
 export function toCsv(header: readonly string[], rows: readonly (readonly CsvCell[])[], options: CsvOptions = {}): string {
   const lines = [header, ...rows].map((row, i) => {
-    if (row.length !== header.length)
-      throw new RangeError(`CSV row ${i} has ${row.length} fields but the header has ${header.length}`);
+    if (row.length !== header.length) throw new RangeError(`CSV row ${i} has ${row.length} fields but the header has ${header.length}`);
     return row.map((cell) => csvField(cell, options)).join(",");
   });
   return lines.join("\r\n") + "\r\n";

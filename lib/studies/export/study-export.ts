@@ -89,7 +89,10 @@ export function studyExport(study: StudyExportMetadata, ratings: readonly Rating
     exportedAt,
     study,
     results: {
-      outcomes: summariseOutcomes(sorted, study.saes.map((s) => s.saeId)),
+      outcomes: summariseOutcomes(
+        sorted,
+        study.saes.map((s) => s.saeId),
+      ),
       agreement: studyAgreement(sorted, study.ratingsPerItem),
     },
     ratings: sorted,
@@ -103,8 +106,7 @@ export function studyExportJson(study: StudyExportMetadata, ratings: readonly Ra
 function saeLookup(study: StudyExportMetadata, ratings: readonly Rating[]): Map<string, StudySae> {
   const saes = new Map(study.saes.map((s) => [s.saeId, s]));
   ratings.forEach((r, i) => {
-    if (!saes.has(r.saeId))
-      throw new StudyInputError(`ratings[${i}].saeId`, `"${r.saeId}" is not an SAE of study "${study.studyId}"`);
+    if (!saes.has(r.saeId)) throw new StudyInputError(`ratings[${i}].saeId`, `"${r.saeId}" is not an SAE of study "${study.studyId}"`);
   });
   return saes;
 }

@@ -36,20 +36,13 @@ export function answersByItem(ratings: readonly RaterAnswer[]): number[][] {
     let byRater = byItem.get(key);
     if (!byRater) byItem.set(key, (byRater = new Map()));
     if (byRater.has(r.raterId))
-      throw new StudyInputError(
-        `ratings[${i}]`,
-        `rater "${r.raterId}" rated item ${key} twice; pass only each rater's current answer`,
-      );
+      throw new StudyInputError(`ratings[${i}]`, `rater "${r.raterId}" rated item ${key} twice; pass only each rater's current answer`);
     byRater.set(r.raterId, answerRank(r.answer));
   });
   return [...byItem.values()].map((m) => [...m.values()]);
 }
 
-export function studyAgreement(
-  ratings: readonly RaterAnswer[],
-  ratersPerItem: number,
-  metric: AlphaMetric = "ordinal",
-): StudyAgreement {
+export function studyAgreement(ratings: readonly RaterAnswer[], ratersPerItem: number, metric: AlphaMetric = "ordinal"): StudyAgreement {
   const units = answersByItem(ratings);
   const complete = units.filter((u) => u.length === ratersPerItem);
   const table = complete.map((u) => {

@@ -33,11 +33,9 @@ export function fleissKappa(counts: ReadonlyArray<ReadonlyArray<number>>): Fleis
   if (k < 1) throw new StudyInputError("counts[0]", "needs at least one category column");
   const n = counts[0].reduce((s, x) => s + x, 0);
   counts.forEach((row, i) => {
-    if (row.length !== k)
-      throw new StudyInputError(`counts[${i}]`, `has ${row.length} categories, expected ${k} like row 0`);
+    if (row.length !== k) throw new StudyInputError(`counts[${i}]`, `has ${row.length} categories, expected ${k} like row 0`);
     row.forEach((x, j) => {
-      if (!Number.isInteger(x) || x < 0)
-        throw new StudyInputError(`counts[${i}][${j}]`, `must be a non-negative integer, got ${x}`);
+      if (!Number.isInteger(x) || x < 0) throw new StudyInputError(`counts[${i}][${j}]`, `must be a non-negative integer, got ${x}`);
     });
     const total = row.reduce((s, x) => s + x, 0);
     if (total !== n)

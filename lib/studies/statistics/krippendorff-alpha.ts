@@ -93,8 +93,7 @@ export function krippendorffAlpha(
     }
   const observedDisagreement = observed / n;
   const expectedDisagreement = expected / (n * (n - 1));
-  if (expected === 0)
-    return { ...base, alpha: null, undefinedReason: "no-variation", observedDisagreement, expectedDisagreement };
+  if (expected === 0) return { ...base, alpha: null, undefinedReason: "no-variation", observedDisagreement, expectedDisagreement };
   return {
     ...base,
     alpha: 1 - observedDisagreement / expectedDisagreement,

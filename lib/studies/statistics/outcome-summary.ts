@@ -93,10 +93,7 @@ export function summariseOutcomes(
       comparisons.push({
         first: a.saeId,
         second: b.saeId,
-        yes: proportionDifference(
-          { successes: a.counts.yes, trials: a.total },
-          { successes: b.counts.yes, trials: b.total },
-        ),
+        yes: proportionDifference({ successes: a.counts.yes, trials: a.total }, { successes: b.counts.yes, trials: b.total }),
         yesOrMaybe: proportionDifference(
           { successes: a.counts.yes + a.counts.maybe, trials: a.total },
           { successes: b.counts.yes + b.counts.maybe, trials: b.total },

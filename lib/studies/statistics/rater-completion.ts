@@ -24,8 +24,7 @@ export function raterCompletion(
   const rows = new Map<string, RaterCompletion>();
   const row = (raterId: string) => {
     let r = rows.get(raterId);
-    if (!r)
-      rows.set(raterId, (r = { raterId, assigned: 0, answered: 0, skipped: 0, pending: 0, completedShare: null }));
+    if (!r) rows.set(raterId, (r = { raterId, assigned: 0, answered: 0, skipped: 0, pending: 0, completedShare: null }));
     return r;
   };
   raterIds.forEach(row);

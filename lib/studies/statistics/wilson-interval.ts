@@ -46,8 +46,7 @@ export function proportion(successes: number, trials: number): ProportionEstimat
 }
 
 function checkCounts(successes: number, trials: number): void {
-  if (!Number.isInteger(trials) || trials < 0)
-    throw new StudyInputError("trials", `must be a non-negative integer, got ${trials}`);
+  if (!Number.isInteger(trials) || trials < 0) throw new StudyInputError("trials", `must be a non-negative integer, got ${trials}`);
   if (!Number.isInteger(successes) || successes < 0 || successes > trials)
     throw new StudyInputError("successes", `must be an integer in [0, ${trials}], got ${successes}`);
 }

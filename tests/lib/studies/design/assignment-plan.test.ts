@@ -16,7 +16,8 @@ function checkPlan(input: AssignmentPlanInput, plan: AssignmentPlan): Map<string
   const r = input.ratingsPerItem;
   expect(plan.queues.map((q) => q.raterId)).toEqual(input.raterIds);
   const ratersOf = new Map<string, string[]>(input.items.map((i) => [itemKey(i), []]));
-  for (const a of input.existing ?? []) if (a.status === "answered" && !input.raterIds.includes(a.raterId)) ratersOf.get(itemKey(a))!.push(a.raterId);
+  for (const a of input.existing ?? [])
+    if (a.status === "answered" && !input.raterIds.includes(a.raterId)) ratersOf.get(itemKey(a))!.push(a.raterId);
   const loads = new Map<string, number>();
   for (const q of plan.queues) {
     const seen = new Set<string>();
@@ -36,9 +37,15 @@ function checkPlan(input: AssignmentPlanInput, plan: AssignmentPlan): Map<string
     expect(raters.length, key).toBe(Math.max(r, answered));
   }
   // Every answered assignment survives unchanged; nothing answered is removed.
-  const planned = new Map(plan.queues.flatMap((q) => q.entries).filter((e) => e.itemId).map((e) => [e.itemId!, e]));
+  const planned = new Map(
+    plan.queues
+      .flatMap((q) => q.entries)
+      .filter((e) => e.itemId)
+      .map((e) => [e.itemId!, e]),
+  );
   for (const a of input.existing ?? []) {
-    if (a.status === "answered" && input.raterIds.includes(a.raterId)) expect(planned.get(a.itemId)).toMatchObject({ status: "answered", raterId: a.raterId, saeId: a.saeId, featureIndex: a.featureIndex });
+    if (a.status === "answered" && input.raterIds.includes(a.raterId))
+      expect(planned.get(a.itemId)).toMatchObject({ status: "answered", raterId: a.raterId, saeId: a.saeId, featureIndex: a.featureIndex });
     if (a.status !== "answered") expect(planned.has(a.itemId) !== plan.removed.includes(a), a.itemId).toBe(true);
   }
   for (const a of plan.removed) expect(a.status).not.toBe("answered");
@@ -159,7 +166,9 @@ describe("re-planning a running study", () => {
 
   it("moves skipped work before pending work and lowers coverage without touching answers", () => {
     const first = { items, raterIds: raterList(3), ratingsPerItem: 3, seed: 1 };
-    const existing = store(planAssignments(first), () => 5).map((a, i) => (a.status === "pending" && i % 2 ? { ...a, status: "skipped" as const } : a));
+    const existing = store(planAssignments(first), () => 5).map((a, i) =>
+      a.status === "pending" && i % 2 ? { ...a, status: "skipped" as const } : a,
+    );
     const second = { ...first, ratingsPerItem: 1, seed: 2, existing };
     const plan = planAssignments(second);
     checkPlan(second, plan);
@@ -185,7 +194,11 @@ describe("queue order", () => {
       expect(longestSaeRun(ordered)).toBeLessThanOrEqual(2);
     }
     // With two unequal SAEs the surplus can only go at the end; the limit holds until then.
-    const lopsided = interleaveBySae([...studyItems(["a"], 20), ...studyItems(["b"], 2)].map((x, i) => ({ ...x, featureIndex: i })), rng, 3);
+    const lopsided = interleaveBySae(
+      [...studyItems(["a"], 20), ...studyItems(["b"], 2)].map((x, i) => ({ ...x, featureIndex: i })),
+      rng,
+      3,
+    );
     expect(lopsided.slice(0, 9).some((x) => x.saeId === "b")).toBe(true);
   });
 

@@ -65,7 +65,10 @@ describe("feature sampling", () => {
     // Unequal strata (7 alive in 2 strata: 3 and 4) with n = all alive take everything.
     const small = { saeId: "s", densities: [0.1, 0.2, 0, 0.3, 0.4, 0.5, 0.6, 0.7] };
     const all = sampleFeatures([small], { featuresPerSae: 7, densityStrata: 2, seed: 1 })[0];
-    expect(all.strata!.map((x) => [x.size, x.sampled])).toEqual([[3, 3], [4, 4]]);
+    expect(all.strata!.map((x) => [x.size, x.sampled])).toEqual([
+      [3, 3],
+      [4, 4],
+    ]);
   });
 
   it("takes explicit feature indices", () => {
@@ -78,14 +81,16 @@ describe("feature sampling", () => {
     const tooFew = () => sampleFeatures(pools, { featuresPerSae: 250, densityStrata: null, seed: 1 });
     expect(tooFew).toThrow(InsufficientAliveFeaturesError);
     expect(tooFew).toThrow(/SAE "sae-b" has only 240 alive feature\(s\).*250 were requested.*at most 240/);
-    expect(() => sampleFeatures([{ saeId: "x", densities: [0.1, Number.NaN] }], { featuresPerSae: 1, densityStrata: null, seed: 1 })).toThrow(
-      /saes\[0\]\.densities\[1\]/,
+    expect(() =>
+      sampleFeatures([{ saeId: "x", densities: [0.1, Number.NaN] }], { featuresPerSae: 1, densityStrata: null, seed: 1 }),
+    ).toThrow(/saes\[0\]\.densities\[1\]/);
+    expect(() => sampleFeatures([{ saeId: "x", densities: [0.1, 1.5] }], { featuresPerSae: 1, densityStrata: null, seed: 1 })).toThrow(
+      StudyInputError,
     );
-    expect(() => sampleFeatures([{ saeId: "x", densities: [0.1, 1.5] }], { featuresPerSae: 1, densityStrata: null, seed: 1 })).toThrow(StudyInputError);
     expect(() => sampleFeatures([pools[0], pools[0]], { featuresPerSae: 1, densityStrata: null, seed: 1 })).toThrow(/more than once/);
     expect(() => sampleFeatures(pools, { featuresPerSae: 3, densityStrata: 5, seed: 1 })).toThrow(/at most 3 strata/);
-    expect(() => sampleFeatures([{ saeId: "x", featureIndices: [1, 1], densities: [0.1, 0.2] }], { featuresPerSae: 1, densityStrata: null, seed: 1 })).toThrow(
-      /featureIndices\[1\]/,
-    );
+    expect(() =>
+      sampleFeatures([{ saeId: "x", featureIndices: [1, 1], densities: [0.1, 0.2] }], { featuresPerSae: 1, densityStrata: null, seed: 1 }),
+    ).toThrow(/featureIndices\[1\]/);
   });
 });

@@ -73,7 +73,16 @@ const who: [string, string, number][] = [
   ["bob", "sae-j", 4],
 ];
 const ratings: Rating[] = [
-  { itemId: "i2", raterId: "bob", saeId: "sae-t", featureIndex: 10, answer: "no", explanation: null, confidence: null, answeredAt: "2026-11-26T11:00:30Z" },
+  {
+    itemId: "i2",
+    raterId: "bob",
+    saeId: "sae-t",
+    featureIndex: 10,
+    answer: "no",
+    explanation: null,
+    confidence: null,
+    answeredAt: "2026-11-26T11:00:30Z",
+  },
   ...tricky.map((explanation, k): Rating => ({
     itemId: `i${k + 10}`,
     raterId: who[k][0],

@@ -26,8 +26,7 @@ function referenceAlpha(units: (number | null)[][], metric: AlphaMetric): number
   const key = (c: number, k: number) => `${c},${k}`;
   for (const u of pairable)
     for (let i = 0; i < u.length; i++)
-      for (let j = 0; j < u.length; j++)
-        if (i !== j) o.set(key(u[i], u[j]), (o.get(key(u[i], u[j])) ?? 0) + 1 / (u.length - 1));
+      for (let j = 0; j < u.length; j++) if (i !== j) o.set(key(u[i], u[j]), (o.get(key(u[i], u[j])) ?? 0) + 1 / (u.length - 1));
   const values = [...new Set(pairable.flat())].sort((a, b) => a - b);
   const nc = new Map(values.map((c) => [c, values.reduce((s, k) => s + (o.get(key(c, k)) ?? 0), 0)]));
   const n = [...nc.values()].reduce((s, x) => s + x, 0);
@@ -73,15 +72,32 @@ describe("Krippendorff's alpha", () => {
   it("matches a hand-computed nominal case", () => {
     // Units (a,a), (a,b), (b,b), (b,b): o = [[2,1],[1,4]], n_a = 3, n_b = 5, n = 8,
     // alpha = 1 - (n-1) * (o_ab + o_ba) / (2 n_a n_b) = 1 - 7*2/30 = 8/15.
-    const a = krippendorffAlpha([[0, 0], [0, 1], [1, 1], [1, 1]], "nominal");
+    const a = krippendorffAlpha(
+      [
+        [0, 0],
+        [0, 1],
+        [1, 1],
+        [1, 1],
+      ],
+      "nominal",
+    );
     expect(a.alpha).toBeCloseTo(8 / 15, 14);
     expect(a.observedDisagreement).toBeCloseTo(2 / 8, 14);
     expect(a.expectedDisagreement).toBeCloseTo(30 / 56, 14);
   });
 
   it("is 1 for perfect agreement and undefined without variation or pairs", () => {
-    expect(krippendorffAlpha([[0, 0, 0], [2, 2], [1, 1, null]]).alpha).toBe(1);
-    const flat = krippendorffAlpha([[1, 1], [1, 1, 1]]);
+    expect(
+      krippendorffAlpha([
+        [0, 0, 0],
+        [2, 2],
+        [1, 1, null],
+      ]).alpha,
+    ).toBe(1);
+    const flat = krippendorffAlpha([
+      [1, 1],
+      [1, 1, 1],
+    ]);
     expect(flat.alpha).toBeNull();
     expect(flat.undefinedReason).toBe("no-variation");
     const lonely = krippendorffAlpha([[1, null], [null, 2], []]);
@@ -126,15 +142,34 @@ describe("Fleiss' kappa", () => {
 
   it("matches a hand-computed case, perfect agreement, and no variation", () => {
     // P_1 = 1, P_2 = 0, Pbar = 1/2; p = (3/4, 1/4), Pe = 5/8; kappa = (1/2 - 5/8) / (3/8) = -1/3.
-    expect(fleissKappa([[2, 0], [1, 1]]).kappa).toBeCloseTo(-1 / 3, 14);
-    expect(fleissKappa([[3, 0, 0], [0, 3, 0], [0, 0, 3]]).kappa).toBe(1);
-    const flat = fleissKappa([[0, 4], [0, 4]]);
+    expect(
+      fleissKappa([
+        [2, 0],
+        [1, 1],
+      ]).kappa,
+    ).toBeCloseTo(-1 / 3, 14);
+    expect(
+      fleissKappa([
+        [3, 0, 0],
+        [0, 3, 0],
+        [0, 0, 3],
+      ]).kappa,
+    ).toBe(1);
+    const flat = fleissKappa([
+      [0, 4],
+      [0, 4],
+    ]);
     expect(flat.kappa).toBeNull();
     expect(flat.undefinedReason).toBe("no-variation");
   });
 
   it("rejects unequal rater counts and bad cells with the position at fault", () => {
-    expect(() => fleissKappa([[2, 1], [1, 1]])).toThrow(/counts\[1\].*Krippendorff/);
+    expect(() =>
+      fleissKappa([
+        [2, 1],
+        [1, 1],
+      ]),
+    ).toThrow(/counts\[1\].*Krippendorff/);
     expect(() => fleissKappa([[1, 0]])).toThrow(/at least 2 raters/);
     expect(() => fleissKappa([[1, -1]])).toThrow(StudyInputError);
     expect(() => fleissKappa([])).toThrow(StudyInputError);
@@ -151,9 +186,12 @@ describe("agreement from study ratings", () => {
 
   it("groups answers per item as ordinal ranks and runs both coefficients", () => {
     const ratings = [
-      r("a", 1, "yes"), r("b", 1, "yes"),
-      r("a", 2, "no"), r("b", 2, "maybe"),
-      r("a", 3, "no"), r("b", 3, "no"),
+      r("a", 1, "yes"),
+      r("b", 1, "yes"),
+      r("a", 2, "no"),
+      r("b", 2, "maybe"),
+      r("a", 3, "no"),
+      r("b", 3, "no"),
       r("c", 3, "no", "s2"), // same index, other SAE: a different item, rated once (unpairable)
     ];
     expect(answersByItem(ratings)).toEqual([[2, 2], [0, 1], [0, 0], [0]]);

@@ -28,7 +28,11 @@ describe("per-SAE outcome summary", () => {
     expect(gated.total).toBe(0);
     expect(gated.shares.yes.share).toBeNull();
 
-    expect(s.comparisons.map((c) => [c.first, c.second])).toEqual([["jr", "tk"], ["jr", "gated"], ["tk", "gated"]]);
+    expect(s.comparisons.map((c) => [c.first, c.second])).toEqual([
+      ["jr", "tk"],
+      ["jr", "gated"],
+      ["tk", "gated"],
+    ]);
     const jrVsTk = s.comparisons[0];
     expect(jrVsTk.yes).toEqual(proportionDifference({ successes: 12, trials: 20 }, { successes: 6, trials: 20 }));
     expect(jrVsTk.yesOrMaybe.difference).toBeCloseTo(17 / 20 - 10 / 20, 14);
@@ -42,9 +46,13 @@ describe("per-SAE outcome summary", () => {
   it("can count each feature once, by the lower median of its answers", () => {
     const r = (featureIndex: number, answer: RatingAnswer): AnsweredItem => ({ saeId: "s", featureIndex, answer });
     const ratings = [
-      r(1, "yes"), r(1, "maybe"), // split -> maybe
-      r(2, "yes"), r(2, "yes"), r(2, "no"), // median yes
-      r(3, "no"), r(3, "maybe"), // split -> no
+      r(1, "yes"),
+      r(1, "maybe"), // split -> maybe
+      r(2, "yes"),
+      r(2, "yes"),
+      r(2, "no"), // median yes
+      r(3, "no"),
+      r(3, "maybe"), // split -> no
     ];
     expect(featureMedians(ratings).map((m) => m.answer)).toEqual(["maybe", "yes", "no"]);
     const s = summariseOutcomes(ratings, ["s"], "feature");

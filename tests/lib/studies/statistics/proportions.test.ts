@@ -37,7 +37,15 @@ describe("Wilson score interval", () => {
   });
 
   it("agrees with inverting the score test numerically", () => {
-    for (const [x, n] of [[0, 1], [1, 1], [3, 7], [50, 100], [99, 100], [1, 1000], [12, 13]]) {
+    for (const [x, n] of [
+      [0, 1],
+      [1, 1],
+      [3, 7],
+      [50, 100],
+      [99, 100],
+      [1, 1000],
+      [12, 13],
+    ]) {
       const w = wilsonInterval(x, n);
       const [lo, hi] = scoreTestBounds(x, n);
       expect(w.lower).toBeCloseTo(lo, 10);
