@@ -1,0 +1,102 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { mkdtempSync, readdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { OrtCpuBackend } from "@/lib/compute/backend";
+import { trainSae, TrainingAbortedError, TrainingDivergedError, type TrainProgress } from "@/lib/sae/train/trainer";
+import { InMemoryActivationSource, InvalidActivationsError } from "@/lib/sae/train/activation-source";
+import { TrainOptionsError, type TrainOptionsInput } from "@/lib/sae/train/options";
+import { CHECKPOINT_FILE } from "@/lib/sae/train/checkpoint";
+import { makeSparseDictionaryData } from "@/lib/sae/synthetic";
+
+const backend = new OrtCpuBackend(1);
+afterAll(() => backend.dispose());
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), "fl-train-"));
+
+const d = 16, n = 600;
+const { data } = makeSparseDictionaryData({ dIn: d, nAtoms: 40, active: 3, n, noise: 0.02, seed: 3 });
+const source = (seed = 5) => new InMemoryActivationSource(data, n, d, seed);
+
+describe("input validation before any step", () => {
+  it("rejects NaN/Inf activations naming token and dimension", () => {
+    const bad = data.slice();
+    bad[3 * d + 2] = NaN;
+    expect(() => new InMemoryActivationSource(bad, n, d, 0, "acts.npy")).toThrow(/acts.npy: token 3, dimension 2 is NaN/);
+    bad[3 * d + 2] = Infinity;
+    expect(() => new InMemoryActivationSource(bad, n, d, 0)).toThrow(InvalidActivationsError);
+  });
+  it("rejects wrong dimensions and empty datasets", () => {
+    expect(() => new InMemoryActivationSource(data, n, d + 1, 0)).toThrow(/do not form/);
+    expect(() => new InMemoryActivationSource(new Float32Array(0), 0, d, 0)).toThrow(/empty/);
+  });
+  it("rejects nonsensical hyperparameters with the field named", async () => {
+    const bad: [TrainOptionsInput, RegExp][] = [
+      [{ dSae: 32, totalSteps: 10, lr: -1 }, /lr/],
+      [{ dSae: 32, totalSteps: 10, adamBeta2: 1 }, /adamBeta2/],
+      [{ dSae: 32, totalSteps: 0 }, /totalSteps/],
+      [{ dSae: 32, totalSteps: 10, architecture: "topk", k: 64 }, /k=64 exceeds dSae=32/],
+      [{ dSae: 32, totalSteps: 10, batchSize: 10_000 }, /batchSize 10000 exceeds the 600 training tokens/],
+    ];
+    for (const [options, msg] of bad) {
+      const p = trainSae({ options, source: source(), backend });
+      await expect(p).rejects.toThrow(TrainOptionsError);
+      await expect(trainSae({ options, source: source(), backend })).rejects.toThrow(msg);
+    }
+  });
+  it("rejects a held-out set of the wrong width", async () => {
+    await expect(
+      trainSae({ options: { dSae: 32, totalSteps: 2, batchSize: 64 }, source: source(), evalSet: { data: new Float32Array(30), n: 2 }, backend }),
+    ).rejects.toThrow(/held-out activations/);
+  });
+});
+
+describe("training runs", () => {
+  const options: TrainOptionsInput = {
+    architecture: "jumprelu", dSae: 48, totalSteps: 24, batchSize: 64, lr: 3e-3, lrWarmupSteps: 5,
+    lambda: 0.01, lambdaWarmupSteps: 10, thresholdParam: "direct", initialThreshold: 0.05, bandwidth: 0.05,
+    checkpointEverySteps: 5, logEverySteps: 4, evalEverySteps: 12,
+  };
+
+  it("a run killed after step 13 and resumed from its step-10 checkpoint ends bitwise equal to an uninterrupted run", async () => {
+    const full = await trainSae({ options, source: source(), backend, checkpointDir: tmp() });
+    const dir = tmp();
+    const ctl = new AbortController();
+    const seen: TrainProgress[] = [];
+    await expect(
+      trainSae({ options, source: source(), backend, checkpointDir: dir, signal: ctl.signal, onProgress: (p) => (seen.push(p), p.step === 13 && ctl.abort()) }),
+    ).rejects.toThrow(TrainingAbortedError);
+    expect(seen.map((p) => p.step)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    expect(seen[5].tokensPerSecond).toBeGreaterThan(0);
+    expect(Number.isFinite(seen[5].etaSeconds)).toBe(true);
+    expect(readdirSync(dir)).toEqual([CHECKPOINT_FILE]); // no temp files left behind
+    const resumed = await trainSae({ options, source: source(), backend, checkpointDir: dir, resume: true });
+    for (const k of Object.keys(full.state.params)) expect(resumed.state.params[k], k).toEqual(full.state.params[k]);
+    expect(resumed.params.W_enc).toEqual(full.params.W_enc);
+    expect(resumed.params.threshold).toEqual(full.params.threshold);
+    expect(resumed.curves.train.map((c) => c.step)).toEqual([4, 8, 12, 16, 20, 24]);
+    expect(resumed.curves.train).toEqual(full.curves.train);
+  });
+
+  it("refuses to resume with different options", async () => {
+    const dir = tmp();
+    await trainSae({ options, source: source(), backend, checkpointDir: dir });
+    await expect(trainSae({ options: { ...options, lr: 1e-3 }, source: source(), backend, checkpointDir: dir, resume: true })).rejects.toThrow(/different options/);
+  });
+
+  it("records train and held-out metric curves", async () => {
+    const r = await trainSae({ options, source: source(), backend, evalSet: { data: data.subarray(0, 100 * d), n: 100 } });
+    expect(r.curves.eval.map((e) => e.step)).toEqual([12, 24]);
+    const m = r.finalMetrics!;
+    expect(m.fvu).toBeGreaterThan(0);
+    expect(m.fvu).toBeLessThan(1.5);
+    expect(m.l0).toBeGreaterThan(0);
+    expect(m.tokens).toBe(100);
+  });
+
+  it("stops with a clear error instead of returning a non-finite SAE", async () => {
+    const dir = tmp();
+    await expect(
+      trainSae({ options: { ...options, architecture: "relu", lr: 1e30, lrWarmupSteps: 0 }, source: source(), backend, checkpointDir: dir }),
+    ).rejects.toThrow(TrainingDivergedError);
+  });
+});
