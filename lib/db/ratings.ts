@@ -2,19 +2,20 @@
  * The rater's side of a study: their open studies with progress, one assigned
  * item as a blinded view, and saving an answer.
  *
- * Blinding: everything returned here is what a rater may see. It never holds
- * the SAE (id, name, architecture), the feature index, the study item id,
- * absolute activation values, or anyone else's answers; an assignment is named
- * only by its opaque id (lib/studies/design/opaque-item-id.ts). Activations
- * are shown relative to the feature's maximum, because absolute scales differ
- * between architectures and would hint at the SAE.
+ * Blinding: everything returned here is what a rater may see. The item view
+ * is built by whitelisting (lib/studies/blinding/rater-item-view.ts), so it
+ * never holds the SAE (id, name, architecture), the feature index, the study
+ * item id, absolute activation values, or anyone else's answers; an
+ * assignment is named only by its opaque id (lib/studies/design/opaque-item-id.ts).
  *
  * Access: every lookup is keyed by (assignment id, rater id), so another
  * rater's assignment is indistinguishable from one that does not exist.
  */
 import { z } from "zod";
 import type { Db } from "@/lib/db/client";
-import { ratingAnswerSchema, ratingConfidenceSchema, type RaterViewSettings } from "@/lib/studies/types";
+import { ratingAnswerSchema, ratingConfidenceSchema, type RatingAnswer, type RatingConfidence } from "@/lib/studies/types";
+import { buildRaterItemView, type FeatureEvidence, type RaterItemView } from "@/lib/studies/blinding/rater-item-view";
+import { deriveSeed } from "@/lib/studies/design/derive-seed";
 import { opaqueItemIdSchema } from "@/lib/studies/design/opaque-item-id";
 import { answerFromDb, answerToDb, assignmentStatus, parseStudySettings, type StoredAnswer } from "@/lib/db/studies";
 
@@ -200,56 +201,38 @@ export async function listRaterStudies(db: Db, raterId: string): Promise<RaterSt
 
 // ---------------------------------------------------------------- one item, blinded
 
-export interface BlindExample {
-  /** token texts of the window */
-  tokens: string[];
-  /** activation on each token relative to the feature's maximum, in [0, 1], 3 decimals */
-  acts: number[];
-}
-
-export interface BlindIntervalGroup {
-  /** the range as shares of the feature's maximum activation, e.g. [0.2, 0.4] */
-  from: number;
-  to: number;
-  examples: BlindExample[];
-}
-
-export interface RaterItemView {
-  assignmentId: string;
+/**
+ * What the rating page and GET /api/rate/[assignmentId] give a rater: the
+ * whitelisted view from lib/studies/blinding plus the rater's own bookkeeping
+ * (revision for the write guard, whether they skipped it, the study's name and
+ * state so the page can say why writes are refused).
+ */
+export interface RaterItemPayload {
+  item: RaterItemView;
   studyName: string;
-  studyStatus: "DRAFT" | "OPEN" | "PAUSED" | "CLOSED";
-  /** 1-based place in the rater's queue */
-  position: number;
-  total: number;
-  answered: number;
-  skipped: number;
-  previousId: string | null;
-  nextId: string | null;
-  /** the next unanswered item after this one (wrapping round), or null when all are answered */
-  nextOpenId: string | null;
-  rating: SavedRating | null;
-  view: RaterViewSettings;
-  evidence: {
-    top: BlindExample[];
-    intervals: BlindIntervalGroup[];
-    logits: { promoted: string[]; suppressed: string[] } | null;
-    /** false when the feature's recording is missing (shown as a notice) */
-    recorded: boolean;
-  };
+  studyStatus: "OPEN" | "PAUSED" | "CLOSED";
+  /** the stored revision of the rater's answer (0: none yet); the next write sends revision + 1 */
+  revision: number;
+  skipped: boolean;
+  skippedCount: number;
+  /** the next item after this one (wrapping round) that is not answered yet, or null */
+  nextOpenItemId: string | null;
+  /** false when the feature's recording is missing, so there is no evidence to show */
+  recorded: boolean;
 }
 
-export async function getRaterItem(db: Db, raterId: string, assignmentId: string): Promise<RaterItemView | null> {
+export async function getRaterItem(db: Db, raterId: string, assignmentId: string): Promise<RaterItemPayload | null> {
   if (!opaqueItemIdSchema.safeParse(assignmentId).success) return null;
   const assignment = await db.assignment.findFirst({
     where: { id: assignmentId, raterId },
     select: {
       studyId: true,
       item: { select: { saeId: true, featureIndex: true } },
-      rating: { select: { answer: true, explanation: true, confidence: true, revision: true, updatedAt: true } },
+      rating: { select: { answer: true, explanation: true, confidence: true, revision: true } },
     },
   });
   if (!assignment) return null;
-  const study = await db.study.findUniqueOrThrow({ where: { id: assignment.studyId }, select: { name: true, status: true, settings: true } });
+  const study = await db.study.findUniqueOrThrow({ where: { id: assignment.studyId }, select: { name: true, status: true, seed: true, settings: true } });
   if (study.status === "DRAFT") return null;
   const settings = parseStudySettings(assignment.studyId, study.settings);
   const queue = await db.assignment.findMany({
@@ -259,77 +242,81 @@ export async function getRaterItem(db: Db, raterId: string, assignmentId: string
   });
   const at = queue.findIndex((a) => a.id === assignmentId);
   const statuses = queue.map((a) => assignmentStatus(a.rating?.answer));
-  let nextOpenId: string | null = null;
-  for (let k = 1; k < queue.length && !nextOpenId; k++) {
+  let nextOpenItemId: string | null = null;
+  for (let k = 1; k < queue.length && !nextOpenItemId; k++) {
     const j = (at + k) % queue.length;
-    if (statuses[j] !== "answered") nextOpenId = queue[j].id;
+    if (statuses[j] !== "answered") nextOpenItemId = queue[j].id;
   }
-  return {
-    assignmentId,
-    studyName: study.name,
-    studyStatus: study.status,
+  const { saeId, featureIndex } = assignment.item;
+  const evidence = await loadFeatureEvidence(db, saeId, featureIndex);
+  const rating = assignment.rating;
+  const item = buildRaterItemView(evidence ?? EMPTY_EVIDENCE, settings.view, {
+    itemId: assignmentId,
     position: at + 1,
     total: queue.length,
     answered: statuses.filter((s) => s === "answered").length,
-    skipped: statuses.filter((s) => s === "skipped").length,
-    previousId: at > 0 ? queue[at - 1].id : null,
-    nextId: at + 1 < queue.length ? queue[at + 1].id : null,
-    nextOpenId,
-    rating: assignment.rating ? toSaved(assignment.rating as RatingRow) : null,
-    view: settings.view,
-    evidence: await blindEvidence(db, assignment.item.saeId, assignment.item.featureIndex, settings.view),
+    previousItemId: at > 0 ? queue[at - 1].id : null,
+    nextItemId: at + 1 < queue.length ? queue[at + 1].id : null,
+    ownAnswer:
+      rating && rating.answer !== "SKIP"
+        ? { answer: answerFromDb(rating.answer) as RatingAnswer, explanation: rating.explanation, confidence: rating.confidence as RatingConfidence | null }
+        : null,
+    // The same examples for every rater of this feature, reproducible from the study seed.
+    evidenceSeed: deriveSeed(study.seed, `evidence:${saeId}#${featureIndex}`),
+  });
+  return {
+    item,
+    studyName: study.name,
+    studyStatus: study.status,
+    revision: rating?.revision ?? 0,
+    skipped: rating?.answer === "SKIP",
+    skippedCount: statuses.filter((s) => s === "skipped").length,
+    nextOpenItemId,
+    recorded: evidence !== null,
   };
 }
 
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const EMPTY_EVIDENCE: FeatureEvidence = {
+  saeId: "",
+  saeName: "",
+  architecture: "",
+  featureIndex: 0,
+  maxActivation: 1,
+  topExamples: [],
+  rangeExamples: [],
+  logitTokens: null,
+};
 
-/** The feature's evidence as the study settings allow, with token texts and relative activations. */
-async function blindEvidence(db: Db, saeId: string, featureIndex: number, view: RaterViewSettings): Promise<RaterItemView["evidence"]> {
+/** Everything recorded about a feature (identity included): the blinding builder decides what a rater sees. */
+export async function loadFeatureEvidence(db: Db, saeId: string, featureIndex: number): Promise<FeatureEvidence | null> {
   const feature = await db.feature.findUnique({
     where: { saeId_index: { saeId, index: featureIndex } },
-    select: { maxAct: true, intervalShares: true, logitTopIds: true, logitBottomIds: true, sae: { select: { hook: { select: { modelId: true } } } } },
+    select: {
+      maxAct: true,
+      logitTopIds: true,
+      logitBottomIds: true,
+      sae: { select: { name: true, architecture: true, hook: { select: { modelId: true } } } },
+    },
   });
-  if (!feature) return { top: [], intervals: [], logits: null, recorded: false };
+  if (!feature || !(feature.maxAct > 0)) return null;
   const examples = await db.featureExample.findMany({
     where: { saeId, featureIndex },
     orderBy: [{ kind: "asc" }, { interval: "asc" }, { rank: "asc" }],
-    select: { kind: true, rank: true, interval: true, tokenIds: true, acts: true },
+    select: { kind: true, tokenIds: true, acts: true },
   });
-  const top = examples.filter((e) => e.kind === "TOP").slice(0, view.topExamples);
-
-  // The study's k intervals are equal-width ranges of (0, max]; each recorded
-  // interval (of K) joins the study interval that holds its centre.
-  const recordedIntervals = Math.max(feature.intervalShares.length, ...examples.map((e) => (e.interval ?? -1) + 1), 1);
-  const k = view.examplesPerInterval > 0 ? view.intervals : 0;
-  const groups = Array.from({ length: k }, (_, j) => ({ from: j / k, to: (j + 1) / k, raw: [] as typeof examples }));
-  for (const e of examples)
-    if (e.kind === "INTERVAL" && e.interval !== null && k > 0) {
-      const centre = (e.interval + 0.5) / recordedIntervals;
-      groups[Math.min(k - 1, Math.floor(centre * k))].raw.push(e);
-    }
-
-  const logitIds =
-    view.logitTokens > 0 ? [...feature.logitTopIds.slice(0, view.logitTokens), ...feature.logitBottomIds.slice(0, view.logitTokens)] : [];
-  const shown = [...top, ...groups.flatMap((g) => g.raw.slice(0, view.examplesPerInterval))];
-  const ids = [...new Set([...shown.flatMap((e) => e.tokenIds), ...logitIds])];
-  const modelId = feature.sae.hook.modelId;
-  const tokens = await db.token.findMany({ where: { modelId, id: { in: ids } }, select: { id: true, text: true } });
+  const ids = [...new Set([...examples.flatMap((e) => e.tokenIds), ...feature.logitTopIds, ...feature.logitBottomIds])];
+  const tokens = await db.token.findMany({ where: { modelId: feature.sae.hook.modelId, id: { in: ids } }, select: { id: true, text: true } });
   const text = new Map(tokens.map((t) => [t.id, t.text]));
-  const max = feature.maxAct > 0 ? feature.maxAct : Math.max(1e-12, ...shown.flatMap((e) => e.acts));
-  const blind = (e: (typeof examples)[number]): BlindExample => ({
-    tokens: e.tokenIds.map((id) => text.get(id) ?? "\uFFFD"),
-    acts: e.acts.map((a) => round3(Math.min(1, Math.max(0, a / max)))),
-  });
+  const texts = (list: number[]) => list.map((id) => text.get(id) ?? "\uFFFD");
+  const example = (e: (typeof examples)[number]) => ({ tokens: texts(e.tokenIds), activations: e.acts });
   return {
-    top: top.map(blind),
-    intervals: groups.map((g) => ({ from: round3(g.from), to: round3(g.to), examples: g.raw.slice(0, view.examplesPerInterval).map(blind) })),
-    logits:
-      view.logitTokens > 0
-        ? {
-            promoted: feature.logitTopIds.slice(0, view.logitTokens).map((id) => text.get(id) ?? "\uFFFD"),
-            suppressed: feature.logitBottomIds.slice(0, view.logitTokens).map((id) => text.get(id) ?? "\uFFFD"),
-          }
-        : null,
-    recorded: true,
+    saeId,
+    saeName: feature.sae.name,
+    architecture: feature.sae.architecture.toLowerCase(),
+    featureIndex,
+    maxActivation: feature.maxAct,
+    topExamples: examples.filter((e) => e.kind === "TOP").map(example),
+    rangeExamples: examples.filter((e) => e.kind === "INTERVAL").map(example),
+    logitTokens: { promoted: texts(feature.logitTopIds), suppressed: texts(feature.logitBottomIds) },
   };
 }

@@ -31,6 +31,8 @@ import { withOpaqueItemIds } from "@/lib/studies/design/opaque-item-id";
 import { summariseOutcomes, type OutcomeSummary, type OutcomeUnit } from "@/lib/studies/statistics/outcome-summary";
 import { studyAgreement, type StudyAgreement } from "@/lib/studies/statistics/agreement-from-ratings";
 import { raterCompletion, type RaterCompletion } from "@/lib/studies/statistics/rater-completion";
+import { studyExportJson, studyRatingsCsv, type StudyExportMetadata } from "@/lib/studies/export/study-export";
+import type { Rating as ExportedRating } from "@/lib/studies/types";
 
 // ---------------------------------------------------------------- errors
 
@@ -459,3 +461,64 @@ export async function studyResults(db: Db, studyId: string, unit: OutcomeUnit = 
 }
 
 export type { RaterViewSettings };
+
+// ---------------------------------------------------------------- export
+
+const EXPORT_STATUS = { DRAFT: "draft", OPEN: "running", PAUSED: "paused", CLOSED: "closed" } as const;
+
+/**
+ * The study's answered ratings with its metadata, as CSV (one row per rating)
+ * or JSON (metadata, results, ratings), via lib/studies/export. Skips are not
+ * ratings and are left out; the JSON's metadata records the seed, the sampled
+ * features with their densities and every planning round.
+ */
+export async function exportStudy(
+  db: Db,
+  studyId: string,
+  format: "csv" | "json",
+  options: { spreadsheetSafe?: boolean; exportedAt?: string } = {},
+): Promise<{ filename: string; body: string } | null> {
+  const study = await getStudy(db, studyId);
+  if (!study) return null;
+  const items = await db.studyItem.findMany({ where: { studyId }, select: { saeId: true, featureIndex: true, stratum: true } });
+  const densities = await db.feature.findMany({
+    where: { OR: study.saes.map((s) => ({ saeId: s.id, index: { in: items.filter((i) => i.saeId === s.id).map((i) => i.featureIndex) } })) },
+    select: { saeId: true, index: true, density: true },
+  });
+  const density = new Map(densities.map((d) => [`${d.saeId}#${d.index}`, d.density]));
+  const order = new Map(study.saes.map((s, i) => [s.id, i]));
+  const metadata: StudyExportMetadata & { planningRounds: PlanningRound[]; strata: StoredStudySettings["samples"] } = {
+    studyId: study.id,
+    name: study.name,
+    status: EXPORT_STATUS[study.status],
+    createdAt: study.createdAt.toISOString(),
+    closedAt: study.closedAt?.toISOString() ?? null,
+    saes: study.saes.map((s) => ({ saeId: s.id, name: s.name, architecture: s.architecture.toLowerCase() as StudyExportMetadata["saes"][number]["architecture"] })),
+    sampling: { featuresPerSae: study.settings.featuresPerSae, densityStrata: study.settings.densityStrata, seed: study.seed },
+    ratingsPerItem: study.settings.ratingsPerItem,
+    raterIds: study.raters.map((r) => r.id),
+    view: study.settings.view,
+    sampledFeatures: items
+      .map((i) => ({ saeId: i.saeId, featureIndex: i.featureIndex, density: density.get(`${i.saeId}#${i.featureIndex}`) ?? 0, stratum: i.stratum }))
+      .sort((a, b) => order.get(a.saeId)! - order.get(b.saeId)! || a.featureIndex - b.featureIndex),
+    planningRounds: study.settings.rounds,
+    strata: study.settings.samples,
+  };
+  const ratings: ExportedRating[] = (await loadStudyRatings(db, studyId))
+    .filter((r) => r.status === "answered")
+    .map((r) => ({
+      itemId: r.assignmentId,
+      raterId: r.raterId,
+      saeId: r.saeId,
+      featureIndex: r.featureIndex,
+      answer: r.answer as RatingAnswer,
+      explanation: r.explanation,
+      confidence: r.confidence,
+      answeredAt: r.answeredAt!.toISOString(),
+    }));
+  const stamp = (options.exportedAt ?? new Date().toISOString()).slice(0, 10);
+  const base = `study-${study.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "export"}-${stamp}`;
+  return format === "csv"
+    ? { filename: `${base}.csv`, body: studyRatingsCsv(metadata, ratings, { spreadsheetSafe: options.spreadsheetSafe }) }
+    : { filename: `${base}.json`, body: studyExportJson(metadata, ratings, options.exportedAt ?? new Date().toISOString()) };
+}

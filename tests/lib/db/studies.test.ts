@@ -264,23 +264,28 @@ describe("the rater's view", () => {
   it("shows the evidence the settings allow, with relative activations, and nothing that identifies the SAE or feature", async () => {
     const rows = (await loadStudyRatings(db, studyId)).sort((a, b) => a.position - b.position);
     for (const [i, row] of rows.entries()) {
-      const view = (await getRaterItem(db, raterIds[5], row.assignmentId))!;
-      expect(view.position).toBe(i + 1);
-      expect(view.total).toBe(6);
-      expect(view.previousId).toBe(i > 0 ? rows[i - 1].assignmentId : null);
-      expect(view.nextId).toBe(i < 5 ? rows[i + 1].assignmentId : null);
-      expect(view.evidence.top).toHaveLength(3);
-      expect(view.evidence.intervals.map((g) => [g.from, g.to])).toEqual([[0, 0.2], [0.2, 0.4], [0.4, 0.6], [0.6, 0.8], [0.8, 1]]);
-      for (const g of view.evidence.intervals) expect(g.examples).toHaveLength(1);
-      expect(view.evidence.logits).toBeNull();
-      expect(Math.max(...view.evidence.top[0].acts)).toBe(1);
-      for (const e of [...view.evidence.top, ...view.evidence.intervals.flatMap((g) => g.examples)]) {
-        expect(e.tokens).toHaveLength(e.acts.length);
-        for (const a of e.acts) expect(a >= 0 && a <= 1).toBe(true);
+      const payload = (await getRaterItem(db, raterIds[5], row.assignmentId))!;
+      const view = payload.item;
+      expect(payload.recorded).toBe(true);
+      expect(view.itemId).toBe(row.assignmentId);
+      expect(view.progress).toMatchObject({ position: i + 1, total: 6 });
+      expect(view.navigation.previousItemId).toBe(i > 0 ? rows[i - 1].assignmentId : null);
+      expect(view.navigation.nextItemId).toBe(i < 5 ? rows[i + 1].assignmentId : null);
+      expect(view.topExamples).toHaveLength(3);
+      expect(view.intervalSamples.map((g) => [g.lowerShare, g.upperShare]).sort()).toEqual([[0, 0.2], [0.2, 0.4], [0.4, 0.6], [0.6, 0.8], [0.8, 1]]);
+      for (const g of view.intervalSamples) expect(g.examples).toHaveLength(1);
+      expect(view.logitTokens).toBeNull();
+      expect(Math.max(...view.topExamples[0].activations)).toBe(1);
+      for (const e of [...view.topExamples, ...view.intervalSamples.flatMap((g) => g.examples)]) {
+        expect(e.tokens).toHaveLength(e.activations.length);
+        for (const a of e.activations) expect(a >= 0 && a <= 1).toBe(true);
       }
-      // the interval samples' peak lies in their range (seeded peaks sit mid-interval)
-      for (const g of view.evidence.intervals) expect(Math.max(...g.examples[0].acts)).toBeGreaterThan(g.from);
-      const text = JSON.stringify(view);
+      for (const g of view.intervalSamples) {
+        const peak = Math.max(...g.examples[0].activations);
+        expect(peak).toBeGreaterThanOrEqual(g.lowerShare);
+        expect(peak).toBeLessThanOrEqual(g.upperShare);
+      }
+      const text = JSON.stringify(payload);
       for (const sae of world.saes) {
         expect(text).not.toContain(sae.id);
         expect(text.toLowerCase()).not.toContain(sae.name.toLowerCase());
@@ -288,7 +293,27 @@ describe("the rater's view", () => {
       expect(text.toLowerCase()).not.toMatch(/jumprelu|topk|gated|saeid|featureindex|"index"/);
       const item = await db.studyItem.findFirstOrThrow({ where: { studyId, saeId: row.saeId, featureIndex: row.featureIndex } });
       expect(text).not.toContain(item.id);
+      expect(text).not.toContain(studyId);
     }
+  });
+
+  it("gives every rater of a feature the same evidence", async () => {
+    const { id } = await createStudy(db, adminId, {
+      name: "same evidence",
+      saeIds: [world.saes[1].id],
+      featuresPerSae: 2,
+      raterIds: [raterIds[5], raterIds[6]],
+      ratingsPerItem: 2,
+      seed: 8,
+    });
+    const rows = await loadStudyRatings(db, id);
+    const byFeature = new Map<number, string[]>();
+    for (const r of rows) {
+      const payload = (await getRaterItem(db, r.raterId, r.assignmentId))!;
+      const evidence = JSON.stringify([payload.item.topExamples, payload.item.intervalSamples]);
+      byFeature.set(r.featureIndex, [...(byFeature.get(r.featureIndex) ?? []), evidence]);
+    }
+    for (const [a, b] of byFeature.values()) expect(a).toBe(b);
   });
 
   it("shows logit tokens only when the study asks for them", async () => {
@@ -301,11 +326,11 @@ describe("the rater's view", () => {
       view: { topExamples: 0, intervals: 0, examplesPerInterval: 0, logitTokens: 2 },
     });
     const [row] = await loadStudyRatings(db, id);
-    const view = (await getRaterItem(db, raterIds[6], row.assignmentId))!;
-    expect(view.evidence.top).toEqual([]);
-    expect(view.evidence.intervals).toEqual([]);
-    expect(view.evidence.logits!.promoted).toHaveLength(2);
-    expect(view.evidence.logits!.suppressed).toHaveLength(2);
+    const view = (await getRaterItem(db, raterIds[6], row.assignmentId))!.item;
+    expect(view.topExamples).toEqual([]);
+    expect(view.intervalSamples).toEqual([]);
+    expect(view.logitTokens!.promoted).toHaveLength(2);
+    expect(view.logitTokens!.suppressed).toHaveLength(2);
   });
 });
 
