@@ -152,8 +152,13 @@ export async function loadLanguageModel(modelFile: string, opts: LoadOptions = {
   const hooked = exposeTensors(proto, points.map((p) => p.tensor));
   const main = await session(hooked);
 
-  // Probe with two BOS tokens to learn the vocabulary and the hook widths from the runtime itself.
-  const probe = await main.run(feeds({ ids: new Int32Array([tokenizer.bosId, tokenizer.bosId]), batch: 1, seq: 2 }));
+  // Probe with token 0 (valid in any vocabulary) to learn the vocabulary and the hook widths from the runtime itself.
+  let probe: ort.InferenceSession.OnnxValueMapType;
+  try {
+    probe = await main.run(feeds({ ids: new Int32Array([0, 0]), batch: 1, seq: 2 }));
+  } catch (e) {
+    throw new ModelFileError(modelFile, `onnxruntime failed running a 2-token input (${(e as Error).message})`);
+  }
   const logitsDims = probe[logitsName].dims;
   if (logitsDims.length !== 3 || logitsDims[0] !== 1 || logitsDims[1] !== 2) {
     throw new ModelFileError(modelFile, `output "${logitsName}" has shape [${logitsDims.join(", ")}] for a [1, 2] input; a causal LM gives [batch, sequence, vocab]`);

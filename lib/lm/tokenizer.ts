@@ -85,7 +85,7 @@ export async function loadTokenizer(file: string): Promise<LmTokenizer> {
     specialIds,
     padId,
     encode: (text) => tok.encode(text, { add_special_tokens: false }).ids,
-    decode: (ids) => tok.decode([...ids], { skip_special_tokens: false, clean_up_tokenization_spaces: false }),
+    decode: (ids) => (ids.length === 0 ? "" : tok.decode([...ids], { skip_special_tokens: false, clean_up_tokenization_spaces: false })),
     tokenText: (id) => tok.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false }),
   };
 }
