@@ -1,0 +1,22 @@
+"use client";
+/** Keyboard shortcuts for stepping through features: ← / → (or k / j) previous / next, r random. */
+import { useEffect } from "react";
+import { useRouter } from "next/navigation";
+
+export function KeyboardNav({ prev, next, random }: { prev: string | null; next: string | null; random: string }) {
+  const router = useRouter();
+  useEffect(() => {
+    function onKey(e: KeyboardEvent) {
+      const t = e.target as HTMLElement | null;
+      if (e.altKey || e.ctrlKey || e.metaKey || (t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName)))) return;
+      const to = e.key === "ArrowLeft" || e.key === "k" ? prev : e.key === "ArrowRight" || e.key === "j" ? next : e.key === "r" ? random : null;
+      if (to) {
+        e.preventDefault();
+        router.push(to);
+      }
+    }
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [prev, next, random, router]);
+  return null;
+}

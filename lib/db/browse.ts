@@ -1,0 +1,401 @@
+/**
+ * Queries behind the SAE overview, its feature list, and the comparison page.
+ * Plain TS over Prisma; list queries are raw SQL because they sort and filter
+ * on aggregates (rating shares, latest explanation) that Prisma's query API
+ * cannot express in one statement.
+ */
+import { Prisma } from "@prisma/client";
+import { z } from "zod";
+import type { Db } from "@/lib/db/client";
+import { summariseOutcomes, type OutcomeSummary, type AnsweredItem } from "@/lib/studies/statistics/outcome-summary";
+import type { RatingAnswer } from "@/lib/studies/types";
+
+/** Features firing on more than this share of tokens are "dense" (paper: "How SAEs are judged"). */
+export const DENSE_THRESHOLD = 0.1;
+/** Width of a density histogram bin, in decades of log10 firing frequency. */
+export const DENSITY_BIN_DECADES = 0.25;
+
+// ---------------------------------------------------------------- SAE overview
+
+export interface SaeDetail {
+  id: string;
+  name: string;
+  architecture: string;
+  source: string;
+  status: string;
+  progress: unknown;
+  error: string | null;
+  dIn: number;
+  dSae: number;
+  hyperparams: unknown;
+  trainedTokens: number;
+  l0: number | null;
+  fvu: number | null;
+  mse: number | null;
+  cosine: number | null;
+  deltaLoss: number | null;
+  klDiv: number | null;
+  lossRecovered: number | null;
+  deadCount: number | null;
+  denseCount: number | null;
+  path: string | null;
+  createdAt: Date;
+  hook: { id: string; name: string; kind: string; layer: number };
+  model: { id: string; name: string };
+}
+
+const SAE_DETAIL_SELECT = {
+  id: true,
+  name: true,
+  architecture: true,
+  source: true,
+  status: true,
+  progress: true,
+  error: true,
+  dIn: true,
+  dSae: true,
+  hyperparams: true,
+  trainedTokens: true,
+  l0: true,
+  fvu: true,
+  mse: true,
+  cosine: true,
+  deltaLoss: true,
+  klDiv: true,
+  lossRecovered: true,
+  deadCount: true,
+  denseCount: true,
+  path: true,
+  createdAt: true,
+  hook: { select: { id: true, name: true, kind: true, layer: true, model: { select: { id: true, name: true } } } },
+} as const;
+
+type SaeDetailRow = Prisma.SaeGetPayload<{ select: typeof SAE_DETAIL_SELECT }>;
+
+function toDetail(row: SaeDetailRow): SaeDetail {
+  const { hook, trainedTokens, ...rest } = row;
+  return {
+    ...rest,
+    trainedTokens: Number(trainedTokens),
+    hook: { id: hook.id, name: hook.name, kind: hook.kind, layer: hook.layer },
+    model: hook.model,
+  };
+}
+
+export async function getSaeDetail(db: Db, saeId: string): Promise<SaeDetail | null> {
+  const row = await db.sae.findUnique({ where: { id: saeId }, select: SAE_DETAIL_SELECT });
+  return row ? toDetail(row) : null;
+}
+
+export interface CurvePoint {
+  step: number;
+  tokens: number;
+  loss: number;
+  l0: number;
+  fvu: number;
+}
+
+/** Training curve points, thinned to at most `maxPoints` evenly spaced ones (always keeping the last). */
+export async function getTrainingCurve(db: Db, saeId: string, maxPoints = 400): Promise<CurvePoint[]> {
+  const rows = await db.saeCurvePoint.findMany({
+    where: { saeId },
+    orderBy: { step: "asc" },
+    select: { step: true, tokens: true, loss: true, l0: true, fvu: true },
+  });
+  const points = rows.map((r) => ({ ...r, tokens: Number(r.tokens) }));
+  return thin(points, maxPoints);
+}
+
+/** Every k-th element so that at most `max` remain, plus the last one. */
+export function thin<T>(items: T[], max: number): T[] {
+  if (items.length <= max) return items;
+  const stride = Math.ceil(items.length / (max - 1));
+  const out = items.filter((_, i) => i % stride === 0);
+  if (out[out.length - 1] !== items[items.length - 1]) out.push(items[items.length - 1]);
+  return out;
+}
+
+export interface SiblingSae {
+  id: string;
+  name: string;
+  architecture: string;
+  dSae: number;
+  l0: number | null;
+  fvu: number | null;
+  deltaLoss: number | null;
+  status: string;
+}
+
+export async function listSiblings(db: Db, hookId: string): Promise<SiblingSae[]> {
+  return db.sae.findMany({
+    where: { hookId },
+    orderBy: [{ architecture: "asc" }, { l0: "asc" }, { name: "asc" }],
+    select: { id: true, name: true, architecture: true, dSae: true, l0: true, fvu: true, deltaLoss: true, status: true },
+  });
+}
+
+// ---------------------------------------------------------------- density histograms
+
+export interface DensityHistogram {
+  /** bin b covers log10 density in [b * binDecades, (b + 1) * binDecades) */
+  binDecades: number;
+  bins: { bin: number; count: number }[];
+  deadCount: number;
+  denseCount: number;
+  recorded: number;
+}
+
+/** Histogram of log10 firing frequency over an SAE's recorded features (dead ones counted apart). */
+export async function densityHistogram(db: Db, saeId: string, binDecades = DENSITY_BIN_DECADES): Promise<DensityHistogram> {
+  const [bins, totals] = await Promise.all([
+    db.$queryRaw<{ bin: number; count: number }[]>`
+      SELECT floor(log(density) / ${binDecades})::int AS bin, count(*)::int AS count
+      FROM "Feature" WHERE "saeId" = ${saeId} AND density > 0 AND NOT dead
+      GROUP BY 1 ORDER BY 1`,
+    db.$queryRaw<{ dead: number; dense: number; recorded: number }[]>`
+      SELECT count(*) FILTER (WHERE dead OR density <= 0)::int AS dead,
+             count(*) FILTER (WHERE density > ${DENSE_THRESHOLD})::int AS dense,
+             count(*)::int AS recorded
+      FROM "Feature" WHERE "saeId" = ${saeId}`,
+  ]);
+  return { binDecades, bins, deadCount: totals[0].dead, denseCount: totals[0].dense, recorded: totals[0].recorded };
+}
+
+// ---------------------------------------------------------------- feature list
+
+export const FEATURE_SORTS = ["index", "density", "maxAct", "rating"] as const;
+export const FEATURE_STATUSES = ["all", "alive", "dead", "dense"] as const;
+
+const finite = z.coerce.number().refine(Number.isFinite, "must be a finite number");
+
+/** The feature list's query string; every field is optional. */
+export const featureListQuerySchema = z.object({
+  sort: z.enum(FEATURE_SORTS).default("index"),
+  dir: z.enum(["asc", "desc"]).default("asc"),
+  status: z.enum(FEATURE_STATUSES).default("all"),
+  /** only features whose log10 density is at least / at most this */
+  minLogDensity: finite.optional(),
+  maxLogDensity: finite.optional(),
+  minMaxAct: finite.optional(),
+  /** only features with at least one rating */
+  rated: z.enum(["any", "yes"]).default("any"),
+  /** substring of an explanation, case-insensitive */
+  q: z.string().trim().max(200).default(""),
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(500).default(50),
+});
+export type FeatureListQuery = z.output<typeof featureListQuerySchema>;
+
+/**
+ * Lenient parsing for pages: each bad field falls back to its default and is
+ * reported, so a mangled link still shows the list with a note of what was ignored.
+ */
+export function parseFeatureListQuery(raw: Record<string, string | string[] | undefined>): { query: FeatureListQuery; problems: string[] } {
+  const problems: string[] = [];
+  const clean: Record<string, unknown> = {};
+  const shape = featureListQuerySchema.shape;
+  for (const key of Object.keys(shape) as (keyof typeof shape)[]) {
+    const value = raw[key];
+    if (value === undefined || value === "") continue;
+    const single = Array.isArray(value) ? value[0] : value;
+    const parsed = shape[key].safeParse(single);
+    if (parsed.success) clean[key] = single;
+    else problems.push(`${key}=${JSON.stringify(single).slice(0, 60)} ignored: ${parsed.error.issues[0].message}`);
+  }
+  return { query: featureListQuerySchema.parse(clean), problems };
+}
+
+export interface FeatureListRow {
+  index: number;
+  dead: boolean;
+  density: number;
+  maxAct: number;
+  explanation: string | null;
+  yes: number;
+  maybe: number;
+  no: number;
+  /** yes / (yes + maybe + no), null when unrated */
+  yesShare: number | null;
+}
+
+export interface FeatureListPage {
+  rows: FeatureListRow[];
+  total: number;
+  page: number;
+  pageSize: number;
+  pages: number;
+}
+
+function likePattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export async function listFeatures(db: Db, saeId: string, q: FeatureListQuery, opts: { openStudies?: boolean } = {}): Promise<FeatureListPage> {
+  const studyFilter = opts.openStudies ? Prisma.empty : Prisma.sql`AND s.status = 'CLOSED'`;
+  const conditions: Prisma.Sql[] = [Prisma.sql`f."saeId" = ${saeId}`];
+  if (q.status === "alive") conditions.push(Prisma.sql`NOT f.dead`);
+  if (q.status === "dead") conditions.push(Prisma.sql`f.dead`);
+  if (q.status === "dense") conditions.push(Prisma.sql`f.density > ${DENSE_THRESHOLD}`);
+  if (q.minLogDensity !== undefined) conditions.push(Prisma.sql`f.density >= ${10 ** q.minLogDensity}`);
+  if (q.maxLogDensity !== undefined) conditions.push(Prisma.sql`f.density <= ${10 ** q.maxLogDensity}`);
+  if (q.minMaxAct !== undefined) conditions.push(Prisma.sql`f."maxAct" >= ${q.minMaxAct}`);
+  if (q.rated === "yes") conditions.push(Prisma.sql`r.total > 0`);
+  if (q.q)
+    conditions.push(
+      Prisma.sql`EXISTS (SELECT 1 FROM "Explanation" x WHERE x."saeId" = f."saeId" AND x."featureIndex" = f."index" AND x.text ILIKE ${likePattern(q.q)})`,
+    );
+  const where = Prisma.join(conditions, " AND ");
+  const ratingsCte = Prisma.sql`
+    WITH r AS (
+      SELECT i."featureIndex",
+             count(*) FILTER (WHERE g.answer = 'YES')::int AS yes,
+             count(*) FILTER (WHERE g.answer = 'MAYBE')::int AS maybe,
+             count(*) FILTER (WHERE g.answer = 'NO')::int AS no,
+             count(*) FILTER (WHERE g.answer <> 'SKIP')::int AS total
+      FROM "StudyItem" i
+      JOIN "Study" s ON s.id = i."studyId"
+      JOIN "Assignment" a ON a."itemId" = i.id
+      JOIN "Rating" g ON g."assignmentId" = a.id
+      WHERE i."saeId" = ${saeId} ${studyFilter}
+      GROUP BY i."featureIndex"
+    )`;
+  const dir = q.dir === "desc" ? Prisma.sql`DESC` : Prisma.sql`ASC`;
+  const order = {
+    index: Prisma.sql`f."index" ${dir}`,
+    density: Prisma.sql`f.density ${dir}, f."index" ASC`,
+    maxAct: Prisma.sql`f."maxAct" ${dir}, f."index" ASC`,
+    rating: Prisma.sql`(r.yes::float8 / NULLIF(r.total, 0)) ${dir} NULLS LAST, r.total DESC NULLS LAST, f."index" ASC`,
+  }[q.sort];
+  const offset = (q.page - 1) * q.pageSize;
+  const [rows, counts] = await Promise.all([
+    db.$queryRaw<(Omit<FeatureListRow, "yesShare" | "yes" | "maybe" | "no"> & { yes: number | null; maybe: number | null; no: number | null; total: number | null })[]>`
+      ${ratingsCte}
+      SELECT f."index", f.dead, f.density, f."maxAct",
+             (SELECT x.text FROM "Explanation" x WHERE x."saeId" = f."saeId" AND x."featureIndex" = f."index" ORDER BY x."createdAt" DESC LIMIT 1) AS explanation,
+             r.yes, r.maybe, r.no, r.total
+      FROM "Feature" f LEFT JOIN r ON r."featureIndex" = f."index"
+      WHERE ${where}
+      ORDER BY ${order}
+      LIMIT ${q.pageSize} OFFSET ${offset}`,
+    db.$queryRaw<{ total: number }[]>`
+      ${ratingsCte}
+      SELECT count(*)::int AS total FROM "Feature" f LEFT JOIN r ON r."featureIndex" = f."index" WHERE ${where}`,
+  ]);
+  const total = counts[0]?.total ?? 0;
+  return {
+    rows: rows.map((r) => ({
+      index: r.index,
+      dead: r.dead,
+      density: r.density,
+      maxAct: r.maxAct,
+      explanation: r.explanation,
+      yes: r.yes ?? 0,
+      maybe: r.maybe ?? 0,
+      no: r.no ?? 0,
+      yesShare: r.total ? (r.yes ?? 0) / r.total : null,
+    })),
+    total,
+    page: q.page,
+    pageSize: q.pageSize,
+    pages: Math.max(1, Math.ceil(total / q.pageSize)),
+  };
+}
+
+// ---------------------------------------------------------------- comparison
+
+export interface HookWithSaes {
+  id: string;
+  name: string;
+  modelName: string;
+  saes: SiblingSae[];
+}
+
+/** Hooks that have SAEs, for the comparison picker. */
+export async function listComparableHooks(db: Db): Promise<HookWithSaes[]> {
+  const hooks = await db.hook.findMany({
+    where: { saes: { some: {} } },
+    orderBy: [{ model: { name: "asc" } }, { layer: "asc" }, { name: "asc" }],
+    select: {
+      id: true,
+      name: true,
+      model: { select: { name: true } },
+      saes: {
+        orderBy: [{ architecture: "asc" }, { l0: "asc" }, { name: "asc" }],
+        select: { id: true, name: true, architecture: true, dSae: true, l0: true, fvu: true, deltaLoss: true, status: true },
+      },
+    },
+  });
+  return hooks.map((h) => ({ id: h.id, name: h.name, modelName: h.model.name, saes: h.saes }));
+}
+
+export interface ComparedSae extends SaeDetail {
+  histogram: DensityHistogram;
+}
+
+export interface Comparison {
+  hook: { id: string; name: string; modelName: string };
+  /** every SAE on the hook, for the picker */
+  available: SiblingSae[];
+  saes: ComparedSae[];
+  /** ids asked for that are not SAEs on this hook */
+  unknownIds: string[];
+  ratings: OutcomeSummary;
+}
+
+/** The comparison of `saeIds` (all SAEs on the hook when empty); null for an unknown hook. */
+export async function getComparison(db: Db, hookId: string, saeIds: string[], opts: { openStudies?: boolean } = {}): Promise<Comparison | null> {
+  const hook = await db.hook.findUnique({ where: { id: hookId }, select: { id: true, name: true, model: { select: { name: true } } } });
+  if (!hook) return null;
+  const available = await listSiblings(db, hookId);
+  const onHook = new Set(available.map((s) => s.id));
+  const wanted = saeIds.length ? [...new Set(saeIds)] : available.map((s) => s.id);
+  const chosen = wanted.filter((id) => onHook.has(id));
+  const rows = await db.sae.findMany({ where: { id: { in: chosen } }, select: SAE_DETAIL_SELECT });
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const [histograms, answered] = await Promise.all([
+    Promise.all(chosen.map((id) => densityHistogram(db, id))),
+    ratingsForSaes(db, chosen, opts.openStudies ?? false),
+  ]);
+  return {
+    hook: { id: hook.id, name: hook.name, modelName: hook.model.name },
+    available,
+    saes: chosen.map((id, i) => ({ ...toDetail(byId.get(id)!), histogram: histograms[i] })),
+    unknownIds: wanted.filter((id) => !onHook.has(id)),
+    ratings: summariseOutcomes(answered, chosen, "rating"),
+  };
+}
+
+/** Every non-skip rating of a feature of these SAEs (closed studies only unless openStudies). */
+export async function ratingsForSaes(db: Db, saeIds: string[], openStudies: boolean): Promise<AnsweredItem[]> {
+  if (saeIds.length === 0) return [];
+  const rows = await db.rating.findMany({
+    where: {
+      answer: { not: "SKIP" },
+      assignment: { item: { saeId: { in: saeIds }, ...(openStudies ? {} : { study: { status: "CLOSED" } }) } },
+    },
+    select: { answer: true, assignment: { select: { item: { select: { saeId: true, featureIndex: true } } } } },
+  });
+  return rows.map((r) => ({
+    saeId: r.assignment.item.saeId,
+    featureIndex: r.assignment.item.featureIndex,
+    answer: r.answer.toLowerCase() as RatingAnswer,
+  }));
+}
+
+export interface FeatureMatch {
+  otherSaeId: string;
+  otherIndex: number;
+  cosine: number;
+  rank: number;
+}
+
+/** A feature's best decoder-cosine matches (rank order) in each of the other SAEs. */
+export async function featureMatches(db: Db, saeId: string, featureIndex: number, otherSaeIds: string[], perSae = 3): Promise<FeatureMatch[]> {
+  if (otherSaeIds.length === 0) return [];
+  const rows = await db.featureNeighbor.findMany({
+    where: { saeId, featureIndex, otherSaeId: { in: otherSaeIds }, rank: { lt: perSae } },
+    orderBy: [{ otherSaeId: "asc" }, { rank: "asc" }],
+    select: { otherSaeId: true, otherIndex: true, cosine: true, rank: true },
+  });
+  return rows;
+}
