@@ -51,7 +51,8 @@ export class CodeSpill {
       positions: positions.slice(0, codes.nTokens),
     };
     const bytes = chunkBytes(chunk.nTokens, nnz);
-    if (this.spillDir !== undefined && this.memoryBytes + bytes > this.spillAboveBytes) {
+    // Once spilling has begun every later chunk goes to the file, so chunks() keeps the append order.
+    if (this.fd !== null || (this.spillDir !== undefined && this.memoryBytes + bytes > this.spillAboveBytes)) {
       this.write(chunk, nnz);
     } else {
       this.memory.push(chunk);
@@ -65,7 +66,7 @@ export class CodeSpill {
     return { memory: this.memoryBytes, file: this.fileBytes };
   }
 
-  /** All chunks in the order they were appended (memory first: they were appended first). */
+  /** All chunks in the order they were appended. */
   *chunks(): Generator<CodeChunk> {
     yield* this.memory;
     for (const c of this.onFile) yield this.read(c);
