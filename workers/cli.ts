@@ -8,6 +8,8 @@ import { ConfigError, config } from "@/lib/config";
 import { DatabaseSetupError } from "@/lib/db/connection";
 import { runDemo, runServe } from "@/workers/launch";
 import { prepareDatabase } from "@/lib/db/setup";
+import { runWorkerProcess } from "@/workers/process";
+import { enqueueCommand, modelHooksCommand, resetPasswordCommand } from "@/workers/commands";
 
 const program = new Command("featurelab").description("Featurelab: JumpReLU SAEs, feature dashboards and rating studies").showHelpAfterError();
 
@@ -31,6 +33,33 @@ dbCommand
     console.log(`Migrations applied to ${prepared.embedded ? "the embedded database" : "DATABASE_URL"}.`);
     await prepared.host?.stop();
   });
+
+program
+  .command("worker")
+  .description("run jobs from the queue until SIGTERM (any number of workers may share one database)")
+  .action(async () => runWorkerProcess(config()));
+
+program
+  .command("enqueue")
+  .argument("<spec>", "pipeline spec, YAML or JSON (see docs/worker.md)")
+  .description("validate a pipeline spec and enqueue its jobs")
+  .action(async (spec: string) => enqueueCommand(config(), spec));
+
+program
+  .command("model")
+  .description("language model tasks")
+  .command("hooks")
+  .argument("<model>", '"bundled" or a folder with model.onnx and tokenizer.json')
+  .description("list a model's hook points with their shapes")
+  .action(async (model: string) => modelHooksCommand(model));
+
+program
+  .command("admin")
+  .description("account tasks")
+  .command("reset-password")
+  .argument("[email]", "the admin's email (needed when there are several)")
+  .description("give an admin a new random password (printed once) and end its sessions")
+  .action(async (email?: string) => resetPasswordCommand(config(), email));
 
 export async function main(argv: string[]): Promise<void> {
   try {

@@ -1,7 +1,12 @@
 /**
- * The background worker process. It is started by `featurelab serve/demo`
- * (or on its own with `featurelab worker`) and runs jobs from the
- * PostgreSQL-backed queue.
+ * The background worker process, as `featurelab serve/demo` start it (or
+ * `featurelab worker` on its own): runs jobs from the PostgreSQL-backed queue
+ * until SIGTERM. See workers/process.ts and docs/worker.md.
  */
-console.log("[worker] no job handlers are registered yet; idle.");
-setInterval(() => undefined, 1 << 30);
+import { config, ConfigError } from "@/lib/config";
+import { runWorkerProcess } from "./process";
+
+runWorkerProcess(config()).catch((error: Error) => {
+  console.error(`[worker] ${error instanceof ConfigError ? "" : `${error.name}: `}${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,152 @@
+/**
+ * Writing an SAE's recorded dashboards (lib/recording's typed objects) into
+ * Feature, FeatureExample and FeatureNeighbor, in bulk (COPY), on the caller's
+ * connection and inside the caller's transaction: the worker commits them
+ * together with the job's completion, so a recording is either wholly visible
+ * or not at all, and re-running it replaces the previous rows (no duplicates).
+ */
+import type { PoolClient } from "@/lib/queue/pool";
+import type { LogitEffects, NearestFeatures, RecordedFeatures } from "@/lib/recording/types";
+import { bulkWrite, type BulkMode, type Cell, type Column } from "@/lib/db/bulk-copy";
+
+export interface NeighborsAcross {
+  /** neighbours of this SAE's features among `otherSaeId`'s features */
+  otherSaeId: string;
+  nearest: NearestFeatures;
+}
+
+export interface RecordingToWrite {
+  saeId: string;
+  recorded: RecordedFeatures;
+  logitEffects: LogitEffects;
+  /** nearest features within the SAE (the feature itself excluded) */
+  nearestWithin: NearestFeatures;
+  /** this SAE's features' neighbours in other SAEs on the same hook */
+  neighborsOut: NeighborsAcross[];
+  /** other SAEs' features' neighbours in this SAE (written under their saeId) */
+  neighborsIn: (NeighborsAcross & { saeId: string })[];
+}
+
+export interface WrittenCounts {
+  features: number;
+  examples: number;
+  neighbors: number;
+}
+
+const FEATURE_COLUMNS: Column[] = [
+  { name: "saeId", type: "text" },
+  { name: "index", type: "int" },
+  { name: "dead", type: "bool" },
+  { name: "density", type: "float" },
+  { name: "maxAct", type: "float" },
+  { name: "meanAct", type: "float" },
+  { name: "histCounts", type: "int[]" },
+  { name: "intervalShares", type: "float[]" },
+  { name: "logitTopIds", type: "int[]" },
+  { name: "logitTopValues", type: "float[]" },
+  { name: "logitBottomIds", type: "int[]" },
+  { name: "logitBottomValues", type: "float[]" },
+  { name: "logitNormFolded", type: "bool" },
+  { name: "nearestIndices", type: "int[]" },
+  { name: "nearestCosines", type: "float[]" },
+];
+
+const EXAMPLE_COLUMNS: Column[] = [
+  { name: "saeId", type: "text" },
+  { name: "featureIndex", type: "int" },
+  { name: "kind", type: "enum", enumType: "ExampleKind" },
+  { name: "rank", type: "int" },
+  { name: "interval", type: "int" },
+  { name: "contextId", type: "int" },
+  { name: "startPos", type: "int" },
+  { name: "tokenIds", type: "int[]" },
+  { name: "acts", type: "float[]" },
+  { name: "maxAct", type: "float" },
+];
+
+const NEIGHBOR_COLUMNS: Column[] = [
+  { name: "saeId", type: "text" },
+  { name: "featureIndex", type: "int" },
+  { name: "otherSaeId", type: "text" },
+  { name: "rank", type: "int" },
+  { name: "otherIndex", type: "int" },
+  { name: "cosine", type: "float" },
+];
+
+export class RecordingShapeError extends Error {
+  override name = "RecordingShapeError";
+}
+
+function checkShapes(r: RecordingToWrite): void {
+  const d = r.recorded.dSae;
+  const bad = (what: string, got: number) => {
+    throw new RecordingShapeError(`recording of SAE ${r.saeId}: ${what} covers ${got} features, the recording has ${d}`);
+  };
+  if (r.recorded.stats.length !== d) bad("stats", r.recorded.stats.length);
+  if (r.logitEffects.dSae !== d) bad("logit effects", r.logitEffects.dSae);
+  if (r.nearestWithin.dSae !== d) bad("nearest features", r.nearestWithin.dSae);
+  for (const n of r.neighborsOut) if (n.nearest.dSae !== d) bad(`neighbours in ${n.otherSaeId}`, n.nearest.dSae);
+}
+
+function* featureRows(r: RecordingToWrite): Generator<Cell[]> {
+  const { logitEffects: le, nearestWithin: nw } = r;
+  for (const s of r.recorded.stats) {
+    const i = s.featureIndex;
+    yield [
+      r.saeId,
+      i,
+      s.dead,
+      s.density,
+      s.maxActivation,
+      s.meanActivation,
+      s.histogramCounts,
+      s.intervalShares,
+      le.topTokenIds.subarray(i * le.k, (i + 1) * le.k),
+      le.topValues.subarray(i * le.k, (i + 1) * le.k),
+      le.bottomTokenIds.subarray(i * le.k, (i + 1) * le.k),
+      le.bottomValues.subarray(i * le.k, (i + 1) * le.k),
+      le.finalNormFolded,
+      nw.indices.subarray(i * nw.k, (i + 1) * nw.k),
+      nw.cosines.subarray(i * nw.k, (i + 1) * nw.k),
+    ];
+  }
+}
+
+function* exampleRows(r: RecordingToWrite): Generator<Cell[]> {
+  for (const e of r.recorded.examples) {
+    yield [
+      r.saeId,
+      e.featureIndex,
+      e.kind === "top" ? "TOP" : "INTERVAL",
+      e.rank,
+      e.kind === "top" ? null : e.interval,
+      e.contextId,
+      e.windowStart,
+      e.tokenIds,
+      e.activations,
+      e.anchorActivation,
+    ];
+  }
+}
+
+function* neighborRows(saeId: string, n: NeighborsAcross): Generator<Cell[]> {
+  const { k, dSae, indices, cosines } = n.nearest;
+  for (let i = 0; i < dSae; i++) {
+    for (let j = 0; j < k; j++) yield [saeId, i, n.otherSaeId, j, indices[i * k + j], cosines[i * k + j]];
+  }
+}
+
+/** Deletes the SAE's rows, then writes them afresh (call inside a transaction). */
+export async function writeRecording(client: PoolClient, r: RecordingToWrite, mode?: BulkMode): Promise<WrittenCounts> {
+  checkShapes(r);
+  await client.query(`DELETE FROM "Feature" WHERE "saeId" = $1`, [r.saeId]); // examples cascade
+  const features = await bulkWrite(client, "Feature", FEATURE_COLUMNS, featureRows(r), mode);
+  const examples = await bulkWrite(client, "FeatureExample", EXAMPLE_COLUMNS, exampleRows(r), mode);
+  let neighbors = 0;
+  const pairs: [string, NeighborsAcross][] = [...r.neighborsOut.map((n) => [r.saeId, n] as [string, NeighborsAcross]), ...r.neighborsIn.map((n) => [n.saeId, n] as [string, NeighborsAcross])];
+  for (const [saeId, n] of pairs) {
+    await client.query(`DELETE FROM "FeatureNeighbor" WHERE "saeId" = $1 AND "otherSaeId" = $2`, [saeId, n.otherSaeId]);
+    neighbors += await bulkWrite(client, "FeatureNeighbor", NEIGHBOR_COLUMNS, neighborRows(saeId, n), mode);
+  }
+  return { features, examples, neighbors };
+}

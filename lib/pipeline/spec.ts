@@ -1,0 +1,152 @@
+/**
+ * The pipeline spec: what a researcher writes (YAML or JSON) to ask Featurelab
+ * for SAEs on one hook of one model. It names the model and hook, the token
+ * sets to harvest, the SAEs to train (with sweeps over their sparsity knobs)
+ * or import, and the recording options. `planPipeline` (plan.ts) turns a
+ * parsed spec into jobs; see docs/worker.md for the format with an example.
+ */
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import YAML from "yaml";
+import { ARCHITECTURES } from "@/lib/sae/params";
+import { RecordingOptionsSchema } from "@/lib/recording/types";
+
+export class PipelineSpecError extends Error {
+  override name = "PipelineSpecError";
+}
+
+const tokenSet = z
+  .object({
+    /** `bundled:<train|recording|heldout>`, or files/folders of .txt/.jsonl(.gz) */
+    corpus: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    /** tokens to harvest (activation rows; BOS/padding excluded) */
+    tokens: z.number().int().positive(),
+  })
+  .strict();
+
+const harvestSpec = z
+  .object({
+    /** tokens per context (BOS included) */
+    contextLength: z.number().int().min(2).max(1_000_000).default(128),
+    dtype: z.enum(["float32", "float16"]).default("float32"),
+    /** contexts per forward pass */
+    batchSize: z.number().int().positive().max(4096).default(16),
+    train: tokenSet.default({ corpus: "bundled:train", tokens: 1_000_000 }),
+    recording: tokenSet.default({ corpus: "bundled:recording", tokens: 100_000 }),
+    eval: tokenSet.default({ corpus: "bundled:heldout", tokens: 16_384 }),
+  })
+  .strict();
+
+/**
+ * Training options shared by every SAE of the pipeline, and overridable per
+ * entry: the training engine's own option names (lib/sae/train/options.ts),
+ * checked again by its schema when the job runs.
+ */
+const trainOverrides = z.record(z.string(), z.unknown());
+
+/** Sweep values: every combination of the listed knobs gives one SAE. */
+const sweepSpec = z
+  .object({
+    lambda: z.array(z.number().nonnegative().finite()).min(1).optional(),
+    k: z.array(z.number().int().positive()).min(1).optional(),
+    dSae: z.array(z.number().int().positive()).min(1).optional(),
+  })
+  .strict();
+
+const saeEntry = z
+  .object({
+    architecture: z.enum(ARCHITECTURES),
+    /** a name for the SAE (sweeps append the swept values) */
+    name: z.string().min(1).max(120).optional(),
+    dSae: z.number().int().positive().optional(),
+    sweep: sweepSpec.optional(),
+    /** per-SAE training options (override the pipeline's `train`) */
+    train: trainOverrides.default({}),
+  })
+  .strict();
+
+const importEntry = z
+  .object({
+    /** "saelens": a folder with cfg.json + sae_weights.safetensors; "gemma-scope": a params.npz file */
+    format: z.enum(["saelens", "gemma-scope"]),
+    path: z.string().min(1),
+    name: z.string().min(1).max(120).optional(),
+  })
+  .strict();
+
+const evaluateSpec = z
+  .object({
+    /** contexts per spliced forward pass */
+    batchSize: z.number().int().positive().max(4096).default(8),
+  })
+  .strict();
+
+export const pipelineSpecSchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    /** "bundled" (assets/model) or a folder with model.onnx and tokenizer.json */
+    model: z.string().min(1).default("bundled"),
+    /** a hook name as `featurelab model hooks` lists it, or "mid" for the mid-depth residual stream */
+    hook: z.string().min(1).default("mid"),
+    harvest: harvestSpec.default(harvestSpec.parse({})),
+    /** training options for every SAE (e.g. dSae, totalSteps, batchSize) */
+    train: trainOverrides.default({}),
+    saes: z.array(saeEntry).default([]),
+    imports: z.array(importEntry).default([]),
+    evaluate: evaluateSpec.default({ batchSize: 8 }),
+    record: RecordingOptionsSchema.omit({ spillDir: true, spillAboveBytes: true }).partial().default({}),
+    /** seconds between retries of a failed job (doubling each time), and how many retries */
+    retry: z
+      .object({ limit: z.number().int().min(0).max(20).default(2), delaySeconds: z.number().int().min(0).max(3600).default(5) })
+      .strict()
+      .default({ limit: 2, delaySeconds: 5 }),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    if (spec.saes.length === 0 && spec.imports.length === 0) {
+      ctx.addIssue({ code: "custom", path: ["saes"], message: "the pipeline has no SAEs: list some under `saes` (to train) or `imports`" });
+    }
+  });
+
+export type PipelineSpec = z.output<typeof pipelineSpecSchema>;
+export type PipelineSpecInput = z.input<typeof pipelineSpecSchema>;
+export type SaeEntry = z.output<typeof saeEntry>;
+export type ImportEntry = z.output<typeof importEntry>;
+export type TokenSetSpec = z.output<typeof tokenSet>;
+
+function describePath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out === "" ? String(p) : `.${String(p)}`;
+  return out || "(the spec itself)";
+}
+
+/** Validates a parsed spec object; the error names the source and each bad field. */
+export function parsePipelineSpec(value: unknown, source = "pipeline spec"): PipelineSpec {
+  const parsed = pipelineSpecSchema.safeParse(value);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${describePath(i.path)}: ${i.message}`);
+    throw new PipelineSpecError(`${source} is invalid:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
+
+/** Parses YAML (a superset of JSON) text, then validates it. */
+export function parsePipelineSpecText(text: string, source = "pipeline spec"): PipelineSpec {
+  let value: unknown;
+  try {
+    value = YAML.parse(text, { prettyErrors: true });
+  } catch (error) {
+    throw new PipelineSpecError(`${source} is not valid YAML/JSON: ${(error as Error).message}`);
+  }
+  return parsePipelineSpec(value, source);
+}
+
+export async function readPipelineSpec(file: string): Promise<PipelineSpec> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new PipelineSpecError(`cannot read the pipeline spec ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return parsePipelineSpecText(text, file);
+}

@@ -1,0 +1,44 @@
+/**
+ * What a job stage gets from the runner, and what it gives back. A stage does
+ * the job's work (files under the data folder, which survive a crash and are
+ * resumed) and returns `commit`: its database writes, which the runner runs in
+ * the same transaction that marks the job done, so they become visible all at
+ * once and only if this worker still owns the job.
+ */
+import type { JobRow } from "@/lib/db/jobs";
+import type { Pool, PoolClient } from "@/lib/queue/pool";
+
+export interface StageContext<P = Record<string, unknown>> {
+  job: JobRow & { payload: JobRow["payload"] & P };
+  /** for reads; writes go in `commit` */
+  pool: Pool;
+  /** aborted when the job is cancelled, taken over by another worker, or this worker stops */
+  signal: AbortSignal;
+  /** live progress for the UI (throttled by the runner); `sae` also goes to Sae.progress */
+  progress(p: Record<string, unknown>, options?: { sae?: boolean }): void;
+  log(line: string): void;
+}
+
+export interface StageResult {
+  commit?: (client: PoolClient) => Promise<void>;
+  /** one line for the worker log */
+  summary?: string;
+}
+
+export type Stage<P = Record<string, unknown>> = (ctx: StageContext<P>) => Promise<StageResult>;
+
+export class JobCancelledError extends Error {
+  override name = "JobCancelledError";
+}
+
+export function throwIfAborted(signal: AbortSignal, what: string): void {
+  if (signal.aborted) throw new JobCancelledError(`${what} stopped: ${String(signal.reason ?? "aborted")}`);
+}
+
+/** The saved folder of the job's SAE (set when it was trained or imported). */
+export async function saePathOf(pool: Pool, saeId: string): Promise<string> {
+  const { rows } = await pool.query(`SELECT "path" FROM "Sae" WHERE "id" = $1`, [saeId]);
+  const p = rows[0]?.path as string | null | undefined;
+  if (!p) throw new Error(`SAE ${saeId} has no saved folder yet: its train or import job must succeed first`);
+  return p;
+}

@@ -1,0 +1,77 @@
+/**
+ * EVALUATE: the saved SAE on held-out activations (L0, FVU, MSE, cosine, dead
+ * and dense features, log10 density histogram) and spliced into the LM at its
+ * hook (delta LM loss, KL, loss recovered) — the paper's measures. Pure
+ * computation: a crash just reruns it.
+ */
+import { loadLanguageModel } from "@/lib/lm/model";
+import { createSplicer } from "@/lib/lm/splice";
+import { evaluateReconstruction } from "@/lib/lm/evaluate";
+import { openActivationStore } from "@/lib/activations/store";
+import { loadSaeLens } from "@/lib/sae/io/saelens";
+import { createSaeEncoder } from "@/lib/sae/inference";
+import { MetricsAccumulator } from "@/lib/sae/metrics";
+import { saveSaeEvaluation, type SaeEvaluation } from "@/lib/db/saes";
+import { contextBatches } from "./store-sources";
+import { saePathOf, throwIfAborted, type Stage } from "./context";
+
+export interface EvaluatePayload {
+  saeId: string;
+  modelFile: string;
+  hook: string;
+  evalDir: string;
+  batchSize: number;
+}
+
+export const evaluateStage: Stage<EvaluatePayload> = async ({ job, pool, signal, progress, log }) => {
+  const p = job.payload;
+  const { params } = await loadSaeLens(await saePathOf(pool, p.saeId));
+  const encoder = await createSaeEncoder(params);
+  const lm = await loadLanguageModel(p.modelFile);
+  try {
+    const store = await openActivationStore(p.evalDir);
+    const acc = new MetricsAccumulator(params.dIn, params.dSae, 1);
+    for await (const shard of store.sequential()) {
+      const n = shard.shard.tokenCount;
+      const { codes, xHat } = await encoder.encodeDecode(shard.acts, n);
+      const err = new Float32Array(xHat.length);
+      for (let i = 0; i < err.length; i++) err[i] = xHat[i] - shard.acts[i];
+      acc.add(shard.acts, err, n, { rowPtr: codes.rowPtr, idx: codes.featureIdx, val: codes.values });
+      throwIfAborted(signal, "evaluation");
+    }
+    const m = acc.result();
+    progress({ phase: "splice", l0: m.l0, fvu: m.fvu });
+    const splicer = await createSplicer(lm, p.hook);
+    let batches = 0;
+    const fidelity = await evaluateReconstruction(
+      splicer,
+      (async function* () {
+        for await (const b of contextBatches(p.evalDir, p.batchSize)) {
+          throwIfAborted(signal, "evaluation");
+          progress({ phase: "splice", batches: ++batches });
+          yield b;
+        }
+      })(),
+      async (rows, count) => (await encoder.encodeDecode(rows, count)).xHat,
+      lm.vocabSize,
+    );
+    await splicer.release();
+    const e: SaeEvaluation = {
+      l0: m.l0,
+      fvu: m.fvu,
+      mse: m.mse,
+      cosine: m.cosine,
+      deltaLoss: fidelity.deltaLoss,
+      klDiv: fidelity.kl,
+      lossRecovered: fidelity.lossRecovered,
+      deadCount: m.deadFeatures,
+      denseCount: m.denseFeatures,
+      densityHistogram: { edges: m.densityHistogram.edges, counts: m.densityHistogram.counts, deadCount: m.deadFeatures },
+    };
+    log(`evaluated: L0 ${m.l0.toFixed(1)}, FVU ${m.fvu.toFixed(3)}, delta loss ${fidelity.deltaLoss.toFixed(3)}`);
+    return { summary: `L0 ${m.l0.toFixed(1)} FVU ${m.fvu.toFixed(3)}`, commit: (client) => saveSaeEvaluation(client, p.saeId, e) };
+  } finally {
+    await encoder.dispose();
+    await lm.release();
+  }
+};

@@ -1,0 +1,62 @@
+/**
+ * HARVEST: the hook's activations over each token set the pipeline needs
+ * (training, recording, evaluation), into the activation store. The store
+ * resumes after a crash from its last complete shard, and a store already
+ * complete (another pipeline on the same data) is reused as it is.
+ */
+import { loadLanguageModel } from "@/lib/lm/model";
+import { corpusSpec } from "@/lib/activations/corpus";
+import { harvestActivations } from "@/lib/activations/harvest";
+import type { Stage } from "./context";
+import { throwIfAborted } from "./context";
+
+export interface HarvestSplit {
+  split: "train" | "recording" | "eval";
+  datasetId: string;
+  dir: string;
+  corpus: string | string[];
+  tokens: number;
+}
+
+export interface HarvestPayload {
+  modelFile: string;
+  hook: string;
+  contextLength: number;
+  dtype: "float32" | "float16";
+  batchSize: number;
+  splits: HarvestSplit[];
+}
+
+export const harvestStage: Stage<HarvestPayload> = async ({ job, signal, progress, log }) => {
+  const p = job.payload;
+  const lm = await loadLanguageModel(p.modelFile);
+  const done: { datasetId: string; tokens: number }[] = [];
+  try {
+    for (const [i, s] of p.splits.entries()) {
+      const summary = await harvestActivations({
+        lm,
+        hook: p.hook,
+        corpus: corpusSpec(s.corpus),
+        dir: s.dir,
+        seq: p.contextLength,
+        batchSize: p.batchSize,
+        dtype: p.dtype,
+        maxTokens: s.tokens,
+        signal,
+        onProgress: (h) =>
+          progress({ phase: `harvest ${s.split}`, split: i + 1, splits: p.splits.length, tokens: h.tokens, tokensPerSecond: h.tokensPerSecond, fraction: h.fraction, etaSeconds: h.etaSeconds }),
+      });
+      throwIfAborted(signal, `harvest of ${s.split}`);
+      log(`harvested ${s.split}: ${summary.manifest.tokenCount} tokens (${summary.newTokens} new${summary.resumed ? ", resumed" : ""})`);
+      done.push({ datasetId: s.datasetId, tokens: summary.manifest.tokenCount });
+    }
+  } finally {
+    await lm.release();
+  }
+  return {
+    summary: done.map((d) => `${d.tokens} tokens`).join(", "),
+    async commit(client) {
+      for (const d of done) await client.query(`UPDATE "ActivationDataset" SET "nTokens" = $2, "complete" = true WHERE "id" = $1`, [d.datasetId, d.tokens]);
+    },
+  };
+};

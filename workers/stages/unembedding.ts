@@ -1,0 +1,82 @@
+/**
+ * The LM's unembedding W_U [dModel, vocab] and final-norm scale gamma, read
+ * from the ONNX graph for logit effects (lib/recording/logit-effects). A thin
+ * adapter the LM side does not provide: the logits come from a MatMul (or a
+ * Gemm, possibly transposed) with a weight initializer; gamma is the
+ * per-dimension initializer multiplied in just before it (LayerNormalization's
+ * scale, or the Mul of a decomposed LayerNorm/RMSNorm). Without a gamma found,
+ * logit effects use W_U alone and say so (finalNormFolded = false).
+ */
+import onnxProto from "onnx-proto";
+import type { LanguageModel } from "@/lib/lm/model";
+
+const { onnx } = onnxProto;
+type TensorProto = onnxProto.onnx.ITensorProto;
+
+export class UnembeddingNotFoundError extends Error {
+  override name = "UnembeddingNotFoundError";
+}
+
+function floats(t: TensorProto): Float32Array {
+  if (t.dataType !== onnx.TensorProto.DataType.FLOAT) throw new UnembeddingNotFoundError(`initializer ${t.name} is not float32`);
+  if (t.rawData && t.rawData.length > 0) {
+    const raw = t.rawData;
+    return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  }
+  return Float32Array.from(t.floatData ?? []);
+}
+
+const dimsOf = (t: TensorProto) => (t.dims ?? []).map((d) => Number(d));
+
+export interface Unembedding {
+  /** [dModel, vocab] row-major */
+  W_U: Float32Array;
+  vocabSize: number;
+  /** [dModel] the final norm's scale, when found */
+  finalNormScale?: Float32Array;
+}
+
+export function readUnembedding(lm: LanguageModel): Unembedding {
+  const graph = lm.proto.graph!;
+  const inits = new Map((graph.initializer ?? []).map((t) => [t.name ?? "", t]));
+  const producer = new Map<string, onnxProto.onnx.INodeProto>();
+  for (const n of graph.node ?? []) for (const o of n.output ?? []) producer.set(o, n);
+  const logitsName = (graph.output ?? []).some((o) => o.name === "logits") ? "logits" : graph.output?.[0]?.name ?? "";
+  const head = producer.get(logitsName);
+  const d = lm.dModel;
+  if (!head || (head.opType !== "MatMul" && head.opType !== "Gemm"))
+    throw new UnembeddingNotFoundError(`${lm.modelFile}: the logits are not produced by a MatMul/Gemm with the unembedding (found ${head?.opType ?? "nothing"})`);
+  const [xName, wName] = head.input ?? [];
+  const w = inits.get(wName ?? "");
+  if (!w) throw new UnembeddingNotFoundError(`${lm.modelFile}: the unembedding ${wName} is not a weight initializer`);
+  const shape = dimsOf(w);
+  const transB = head.opType === "Gemm" && (head.attribute ?? []).some((a) => a.name === "transB" && Number(a.i) === 1);
+  let W_U = floats(w);
+  let vocab: number;
+  if (!transB && shape[0] === d) vocab = shape[1];
+  else if (transB && shape[1] === d) {
+    vocab = shape[0];
+    const t = new Float32Array(d * vocab);
+    for (let v = 0; v < vocab; v++) for (let i = 0; i < d; i++) t[i * vocab + v] = W_U[v * d + i];
+    W_U = t;
+  } else throw new UnembeddingNotFoundError(`${lm.modelFile}: unembedding ${wName} has shape [${shape}], expected [${d}, vocab]`);
+
+  // Walk back over the final norm's bias Add to the scale.
+  let node = producer.get(xName ?? "");
+  let finalNormScale: Float32Array | undefined;
+  for (let hops = 0; node && hops < 3 && !finalNormScale; hops++) {
+    if (node.opType === "LayerNormalization" || node.opType === "SimplifiedLayerNormalization") {
+      const g = inits.get(node.input?.[1] ?? "");
+      if (g && dimsOf(g).reduce((a, b) => a * b, 1) === d) finalNormScale = floats(g);
+      break;
+    }
+    const vecInput = (node.input ?? []).find((i) => {
+      const t = inits.get(i);
+      return t !== undefined && dimsOf(t).reduce((a, b) => a * b, 1) === d;
+    });
+    if (node.opType === "Mul" && vecInput) finalNormScale = floats(inits.get(vecInput)!);
+    else if (node.opType === "Add" && vecInput) node = producer.get((node.input ?? []).find((i) => i !== vecInput) ?? "");
+    else break;
+  }
+  return { W_U, vocabSize: vocab, finalNormScale };
+}
