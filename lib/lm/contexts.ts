@@ -52,7 +52,7 @@ export async function* cutContexts(pieces: AsyncIterable<TokenPiece> | Iterable<
     const ids = new Int32Array(opts.seq).fill(opts.padId);
     ids[0] = opts.bosId;
     ids.set(pending, 1);
-    yield { index: index++, ids };
+    yield { index, ids };
   }
 }
 

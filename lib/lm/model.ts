@@ -213,3 +213,31 @@ async function maxContextOf(tokenizerFile: string): Promise<number | null> {
     return null;
   }
 }
+
+export interface ModelSummary {
+  modelFile: string;
+  tokenizerFile: string;
+  vocabSize: number;
+  dModel: number;
+  nLayers: number;
+  maxContext: number | null;
+  hooks: HookInfo[];
+}
+
+/** What `featurelab model hooks <model>` prints: the model's size and its hook points with shapes. */
+export async function inspectLanguageModel(modelFile: string, opts: LoadOptions = {}): Promise<ModelSummary> {
+  const lm = await loadLanguageModel(modelFile, opts);
+  try {
+    return {
+      modelFile,
+      tokenizerFile: lm.tokenizer.file,
+      vocabSize: lm.vocabSize,
+      dModel: lm.dModel,
+      nLayers: lm.nLayers,
+      maxContext: lm.maxContext,
+      hooks: lm.hooks,
+    };
+  } finally {
+    await lm.release();
+  }
+}

@@ -23,6 +23,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from write_model_card import MODEL_DIR, write_card
+
 
 class Block(nn.Module):
     def __init__(self, d, heads, d_mlp, ctx):
@@ -234,6 +236,8 @@ def main():
     reference = {"input_ids": report["reference_input"], "logits_first4pos_first8": report["reference_logits_first4pos_first8"]}
     json.dump(reference, open(os.path.join(os.path.dirname(os.path.abspath(args.out)), "reference.json"), "w"))
     print(json.dumps({k: v for k, v in report.items() if not k.startswith("reference")}, indent=2))
+    if os.path.abspath(os.path.dirname(args.out)) == os.path.abspath(MODEL_DIR):
+        write_card(args.work)
 
 
 if __name__ == "__main__":
