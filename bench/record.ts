@@ -2,7 +2,8 @@
  * npm run bench:record — the cost of recording every feature's dashboard data
  * against the bare SAE encode of the same tokens, in one run.
  *
- * SAE: 4,096 JumpReLU features on dIn = 256 (override with --d-in), decoder rows
+ * SAE: 4,096 JumpReLU features on the bundled model's d_model when
+ * assets/model/model.onnx exists (else dIn 256; override with --d-in), decoder rows
  * unit norm, encoder = decoder^T plus noise, per-feature thresholds calibrated
  * so firing rates follow a Zipf-like law with a mean L0 of about 40 (a few
  * features never fire). Activations: SYNTHETIC (the harvester is not used
@@ -14,8 +15,10 @@
  * all accumulation, histograms, interval samples and example windows), and
  * their ratio (target <= 1.5). Also times logit effects and nearest features.
  */
+import fs from "node:fs";
 import { Command } from "commander";
 import cliProgress from "cli-progress";
+import { inspectLanguageModel } from "@/lib/lm/model";
 import { createRng } from "@/lib/random/seeded";
 import { createSaeEncoder } from "@/lib/sae/inference";
 import type { SaeParams } from "@/lib/sae/params";
@@ -24,34 +27,42 @@ import { computeLogitEffects } from "@/lib/recording/logit-effects";
 import { nearestFeaturesWithin, nearestFeaturesAcross } from "@/lib/recording/nearest-features";
 import type { RecordingBatch, RecordingSource } from "@/lib/recording/types";
 
+const BUNDLED_MODEL = "assets/model/model.onnx";
+
 const program = new Command()
   .option("--tokens <n>", "recording tokens", "1048576")
   .option("--d-sae <n>", "features", "4096")
-  .option("--d-in <n>", "input width", "256")
+  .option("--d-in <n>", "input width (default: the bundled model's d_model, else 256)")
   .option("--ctx-len <n>", "tokens per context", "128")
   .option("--contexts-per-batch <n>", "whole contexts per batch", "32")
   .option("--l0 <n>", "target mean active features per token", "40")
   .option("--repeats <n>", "timed repeats of each measurement (median)", "3")
-  .option("--vocab <n>", "vocabulary for logit effects", "50257")
+  .option("--vocab <n>", "vocabulary for logit effects (default: the bundled model's, else 50257)")
   .parse();
 const o = program.opts();
 const nTokensWanted = Number(o.tokens);
 const dSae = Number(o.dSae);
-const dIn = Number(o.dIn);
+const bundled = fs.existsSync(BUNDLED_MODEL) ? await inspectLanguageModel(BUNDLED_MODEL) : null;
+const dIn = Number(o.dIn ?? bundled?.dModel ?? 256);
 const ctxLen = Number(o.ctxLen);
 const perBatch = Number(o.contextsPerBatch);
 const targetL0 = Number(o.l0);
 const repeats = Number(o.repeats);
-const vocab = Number(o.vocab);
+const vocab = Number(o.vocab ?? bundled?.vocabSize ?? 50257);
 const nContexts = Math.ceil(nTokensWanted / ctxLen);
 const nTokens = nContexts * ctxLen;
 
 function bar(label: string, total: number): cliProgress.SingleBar {
   const b = new cliProgress.SingleBar(
-    { format: `${label.padEnd(28)} [{bar}] {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted}`, hideCursor: true },
+    {
+      format: `${label.padEnd(28)} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}`,
+      hideCursor: true,
+      noTTYOutput: true, // still report progress when the output is a log file
+      notTTYSchedule: 15_000,
+    },
     cliProgress.Presets.shades_classic,
   );
-  b.start(total, 0, { rate: "0" });
+  b.start(total, 0);
   return b;
 }
 
@@ -218,7 +229,10 @@ async function timeRecording(sae: SaeParams, source: RecordingSource) {
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:record — ${dSae} JumpReLU features, dIn ${dIn}, ${nTokens} tokens (${nContexts} contexts x ${ctxLen}), synthetic activations`);
+  console.log(
+    `bench:record — ${dSae} JumpReLU features, dIn ${dIn}${bundled && !o.dIn ? " (the bundled model's d_model)" : ""}, ` +
+      `${nTokens} tokens (${nContexts} contexts x ${ctxLen}), SYNTHETIC activations (not from the harvester), vocab ${vocab}`,
+  );
   const sae = makeSae();
   const x = makeActivations(sae);
   await calibrateThresholds(sae, x);
@@ -238,7 +252,6 @@ async function main(): Promise<void> {
     const rec = await timeRecording(sae, source);
     recordMs.push(rec.ms);
     last = rec.out;
-    last.examples.length; // keep alive until measured
     console.log(
       `  encode ${(e.ms / 1000).toFixed(2)} s, recording ${(rec.ms / 1000).toFixed(2)} s ` +
         `(pass 1 ${(rec.out.timings.encodeAndAccumulateMs / 1000).toFixed(2)} s, histograms ${(rec.out.timings.histogramMs / 1000).toFixed(2)} s, examples ${(rec.out.timings.examplesMs / 1000).toFixed(2)} s)`,
