@@ -14,8 +14,7 @@ import path from "node:path";
 import cliProgress from "cli-progress";
 import { loadLanguageModel } from "@/lib/lm/model";
 import { harvestActivations } from "@/lib/activations/harvest";
-import { openCorpus } from "@/lib/activations/corpus";
-import { batchContexts, cutContexts, type TokenPiece } from "@/lib/lm/contexts";
+import { contextBatches } from "@/lib/activations/context-stream";
 import type { TokenBatch } from "@/lib/lm/model";
 
 function arg(name: string, fallback: string): string {
@@ -32,18 +31,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 const lm = await loadLanguageModel(path.resolve(import.meta.dirname, "..", "assets", "model", "model.onnx"));
 const corpusSpec = { paths: ["bundled:train"] };
-const corpus = await openCorpus(corpusSpec);
-async function* pieces(): AsyncGenerator<TokenPiece> {
-  for await (const p of corpus.pieces()) yield { ids: lm.tokenizer.encode(p.text), docStart: p.docStart };
-}
 // The same first `contexts` contexts the harvester will cut, as prebuilt batches.
 const batches: TokenBatch[] = [];
+for await (const b of contextBatches(lm, corpusSpec, { seq, batchSize, maxContexts: contexts })) batches.push(b);
 let ordinary = 0;
-for await (const { batch } of batchContexts(cutContexts(pieces(), { seq, bosId: lm.tokenizer.bosId, padId: lm.tokenizer.padId }), batchSize)) {
-  batches.push(batch);
-  for (const id of batch.ids) if (!lm.tokenizer.specialIds.has(id)) ordinary++;
-  if (batches.length * batchSize >= contexts) break;
-}
+for (const b of batches) for (const id of b.ids) if (!lm.tokenizer.specialIds.has(id)) ordinary++;
 const positions = batches.length * batchSize * seq;
 
 const bare = await lm.session(lm.proto);

@@ -14,9 +14,10 @@ import path from "node:path";
 import cliProgress from "cli-progress";
 import { truncateAt } from "@/lib/onnx/graph-edit";
 import type { LanguageModel } from "@/lib/lm/model";
-import { batchContexts, cutContexts, type TokenPiece } from "@/lib/lm/contexts";
+import { batchContexts } from "@/lib/lm/contexts";
 import { EmptyCorpusError } from "@/lib/lm/errors";
-import { openCorpus, type CorpusSpec, type Corpus } from "@/lib/activations/corpus";
+import { openCorpus, type CorpusSpec } from "@/lib/activations/corpus";
+import { corpusContexts } from "@/lib/activations/context-stream";
 import { encodeHalf } from "@/lib/activations/float16";
 import { ActivationStoreError, readManifest, writeManifest, type Manifest, type ShardEntry } from "@/lib/activations/manifest";
 
@@ -64,13 +65,6 @@ export interface HarvestSummary {
 
 function shardName(i: number): string {
   return `shard-${String(i).padStart(6, "0")}`;
-}
-
-async function* tokenPieces(corpus: Corpus, lm: LanguageModel, bytes: { read: number }): AsyncGenerator<TokenPiece> {
-  for await (const piece of corpus.pieces()) {
-    bytes.read = piece.bytesRead;
-    yield { ids: lm.tokenizer.encode(piece.text), docStart: piece.docStart };
-  }
 }
 
 /** Removes shard files the manifest does not list (left by a crash mid-shard). */
@@ -200,7 +194,7 @@ export async function harvestActivations(opts: HarvestOptions): Promise<HarvestS
   };
 
   const reachedLimit = () => manifest.maxTokens !== null && manifest.tokenCount + shardRows >= manifest.maxTokens;
-  const contexts = cutContexts(tokenPieces(corpus, lm, bytes), { seq, bosId: lm.tokenizer.bosId, padId: lm.tokenizer.padId });
+  const contexts = corpusContexts(corpus, lm, seq, bytes);
   async function* remaining() {
     for await (const c of contexts) {
       contextsSeen = c.index + 1;

@@ -183,8 +183,10 @@ def main():
         lr = args.lr * frac / 0.05 if frac < 0.05 else args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (frac - 0.05) / 0.95)))
         loss = step(lr)
         s += 1
-        if s % 50 == 0:
+        if s % 25 == 0:
             print(f"step {s} loss {loss:.3f} lr {lr:.2e} elapsed {time.time() - start:.0f}s", flush=True)
+        if s % 200 == 0:
+            torch.save(model.state_dict(), os.path.join(args.work, "checkpoint.pt"))
     total_steps = s
     train_seconds = time.time() - start
 

@@ -36,7 +36,8 @@ describe("float16", () => {
       if (toHalf(fromHalf(h)) !== h) wrong.push(h);
     }
     expect(wrong).toEqual([]);
-    expect(fromHalf(0x3555)).toBe(1 + 0x155 / 1024);
+    expect(fromHalf(0x3555)).toBe((1 + 0x155 / 1024) / 4); // the half nearest 1/3
+    expect(toHalf(1 / 3)).toBe(0x3555);
     expect(fromHalf(0x0001)).toBe(2 ** -24);
   });
 

@@ -2,8 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { loadLanguageModel, type LanguageModel, type TokenBatch } from "@/lib/lm/model";
 import { createSplicer, zeroReplacement, meanReplacement } from "@/lib/lm/splice";
 import { evaluateSplices, evaluateReconstruction } from "@/lib/lm/evaluate";
-import { cutContexts, batchContexts, type TokenPiece } from "@/lib/lm/contexts";
-import { openCorpus } from "@/lib/activations/corpus";
+import { contextBatches } from "@/lib/activations/context-stream";
 
 /** Bitwise equality of two float arrays (vitest's deep equality is far too slow for millions of logits). */
 function sameBits(a: Float32Array, b: Float32Array): boolean {
@@ -15,15 +14,8 @@ let batches: TokenBatch[];
 
 /** The first 16 held-out contexts of 64 tokens, as 2 batches of 8. */
 async function heldOut(): Promise<TokenBatch[]> {
-  const corpus = await openCorpus({ paths: ["bundled:heldout"] });
-  async function* pieces(): AsyncGenerator<TokenPiece> {
-    for await (const p of corpus.pieces()) yield { ids: lm.tokenizer.encode(p.text), docStart: p.docStart };
-  }
   const out: TokenBatch[] = [];
-  for await (const { batch } of batchContexts(cutContexts(pieces(), { seq: 64, bosId: lm.tokenizer.bosId, padId: lm.tokenizer.padId }), 8)) {
-    out.push(batch);
-    if (out.length === 2) break;
-  }
+  for await (const b of contextBatches(lm, { paths: ["bundled:heldout"] }, { seq: 64, batchSize: 8, maxContexts: 16 })) out.push(b);
   return out;
 }
 
@@ -73,6 +65,7 @@ describe("splicing at a hook", () => {
   it("delta loss is 0 for the clean activation and large for zero ablation of the residual stream", async () => {
     const splicer = await createSplicer(lm, "blocks.1.hook_resid_post");
     const e = await evaluateSplices(splicer, batches, { identity: (x) => x, zero: zeroReplacement }, lm.vocabSize);
+    expect(batches.map((b) => b.batch)).toEqual([8, 8]);
     expect(e.tokens).toBeGreaterThan(900);
     expect(e.results.identity.deltaLoss).toBe(0);
     expect(e.results.identity.kl).toBe(0);
