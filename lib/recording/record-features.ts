@@ -116,10 +116,13 @@ async function* encodeBatches(
     validateBatch(batch, source, seen, where);
     const contextIds = batch.contextIds.slice(0, batch.nTokens);
     const positions = batch.positions.slice(0, batch.nTokens);
-    return encoder.encode(batch.activations, batch.nTokens).then((codes) => {
+    const encoded = encoder.encode(batch.activations, batch.nTokens).then((codes) => {
       validateCodes(codes, batch.nTokens, dSae, where);
       return { codes, contextIds, positions };
     });
+    // If the consumer stops early (an error in batch i), batch i+1's failure must not become an unhandled rejection.
+    encoded.catch(() => {});
+    return encoded;
   };
   const it = source.batches()[Symbol.asyncIterator]();
   let next = await it.next();
