@@ -39,9 +39,23 @@ async function run(command: string, args: string[], env: NodeJS.ProcessEnv): Pro
   if (code !== 0) throw new Error(`${path.basename(args[0] ?? command)} ${args.slice(1).join(" ")} exited with code ${code}`);
 }
 
+/** Newest modification time of the sources the web build depends on. */
+function newestSourceMtime(): number {
+  let newest = 0;
+  const visit = (p: string) => {
+    if (!fs.existsSync(p)) return;
+    const stat = fs.statSync(p);
+    if (stat.isDirectory()) for (const entry of fs.readdirSync(p)) visit(path.join(p, entry));
+    else newest = Math.max(newest, stat.mtimeMs);
+  };
+  for (const p of ["app", "lib", "proxy.ts", "next.config.ts", "package-lock.json", "prisma/schema.prisma"]) visit(path.join(root, p));
+  return newest;
+}
+
 async function ensureWebBuild(env: NodeJS.ProcessEnv): Promise<void> {
-  if (fs.existsSync(path.join(root, ".next", "BUILD_ID"))) return;
-  log("Building the web app (first start only; a few minutes on 2 cores)…");
+  const buildId = path.join(root, ".next", "BUILD_ID");
+  if (fs.existsSync(buildId) && fs.statSync(buildId).mtimeMs >= newestSourceMtime()) return;
+  log("Building the web app (on first start and after code changes; a minute or two on 2 cores)…");
   await run(process.execPath, [nextBin, "build"], env);
 }
 
@@ -51,8 +65,8 @@ export interface Launched {
   env: NodeJS.ProcessEnv;
 }
 
-export async function launch(cfg: Config, options: { worker: boolean }): Promise<Launched> {
-  const prepared = await prepareDatabase(cfg, { migrate: true });
+export async function launch(cfg: Config, options: { worker: boolean; migrate: boolean }): Promise<Launched> {
+  const prepared = await prepareDatabase(cfg, { migrate: options.migrate });
   log(prepared.embedded ? `Embedded PostgreSQL (PGlite) serving ${cfg.dataDir}/pgdata` : `Using the PostgreSQL server in DATABASE_URL`);
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: prepared.url, NEXT_TELEMETRY_DISABLED: "1", PORT: String(cfg.PORT) };
   await ensureWebBuild(env);
@@ -96,10 +110,16 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`The web app did not answer on ${url} within ${timeoutMs / 1000}s; see its output above.`);
 }
 
+/**
+ * `featurelab serve`: migrations are applied automatically to the embedded
+ * database, but a real server's schema is the operator's call: a server that
+ * lacks migrations is refused with the command to run (`npm run db:migrate`).
+ */
 export async function runServe(cfg: Config, options: { worker: boolean }): Promise<void> {
-  await launch(cfg, options);
+  await launch(cfg, { ...options, migrate: !cfg.DATABASE_URL });
 }
 
+/** `npm run demo`: everything automatic, including migrations. */
 export async function runDemo(cfg: Config): Promise<void> {
-  await launch(cfg, { worker: true });
+  await launch(cfg, { worker: true, migrate: true });
 }
