@@ -48,11 +48,13 @@ export function RatingPanel(props: RatingPanelProps) {
   const [answered, setAnswered] = useState(props.answered);
   const [status, setStatus] = useState<Status>({ kind: "idle" });
   const [advance, setAdvance] = useState(true);
+  const [ready, setReady] = useState(false);
   const explanationRef = useRef<HTMLInputElement>(null);
   const writable = props.studyStatus === "OPEN";
 
   useEffect(() => {
     setAdvance(localStorage.getItem(ADVANCE_KEY) !== "0");
+    setReady(true);
     // Answers left in this browser (a reload or lost connection before the server had them).
     const mine = pendingFor(props.assignmentId);
     if (mine && writable) void submit({ answer: mine.answer, explanation: mine.explanation, confidence: mine.confidence }, false);
@@ -147,7 +149,7 @@ export function RatingPanel(props: RatingPanelProps) {
 
   const allDone = answered === props.total;
   return (
-    <section aria-label="Your answer" className="space-y-4 rounded-lg border border-slate-200 bg-white p-4">
+    <section aria-label="Your answer" data-ready={ready} data-next={props.nextId ?? ""} data-next-open={props.nextOpenId ?? ""} className="space-y-4 rounded-lg border border-slate-200 bg-white p-4">
       <div>
         <p className="text-xs uppercase tracking-wide text-slate-500">{props.studyName}</p>
         <p className="text-sm text-slate-700" data-testid="item-progress">

@@ -38,7 +38,15 @@ const WINDOW = 12;
 /** A model, a hook and READY SAEs with recorded features (deterministic from `seed`). */
 export async function seedStudyWorld(
   db: Db,
-  options: { prefix: string; saes: StudySaeSeed[]; dSae?: number; seed?: number; nIntervals?: number },
+  options: {
+    prefix: string;
+    saes: StudySaeSeed[];
+    dSae?: number;
+    seed?: number;
+    nIntervals?: number;
+    /** features below this index are dead, so sampled indices are >= it (leak scans need indices >= 100) */
+    aliveFrom?: number;
+  },
 ): Promise<StudyWorld> {
   const dSae = options.dSae ?? 40;
   const nIntervals = options.nIntervals ?? 10;
@@ -58,7 +66,7 @@ export async function seedStudyWorld(
     const features = [];
     const examples = [];
     for (let index = 0; index < dSae; index++) {
-      const dead = index % deadEvery === deadEvery - 1;
+      const dead = index < (options.aliveFrom ?? 0) || index % deadEvery === deadEvery - 1;
       const density = dead ? 0 : Math.pow(10, -4 + 3 * rng.next());
       const maxAct = dead ? 0 : 1 + 9 * rng.next();
       features.push({
@@ -116,7 +124,7 @@ export const E2E_SEEDED_STUDY = "Seeded pilot study";
 
 /** Seed data for the studies e2e specs (runs after the users exist): the SAEs and one open study for both raters. */
 export async function seedStudies(db: Db): Promise<void> {
-  const world = await seedStudyWorld(db, { prefix: "studies-e2e", saes: E2E_STUDY_SAES, dSae: 40 });
+  const world = await seedStudyWorld(db, { prefix: "studies-e2e", saes: E2E_STUDY_SAES, dSae: 150, aliveFrom: 100 });
   const admin = await db.user.findUniqueOrThrow({ where: { email: "admin@test.local" } });
   const raters = await db.user.findMany({ where: { email: { in: ["rater@test.local", "rater2@test.local"] } } });
   await createStudy(db, admin.id, {
