@@ -15,6 +15,7 @@
  */
 import type { ComputeBackend } from "@/lib/compute/backend";
 import { clearDense, gatherDense, sparseDecode, sparseOuterAccumulate, sparseRowDots } from "@/lib/compute/sparse-kernels";
+import { WasmSparseKernels } from "@/lib/compute/wasm/sparse-kernels-wasm";
 import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
 import type { ArchitectureModule, DecoderTermResult, EntryView, StepContext } from "@/lib/sae/architectures/types";
 import { adamDense, adamRows, removeParallelGradient } from "@/lib/sae/train/adam";
@@ -50,6 +51,9 @@ export class SaeStepEngine {
   private denseF: Float32Array | null = null;
   private denseG: Float32Array | null = null;
   timings: StepTimings = {};
+  /** WebAssembly SIMD kernels, when rows are a multiple of 4 floats (else the JS kernels run) */
+  private readonly wasm: WasmSparseKernels | null = null;
+  private readonly wasmBuffers = new Map<string, Float32Array>();
 
   constructor(
     readonly state: TrainState,
@@ -57,8 +61,34 @@ export class SaeStepEngine {
     readonly backend: ComputeBackend,
   ) {
     this.arch = ARCHITECTURE_MODULES[state.architecture];
-    for (const [k, v] of Object.entries(state.params)) this.grads[k] = new Float32Array(v.length);
-    this.touched = { W_encT: new Uint8Array(state.dSae), W_dec: new Uint8Array(state.dSae) };
+    const { dIn: d, dSae: m } = state;
+    const B = o.batchSize;
+    if (o.kernels === "wasm" && d % 4 === 0) {
+      // parameters, their gradients and the [B, dIn] step buffers move into the kernels' linear memory
+      const entryCap = o.computeMode === "sparse" ? B * m : Math.ceil(Math.max(o.sparseMaxDensity, 0.001) * B * m) + B;
+      this.wasm = new WasmSparseKernels(4 * (4 * m * d + 9 * B * d) + 64 * 16, entryCap, 0);
+      for (const k of ["W_encT", "W_dec"] as const) {
+        const moved = this.wasm.allocF32(m * d);
+        moved.set(state.params[k]);
+        state.params[k] = moved;
+        this.grads[k] = this.wasm.allocF32(m * d);
+      }
+    }
+    for (const [k, v] of Object.entries(state.params)) this.grads[k] ??= new Float32Array(v.length);
+    this.touched = { W_encT: new Uint8Array(m), W_dec: new Uint8Array(m) };
+  }
+
+  /** A [B, dIn]-sized step buffer, in the kernels' memory when they run in WebAssembly. */
+  private rowBuffer(name: string, length: number): Float32Array {
+    if (!this.wasm) return this.scratch.f(name, length);
+    let b = this.wasmBuffers.get(name);
+    if (!b) this.wasmBuffers.set(name, (b = this.wasm.allocF32(this.o.batchSize * this.state.dIn)));
+    if (length > b.length) throw new RangeError(`batch of ${length / this.state.dIn} tokens exceeds batchSize ${this.o.batchSize}`);
+    return b.subarray(0, length);
+  }
+
+  private kernelsFor(nnz: number, B: number): WasmSparseKernels | null {
+    return this.wasm && this.wasm.fits(nnz, B) ? this.wasm : null;
   }
 
   private useSparse(nnz: number, B: number): boolean {
@@ -90,7 +120,7 @@ export class SaeStepEngine {
     const o = this.o;
     const s = this.scratch;
     let t0 = performance.now();
-    const xc = s.f("xc", B * d);
+    const xc = this.rowBuffer("xc", B * d);
     const bDec = params.b_dec;
     for (let t = 0; t < B; t++) for (let k = 0; k < d; k++) xc[t * d + k] = x[t * d + k] - bDec[k];
     const raw = s.f("raw", B * m);
@@ -215,12 +245,14 @@ export class SaeStepEngine {
     const { dIn: d, dSae: m, params } = this.state;
     const W = params.W_dec;
     const bias = useBias ? params.b_dec : null;
-    const err = this.scratch.f(`term${term}.err`, B * d);
+    const err = this.rowBuffer(`term${term}.err`, B * d);
     const sparse = this.useSparse(codes.nnz, B);
     notePath(sparse ? "sparse" : "dense");
     let t0 = performance.now();
     let F: Float32Array | null = null;
-    if (sparse) sparseDecode(codes.rowPtr, codes.idx, codes.val, W, d, bias, err);
+    const wk = this.kernelsFor(codes.nnz, B);
+    if (sparse && wk) wk.decode(codes.rowPtr, codes.idx, codes.val, W, d, bias, err);
+    else if (sparse) sparseDecode(codes.rowPtr, codes.idx, codes.val, W, d, bias, err);
     else {
       F = this.zeroDense("F", B * m);
       for (let t = 0; t < B; t++) for (let e = codes.rowPtr[t]; e < codes.rowPtr[t + 1]; e++) F[t * m + codes.idx[e]] = codes.val[e];
@@ -240,7 +272,7 @@ export class SaeStepEngine {
     }
 
     t0 = performance.now();
-    const g = this.scratch.f(`term${term}.g`, B * d);
+    const g = this.rowBuffer(`term${term}.g`, B * d);
     const scale = (2 * coef) / B;
     for (let i = 0; i < B * d; i++) g[i] = scale * err[i];
     if (bias) {
@@ -254,12 +286,15 @@ export class SaeStepEngine {
       for (let i = 0; i < m * d; i++) gW[i] += tmp[i];
       for (let e = 0; e < codes.nnz; e++) if (codes.val[e] !== 0) this.touched.W_dec[codes.idx[e]] = 1;
       clearDense(codes.rowPtr, codes.idx, m, F);
-    } else sparseOuterAccumulate(codes.rowPtr, codes.idx, codes.val, g, d, gW, this.touched.W_dec);
+    } else if (wk) wk.outerAcc(codes.rowPtr, codes.idx, codes.val, g, d, gW, this.touched.W_dec);
+    else sparseOuterAccumulate(codes.rowPtr, codes.idx, codes.val, g, d, gW, this.touched.W_dec);
     this.time("decoderGrad", t0);
 
     t0 = performance.now();
     const out = this.scratch.f(`term${term}.gradAt`, gradAt.nnz);
-    if (this.useSparse(gradAt.nnz, B)) sparseRowDots(gradAt.rowPtr, gradAt.idx, g, W, d, out);
+    const wkAt = this.kernelsFor(gradAt.nnz, B);
+    if (this.useSparse(gradAt.nnz, B) && wkAt) wkAt.rowDots(gradAt.rowPtr, gradAt.idx, g, W, d, out);
+    else if (this.useSparse(gradAt.nnz, B)) sparseRowDots(gradAt.rowPtr, gradAt.idx, g, W, d, out);
     else {
       const G = this.scratch.f("dense.G", B * m);
       await this.backend.gemm({ a: g, b: W, transB: true, M: B, K: d, N: m, out: G });
@@ -278,7 +313,11 @@ export class SaeStepEngine {
     for (const l of lists) for (let e = 0; e < l.nnz; e++) featureSum[l.idx[e]] += l.val[e];
     let path: "sparse" | "dense";
     if (this.useSparse(nnz, B)) {
-      for (const l of lists) sparseOuterAccumulate(l.rowPtr, l.idx, l.val, xc, d, gW, this.touched.W_encT);
+      for (const l of lists) {
+        const wk = this.kernelsFor(l.nnz, B);
+        if (wk) wk.outerAcc(l.rowPtr, l.idx, l.val, xc, d, gW, this.touched.W_encT);
+        else sparseOuterAccumulate(l.rowPtr, l.idx, l.val, xc, d, gW, this.touched.W_encT);
+      }
       path = "sparse";
     } else {
       const GR = this.zeroDense("G", B * m);

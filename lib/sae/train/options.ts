@@ -59,6 +59,8 @@ export const trainOptionsSchema = z
 
     /** per-op choice between sparse JS kernels and dense onnxruntime GEMMs */
     computeMode: z.enum(["auto", "sparse", "dense"]).default("auto"),
+    /** sparse kernels: WebAssembly SIMD (rows of a multiple of 4 floats) or plain JS loops */
+    kernels: z.enum(["wasm", "js"]).default("wasm"),
     /** in auto mode, entries per token above which dense GEMMs are used (as a share of dSae) */
     sparseMaxDensity: z.number().gt(0).max(1).default(0.02),
 

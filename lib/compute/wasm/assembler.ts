@@ -1,0 +1,107 @@
+/**
+ * A minimal WebAssembly binary assembler: just enough (i32/f32 scalar ops,
+ * structured loops, the 128-bit SIMD ops for f32x4) to emit the sparse SAE
+ * kernels at run time without a toolchain. Functions take i32/f32 params and
+ * import one linear memory `env.mem`.
+ */
+
+export type ValType = "i32" | "f32" | "v128";
+const VT: Record<ValType, number> = { i32: 0x7f, f32: 0x7d, v128: 0x7b };
+
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+const simd = (code: number, ...rest: number[]) => [0xfd, ...uleb(code), ...rest];
+
+/** Instruction encoders (memory ops take a byte offset; alignment hint is 4 bytes). */
+export const I = {
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  end: [0x0b],
+  br: (depth: number) => [0x0c, ...uleb(depth)],
+  brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  get: (i: number) => [0x20, ...uleb(i)],
+  set: (i: number) => [0x21, ...uleb(i)],
+  tee: (i: number) => [0x22, ...uleb(i)],
+  i32: (v: number) => [0x41, ...sleb(v)],
+  f32: (v: number) => {
+    const b = new Uint8Array(new Float32Array([v]).buffer);
+    return [0x43, ...b];
+  },
+  i32Load: (off = 0) => [0x28, 2, ...uleb(off)],
+  f32Load: (off = 0) => [0x2a, 2, ...uleb(off)],
+  f32Store: (off = 0) => [0x38, 2, ...uleb(off)],
+  i32Add: [0x6a],
+  i32Sub: [0x6b],
+  i32Mul: [0x6c],
+  i32Shl: [0x74],
+  i32GeS: [0x4e],
+  i32LtS: [0x48],
+  f32Add: [0x92],
+  f32Mul: [0x94],
+  v128Load: (off = 0) => simd(0x00, 2, ...uleb(off)),
+  v128Store: (off = 0) => simd(0x0b, 2, ...uleb(off)),
+  f32x4Splat: simd(0x13),
+  f32x4ExtractLane: (lane: number) => simd(0x1f, lane),
+  f32x4Add: simd(0xe4),
+  f32x4Mul: simd(0xe6),
+};
+
+export interface FuncDef {
+  name: string;
+  params: ValType[];
+  locals: ValType[];
+  body: (number | number[])[];
+}
+
+function vec(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+function section(id: number, content: number[]): number[] {
+  return [id, ...uleb(content.length), ...content];
+}
+
+const str = (s: string) => [...uleb(s.length), ...new TextEncoder().encode(s)];
+
+/** Assembles a module importing `env.mem` (minPages) and exporting the functions. */
+export function assemble(funcs: FuncDef[], minPages: number): Uint8Array<ArrayBuffer> {
+  const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [VT[p]])), 0x00]);
+  const imports = [[...str("env"), ...str("mem"), 0x02, 0x00, ...uleb(minPages)]];
+  const funcIdx = funcs.map((_, i) => uleb(i));
+  const exports = funcs.map((f, i) => [...str(f.name), 0x00, ...uleb(i)]);
+  const codes = funcs.map((f) => {
+    const locals = f.locals.length ? vec(f.locals.map((l) => [1, VT[l]])) : [0];
+    const body = [...locals, ...f.body.flat(), 0x0b];
+    return [...uleb(body.length), ...body];
+  });
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec(types)),
+    ...section(2, vec(imports)),
+    ...section(3, vec(funcIdx)),
+    ...section(7, vec(exports)),
+    ...section(10, vec(codes)),
+  ]);
+}
