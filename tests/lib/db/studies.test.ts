@@ -17,6 +17,7 @@ import {
   loadStudyRatings,
   studyResults,
   StudyStateError,
+  exportStudy,
 } from "@/lib/db/studies";
 import {
   AssignmentNotFoundError,
@@ -399,5 +400,39 @@ describe("results", () => {
     expect(results.agreement.krippendorffAlpha.metric).toBe("ordinal");
     expect(results.agreement.fleissKappa?.subjects).toBe(5);
     expect(results.agreement.fleissItemsLeftOut).toBe(1);
+  });
+});
+
+describe("export", () => {
+  it("writes every answered rating as CSV and JSON with the study's metadata, leaving skips and pending work out", async () => {
+    const saeIds = world.saes.slice(0, 2).map((s) => s.id);
+    const { id } = await createStudy(db, adminId, { name: "Export me!", saeIds, featuresPerSae: 2, densityStrata: 2, raterIds: raterIds.slice(0, 2), ratingsPerItem: 1, seed: 99 });
+    const rows = (await loadStudyRatings(db, id)).sort((a, b) => a.assignmentId.localeCompare(b.assignmentId));
+    await saveRating(db, rows[0].raterId, rows[0].assignmentId, { answer: "yes", explanation: 'commas, "quotes"', confidence: 2, revision: 1 });
+    await saveRating(db, rows[1].raterId, rows[1].assignmentId, { answer: "no", explanation: "=SUM(A1)", revision: 1 });
+    await saveRating(db, rows[2].raterId, rows[2].assignmentId, { answer: "skip", revision: 1 });
+    const csv = (await exportStudy(db, id, "csv", { exportedAt: "2026-01-02T00:00:00.000Z" }))!;
+    expect(csv.filename).toBe("study-export-me-2026-01-02.csv");
+    const lines = csv.body.trim().split("\r\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe("study_id,rater_id,item_id,sae_id,sae_name,architecture,feature_index,answer,answer_rank,confidence,explanation,answered_at");
+    const yes = lines.find((l) => l.includes(rows[0].assignmentId))!;
+    expect(yes).toContain(`${rows[0].saeId},${world.saes.find((s) => s.id === rows[0].saeId)!.name},`);
+    expect(yes).toContain(`,${rows[0].featureIndex},yes,2,2,"commas, ""quotes""",`);
+    expect(lines.find((l) => l.includes(rows[1].assignmentId))).toContain(",no,0,,=SUM(A1),");
+    const safe = (await exportStudy(db, id, "csv", { spreadsheetSafe: true }))!;
+    expect(safe.body).toContain(",'=SUM(A1),");
+
+    const json = JSON.parse((await exportStudy(db, id, "json"))!.body);
+    expect(json.format).toBe("featurelab-study-export");
+    expect(json.study).toMatchObject({ studyId: id, name: "Export me!", status: "running", ratingsPerItem: 1 });
+    expect(json.study.sampling).toEqual({ featuresPerSae: 2, densityStrata: 2, seed: 99 });
+    expect(json.study.saes.map((s: { saeId: string }) => s.saeId)).toEqual(saeIds);
+    expect(json.study.sampledFeatures).toHaveLength(4);
+    for (const f of json.study.sampledFeatures) expect(f.density).toBeGreaterThan(0);
+    expect(json.study.planningRounds[0].seed).toBeTypeOf("number");
+    expect(json.ratings).toHaveLength(2);
+    expect(json.results.outcomes.bySae.reduce((s: number, o: { total: number }) => s + o.total, 0)).toBe(2);
+    expect(await exportStudy(db, "missing", "json")).toBeNull();
   });
 });
