@@ -2,14 +2,16 @@
  * Password hashing with argon2id (memory-hard), through @node-rs/argon2.
  * Parameters are OWASP's minimum recommendation (19 MiB, t=2, p=1).
  */
-import { hash, verify, Algorithm } from "@node-rs/argon2";
+import { hash, verify, type Algorithm } from "@node-rs/argon2";
 import crypto from "node:crypto";
 
-const OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+// Algorithm is an ambient const enum (not importable as a value under isolatedModules); 2 is Argon2id.
+const ARGON2ID = 2 as Algorithm;
+const OPTIONS = { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
 export const MIN_PASSWORD_LENGTH = 12;
 
-export function hashPassword(password: string): Promise<string> {
+export async function hashPassword(password: string): Promise<string> {
   if (password.length < MIN_PASSWORD_LENGTH) throw new Error(`Passwords need at least ${MIN_PASSWORD_LENGTH} characters.`);
   return hash(password, OPTIONS);
 }
