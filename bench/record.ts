@@ -118,7 +118,8 @@ function makeActivations(sae: SaeParams): Float32Array {
     for (let d = 0; d < dIn; d++) x[row + d] = noise[off + d];
     for (let m = 0; m < mixPerToken; m++) {
       const u = rng.next();
-      let lo = 0, hi = dSae - 1;
+      let lo = 0,
+        hi = dSae - 1;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
         if (cdf[mid] < u) lo = mid + 1;
@@ -150,7 +151,7 @@ async function calibrateThresholds(sae: SaeParams, x: Float32Array): Promise<voi
   for (let e = 0; e < codes.rowPtr[nCal]; e++) perFeature[codes.featureIdx[e]].push(codes.values[e]);
   const rng = createRng(3);
   let rateSum = 0;
-  const rates = Float64Array.from({ length: dSae }, (_, i) => (rateSum += 1 / (i + 20), 1 / (i + 20)));
+  const rates = Float64Array.from({ length: dSae }, (_, i) => ((rateSum += 1 / (i + 20)), 1 / (i + 20)));
   for (let i = 0; i < dSae; i++) rates[i] *= targetL0 / rateSum;
   for (let i = dSae - 1; i > 0; i--) {
     const j = rng.int(i + 1);

@@ -59,7 +59,9 @@ export class FeatureTopK {
 
   /** Puts (v, c, p) in the free leaf slot i and moves it up while it is worse than its parent (worst at the root). */
   private siftUp(base: number, i: number, v: number, c: number, p: number): void {
-    const V = this.values, C = this.contexts, P = this.positions;
+    const V = this.values,
+      C = this.contexts,
+      P = this.positions;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const pi = base + parent;
@@ -76,7 +78,9 @@ export class FeatureTopK {
 
   /** Replaces the root with (v, c, p) and restores the heap (worst at the root). */
   private siftDown(base: number, size: number, v: number, c: number, p: number): void {
-    const V = this.values, C = this.contexts, P = this.positions;
+    const V = this.values,
+      C = this.contexts,
+      P = this.positions;
     let i = 0;
     for (;;) {
       let child = 2 * i + 1;

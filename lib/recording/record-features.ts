@@ -103,12 +103,7 @@ function validateSource(source: RecordingSource, dSae: number): void {
  * thread); yields each batch's codes as retained by the spill, so neither the
  * source nor the encoder may reuse buffers under us.
  */
-async function* encodeBatches(
-  encoder: SparseEncoder,
-  source: RecordingSource,
-  dSae: number,
-  spill: CodeSpill,
-): AsyncGenerator<CodeChunk> {
+async function* encodeBatches(encoder: SparseEncoder, source: RecordingSource, dSae: number, spill: CodeSpill): AsyncGenerator<CodeChunk> {
   const seen = new Uint8Array(source.nContexts);
   let batchNo = 0;
   const start = (batch: RecordingBatch) => {

@@ -29,7 +29,11 @@ export const RecordingOptionsSchema = z.object({
    * (a temporary file is created there and removed at the end). Unset: keep in memory.
    */
   spillDir: z.string().min(1).optional(),
-  spillAboveBytes: z.number().int().min(0).default(512 * 1024 * 1024),
+  spillAboveBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(512 * 1024 * 1024),
 });
 export type RecordingOptions = z.output<typeof RecordingOptionsSchema>;
 export type RecordingOptionsInput = z.input<typeof RecordingOptionsSchema>;

@@ -18,7 +18,9 @@ function ranked(values: number[], largest: boolean, skip = -1): { index: number;
 }
 
 describe("computeLogitEffects", () => {
-  const dSae = 37, dIn = 9, vocab = 53;
+  const dSae = 37,
+    dIn = 9,
+    vocab = 53;
   const W_dec = randomMatrix(dSae, dIn, 1);
   const W_U = randomMatrix(dIn, vocab, 2);
   const gamma = Float32Array.from({ length: dIn }, (_, d) => 0.5 + d / dIn);
@@ -33,7 +35,15 @@ describe("computeLogitEffects", () => {
 
   it("matches a brute-force projection's top and bottom tokens, with and without the final norm's scale", async () => {
     for (const scale of [undefined, gamma]) {
-      const fx = await computeLogitEffects({ W_dec, dSae, dIn, W_U, vocabSize: vocab, finalNormScale: scale, options: { nTokens: 5, blockRows: 8 } });
+      const fx = await computeLogitEffects({
+        W_dec,
+        dSae,
+        dIn,
+        W_U,
+        vocabSize: vocab,
+        finalNormScale: scale,
+        options: { nTokens: 5, blockRows: 8 },
+      });
       expect(fx.finalNormFolded).toBe(scale !== undefined);
       expect(fx.k).toBe(5);
       for (let i = 0; i < dSae; i++) {
@@ -74,7 +84,9 @@ describe("nearest features by decoder cosine", () => {
   const B = randomMatrix(29, dIn, 4);
 
   function cosine(x: Float32Array, i: number, y: Float32Array, j: number): number {
-    let xy = 0, xx = 0, yy = 0;
+    let xy = 0,
+      xx = 0,
+      yy = 0;
     for (let d = 0; d < dIn; d++) {
       xy += x[i * dIn + d] * y[j * dIn + d];
       xx += x[i * dIn + d] ** 2;
@@ -87,7 +99,11 @@ describe("nearest features by decoder cosine", () => {
     const nn = await nearestFeaturesWithin({ W_dec: A, dSae: 41 }, dIn, { nNeighbors: 6, blockRows: 10 });
     expect(nn.k).toBe(6);
     for (let i = 0; i < 41; i++) {
-      const ref = ranked(Array.from({ length: 41 }, (_, j) => cosine(A, i, A, j)), true, i).slice(0, 6);
+      const ref = ranked(
+        Array.from({ length: 41 }, (_, j) => cosine(A, i, A, j)),
+        true,
+        i,
+      ).slice(0, 6);
       for (let j = 0; j < 6; j++) {
         expect(nn.indices[i * 6 + j]).not.toBe(i);
         expect(nn.cosines[i * 6 + j]).toBeCloseTo(ref[j].value, 5);
@@ -101,7 +117,10 @@ describe("nearest features by decoder cosine", () => {
   it("across two SAEs on the same hook", async () => {
     const nn = await nearestFeaturesAcross({ W_dec: A, dSae: 41 }, { W_dec: B, dSae: 29 }, dIn, { nNeighbors: 4, blockRows: 16 });
     for (let i = 0; i < 41; i++) {
-      const ref = ranked(Array.from({ length: 29 }, (_, j) => cosine(A, i, B, j)), true).slice(0, 4);
+      const ref = ranked(
+        Array.from({ length: 29 }, (_, j) => cosine(A, i, B, j)),
+        true,
+      ).slice(0, 4);
       for (let j = 0; j < 4; j++) {
         expect(nn.cosines[i * 4 + j]).toBeCloseTo(ref[j].value, 5);
         expect(cosine(A, i, B, nn.indices[i * 4 + j])).toBeCloseTo(nn.cosines[i * 4 + j], 5);

@@ -5,7 +5,8 @@ import { FeatureTopK } from "@/lib/recording/feature-top-k";
 describe("FeatureTopK", () => {
   it("keeps exactly the k best offers per feature, ties broken by context then position", () => {
     const rng = createRng(21);
-    const dSae = 6, k = 7;
+    const dSae = 6,
+      k = 7;
     const heap = new FeatureTopK(dSae, k);
     const offered: { value: number; contextId: number; position: number }[][] = Array.from({ length: dSae }, () => []);
     for (let i = 0; i < 3000; i++) {
@@ -28,6 +29,9 @@ describe("FeatureTopK", () => {
     heap.offer(1, 2, 3, 4);
     heap.offer(1, 5, 0, 0);
     expect(heap.sorted(0)).toEqual([]);
-    expect(heap.sorted(1)).toEqual([{ value: 5, contextId: 0, position: 0 }, { value: 2, contextId: 3, position: 4 }]);
+    expect(heap.sorted(1)).toEqual([
+      { value: 5, contextId: 0, position: 0 },
+      { value: 2, contextId: 3, position: 4 },
+    ]);
   });
 });

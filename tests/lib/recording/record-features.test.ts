@@ -7,14 +7,7 @@ import { recordFeatures } from "@/lib/recording/record-features";
 import { createInMemorySource } from "@/lib/recording/in-memory-source";
 import { RecordingInputError } from "@/lib/recording/errors";
 import type { FeatureExample, RecordedFeatures, RecordingBatch, RecordingOptionsInput, RecordingSource } from "@/lib/recording/types";
-import {
-  denseCodesOfContexts,
-  randomTinySae,
-  referenceBin,
-  referenceEncoder,
-  referenceFeature,
-  type TinySae,
-} from "./reference";
+import { denseCodesOfContexts, randomTinySae, referenceBin, referenceEncoder, referenceFeature, type TinySae } from "./reference";
 
 interface Case {
   sae: TinySae;
@@ -190,7 +183,8 @@ describe("recordFeatures against a brute-force recomputation", () => {
     expect(b.stats.map((s) => [s.nFiring, s.maxActivation, Array.from(s.histogramCounts)])).toEqual(
       a.stats.map((s) => [s.nFiring, s.maxActivation, Array.from(s.histogramCounts)]),
     );
-    const tops = (r: RecordedFeatures) => [...r.examples].filter((e) => e.kind === "top").map((e) => [e.featureIndex, e.contextId, e.anchorPosition]);
+    const tops = (r: RecordedFeatures) =>
+      [...r.examples].filter((e) => e.kind === "top").map((e) => [e.featureIndex, e.contextId, e.anchorPosition]);
     expect(tops(b)).toEqual(tops(a));
   });
 
@@ -231,7 +225,15 @@ describe("recordFeatures input checks", () => {
   const encoder = referenceEncoder(k.sae);
 
   function sourceWith(batches: RecordingBatch[]): RecordingSource {
-    return { nContexts: k.nContexts, ctxLen: k.ctxLen, dIn: k.sae.dIn, tokens: k.tokens, batches: async function* () { yield* batches; } };
+    return {
+      nContexts: k.nContexts,
+      ctxLen: k.ctxLen,
+      dIn: k.sae.dIn,
+      tokens: k.tokens,
+      batches: async function* () {
+        yield* batches;
+      },
+    };
   }
   function batchOf(rows: [number, number][]): RecordingBatch {
     const n = rows.length;
@@ -242,12 +244,20 @@ describe("recordFeatures input checks", () => {
       tokenIds: Int32Array.from(rows.map(([c, p]) => k.tokens[c * k.ctxLen + p])),
       activations: new Float32Array(n * k.sae.dIn),
     };
-    rows.forEach(([c, p], t) => b.activations.set(k.activations.subarray((c * k.ctxLen + p) * k.sae.dIn, (c * k.ctxLen + p + 1) * k.sae.dIn), t * k.sae.dIn));
+    rows.forEach(([c, p], t) =>
+      b.activations.set(k.activations.subarray((c * k.ctxLen + p) * k.sae.dIn, (c * k.ctxLen + p + 1) * k.sae.dIn), t * k.sae.dIn),
+    );
     return b;
   }
 
   it("rejects a context split across batches", async () => {
-    const src = sourceWith([batchOf([[0, 0], [0, 1]]), batchOf([[0, 2]])]);
+    const src = sourceWith([
+      batchOf([
+        [0, 0],
+        [0, 1],
+      ]),
+      batchOf([[0, 2]]),
+    ]);
     await expect(recordFeatures({ encoder, dSae: 3, source: src })).rejects.toThrow(/context 0 was already delivered/);
   });
 
@@ -267,7 +277,18 @@ describe("recordFeatures input checks", () => {
         values: Float32Array.of(NaN),
       }),
     };
-    await expect(recordFeatures({ encoder: nanEncoder, dSae: 3, source: sourceWith([batchOf([[2, 0], [2, 1]])]) })).rejects.toThrow(/non-finite/);
+    await expect(
+      recordFeatures({
+        encoder: nanEncoder,
+        dSae: 3,
+        source: sourceWith([
+          batchOf([
+            [2, 0],
+            [2, 1],
+          ]),
+        ]),
+      }),
+    ).rejects.toThrow(/non-finite/);
     await expect(recordFeatures({ encoder, dSae: 4, source: sourceWith([batchOf([[2, 0]])]) })).rejects.toThrow(/expected 1 x 4/);
   });
 

@@ -22,7 +22,10 @@ function jumpReluSae(dIn: number, dSae: number, seed: number): SaeParams {
 
 describe("recordSae with the onnxruntime encoder", () => {
   it("records exactly what the encoder gives over the whole token set", async () => {
-    const dIn = 16, dSae = 48, nContexts = 30, ctxLen = 32;
+    const dIn = 16,
+      dSae = 48,
+      nContexts = 30,
+      ctxLen = 32;
     const params = jumpReluSae(dIn, dSae, 5);
     const rng = createRng(6);
     const tokens = Int32Array.from({ length: nContexts * ctxLen }, () => rng.int(1000));
