@@ -8,6 +8,7 @@
  * Feature (saeId, index), FeatureExample (saeId, featureIndex, kind, rank),
  * FeatureNeighbor (saeId, featureIndex, ...), Explanation (saeId, featureIndex).
  */
+import { Prisma } from "@prisma/client";
 import type { Db } from "@/lib/db/client";
 import { tokenTexts } from "@/lib/db/token-texts";
 
@@ -125,60 +126,55 @@ export interface DashboardOptions {
 /**
  * The dashboard of feature `index` of SAE `saeId`, or null when the SAE does
  * not exist or the index is outside [0, dSae).
+ *
+ * One statement: PostgreSQL assembles the whole dashboard as one JSON value
+ * from index lookups, so the page costs one round trip and one JSON.parse
+ * instead of a handful of ORM queries each decoding arrays row by row (this
+ * is what keeps the feature page within its latency budget, see bench/web.ts).
  */
 export async function getFeatureDashboard(db: Db, saeId: string, index: number, opts: DashboardOptions = {}): Promise<FeatureDashboard | null> {
-  const [sae, feature, examples, siblings, explanations, ratings] = await Promise.all([
-    getSaeHeader(db, saeId),
-    db.feature.findUnique({
-      where: { saeId_index: { saeId, index } },
-      select: {
-        index: true,
-        dead: true,
-        density: true,
-        maxAct: true,
-        meanAct: true,
-        histCounts: true,
-        intervalShares: true,
-        logitTopIds: true,
-        logitTopValues: true,
-        logitBottomIds: true,
-        logitBottomValues: true,
-        logitNormFolded: true,
-        nearestIndices: true,
-        nearestCosines: true,
-      },
-    }),
-    db.featureExample.findMany({
-      where: { saeId, featureIndex: index },
-      orderBy: [{ kind: "asc" }, { rank: "asc" }],
-      select: { kind: true, rank: true, interval: true, contextId: true, startPos: true, tokenIds: true, acts: true, maxAct: true },
-    }),
-    db.featureNeighbor.findMany({
-      where: { saeId, featureIndex: index },
-      orderBy: [{ otherSaeId: "asc" }, { rank: "asc" }],
-      select: { otherSaeId: true, otherIndex: true, cosine: true },
-    }),
-    db.explanation.findMany({
-      where: { saeId, featureIndex: index },
-      orderBy: { createdAt: "desc" },
-      select: { id: true, text: true, createdAt: true },
-    }),
-    featureRatings(db, saeId, index, opts.openStudies ?? false),
-  ]);
+  const studyFilter = opts.openStudies ? Prisma.empty : Prisma.sql`AND st.status = 'CLOSED'`;
+  const rows = await db.$queryRaw<{ d: RawDashboard | string }[]>`
+    SELECT json_build_object(
+      'sae', (SELECT json_build_object('id', s.id, 'name', s.name, 'architecture', s.architecture, 'dSae', s."dSae", 'status', s.status,
+                                       'hookId', s."hookId", 'hookName', h.name, 'modelId', h."modelId", 'modelName', m.name)
+              FROM "Sae" s JOIN "Hook" h ON h.id = s."hookId" JOIN "Model" m ON m.id = h."modelId" WHERE s.id = ${saeId}),
+      'feature', (SELECT row_to_json(f) FROM (
+                    SELECT "index", dead, density, "maxAct", "meanAct", "histCounts", "intervalShares", "logitTopIds", "logitTopValues",
+                           "logitBottomIds", "logitBottomValues", "logitNormFolded", "nearestIndices", "nearestCosines"
+                    FROM "Feature" WHERE "saeId" = ${saeId} AND "index" = ${index}) f),
+      'examples', (SELECT coalesce(json_agg(e ORDER BY e.kind, e.interval NULLS FIRST, e.rank), '[]'::json) FROM (
+                    SELECT kind, rank, interval, "contextId", "startPos", "tokenIds", acts, "maxAct"
+                    FROM "FeatureExample" WHERE "saeId" = ${saeId} AND "featureIndex" = ${index}) e),
+      'siblings', (SELECT coalesce(json_agg(json_build_object('saeId', n."otherSaeId", 'saeName', o.name, 'architecture', o.architecture,
+                                                              'index', n."otherIndex", 'cosine', n.cosine) ORDER BY o.name, n.rank), '[]'::json)
+                   FROM "FeatureNeighbor" n JOIN "Sae" o ON o.id = n."otherSaeId"
+                   WHERE n."saeId" = ${saeId} AND n."featureIndex" = ${index}),
+      'explanations', (SELECT coalesce(json_agg(json_build_object('id', x.id, 'text', x.text, 'createdAt', x."createdAt") ORDER BY x."createdAt" DESC), '[]'::json)
+                       FROM "Explanation" x WHERE x."saeId" = ${saeId} AND x."featureIndex" = ${index}),
+      'ratings', (SELECT coalesce(json_agg(r ORDER BY r."studyName"), '[]'::json) FROM (
+                    SELECT st.id AS "studyId", st.name AS "studyName", st.status AS "studyStatus",
+                           count(g.answer) FILTER (WHERE g.answer = 'YES')::int AS yes,
+                           count(g.answer) FILTER (WHERE g.answer = 'MAYBE')::int AS maybe,
+                           count(g.answer) FILTER (WHERE g.answer = 'NO')::int AS no,
+                           count(g.answer) FILTER (WHERE g.answer = 'SKIP')::int AS skip
+                    FROM "StudyItem" i JOIN "Study" st ON st.id = i."studyId"
+                    LEFT JOIN "Assignment" a ON a."itemId" = i.id LEFT JOIN "Rating" g ON g."assignmentId" = a.id
+                    WHERE i."saeId" = ${saeId} AND i."featureIndex" = ${index} ${studyFilter}
+                    GROUP BY st.id) r)
+    ) AS d`;
+  const raw = rows[0]?.d;
+  const data: RawDashboard = typeof raw === "string" ? JSON.parse(raw) : raw;
+  const sae = data.sae;
   if (!sae || index < 0 || index >= sae.dSae) return null;
+  const feature = data.feature;
 
   const needed = new Set<number>();
-  for (const e of examples) for (const id of e.tokenIds) needed.add(id);
+  for (const e of data.examples) for (const id of e.tokenIds) needed.add(id);
   if (feature) for (const id of [...feature.logitTopIds, ...feature.logitBottomIds]) needed.add(id);
   const texts = await tokenTexts(db, sae.modelId, needed);
 
-  const otherIds = [...new Set(siblings.map((s) => s.otherSaeId))];
-  const others = otherIds.length
-    ? await db.sae.findMany({ where: { id: { in: otherIds } }, select: { id: true, name: true, architecture: true } })
-    : [];
-  const otherById = new Map(others.map((o) => [o.id, o]));
-
-  const toExample = (e: (typeof examples)[number]): EvidenceExample => ({
+  const toExample = (e: RawExample): EvidenceExample => ({
     kind: e.kind,
     rank: e.rank,
     interval: e.interval,
@@ -205,23 +201,85 @@ export async function getFeatureDashboard(db: Db, saeId: string, index: number, 
       logitBottom: logits(feature.logitBottomIds, feature.logitBottomValues),
       logitNormFolded: feature.logitNormFolded,
     },
-    top: examples.filter((e) => e.kind === "TOP").map(toExample),
-    intervals: examples
-      .filter((e) => e.kind === "INTERVAL")
-      .sort((a, b) => (a.interval ?? 0) - (b.interval ?? 0) || a.rank - b.rank)
-      .map(toExample),
+    top: data.examples.filter((e) => e.kind === "TOP").map(toExample),
+    intervals: data.examples.filter((e) => e.kind === "INTERVAL").map(toExample),
     nearestSame: feature
       ? feature.nearestIndices.map((i, k) => ({ saeId, saeName: sae.name, architecture: sae.architecture, index: i, cosine: feature.nearestCosines[k] }))
       : [],
-    nearestSiblings: siblings
-      .filter((s) => otherById.has(s.otherSaeId))
-      .map((s) => {
-        const o = otherById.get(s.otherSaeId)!;
-        return { saeId: o.id, saeName: o.name, architecture: o.architecture, index: s.otherIndex, cosine: s.cosine };
-      }),
-    explanations,
-    ratings,
+    nearestSiblings: data.siblings,
+    explanations: data.explanations.map((x) => ({ ...x, createdAt: new Date(x.createdAt) })),
+    ratings: data.ratings,
   };
+}
+
+interface RawExample {
+  kind: "TOP" | "INTERVAL";
+  rank: number;
+  interval: number | null;
+  contextId: number;
+  startPos: number;
+  tokenIds: number[];
+  acts: number[];
+  maxAct: number;
+}
+
+interface RawDashboard {
+  sae: SaeHeader | null;
+  feature: {
+    index: number;
+    dead: boolean;
+    density: number;
+    maxAct: number;
+    meanAct: number;
+    histCounts: number[];
+    intervalShares: number[];
+    logitTopIds: number[];
+    logitTopValues: number[];
+    logitBottomIds: number[];
+    logitBottomValues: number[];
+    logitNormFolded: boolean;
+    nearestIndices: number[];
+    nearestCosines: number[];
+  } | null;
+  examples: RawExample[];
+  siblings: FeatureNeighborView[];
+  explanations: { id: string; text: string; createdAt: string }[];
+  ratings: RatingResult[];
+}
+
+interface RawExample {
+  kind: "TOP" | "INTERVAL";
+  rank: number;
+  interval: number | null;
+  contextId: number;
+  startPos: number;
+  tokenIds: number[];
+  acts: number[];
+  maxAct: number;
+}
+
+interface RawDashboard {
+  sae: SaeHeader | null;
+  feature: {
+    index: number;
+    dead: boolean;
+    density: number;
+    maxAct: number;
+    meanAct: number;
+    histCounts: number[];
+    intervalShares: number[];
+    logitTopIds: number[];
+    logitTopValues: number[];
+    logitBottomIds: number[];
+    logitBottomValues: number[];
+    logitNormFolded: boolean;
+    nearestIndices: number[];
+    nearestCosines: number[];
+  } | null;
+  examples: RawExample[];
+  siblings: FeatureNeighborView[];
+  explanations: { id: string; text: string; createdAt: string }[];
+  ratings: RatingResult[];
 }
 
 /** Yes/Maybe/No/Skip counts for one feature in each study that sampled it. */

@@ -1,5 +1,5 @@
 /** The output tokens a feature's decoder direction promotes most and suppresses most. */
-import { tokenCaption } from "@/app/_components/feature/example-list";
+import { tokenCaption } from "@/app/_components/feature/token-html";
 
 export interface LogitTokenView {
   id: number;

@@ -65,3 +65,9 @@ export const TOKEN_CSS =
   ".tok-list .tokens>span{white-space:pre-wrap}" +
   ".tok-list:not(.tok-full) .hx{display:none}" +
   ".tok-list.tok-full .hx-mark{display:none}";
+
+/** Token text for captions rendered by React (which escapes it): only the newline/tab symbols are applied. */
+export function tokenCaption(text: string): string {
+  const visible = text.replace(/\r?\n/g, "↵").replace(/\t/g, "⇥");
+  return visible === "" ? "∅" : visible;
+}

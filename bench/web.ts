@@ -1,0 +1,313 @@
+/**
+ * bench:web — the feature page under load.
+ *
+ * Seeds a fresh database with one SAE of 16,384 features, 30 examples each
+ * (20 top + 10 interval samples, 64-token windows), a sibling SAE with
+ * decoder-cosine neighbours, and the model's 4,096 tokens, all through COPY;
+ * starts the production build (`next start`, run `npm run build` first);
+ * then 20 concurrent signed-in clients request random feature pages. Each
+ * request is timed to the last byte of the (gzip) response. Three rounds;
+ * prints p50/p95/p99 per round and their medians, throughput, errors and the
+ * page size. Target (issue 6): p95 < 100 ms, no errors.
+ *
+ *   npm run bench:web [-- --features 16384 --clients 20 --requests 1500 --rounds 3 --keep]
+ */
+import fs from "node:fs";
+import path from "node:path";
+import crypto from "node:crypto";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import pg from "pg";
+import cliProgress from "cli-progress";
+import { Command } from "commander";
+import { applyMigrations } from "@/lib/db/migrations";
+import { createDb } from "@/lib/db/client";
+import { bulkWrite, type Cell } from "@/lib/db/bulk-copy";
+import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions";
+import { hashPassword } from "@/lib/auth/passwords";
+import { createRng } from "@/lib/random/seeded";
+
+const program = new Command()
+  .option("--features <n>", "features in the SAE", "16384")
+  .option("--examples <n>", "examples per feature (20 top + the rest interval samples)", "30")
+  .option("--window <n>", "tokens per example", "64")
+  .option("--clients <n>", "concurrent clients", "20")
+  .option("--requests <n>", "requests per round", "1500")
+  .option("--rounds <n>", "measured rounds", "3")
+  .option("--port <n>", "port for next start", "3291")
+  .option("--keep", "keep the database and print its URL")
+  .parse();
+const opts = program.opts<{ features: string; examples: string; window: string; clients: string; requests: string; rounds: string; port: string; keep?: boolean }>();
+const N_FEATURES = Number(opts.features);
+const N_EXAMPLES = Number(opts.examples);
+const WINDOW = Number(opts.window);
+const CLIENTS = Number(opts.clients);
+const REQUESTS = Number(opts.requests);
+const ROUNDS = Number(opts.rounds);
+const PORT = Number(opts.port);
+const VOCAB = 4096;
+const N_TOP = Math.min(20, N_EXAMPLES);
+const N_INTERVALS = 10;
+
+const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+
+async function admin(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+function bar(label: string, total: number) {
+  const b = new cliProgress.SingleBar(
+    { format: `${label.padEnd(22)} {bar} {percentage}% | {value}/{total} | {rate}/s | ETA {eta}s`, hideCursor: true, etaBuffer: 50 },
+    cliProgress.Presets.shades_classic,
+  );
+  b.start(total, 0, { rate: "0" });
+  const started = Date.now();
+  return {
+    update(v: number) {
+      b.update(v, { rate: Math.round(v / Math.max(0.001, (Date.now() - started) / 1000)).toString() });
+    },
+    stop: () => b.stop(),
+  };
+}
+
+/** Seeds the database; returns the SAE id and a session cookie. */
+async function seed(url: string): Promise<{ saeId: string; cookie: string }> {
+  const db = createDb(url, { max: 2 });
+  const rng = createRng(7);
+  const user = await db.user.create({ data: { email: "bench@test.local", name: "Bench", role: "VIEWER", passwordHash: await hashPassword("bench-password-123") } });
+  const { token } = await createSession(db, user.id, 24);
+  const model = await db.model.create({ data: { name: "bench-model", path: "/nonexistent", dModel: 512, nLayers: 8, vocabSize: VOCAB, contextLength: 1024 } });
+  const hook = await db.hook.create({ data: { modelId: model.id, name: "blocks.4.hook_resid_post", kind: "RESID_POST", layer: 4, dim: 512 } });
+  const saeData = (name: string, architecture: "JUMPRELU" | "TOPK") => ({
+    name,
+    hookId: hook.id,
+    architecture,
+    dIn: 512,
+    dSae: N_FEATURES,
+    hyperparams: {},
+    status: "READY" as const,
+    l0: 40,
+    fvu: 0.2,
+    deltaLoss: 0.1,
+  });
+  const sae = await db.sae.create({ data: saeData("bench-jumprelu", "JUMPRELU") });
+  const sibling = await db.sae.create({ data: saeData("bench-topk", "TOPK") });
+  await db.$disconnect();
+
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const client = await pool.connect();
+  try {
+    const words = Array.from({ length: VOCAB }, (_, i) => (i % 3 === 0 ? " " : "") + crypto.createHash("md5").update(String(i)).digest("base64url").slice(0, 2 + (i % 6)));
+    await bulkWrite(client, "Token", [{ name: "modelId", type: "text" }, { name: "id", type: "int" }, { name: "text", type: "text" }], words.map((w, i): Cell[] => [model.id, i, w]));
+
+    const features = bar("features", N_FEATURES);
+    await bulkWrite(
+      client,
+      "Feature",
+      ["saeId", "index", "dead", "density", "maxAct", "meanAct", "histCounts", "intervalShares", "logitTopIds", "logitTopValues", "logitBottomIds", "logitBottomValues", "logitNormFolded", "nearestIndices", "nearestCosines"].map((name, i) => ({
+        name,
+        type: (["text", "int", "bool", "float", "float", "float", "int[]", "float[]", "int[]", "float[]", "int[]", "float[]", "bool", "int[]", "float[]"] as const)[i],
+      })),
+      (function* () {
+        for (let i = 0; i < N_FEATURES; i++) {
+          if (i % 1024 === 0) features.update(i);
+          const maxAct = 1 + 20 * rng.next();
+          yield [
+            sae.id, i, false, 10 ** (-5 + 4.5 * rng.next()), maxAct, maxAct / 4,
+            Array.from({ length: 50 }, (_, b) => Math.round(5000 * Math.exp(-b / 6))),
+            Array.from({ length: N_INTERVALS }, (_, k) => 0.6 ** k * 0.4),
+            Array.from({ length: 10 }, () => rng.int(VOCAB)), Array.from({ length: 10 }, (_, k) => 3 - 0.2 * k),
+            Array.from({ length: 10 }, () => rng.int(VOCAB)), Array.from({ length: 10 }, (_, k) => -3 + 0.2 * k),
+            true,
+            Array.from({ length: 10 }, () => rng.int(N_FEATURES)), Array.from({ length: 10 }, (_, k) => 0.5 - 0.03 * k),
+          ] as Cell[];
+        }
+        features.update(N_FEATURES);
+      })(),
+    );
+    features.stop();
+
+    const total = N_FEATURES * N_EXAMPLES;
+    const examples = bar("examples", total);
+    let id = 0;
+    await bulkWrite(
+      client,
+      "FeatureExample",
+      [
+        { name: "id", type: "bigint" },
+        { name: "saeId", type: "text" },
+        { name: "featureIndex", type: "int" },
+        { name: "kind", type: "enum", enumType: "ExampleKind" },
+        { name: "rank", type: "int" },
+        { name: "interval", type: "int" },
+        { name: "contextId", type: "int" },
+        { name: "startPos", type: "int" },
+        { name: "tokenIds", type: "int[]" },
+        { name: "acts", type: "float[]" },
+        { name: "maxAct", type: "float" },
+      ],
+      (function* () {
+        for (let f = 0; f < N_FEATURES; f++) {
+          if (f % 256 === 0) examples.update(id);
+          for (let e = 0; e < N_EXAMPLES; e++) {
+            const top = e < N_TOP;
+            const tokenIds = Array.from({ length: WINDOW }, () => rng.int(VOCAB));
+            // sparse activations: about 15% of tokens fire, peak somewhere in the middle
+            const peak = top ? 10 * (1 - e / 40) : 0.5 + rng.next() * 5;
+            const acts = Array.from({ length: WINDOW }, () => (rng.next() < 0.15 ? Math.round(peak * rng.next() * 1e4) / 1e4 : 0));
+            acts[8 + rng.int(WINDOW - 16)] = Math.round(peak * 1e4) / 1e4;
+            yield [++id, sae.id, f, top ? "TOP" : "INTERVAL", top ? e : 0, top ? null : (e - N_TOP) % N_INTERVALS, rng.int(100_000), rng.int(960), tokenIds, acts, peak] as Cell[];
+          }
+        }
+        examples.update(total);
+      })(),
+    );
+    examples.stop();
+    await client.query(`SELECT setval(pg_get_serial_sequence('"FeatureExample"', 'id'), $1)`, [id]);
+
+    await bulkWrite(
+      client,
+      "FeatureNeighbor",
+      [
+        { name: "saeId", type: "text" },
+        { name: "featureIndex", type: "int" },
+        { name: "otherSaeId", type: "text" },
+        { name: "rank", type: "int" },
+        { name: "otherIndex", type: "int" },
+        { name: "cosine", type: "float" },
+      ],
+      (function* () {
+        for (let f = 0; f < N_FEATURES; f++) for (let r = 0; r < 5; r++) yield [sae.id, f, sibling.id, r, rng.int(N_FEATURES), 0.8 - 0.1 * r] as Cell[];
+      })(),
+    );
+    await client.query("ANALYZE");
+  } finally {
+    client.release();
+    await pool.end();
+  }
+  return { saeId: sae.id, cookie: `${SESSION_COOKIE}=${token}` };
+}
+
+async function waitForHealth(url: string, server: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`next start exited with code ${server.exitCode}; see .featurelab/bench-web-server.log`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // still starting
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`next start did not answer ${url} within ${timeoutMs / 1000} s`);
+}
+
+interface Round {
+  latencies: number[];
+  errors: string[];
+  seconds: number;
+  bytes: number;
+}
+
+async function round(base: string, saeId: string, cookie: string, requests: number, label: string): Promise<Round> {
+  const latencies: number[] = [];
+  const errors: string[] = [];
+  let issued = 0;
+  let bytes = 0;
+  const progress = bar(label, requests);
+  const started = performance.now();
+  const client = async () => {
+    while (issued < requests) {
+      issued++;
+      const index = Math.floor(Math.random() * N_FEATURES);
+      const t0 = performance.now();
+      try {
+        const res = await fetch(`${base}/saes/${saeId}/features/${index}`, { headers: { cookie, "accept-encoding": "gzip" }, redirect: "manual" });
+        const body = await res.text();
+        const ms = performance.now() - t0;
+        if (res.status !== 200 || !body.includes(`data-example="top-0"`)) errors.push(`HTTP ${res.status} for feature ${index}`);
+        else {
+          latencies.push(ms);
+          bytes = body.length;
+        }
+      } catch (e) {
+        errors.push(`feature ${index}: ${(e as Error).message}`);
+      }
+      progress.update(latencies.length + errors.length);
+    }
+  };
+  await Promise.all(Array.from({ length: CLIENTS }, client));
+  progress.stop();
+  return { latencies, errors, seconds: (performance.now() - started) / 1000, bytes };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  const root = process.cwd();
+  if (!fs.existsSync(path.join(root, ".next", "BUILD_ID"))) throw new Error("No production build in .next: run `npm run build` first.");
+  const name = `fl_bench_web_${Date.now().toString(36)}`;
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const dbUrl = url.toString();
+  let server: ChildProcess | null = null;
+  try {
+    console.log(`database ${name}: migrating`);
+    await applyMigrations(dbUrl);
+    const t0 = performance.now();
+    const { saeId, cookie } = await seed(dbUrl);
+    console.log(`seeded ${N_FEATURES} features x ${N_EXAMPLES} examples (${WINDOW} tokens) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    fs.mkdirSync(path.join(root, ".featurelab"), { recursive: true });
+    const log = fs.openSync(path.join(root, ".featurelab", "bench-web-server.log"), "w");
+    const nextBin = createRequire(path.join(root, "package.json")).resolve("next/dist/bin/next");
+    server = spawn(process.execPath, [nextBin, "start", "-p", String(PORT)], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: dbUrl, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" },
+      stdio: ["ignore", log, log],
+    });
+    const base = `http://127.0.0.1:${PORT}`;
+    await waitForHealth(`${base}/api/health`, server, 60_000);
+    await round(base, saeId, cookie, Math.max(200, CLIENTS * 10), "warm-up");
+
+    const rounds: Round[] = [];
+    for (let r = 0; r < ROUNDS; r++) rounds.push(await round(base, saeId, cookie, REQUESTS, `round ${r + 1}/${ROUNDS}`));
+
+    console.log(`\nfeature page, ${N_FEATURES} features x ${N_EXAMPLES} examples, ${CLIENTS} concurrent clients, production build (next start)`);
+    console.log(`page size ${(rounds[0].bytes / 1024).toFixed(1)} KiB (decompressed HTML)`);
+    const rows = rounds.map((r, i) => {
+      const s = [...r.latencies].sort((a, b) => a - b);
+      return { round: i + 1, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99), rps: r.latencies.length / r.seconds, errors: r.errors.length };
+    });
+    for (const r of rows)
+      console.log(`round ${r.round}: p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  ${r.rps.toFixed(0)} req/s  errors ${r.errors}`);
+    const p95 = median(rows.map((r) => r.p95));
+    const errors = rows.reduce((a, r) => a + r.errors, 0);
+    console.log(
+      `median of rounds: p50 ${median(rows.map((r) => r.p50)).toFixed(1)} ms  p95 ${p95.toFixed(1)} ms  p99 ${median(rows.map((r) => r.p99)).toFixed(1)} ms  ${median(rows.map((r) => r.rps)).toFixed(0)} req/s  errors ${errors}`,
+    );
+    for (const r of rounds) for (const e of r.errors.slice(0, 5)) console.log(`  error: ${e}`);
+    console.log(`target p95 < 100 ms and no errors: ${p95 < 100 && errors === 0 ? "MET" : "MISSED"}`);
+    if (opts.keep) console.log(`kept database: ${dbUrl}`);
+  } finally {
+    server?.kill("SIGTERM");
+    if (!opts.keep) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
