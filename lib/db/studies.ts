@@ -67,15 +67,21 @@ const densityStratumSchema = z.object({
   log10DensityMax: z.number(),
 });
 
-/** What Study.settings holds (the seed itself is Study.seed). */
+/**
+ * What Study.settings holds (the seed itself is Study.seed). Fields have
+ * defaults so that a study written by hand or by an older version (e.g. a
+ * seed script that stored only featuresPerSae) still opens.
+ */
 export const storedStudySettingsSchema = z.object({
-  featuresPerSae: z.number().int().positive(),
-  densityStrata: z.number().int().min(2).nullable(),
-  ratingsPerItem: z.number().int().positive(),
-  view: raterViewSettingsSchema,
+  featuresPerSae: z.number().int().nonnegative().default(0),
+  densityStrata: z.number().int().min(2).nullable().default(null),
+  ratingsPerItem: z.number().int().positive().default(1),
+  view: raterViewSettingsSchema.default(DEFAULT_RATER_VIEW_SETTINGS),
   /** alive features and density strata of each SAE when the sample was drawn */
-  samples: z.array(z.object({ saeId: z.string(), aliveFeatures: z.number().int(), strata: z.array(densityStratumSchema).nullable() })),
-  rounds: z.array(planningRoundSchema),
+  samples: z
+    .array(z.object({ saeId: z.string(), aliveFeatures: z.number().int(), strata: z.array(densityStratumSchema).nullable() }))
+    .default([]),
+  rounds: z.array(planningRoundSchema).default([]),
 });
 export type StoredStudySettings = z.infer<typeof storedStudySettingsSchema>;
 

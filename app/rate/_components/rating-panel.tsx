@@ -62,7 +62,7 @@ export function RatingPanel(props: RatingPanelProps) {
     const online = () => void flushPending();
     window.addEventListener("online", online);
     return () => window.removeEventListener("online", online);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Runs once per item (the panel is keyed by it): resend what this browser still holds.
   }, [props.assignmentId]);
 
   const go = useCallback((id: string | null) => id && router.push(`/rate/${id}`), [router]);

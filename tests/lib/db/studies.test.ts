@@ -403,6 +403,17 @@ describe("results", () => {
   });
 });
 
+describe("studies written by hand", () => {
+  it("open with default settings when Study.settings holds only some fields", async () => {
+    const study = await db.study.create({ data: { name: "by hand", status: "CLOSED", seed: 1, settings: { featuresPerSae: 2 }, createdById: adminId } });
+    await db.studySae.create({ data: { studyId: study.id, saeId: world.saes[0].id } });
+    const results = (await studyResults(db, study.id))!;
+    expect(results.study.settings).toMatchObject({ featuresPerSae: 2, densityStrata: null, ratingsPerItem: 1, rounds: [], samples: [] });
+    expect(results.outcomes.bySae).toHaveLength(1);
+    expect(results.assigned).toBe(0);
+  });
+});
+
 describe("export", () => {
   it("writes every answered rating as CSV and JSON with the study's metadata, leaving skips and pending work out", async () => {
     const saeIds = world.saes.slice(0, 2).map((s) => s.id);
