@@ -60,6 +60,16 @@ export const I = {
   i32LtS: [0x48],
   f32Add: [0x92],
   f32Mul: [0x94],
+  f32Gt: [0x5e],
+  i32Store: (off = 0) => [0x36, 2, ...uleb(off)],
+  i32ShrU: [0x76],
+  ret: [0x0f],
+  ifVoid: [0x04, 0x40],
+  v128AnyTrue: simd(0x53),
+  f32x4Gt: simd(0x44),
+  f32x4Sub: simd(0xe5),
+  f32x4Div: simd(0xe7),
+  f32x4Sqrt: simd(0xe3),
   v128Load: (off = 0) => simd(0x00, 2, ...uleb(off)),
   v128Store: (off = 0) => simd(0x0b, 2, ...uleb(off)),
   f32x4Splat: simd(0x13),
@@ -71,6 +81,7 @@ export const I = {
 export interface FuncDef {
   name: string;
   params: ValType[];
+  result?: ValType;
   locals: ValType[];
   body: (number | number[])[];
 }
@@ -87,7 +98,7 @@ const str = (s: string) => [...uleb(s.length), ...new TextEncoder().encode(s)];
 
 /** Assembles a module importing `env.mem` (minPages) and exporting the functions. */
 export function assemble(funcs: FuncDef[], minPages: number): Uint8Array<ArrayBuffer> {
-  const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [VT[p]])), 0x00]);
+  const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [VT[p]])), ...(f.result ? [1, VT[f.result]] : [0x00])]);
   const imports = [[...str("env"), ...str("mem"), 0x02, 0x00, ...uleb(minPages)]];
   const funcIdx = funcs.map((_, i) => uleb(i));
   const exports = funcs.map((f, i) => [...str(f.name), 0x00, ...uleb(i)]);

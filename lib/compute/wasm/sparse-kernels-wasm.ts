@@ -106,6 +106,80 @@ const outerAcc: FuncDef = (() => {
   };
 })();
 
+// scanAbove(raw, low, mB, n, outIdx, outRow, cap) -> count (or -1 past cap):
+// the features j of each token with raw[t, j] > low[j], four at a time with an early skip
+const scanAbove: FuncDef = (() => {
+  const [raw, low, mB, n, outIdx, outRow, cap, t, row, j, cnt, lane, addr] = Array.from({ length: 13 }, (_, i) => i);
+  return {
+    name: "scanAbove",
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    result: "i32",
+    locals: ["i32", "i32", "i32", "i32", "i32", "i32"],
+    body: [
+      I.i32(0), I.set(cnt), I.i32(0), I.set(t),
+      I.get(outRow), I.i32(0), I.i32Store(0),
+      I.block, I.loop,
+      I.get(t), I.get(n), I.i32GeS, I.brIf(1),
+      I.get(raw), I.get(t), I.get(mB), I.i32Mul, I.i32Add, I.set(row),
+      I.i32(0), I.set(j),
+      I.block, I.loop,
+      I.get(j), I.get(mB), I.i32GeS, I.brIf(1),
+      I.get(row), I.get(j), I.i32Add, I.v128Load(0), I.get(low), I.get(j), I.i32Add, I.v128Load(0), I.f32x4Gt, I.v128AnyTrue,
+      I.ifVoid,
+      I.i32(0), I.set(lane),
+      I.block, I.loop,
+      I.get(lane), I.i32(16), I.i32GeS, I.brIf(1),
+      I.get(j), I.get(lane), I.i32Add, I.set(addr),
+      I.get(row), I.get(addr), I.i32Add, I.f32Load(0), I.get(low), I.get(addr), I.i32Add, I.f32Load(0), I.f32Gt,
+      I.ifVoid,
+      I.get(cnt), I.get(cap), I.i32GeS, I.ifVoid, I.i32(-1), I.ret, I.end,
+      I.get(outIdx), I.get(cnt), I.i32(2), I.i32Shl, I.i32Add, I.get(addr), I.i32(2), I.i32ShrU, I.i32Store(0),
+      I.get(cnt), I.i32(1), I.i32Add, I.set(cnt),
+      I.end,
+      I.get(lane), I.i32(4), I.i32Add, I.set(lane),
+      I.br(0),
+      I.end, I.end,
+      I.end,
+      I.get(j), I.i32(16), I.i32Add, I.set(j),
+      I.br(0),
+      I.end, I.end,
+      I.get(t), I.i32(1), I.i32Add, I.set(t),
+      I.get(outRow), I.get(t), I.i32(2), I.i32Shl, I.i32Add, I.get(cnt), I.i32Store(0),
+      I.br(0),
+      I.end, I.end,
+      I.get(cnt),
+    ],
+  };
+})();
+
+// adamRow(p, g, v, dB, decay, lr, c, beta2, sqrtBiasCorr, eps): Adam(beta1 = 0) on one row, gradient zeroed
+const adamRow: FuncDef = (() => {
+  const [p, g, v, dB, decay, lr, c, b2, sbc, eps, k, vDecay, vLr, vC, vB2, vSbc, vEps, vg, vv, zero] = Array.from({ length: 20 }, (_, i) => i);
+  const splat = (from: number, to: number) => [I.get(from), I.f32x4Splat, I.set(to)];
+  return {
+    name: "adamRow",
+    params: ["i32", "i32", "i32", "i32", "f32", "f32", "f32", "f32", "f32", "f32"],
+    locals: ["i32", "v128", "v128", "v128", "v128", "v128", "v128", "v128", "v128", "v128"],
+    body: [
+      ...splat(decay, vDecay), ...splat(lr, vLr), ...splat(c, vC), ...splat(b2, vB2), ...splat(sbc, vSbc), ...splat(eps, vEps),
+      I.f32(0), I.f32x4Splat, I.set(zero),
+      ...kLoop(k, dB, [
+        I.get(g), I.get(k), I.i32Add, I.v128Load(0), I.set(vg),
+        I.get(vB2), I.get(v), I.get(k), I.i32Add, I.v128Load(0), I.get(vDecay), I.f32x4Mul, I.f32x4Mul,
+        I.get(vC), I.get(vg), I.f32x4Mul, I.get(vg), I.f32x4Mul, I.f32x4Add, I.set(vv),
+        I.get(v), I.get(k), I.i32Add, I.get(vv), I.v128Store(0),
+        I.get(p), I.get(k), I.i32Add,
+        I.get(p), I.get(k), I.i32Add, I.v128Load(0),
+        I.get(vLr), I.get(vg), I.f32x4Mul,
+        I.get(vv), I.f32x4Sqrt, I.get(vSbc), I.f32x4Div, I.get(vEps), I.f32x4Add,
+        I.f32x4Div, I.f32x4Sub,
+        I.v128Store(0),
+        I.get(g), I.get(k), I.i32Add, I.get(zero), I.v128Store(0),
+      ]),
+    ],
+  };
+})();
+
 const PAGE = 65536;
 type Kernel = (...args: number[]) => void;
 
@@ -117,7 +191,7 @@ export class WasmArenaFullError extends Error {
 export class WasmSparseKernels {
   readonly memory: WebAssembly.Memory;
   private top = 16;
-  private readonly fns: { decode: Kernel; rowDots: Kernel; outerAcc: Kernel };
+  private readonly fns: { decode: Kernel; rowDots: Kernel; outerAcc: Kernel; scanAbove: (...a: number[]) => number; adamRow: Kernel };
   private scratchI32: Int32Array;
   private scratchF32: Float32Array;
   private scratchBig: Float32Array;
@@ -128,7 +202,7 @@ export class WasmSparseKernels {
     const pages = Math.ceil(total / PAGE) + 1;
     if (pages > 65536) throw new WasmArenaFullError(`sparse kernels need ${total} bytes of WebAssembly memory (max 4 GiB)`);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-    const mod = new WebAssembly.Module(assemble([decode, rowDots, outerAcc], pages));
+    const mod = new WebAssembly.Module(assemble([decode, rowDots, outerAcc, scanAbove, adamRow], pages));
     const inst = new WebAssembly.Instance(mod, { env: { mem: this.memory } });
     this.fns = inst.exports as unknown as WasmSparseKernels["fns"];
     this.scratchI32 = this.allocI32(2 * scratchEntries + 65536);
@@ -184,6 +258,21 @@ export class WasmSparseKernels {
     if (a.length > this.scratchBig.length) throw new WasmArenaFullError(`operand of ${a.length} floats neither in the arena nor fits its scratch`);
     this.scratchBig.set(a);
     return this.scratchBig.byteOffset;
+  }
+
+  /**
+   * Entries of raw [n, m] (arena) with raw[t, j] > low[j] (arena), m a multiple of 4:
+   * fills rowPtr (n + 1) and idx; returns the count, or -1 when more than `cap` entries exist.
+   */
+  scanAbove(raw: Float32Array, low: Float32Array, m: number, n: number, idx: Int32Array, rowPtr: Int32Array): number {
+    if (!this.owns(raw) || !this.owns(low) || !this.owns(idx) || !this.owns(rowPtr)) throw new WasmArenaFullError("scanAbove: operands must live in the arena");
+    return this.fns.scanAbove(raw.byteOffset, low.byteOffset, m * 4, n, idx.byteOffset, rowPtr.byteOffset, idx.length);
+  }
+
+  /** Adam(beta1 = 0) on row j of arena matrices p, g, v ([rows, d]); zeroes the gradient row. */
+  adamRow(p: Float32Array, g: Float32Array, v: Float32Array, j: number, d: number, decay: number, lr: number, beta2: number, sqrtBiasCorr: number, eps: number): void {
+    const o = j * d * 4;
+    this.fns.adamRow(p.byteOffset + o, g.byteOffset + o, v.byteOffset + o, d * 4, decay, lr, 1 - beta2, beta2, sqrtBiasCorr, eps);
   }
 
   decode(rowPtr: Int32Array, idx: Int32Array, val: Float32Array, W: Float32Array, d: number, bias: Float32Array | null, out: Float32Array): void {

@@ -46,7 +46,8 @@ export const batchtopk: ArchitectureModule = {
       const r = t * m;
       e.reserve(m);
       for (let j = 0; j < m; j++) {
-        const v = raw[r + j] + b[j];
+        // rounded like the values the cut was selected from, so the B*k-th entry itself is kept
+        const v = Math.fround(raw[r + j] + b[j]);
         if (v > 0 && (useThreshold ? v > tau : v >= tau)) {
           e.push(j, v);
           if (v < minKept) minKept = v;

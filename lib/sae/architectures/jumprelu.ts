@@ -36,7 +36,21 @@ export const jumprelu: ArchitectureModule = {
 
     // entries with pre > theta - eps/2: val = f (0 for window entries below theta)
     const need = ctx.entries("jumprelu.need").reset(B);
-    for (let t = 0; t < B; t++) {
+    const lowRaw = new Float32Array(m);
+    for (let j = 0; j < m; j++) lowRaw[j] = low[j] - b[j];
+    const found = ctx.scanAbove(lowRaw);
+    if (found) {
+      need.reserve(found.nnz);
+      for (let t = 0; t < B; t++) {
+        const r = t * m;
+        for (let e = found.rowPtr[t]; e < found.rowPtr[t + 1]; e++) {
+          const j = found.idx[e];
+          const pre = raw[r + j] + b[j];
+          need.push(j, pre > theta[j] ? pre : 0);
+        }
+        need.endRow();
+      }
+    } else for (let t = 0; t < B; t++) {
       const r = t * m;
       need.reserve(m);
       const idx = need.idx;

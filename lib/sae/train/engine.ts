@@ -54,6 +54,10 @@ export class SaeStepEngine {
   /** WebAssembly SIMD kernels, when rows are a multiple of 4 floats (else the JS kernels run) */
   private readonly wasm: WasmSparseKernels | null = null;
   private readonly wasmBuffers = new Map<string, Float32Array>();
+  private rawBuf: Float32Array | null = null;
+  private scanLow: Float32Array | null = null;
+  private scanIdx: Int32Array | null = null;
+  private scanRowPtr: Int32Array | null = null;
 
   constructor(
     readonly state: TrainState,
@@ -66,13 +70,20 @@ export class SaeStepEngine {
     if (o.kernels === "wasm" && d % 4 === 0) {
       // parameters, their gradients and the [B, dIn] step buffers move into the kernels' linear memory
       const entryCap = o.computeMode === "sparse" ? B * m : Math.ceil(Math.max(o.sparseMaxDensity, 0.001) * B * m) + B;
-      this.wasm = new WasmSparseKernels(4 * (4 * m * d + 9 * B * d) + 64 * 16, entryCap, 0);
+      this.wasm = new WasmSparseKernels(4 * (6 * m * d + 9 * B * d + B * m + m + entryCap + B + 1) + 64 * 16, entryCap, 0);
       for (const k of ["W_encT", "W_dec"] as const) {
         const moved = this.wasm.allocF32(m * d);
         moved.set(state.params[k]);
         state.params[k] = moved;
+        const v = this.wasm.allocF32(m * d);
+        v.set(state.adamV[k]);
+        state.adamV[k] = v;
         this.grads[k] = this.wasm.allocF32(m * d);
       }
+      this.rawBuf = this.wasm.allocF32(B * m);
+      this.scanLow = this.wasm.allocF32(m);
+      this.scanIdx = this.wasm.allocI32(entryCap);
+      this.scanRowPtr = this.wasm.allocI32(B + 1);
     }
     for (const [k, v] of Object.entries(state.params)) this.grads[k] ??= new Float32Array(v.length);
     this.touched = { W_encT: new Uint8Array(m), W_dec: new Uint8Array(m) };
@@ -123,7 +134,7 @@ export class SaeStepEngine {
     const xc = this.rowBuffer("xc", B * d);
     const bDec = params.b_dec;
     for (let t = 0; t < B; t++) for (let k = 0; k < d; k++) xc[t * d + k] = x[t * d + k] - bDec[k];
-    const raw = s.f("raw", B * m);
+    const raw = this.rawBuf ? this.rawBuf.subarray(0, B * m) : s.f("raw", B * m);
     this.time("center", t0);
     t0 = performance.now();
     await this.backend.gemm({ a: xc, b: params.W_encT, transB: true, M: B, K: d, N: m, out: raw });
@@ -182,6 +193,14 @@ export class SaeStepEngine {
           engine.touched.W_dec[j] = 1;
           for (let k = j * d; k < (j + 1) * d; k++) g[k] += c * W[k];
         }
+      },
+      scanAbove(low) {
+        const k = engine.wasm;
+        if (!k || m % 4 !== 0 || !engine.scanLow) return null;
+        engine.scanLow.set(low);
+        const rowPtr = engine.scanRowPtr!.subarray(0, B + 1);
+        const n = k.scanAbove(raw, engine.scanLow, m, B, engine.scanIdx!, rowPtr);
+        return n < 0 ? null : { rowPtr, idx: engine.scanIdx!.subarray(0, n), nnz: n };
       },
       deadMask() {
         const dead = new Uint8Array(m);
@@ -350,8 +369,21 @@ export class SaeStepEngine {
     const t = this.state.step + 1;
     const h = { lr: learningRateAt(o, this.state.step), beta2: o.adamBeta2, eps: o.adamEps, t };
     if (o.unitNormDecoder) removeParallelGradient(params.W_dec, this.grads.W_dec, this.touched.W_dec, d);
-    adamRows(params.W_encT, this.grads.W_encT, adamV.W_encT, this.state.rowStep.W_encT, this.touched.W_encT, d, h);
-    adamRows(params.W_dec, this.grads.W_dec, adamV.W_dec, this.state.rowStep.W_dec, this.touched.W_dec, d, h);
+    for (const k of ["W_encT", "W_dec"] as const) {
+      const wk = this.wasm;
+      if (wk && wk.owns(adamV[k])) {
+        // same row-lazy rule as adamRows, one SIMD call per touched row
+        const rowStep = this.state.rowStep[k];
+        const touched = this.touched[k];
+        const sbc = Math.sqrt(1 - h.beta2 ** t);
+        for (let j = 0; j < touched.length; j++) {
+          if (!touched[j]) continue;
+          const missed = t - 1 - rowStep[j];
+          rowStep[j] = t;
+          wk.adamRow(params[k], this.grads[k], adamV[k], j, d, missed > 0 ? h.beta2 ** missed : 1, h.lr, h.beta2, sbc, h.eps);
+        }
+      } else adamRows(params[k], this.grads[k], adamV[k], this.state.rowStep[k], this.touched[k], d, h);
+    }
     for (const k of Object.keys(params)) if (k !== "W_encT" && k !== "W_dec") adamDense(params[k], this.grads[k], adamV[k], h);
     if (o.unitNormDecoder) normalizeRows(params.W_dec, this.state.dSae, d, this.touched.W_dec);
     this.touched.W_encT.fill(0);
