@@ -225,20 +225,17 @@ export async function getRaterItem(db: Db, raterId: string, assignmentId: string
   if (!opaqueItemIdSchema.safeParse(assignmentId).success) return null;
   const assignment = await db.assignment.findFirst({
     where: { id: assignmentId, raterId },
-    select: {
-      studyId: true,
-      item: { select: { saeId: true, featureIndex: true } },
-      rating: { select: { answer: true, explanation: true, confidence: true, revision: true } },
-    },
+    select: { studyId: true, item: { select: { saeId: true, featureIndex: true } } },
   });
   if (!assignment) return null;
   const study = await db.study.findUniqueOrThrow({ where: { id: assignment.studyId }, select: { name: true, status: true, seed: true, settings: true } });
   if (study.status === "DRAFT") return null;
   const settings = parseStudySettings(assignment.studyId, study.settings);
+  // The rater's own answer comes from the same read as the queue's, so progress and answer agree.
   const queue = await db.assignment.findMany({
     where: { studyId: assignment.studyId, raterId },
     orderBy: { position: "asc" },
-    select: { id: true, rating: { select: { answer: true } } },
+    select: { id: true, rating: { select: { answer: true, explanation: true, confidence: true, revision: true } } },
   });
   const at = queue.findIndex((a) => a.id === assignmentId);
   const statuses = queue.map((a) => assignmentStatus(a.rating?.answer));
@@ -249,7 +246,7 @@ export async function getRaterItem(db: Db, raterId: string, assignmentId: string
   }
   const { saeId, featureIndex } = assignment.item;
   const evidence = await loadFeatureEvidence(db, saeId, featureIndex);
-  const rating = assignment.rating;
+  const rating = queue[at].rating;
   const item = buildRaterItemView(evidence ?? EMPTY_EVIDENCE, settings.view, {
     itemId: assignmentId,
     position: at + 1,

@@ -58,12 +58,29 @@ export function RatingPanel(props: RatingPanelProps) {
     // Answers left in this browser (a reload or lost connection before the server had them).
     const mine = pendingFor(props.assignmentId);
     if (mine && writable) void submit({ answer: mine.answer, explanation: mine.explanation, confidence: mine.confidence }, false);
+    else void catchUp();
     void flushPending(props.assignmentId);
     const online = () => void flushPending();
     window.addEventListener("online", online);
     return () => window.removeEventListener("online", online);
     // Runs once per item (the panel is keyed by it): resend what this browser still holds.
   }, [props.assignmentId]);
+
+  /** A write from an earlier page or another tab may have landed after this page was rendered: show the stored answer. */
+  async function catchUp() {
+    const response = await fetch(`/api/rate/${encodeURIComponent(props.assignmentId)}`, { credentials: "same-origin" }).catch(() => null);
+    if (!response?.ok) return;
+    const latest = (await response.json()) as { revision: number; skipped: boolean; item: { ownAnswer: AnswerContent | null; progress: { answered: number } } };
+    if (latest.revision <= (props.saved?.revision ?? 0)) return;
+    const stored = latest.skipped
+      ? { answer: "skip" as const, explanation: null, confidence: null, revision: latest.revision }
+      : { ...latest.item.ownAnswer!, revision: latest.revision };
+    setSaved(stored);
+    setChosen(stored.answer);
+    setExplanation(stored.explanation ?? "");
+    setConfidence(stored.confidence);
+    setAnswered(latest.item.progress.answered);
+  }
 
   const go = useCallback((id: string | null) => id && router.push(`/rate/${id}`), [router]);
 
