@@ -9,7 +9,7 @@
  * dimensions, 5 active per token, magnitudes uniform [0.5, 1.5], noise 0.02)
  * unless --npy gives an [n, d] float32 file of real activations.
  *
- *   npx tsx bench/frontier.ts [--steps 1500] [--batch 1024] [--width 1024] [--npy acts.npy]
+ *   npx tsx bench/frontier.ts [--steps 800] [--batch 1024] [--width 512] [--npy acts.npy] [--only topk,jumprelu]
  */
 import { Command } from "commander";
 import cliProgress from "cli-progress";
@@ -22,9 +22,9 @@ import type { Architecture } from "@/lib/sae/params";
 import { importActivations } from "@/lib/formats/activation-dataset";
 
 const cli = new Command()
-  .option("--steps <n>", "training steps per SAE", "1500")
+  .option("--steps <n>", "training steps per SAE", "800")
   .option("--batch <n>", "batch size", "1024")
-  .option("--width <n>", "SAE width dSae", "1024")
+  .option("--width <n>", "SAE width dSae", "512")
   .option("--npy <file>", "activations [n, d] (.npy or .safetensors) instead of synthetic data")
   .option("--only <archs>", "comma-separated architectures")
   .parse();
@@ -55,13 +55,13 @@ const common: TrainOptionsInput = {
 };
 const sweeps: Record<Architecture, { knob: string; values: number[]; opts: (v: number) => Partial<TrainOptionsInput> }> = {
   jumprelu: {
-    knob: "lambda", values: [0.003, 0.01, 0.03, 0.1],
-    opts: (v) => ({ lambda: v, thresholdParam: "direct", initialThreshold: 0.1, bandwidth: 0.1 }),
+    knob: "lambda", values: [0.01, 0.03, 0.1],
+    opts: (v) => ({ lambda: v, thresholdParam: "direct", initialThreshold: 0.3, bandwidth: 0.1, lr: 3e-3 }),
   },
-  topk: { knob: "k", values: [3, 5, 8, 12], opts: (v) => ({ k: v, kAux: 64 }) },
-  batchtopk: { knob: "k", values: [3, 5, 8, 12], opts: (v) => ({ k: v, kAux: 64 }) },
-  gated: { knob: "lambda", values: [0.03, 0.1, 0.3, 1], opts: (v) => ({ lambda: v }) },
-  relu: { knob: "lambda", values: [0.03, 0.1, 0.3, 1], opts: (v) => ({ lambda: v }) },
+  topk: { knob: "k", values: [3, 5, 8], opts: (v) => ({ k: v, kAux: 64 }) },
+  batchtopk: { knob: "k", values: [3, 5, 8], opts: (v) => ({ k: v, kAux: 64 }) },
+  gated: { knob: "lambda", values: [0.1, 0.3, 1], opts: (v) => ({ lambda: v }) },
+  relu: { knob: "lambda", values: [0.1, 0.3, 1], opts: (v) => ({ lambda: v }) },
 };
 const archs = (a.only ? a.only.split(",") : Object.keys(sweeps)) as Architecture[];
 

@@ -8,7 +8,7 @@
  *   init    the recipe's init (theta = 0.001, L0 ~ dSae/2): auto picks dense
  * Repeats each measurement and reports medians, plus where the step's time goes.
  *
- *   npx tsx bench/train.ts [--repeats 3] [--only small|large] [--l0 64]
+ *   npx tsx bench/train.ts [--repeats 3] [--only small|large] [--l0 64] [--regimes sparse,dense,init]
  */
 import { Command } from "commander";
 import cliProgress from "cli-progress";
@@ -24,11 +24,13 @@ const cli = new Command()
   .option("--only <size>", "small (512x8192) or large (2304x16384)")
   .option("--l0 <n>", "target L0 of the sparse regime", "64")
   .option("--batch <n>", "batch size", "4096")
+  .option("--regimes <list>", "comma-separated regimes to run", "sparse,dense,init")
   .parse();
 const args = cli.opts();
 const repeats = Number(args.repeats);
 const B = Number(args.batch);
 const targetL0 = Number(args.l0);
+const regimes = String(args.regimes).split(",");
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
@@ -65,6 +67,7 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
   const gemmMs = await timeGemm();
 
   for (const regime of ["sparse", "dense", "init"] as const) {
+    if (!regimes.includes(regime)) continue;
     const o = parseTrainOptions({
       architecture: "jumprelu", dSae, totalSteps: 100_000, batchSize: B, lambdaWarmupSteps: 0,
       computeMode: regime === "dense" ? "dense" : "auto",
@@ -108,7 +111,7 @@ const sizes: [number, number][] = [];
 if (args.only !== "large") sizes.push([512, 8192]);
 if (args.only !== "small") sizes.push([2304, 16384]);
 const bar = new cliProgress.SingleBar({ format: "bench:train {bar} {value}/{total} runs | {duration_formatted} elapsed, ETA {eta_formatted}" }, cliProgress.Presets.shades_classic);
-bar.start(sizes.length * 4 * (repeats + 1), 0);
+bar.start(sizes.length * (1 + regimes.length) * (repeats + 1), 0);
 const all: Row[] = [];
 for (const [d, m] of sizes) all.push(...(await benchSize(d, m, bar)));
 bar.stop();
