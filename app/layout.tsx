@@ -5,7 +5,7 @@ import { currentUser } from "@/app/_server/session";
 
 export const metadata: Metadata = {
   title: { default: "Featurelab", template: "%s · Featurelab" },
-  description: "Self-hosted sparse-autoencoder interpretability: JumpReLU SAEs, feature dashboards and rating studies.",
+  description: "Self-hosted sparse-autoencoder interpretability: feature dashboards, comparisons and rating studies.",
 };
 
 export default async function RootLayout({ children }: { children: React.ReactNode }) {
