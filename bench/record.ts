@@ -66,6 +66,12 @@ function bar(label: string, total: number): cliProgress.SingleBar {
   return b;
 }
 
+/** CPU time (all threads of this process, user + system) since `from`, in ms: steadier than wall time on a shared machine. */
+function cpuMsSince(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -194,11 +200,12 @@ function sourceOver(x: Float32Array, tokens: Int32Array): RecordingSource {
   };
 }
 
-async function timeBareEncode(sae: SaeParams, source: RecordingSource): Promise<{ ms: number; nnz: number }> {
+async function timeBareEncode(sae: SaeParams, source: RecordingSource): Promise<{ ms: number; cpuMs: number; nnz: number }> {
   const enc = await createSaeEncoder(sae);
   const b = bar("bare encode", nTokens);
   let done = 0;
   let nnz = 0;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for await (const batch of source.batches()) {
     const codes = await enc.encode(batch.activations, batch.nTokens);
@@ -207,15 +214,17 @@ async function timeBareEncode(sae: SaeParams, source: RecordingSource): Promise<
     b.update(done);
   }
   const ms = performance.now() - t0;
+  const cpuMs = cpuMsSince(c0);
   b.stop();
   await enc.dispose();
-  return { ms, nnz };
+  return { ms, cpuMs, nnz };
 }
 
 async function timeRecording(sae: SaeParams, source: RecordingSource) {
   const enc = await createSaeEncoder(sae);
   const b = bar("recording", nTokens * 3);
   const offsets = { encode: 0, histogram: nTokens, examples: 2 * nTokens };
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const out = await recordFeatures({
     encoder: enc,
@@ -224,9 +233,10 @@ async function timeRecording(sae: SaeParams, source: RecordingSource) {
     onProgress: (p) => b.update(offsets[p.phase] + p.tokensDone),
   });
   const ms = performance.now() - t0;
+  const cpuMs = cpuMsSince(c0);
   b.stop();
   await enc.dispose();
-  return { ms, out };
+  return { ms, cpuMs, out };
 }
 
 async function main(): Promise<void> {
@@ -243,18 +253,23 @@ async function main(): Promise<void> {
 
   const encodeMs: number[] = [];
   const recordMs: number[] = [];
+  const encodeCpuMs: number[] = [];
+  const recordCpuMs: number[] = [];
   let last: Awaited<ReturnType<typeof timeRecording>>["out"] | null = null;
   let nnz = 0;
   for (let r = 0; r < repeats; r++) {
     console.log(`repeat ${r + 1}/${repeats}`);
     const e = await timeBareEncode(sae, source);
     encodeMs.push(e.ms);
+    encodeCpuMs.push(e.cpuMs);
     nnz = e.nnz;
     const rec = await timeRecording(sae, source);
     recordMs.push(rec.ms);
+    recordCpuMs.push(rec.cpuMs);
     last = rec.out;
     console.log(
-      `  encode ${(e.ms / 1000).toFixed(2)} s, recording ${(rec.ms / 1000).toFixed(2)} s ` +
+      `  encode ${(e.ms / 1000).toFixed(2)} s (cpu ${(e.cpuMs / 1000).toFixed(2)} s), ` +
+        `recording ${(rec.ms / 1000).toFixed(2)} s (cpu ${(rec.cpuMs / 1000).toFixed(2)} s) ` +
         `(pass 1 ${(rec.out.timings.encodeAndAccumulateMs / 1000).toFixed(2)} s, histograms ${(rec.out.timings.histogramMs / 1000).toFixed(2)} s, examples ${(rec.out.timings.examplesMs / 1000).toFixed(2)} s)`,
     );
   }
@@ -285,7 +300,11 @@ async function main(): Promise<void> {
   console.log(`  mean L0                    ${(nnz / nTokens).toFixed(1)}  (dead features: ${dead} of ${dSae})`);
   console.log(`  bare SAE encode            ${(encMed / 1000).toFixed(2)} s  (${Math.round(nTokens / (encMed / 1000))} tokens/s)`);
   console.log(`  full recording             ${(recMed / 1000).toFixed(2)} s  (${Math.round(nTokens / (recMed / 1000))} tokens/s)`);
-  console.log(`  recording / encode         ${(recMed / encMed).toFixed(3)}x   (target <= 1.5x)`);
+  console.log(`  recording / encode         ${(recMed / encMed).toFixed(3)}x   (target <= 1.5x; wall time)`);
+  console.log(
+    `  recording / encode, CPU    ${(median(recordCpuMs) / median(encodeCpuMs)).toFixed(3)}x   ` +
+      `(CPU time of all threads: ${(median(recordCpuMs) / 1000).toFixed(1)} s / ${(median(encodeCpuMs) / 1000).toFixed(1)} s)`,
+  );
   console.log(`  nearest features, within   ${(nnWithinMs / 1000).toFixed(2)} s  (${dSae} features)`);
   console.log(`  nearest features, across   ${(nnAcrossMs / 1000).toFixed(2)} s  (${dSae} x ${dSae})`);
   console.log(`  nearest features, within   ${(nnBigMs / 1000).toFixed(2)} s  (${big} features)`);
