@@ -17,6 +17,8 @@ export interface NeighborsAcross {
 
 export interface RecordingToWrite {
   saeId: string;
+  /** the SAE's hook: recordings on one hook are serialised (they rewrite each other's neighbour rows) */
+  hookId: string;
   recorded: RecordedFeatures;
   logitEffects: LogitEffects;
   /** nearest features within the SAE (the feature itself excluded) */
@@ -139,6 +141,8 @@ function* neighborRows(saeId: string, n: NeighborsAcross): Generator<Cell[]> {
 /** Deletes the SAE's rows, then writes them afresh (call inside a transaction). */
 export async function writeRecording(client: PoolClient, r: RecordingToWrite, mode?: BulkMode): Promise<WrittenCounts> {
   checkShapes(r);
+  // Two SAEs on one hook recorded at once both rewrite their pair's FeatureNeighbor rows: take turns.
+  await client.query(`SELECT 1 FROM "Hook" WHERE "id" = $1 FOR UPDATE`, [r.hookId]);
   await client.query(`DELETE FROM "Feature" WHERE "saeId" = $1`, [r.saeId]); // examples cascade
   const features = await bulkWrite(client, "Feature", FEATURE_COLUMNS, featureRows(r), mode);
   const examples = await bulkWrite(client, "FeatureExample", EXAMPLE_COLUMNS, exampleRows(r), mode);

@@ -1,10 +1,16 @@
 /**
- * The whole pipeline on the bundled model at a tiny size, against real
- * PostgreSQL: enqueue a sweep (two JumpReLU lambdas and a TopK), run a worker
- * until every job succeeds, then check what it wrote against a brute-force
- * recomputation: densities, maxima, means, histogram counts, interval shares
- * and membership, top-k context sets and their windows, neighbours in both
- * directions, the Token table, metrics and curves.
+ * The worker end to end on the bundled model at a tiny size, against real
+ * PostgreSQL, with workers as real processes where it matters:
+ *  - a sweep (two JumpReLU lambdas and a TopK) runs to completion, and what it
+ *    wrote is checked against a brute-force recomputation: densities, maxima,
+ *    means, histogram counts, interval shares and membership, top-k context
+ *    sets and windows, neighbours in both directions, Token table, metrics;
+ *  - a worker SIGKILLed during harvesting, training (after a checkpoint) and
+ *    recording, restarted each time, ends with exactly the database of the
+ *    uninterrupted run (same rows, no duplicates, nothing missing), and its
+ *    training resumed from the checkpoint rather than from step 1;
+ *  - two workers on one queue finish the sweep with no job run twice, and the
+ *    same final database.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
@@ -12,40 +18,64 @@ import os from "node:os";
 import path from "node:path";
 import { createTestDatabase, type TestDatabase } from "../support/postgres";
 import { createPool, type Pool } from "@/lib/queue/pool";
-import { startQueue, type Boss } from "@/lib/queue/boss";
-import { enqueuePipeline, type EnqueuedPipeline } from "@/lib/pipeline/enqueue";
-import { startWorker, type RunningWorker } from "@/workers/runner";
+import { startQueue } from "@/lib/queue/boss";
+import { enqueuePipeline } from "@/lib/pipeline/enqueue";
+import { startWorker } from "@/workers/runner";
 import { loadSaeLens } from "@/lib/sae/io/saelens";
 import { loadTokenizer } from "@/lib/lm/tokenizer";
-import { tinySpec } from "./support/tiny-spec";
-import { waitForPipeline } from "./support/wait";
 import { bruteForceRecording } from "./support/brute-force";
+import type { EnqueuedPipeline } from "@/lib/pipeline/enqueue";
+import { tinySpec } from "./support/tiny-spec";
+import { jobStates, waitForPipeline } from "./support/wait";
+import { databaseSnapshot, firstDifference } from "./support/snapshot";
+import { kill9, startChildWorker, type ChildWorker } from "./support/children";
 
-let tdb: TestDatabase;
-let pool: Pool;
-let boss: Boss;
-let worker: RunningWorker;
-let dataDir: string;
-let enqueued: EnqueuedPipeline;
 const spec = tinySpec();
+const cleanup: (() => Promise<void>)[] = [];
+
+async function freshPipeline() {
+  const tdb: TestDatabase = await createTestDatabase();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fl-faults-"));
+  const pool: Pool = createPool(tdb.url, 2);
+  const boss = await startQueue(pool, { supervise: false });
+  const enqueued = await enqueuePipeline(pool, boss, spec, { dataDir });
+  await boss.stop({ graceful: false, close: false, wait: true });
+  lastEnqueued = enqueued;
+  cleanup.push(async () => {
+    await pool.end();
+    await tdb.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  return { tdb, pool, pipelineId: enqueued.pipelineId };
+}
+
+let reference: Awaited<ReturnType<typeof databaseSnapshot>>;
+let lastEnqueued: EnqueuedPipeline;
+let enqueued: EnqueuedPipeline;
+let pool: Pool;
 
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fl-pipeline-"));
-  pool = createPool(tdb.url, 2);
-  boss = await startQueue(pool, { supervise: false });
-  enqueued = await enqueuePipeline(pool, boss, spec, { dataDir });
-  worker = await startWorker({ databaseUrl: tdb.url, pollingIntervalSeconds: 0.5, heartbeatSeconds: 1, log: () => undefined });
-  await waitForPipeline(pool, enqueued.pipelineId, 150_000);
+  const fresh = await freshPipeline();
+  const { tdb, pipelineId } = fresh;
+  pool = fresh.pool;
+  enqueued = lastEnqueued;
+  const worker = await startWorker({ databaseUrl: tdb.url, pollingIntervalSeconds: 0.5, heartbeatSeconds: 1, log: () => undefined });
+  try {
+    await waitForPipeline(pool, pipelineId, 150_000);
+  } finally {
+    await worker.stop();
+  }
+  reference = await databaseSnapshot(pool);
 }, 180_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await boss?.stop({ graceful: false, close: false, wait: true });
-  await pool?.end();
-  await tdb?.drop();
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  for (const c of cleanup) await c();
 });
+
+const progressOf = (line: string) => {
+  const m = /^PROGRESS (\S+) (\S+) (.*)$/.exec(line);
+  return m ? { jobId: m[1], key: m[2], p: JSON.parse(m[3]) as Record<string, unknown> } : null;
+};
 
 describe("the pipeline on the bundled model", () => {
   it("fans the sweep out into three SAEs sharing one harvest, each trained, evaluated and recorded once", async () => {
@@ -60,11 +90,11 @@ describe("the pipeline on the bundled model", () => {
     const saes = await pool.query(`SELECT "status", "l0", "fvu", "deltaLoss", "lossRecovered", "path", "trainedTokens"::int AS t FROM "Sae"`);
     for (const s of saes.rows) {
       expect(s.status).toBe("READY");
-      expect(s.t).toBe(24 * 256);
+      expect(s.t).toBe(16 * 256);
       for (const k of ["l0", "fvu", "deltaLoss", "lossRecovered"]) expect(Number.isFinite(s[k])).toBe(true);
     }
     const curve = await pool.query(`SELECT count(*)::int AS n FROM "SaeCurvePoint"`);
-    expect(curve.rows[0].n).toBe(3 * 6);
+    expect(curve.rows[0].n).toBe(3 * 4);
     const ds = await pool.query(`SELECT "split", "complete", "nTokens" FROM "ActivationDataset" ORDER BY "split"`);
     expect(ds.rows.map((r) => [r.split, r.complete])).toEqual([["TRAIN", true], ["RECORDING", true], ["EVAL", true]]);
   });
@@ -136,4 +166,66 @@ describe("the pipeline on the bundled model", () => {
       expect(f.nearestIndices).not.toContain(f.index);
     }
   });
+});
+
+describe("crash safety", () => {
+  it("SIGKILL during harvest, training and recording loses nothing and duplicates nothing", async () => {
+    const { tdb, pool, pipelineId } = await freshPipeline();
+    const points: { what: string; match: (l: string) => boolean }[] = [
+      { what: "harvest", match: (l) => progressOf(l)?.key === "harvest" },
+      { what: "training after a checkpoint", match: (l) => !!progressOf(l)?.key.startsWith("train:") && Number(progressOf(l)!.p.step) >= 6 },
+      { what: "recording", match: (l) => !!progressOf(l)?.key.startsWith("record:") },
+    ];
+    const seen: { what: string; line: string }[] = [];
+    let resumedTrain: string | undefined;
+    for (const point of points) {
+      const w: ChildWorker = startChildWorker(tdb.url, point.what);
+      const line = await w.waitFor(point.match, 120_000);
+      await kill9(w);
+      seen.push({ what: point.what, line });
+      if (point.what.startsWith("training")) {
+        // The next worker must pick the training up from its checkpoint, not from step 1.
+        const next = startChildWorker(tdb.url, "after training kill");
+        const key = progressOf(line)!.key;
+        resumedTrain = await next.waitFor((l) => progressOf(l)?.key === key, 120_000);
+        await kill9(next);
+      }
+    }
+    const last = startChildWorker(tdb.url, "final");
+    try {
+      await waitForPipeline(pool, pipelineId, 150_000);
+    } finally {
+      last.process.kill("SIGTERM");
+      await last.exited;
+    }
+    const killedAt = Number(progressOf(seen[1].line)!.p.step);
+    const resumedAt = Number(progressOf(resumedTrain!)!.p.step);
+    expect(resumedAt).toBeGreaterThan(1);
+    expect(resumedAt).toBeLessThanOrEqual(killedAt + 1);
+    const jobs = await jobStates(pool, pipelineId);
+    for (const { line } of seen) expect(jobs.find((j) => j.key === progressOf(line)!.key)!.attempts).toBeGreaterThanOrEqual(2);
+    expect(firstDifference(await databaseSnapshot(pool), reference)).toBeNull();
+  }, 300_000);
+
+  it("two workers on one queue finish a sweep with no job run twice", async () => {
+    const { tdb, pool, pipelineId } = await freshPipeline();
+    const a = startChildWorker(tdb.url, "A");
+    const b = startChildWorker(tdb.url, "B");
+    try {
+      await waitForPipeline(pool, pipelineId, 150_000);
+    } finally {
+      a.process.kill("SIGTERM");
+      b.process.kill("SIGTERM");
+      await Promise.all([a.exited, b.exited]);
+    }
+    const starts = [...a.lines, ...b.lines].filter((l) => / started \(attempt/.test(l));
+    const jobs = await jobStates(pool, pipelineId);
+    expect(starts.length).toBe(jobs.length);
+    expect(new Set(starts.map((l) => /\(job (\w+)\)/.exec(l)![1])).size).toBe(jobs.length);
+    expect(jobs.every((j) => j.attempts === 1)).toBe(true);
+    expect(a.lines.some((l) => / started /.test(l)) && b.lines.some((l) => / started /.test(l))).toBe(true);
+    const { rows } = await pool.query(`SELECT max("retry_count")::int AS r, count(*)::int AS n FROM pgboss.job`);
+    expect(rows[0]).toEqual({ r: 0, n: jobs.length });
+    expect(firstDifference(await databaseSnapshot(pool), reference)).toBeNull();
+  }, 240_000);
 });

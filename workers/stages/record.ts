@@ -74,7 +74,7 @@ export const recordStage: Stage<RecordPayload> = async ({ job, pool, signal, pro
   return {
     summary: `${params.dSae} features, ${recorded.examples.length} examples`,
     async commit(client) {
-      const counts = await writeRecording(client, { saeId: p.saeId, recorded, logitEffects, nearestWithin, neighborsOut, neighborsIn });
+      const counts = await writeRecording(client, { saeId: p.saeId, hookId: p.hookId, recorded, logitEffects, nearestWithin, neighborsOut, neighborsIn });
       log(`wrote ${counts.features} features, ${counts.examples} examples, ${counts.neighbors} neighbour rows`);
     },
   };
