@@ -143,7 +143,6 @@ export class SaeStepEngine {
     let termCount = 0;
     let decoderPath: "sparse" | "dense" = "sparse";
     let norms: Float32Array | null = null;
-    const engine = this;
     const ownGrads: Record<string, Float32Array> = {};
     for (const k of Object.keys(params)) if (k !== "W_encT" && k !== "W_dec" && k !== "b_dec") ownGrads[k] = this.grads[k];
 
@@ -162,16 +161,16 @@ export class SaeStepEngine {
       grads: ownGrads,
       scratch: s,
       extra: this.state.extra,
-      entries(name) {
-        let e = engine.entryPool.get(name);
-        if (!e) engine.entryPool.set(name, (e = new Entries(B, B * 64)));
+      entries: (name) => {
+        let e = this.entryPool.get(name);
+        if (!e) this.entryPool.set(name, (e = new Entries(B, B * 64)));
         return e;
       },
-      decoderTerm(codes, target, coef, useBias, gradAt) {
+      decoderTerm: (codes, target, coef, useBias, gradAt) => {
         const term = termCount++;
-        return engine.decoderTerm(term, codes, target, coef, useBias, gradAt ?? codes, B, forwardOnly, (p) => (decoderPath = p));
+        return this.decoderTerm(term, codes, target, coef, useBias, gradAt ?? codes, B, forwardOnly, (p) => (decoderPath = p));
       },
-      decoderRowNorms() {
+      decoderRowNorms: () => {
         if (!norms) {
           norms = new Float32Array(m);
           const W = params.W_dec;
@@ -183,28 +182,28 @@ export class SaeStepEngine {
         }
         return norms;
       },
-      addDecoderNormGrad(coef) {
+      addDecoderNormGrad: (coef) => {
         const n = ctx.decoderRowNorms();
         const W = params.W_dec;
-        const g = engine.grads.W_dec;
+        const g = this.grads.W_dec;
         for (let j = 0; j < m; j++) {
           if (coef[j] === 0 || n[j] === 0) continue;
           const c = coef[j] / n[j];
-          engine.touched.W_dec[j] = 1;
+          this.touched.W_dec[j] = 1;
           for (let k = j * d; k < (j + 1) * d; k++) g[k] += c * W[k];
         }
       },
-      scanAbove(low) {
-        const k = engine.wasm;
-        if (!k || m % 4 !== 0 || !engine.scanLow) return null;
-        engine.scanLow.set(low);
-        const rowPtr = engine.scanRowPtr!.subarray(0, B + 1);
-        const n = k.scanAbove(raw, engine.scanLow, m, B, engine.scanIdx!, rowPtr);
-        return n < 0 ? null : { rowPtr, idx: engine.scanIdx!.subarray(0, n), nnz: n };
+      scanAbove: (low) => {
+        const k = this.wasm;
+        if (!k || m % 4 !== 0 || !this.scanLow) return null;
+        this.scanLow.set(low);
+        const rowPtr = this.scanRowPtr!.subarray(0, B + 1);
+        const n = k.scanAbove(raw, this.scanLow, m, B, this.scanIdx!, rowPtr);
+        return n < 0 ? null : { rowPtr, idx: this.scanIdx!.subarray(0, n), nnz: n };
       },
-      deadMask() {
+      deadMask: () => {
         const dead = new Uint8Array(m);
-        for (let j = 0; j < m; j++) dead[j] = engine.state.tokensSinceFired[j] >= o.deadWindowTokens ? 1 : 0;
+        for (let j = 0; j < m; j++) dead[j] = this.state.tokensSinceFired[j] >= o.deadWindowTokens ? 1 : 0;
         return dead;
       },
     };
