@@ -9,6 +9,7 @@ import path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Config } from "@/lib/config";
 import { prepareDatabase, type PreparedDatabase } from "@/lib/db/setup";
+import { enqueueDemoOnce } from "@/workers/demo";
 
 const root = process.cwd();
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
@@ -121,5 +122,8 @@ export async function runServe(cfg: Config, options: { worker: boolean }): Promi
 
 /** `npm run demo`: everything automatic, including migrations. */
 export async function runDemo(cfg: Config): Promise<void> {
-  await launch(cfg, { worker: true, migrate: true });
+  const { prepared } = await launch(cfg, { worker: true, migrate: true });
+  const demo = await enqueueDemoOnce(prepared.url, cfg.dataDir);
+  if (demo) log(`Enqueued the demo pipeline: ${demo.saes.length} SAEs on ${demo.hook}; follow it at http://localhost:${cfg.PORT}/admin/jobs (first dashboards in about 5 minutes).`);
+  else log(`The demo pipeline is already enqueued; the worker carries on with what is left (http://localhost:${cfg.PORT}/admin/jobs).`);
 }

@@ -13,6 +13,7 @@
  */
 import crypto from "node:crypto";
 import os from "node:os";
+import type { Db } from "@/lib/db/client";
 import type { Boss } from "@/lib/queue/boss";
 import { JOB_QUEUE, bossDb, sendJob } from "@/lib/queue/boss";
 import { inTransaction, type Pool, type PoolClient } from "@/lib/queue/pool";
@@ -309,3 +310,60 @@ export async function releaseOrphanedJob(pool: Pool, boss: Boss, job: JobRow, re
     if (final) await setSaeStatus(client, now.saeId, "FAILED", `${now.kind.toLowerCase()} failed: ${reason}`);
   });
 }
+
+/** Pipelines with their jobs and SAE names, newest first, for the admin's jobs page. */
+export async function listPipelinesWithJobs(db: Db, limit = 20) {
+  const pipelines = await db.pipeline.findMany({
+    orderBy: { createdAt: "desc" },
+    take: limit,
+    select: {
+      id: true,
+      name: true,
+      createdAt: true,
+      jobs: {
+        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+        select: {
+          id: true,
+          kind: true,
+          status: true,
+          payload: true,
+          progress: true,
+          error: true,
+          attempts: true,
+          workerId: true,
+          heartbeatAt: true,
+          startedAt: true,
+          finishedAt: true,
+          sae: { select: { id: true, name: true, status: true } },
+        },
+      },
+    },
+  });
+  const now = Date.now();
+  return pipelines.map((p) => ({
+    id: p.id,
+    name: p.name,
+    createdAt: p.createdAt.toISOString(),
+    jobs: p.jobs.map((j) => {
+      const payload = j.payload as unknown as JobPayloadBase;
+      const waitingOn = j.status === "QUEUED" ? p.jobs.filter((o) => payload.after?.includes(o.id) && o.status !== "SUCCEEDED").map((o) => (o.payload as unknown as JobPayloadBase).key) : [];
+      return {
+        id: j.id,
+        kind: j.kind,
+        key: payload.key,
+        status: j.status,
+        sae: j.sae,
+        progress: j.progress as Record<string, unknown> | null,
+        error: j.error,
+        attempts: j.attempts,
+        maxAttempts: (payload.retryLimit ?? 0) + 1,
+        workerId: j.workerId,
+        heartbeatAgeSeconds: j.heartbeatAt ? Math.max(0, Math.round((now - j.heartbeatAt.getTime()) / 1000)) : null,
+        startedAt: j.startedAt?.toISOString() ?? null,
+        finishedAt: j.finishedAt?.toISOString() ?? null,
+        waitingOn,
+      };
+    }),
+  }));
+}
+export type PipelineWithJobs = Awaited<ReturnType<typeof listPipelinesWithJobs>>[number];

@@ -38,7 +38,12 @@ export interface PipelinePlan {
   splits: ("train" | "recording" | "eval")[];
 }
 
-export const JOB_PRIORITY: Record<PlannedJobKind, number> = { RECORD: 40, EVALUATE: 30, IMPORT: 20, TRAIN: 10, HARVEST: 0 };
+export const JOB_PRIORITY: Record<PlannedJobKind, number> = { RECORD: 4000, EVALUATE: 3000, IMPORT: 2000, TRAIN: 1000, HARVEST: 0 };
+
+/** Within a kind, SAEs go in the spec's order (the first listed is the first dashboard). */
+function priorityOf(kind: PlannedJobKind, saeIndex: number): number {
+  return JOB_PRIORITY[kind] + Math.max(0, 999 - saeIndex);
+}
 
 type SweepValues = { lambda?: number; k?: number; dSae?: number };
 
@@ -93,18 +98,18 @@ export function planPipeline(spec: PipelineSpec): PipelinePlan {
 
   const trains = saes.some((s) => s.source.kind === "train");
   const jobs: PlannedJob[] = [{ key: "harvest", kind: "HARVEST", after: [], priority: JOB_PRIORITY.HARVEST }];
-  for (const sae of saes) {
+  for (const [i, sae] of saes.entries()) {
     const first = sae.source.kind === "train" ? "TRAIN" : "IMPORT";
     const firstKey = `${first.toLowerCase()}:${sae.key}`;
-    jobs.push({ key: firstKey, kind: first, saeKey: sae.key, after: first === "TRAIN" ? ["harvest"] : [], priority: JOB_PRIORITY[first] });
+    jobs.push({ key: firstKey, kind: first, saeKey: sae.key, after: first === "TRAIN" ? ["harvest"] : [], priority: priorityOf(first, i) });
     jobs.push({
       key: `evaluate:${sae.key}`,
       kind: "EVALUATE",
       saeKey: sae.key,
       after: first === "TRAIN" ? [firstKey] : [firstKey, "harvest"],
-      priority: JOB_PRIORITY.EVALUATE,
+      priority: priorityOf("EVALUATE", i),
     });
-    jobs.push({ key: `record:${sae.key}`, kind: "RECORD", saeKey: sae.key, after: [`evaluate:${sae.key}`], priority: JOB_PRIORITY.RECORD });
+    jobs.push({ key: `record:${sae.key}`, kind: "RECORD", saeKey: sae.key, after: [`evaluate:${sae.key}`], priority: priorityOf("RECORD", i) });
   }
   return { saes, jobs, splits: trains ? ["train", "recording", "eval"] : ["recording", "eval"] };
 }

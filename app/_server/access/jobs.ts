@@ -1,4 +1,9 @@
-/** Access for jobs and pipelines (admin). */
-import type { Audience } from "@/lib/auth/roles";
+/** Access for jobs and pipelines: the queue's live status, cancel and retry are for admins. */
+import { ADMINS, type Audience } from "@/lib/auth/roles";
 
-export const JOBS_ACCESS = {} as const satisfies Record<string, Audience>;
+export const JOBS_ACCESS = {
+  "/admin/jobs": ADMINS,
+  "GET /api/admin/jobs": ADMINS,
+  "POST /api/admin/jobs/[jobId]/cancel": ADMINS,
+  "POST /api/admin/jobs/[jobId]/retry": ADMINS,
+} as const satisfies Record<string, Audience>;

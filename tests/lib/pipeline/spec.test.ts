@@ -1,0 +1,76 @@
+/** Pipeline specs: YAML/JSON parsing, defaults, and errors that name the field. */
+import { describe, expect, it } from "vitest";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parsePipelineSpecText, PipelineSpecError, readPipelineSpec } from "@/lib/pipeline/spec";
+import { demoPipeline } from "@/lib/pipeline/demo";
+
+const yaml = `
+name: my sweep
+hook: blocks.2.hook_mlp_out
+train: { dSae: 2048, totalSteps: 5000 }
+saes:
+  - architecture: jumprelu
+    sweep: { lambda: [0.001, 0.01] }
+  - architecture: topk
+    sweep: { k: [16, 32] }
+`;
+
+describe("pipeline specs", () => {
+  it("parses YAML and fills every default", () => {
+    const spec = parsePipelineSpecText(yaml, "sweep.yaml");
+    expect(spec.model).toBe("bundled");
+    expect(spec.hook).toBe("blocks.2.hook_mlp_out");
+    expect(spec.harvest.train).toEqual({ corpus: "bundled:train", tokens: 1_000_000 });
+    expect(spec.harvest.contextLength).toBe(128);
+    expect(spec.saes[1].sweep).toEqual({ k: [16, 32] });
+    expect(spec.retry).toEqual({ limit: 2, delaySeconds: 5 });
+  });
+
+  it("parses the same spec written as JSON", () => {
+    const json = JSON.stringify({ name: "j", saes: [{ architecture: "gated", dSae: 512 }] });
+    expect(parsePipelineSpecText(json).saes[0]).toMatchObject({ architecture: "gated", dSae: 512, train: {} });
+  });
+
+  it("names the file and each bad field, with what is wrong", () => {
+    const bad = `name: x\nsaes:\n  - architecture: jumprelux\n    sweep: { lambda: [-1] }\nharvest: { train: { corpus: bundled:train, tokens: 0 } }\n`;
+    let error: unknown;
+    try {
+      parsePipelineSpecText(bad, "bad.yaml");
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PipelineSpecError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^bad\.yaml is invalid:/);
+    expect(message).toMatch(/saes\[0\]\.architecture: .*jumprelu/);
+    expect(message).toMatch(/saes\[0\]\.sweep\.lambda\[0\]/);
+    expect(message).toMatch(/harvest\.train\.tokens/);
+  });
+
+  it("rejects unknown keys instead of ignoring a typo", () => {
+    expect(() => parsePipelineSpecText("name: x\nsaes: [{ architecture: relu }]\nrecrod: {}\n", "t.yaml")).toThrow(/recrod/);
+  });
+
+  it("refuses a pipeline without SAEs, and broken YAML, with the file's name", () => {
+    expect(() => parsePipelineSpecText("name: empty\n", "e.yaml")).toThrow(/e\.yaml is invalid:\n {2}saes: the pipeline has no SAEs/);
+    expect(() => parsePipelineSpecText("name: [unclosed\n", "y.yaml")).toThrow(/y\.yaml is not valid YAML\/JSON/);
+  });
+
+  it("reads a spec file, and says so when it cannot", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fl-spec-"));
+    const file = path.join(dir, "s.yaml");
+    fs.writeFileSync(file, yaml);
+    expect((await readPipelineSpec(file)).name).toBe("my sweep");
+    await expect(readPipelineSpec(path.join(dir, "missing.yaml"))).rejects.toThrow(/cannot read the pipeline spec .*missing\.yaml: ENOENT/);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it("has a valid demo pipeline: JumpReLU at three lambdas plus TopK, Gated and ReLU at one width", () => {
+    const demo = demoPipeline();
+    expect(demo.saes.map((s) => s.architecture)).toEqual(["jumprelu", "topk", "gated", "relu"]);
+    expect(demo.saes[0].sweep?.lambda).toHaveLength(3);
+    expect(demo.hook).toBe("mid");
+  });
+});
