@@ -40,6 +40,8 @@ interface Row {
   stepMs: number;
   gemmMs: number;
   units: number;
+  /** step time over the step's own encoder GEMM (immune to load changes between measurements) */
+  ownUnits: number;
   tokensPerS: number;
   l0: number;
   breakdown: string;
@@ -53,18 +55,14 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
   const xs = Array.from({ length: nBatches }, () => Float32Array.from({ length: B * dIn }, () => rng.normal() / Math.sqrt(dIn)));
   const rows: Row[] = [];
   const raw = new Float32Array(B * dSae);
-  const timeGemm = async (): Promise<number> => {
-    const w = new Float32Array(dSae * dIn).map(() => rng.normal());
-    const times: number[] = [];
-    for (let r = 0; r <= repeats; r++) {
-      const t0 = performance.now();
-      await backend.gemm({ a: xs[r % nBatches], b: w, transB: true, M: B, K: dIn, N: dSae, out: raw });
-      if (r > 0) times.push(performance.now() - t0); // first call warms the session
-      bar.increment();
-    }
-    return median(times);
+  const w = new Float32Array(dSae * dIn).map(() => rng.normal());
+  // x @ W_enc alone, timed right before each step so both see the same machine load
+  const timeGemm = async (r: number): Promise<number> => {
+    const t0 = performance.now();
+    await backend.gemm({ a: xs[r % nBatches], b: w, transB: true, M: B, K: dIn, N: dSae, out: raw });
+    return performance.now() - t0;
   };
-  const gemmMs = await timeGemm();
+  await timeGemm(0); // warms the session
 
   for (const regime of ["sparse", "dense", "init"] as const) {
     if (!regimes.includes(regime)) continue;
@@ -81,10 +79,12 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
     }
     const engine = new SaeStepEngine(state, o, backend);
     const times: number[] = [];
+    const gemmTimes: number[] = [];
     let l0 = 0;
     let paths = "";
     for (let r = 0; r <= repeats; r++) {
       if (r === 1) engine.timings = {};
+      if (r > 0) gemmTimes.push(await timeGemm(r));
       const t0 = performance.now();
       const res = await engine.trainStep(xs[r % nBatches], B);
       if (r > 0) times.push(performance.now() - t0);
@@ -93,13 +93,15 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
       bar.increment();
     }
     const stepMs = median(times);
+    const gemmMs = median(gemmTimes);
+    const inStepGemm = (engine.timings.encoderGemm ?? 0) / repeats;
     const total = Object.values(engine.timings).reduce((a, b) => a + b, 0) - (engine.timings.decode ?? 0) - (engine.timings.decoderGrad ?? 0) - (engine.timings.codeGrad ?? 0);
     const parts = Object.entries(engine.timings)
       .map(([k, v]) => [k, k === "architecture" ? v - (engine.timings.decode ?? 0) - (engine.timings.decoderGrad ?? 0) - (engine.timings.codeGrad ?? 0) : v] as const)
       .map(([k, v]) => `${k === "architecture" ? "scan+pseudo-grads" : k} ${((100 * v) / total).toFixed(0)}%`)
       .join(", ");
     rows.push({
-      size: `${dIn}x${dSae}`, regime: `${regime} (${paths})`, stepMs, gemmMs, units: stepMs / gemmMs,
+      size: `${dIn}x${dSae}`, regime: `${regime} (${paths})`, stepMs, gemmMs, units: stepMs / gemmMs, ownUnits: stepMs / inStepGemm,
       tokensPerS: (B / stepMs) * 1000, l0, breakdown: parts,
     });
   }
@@ -111,15 +113,16 @@ const sizes: [number, number][] = [];
 if (args.only !== "large") sizes.push([512, 8192]);
 if (args.only !== "small") sizes.push([2304, 16384]);
 const bar = new cliProgress.SingleBar({ format: "bench:train {bar} {value}/{total} runs | {duration_formatted} elapsed, ETA {eta_formatted}" }, cliProgress.Presets.shades_classic);
-bar.start(sizes.length * (1 + regimes.length) * (repeats + 1), 0);
+bar.start(sizes.length * regimes.length * (repeats + 1), 0);
 const all: Row[] = [];
 for (const [d, m] of sizes) all.push(...(await benchSize(d, m, bar)));
 bar.stop();
 console.log(`\nJumpReLU training step, batch ${B}, onnxruntime-node CPU (${(await import("node:os")).cpus().length} cores), medians of ${repeats}`);
-console.log("size        regime (decoder/encoder-grad path)   step ms   GEMM ms   step/GEMM   tokens/s    L0");
+console.log("size        regime (decoder/encoder-grad path)   step ms   GEMM ms   step/GEMM   step/own-GEMM   tokens/s    L0");
 for (const r of all)
   console.log(
-    `${r.size.padEnd(12)}${r.regime.padEnd(37)}${r.stepMs.toFixed(0).padStart(8)}${r.gemmMs.toFixed(0).padStart(10)}${r.units.toFixed(2).padStart(12)}${r.tokensPerS.toFixed(0).padStart(11)}${r.l0.toFixed(0).padStart(7)}`,
+    `${r.size.padEnd(12)}${r.regime.padEnd(37)}${r.stepMs.toFixed(0).padStart(8)}${r.gemmMs.toFixed(0).padStart(10)}${r.units.toFixed(2).padStart(12)}${r.ownUnits.toFixed(2).padStart(16)}${r.tokensPerS.toFixed(0).padStart(11)}${r.l0.toFixed(0).padStart(7)}`,
   );
+console.log("GEMM ms: x @ W_enc alone, timed just before each step (median); step/own-GEMM: step over the encoder GEMM inside that step");
 console.log("\nwhere the step's time goes:");
 for (const r of all) console.log(`  ${r.size} ${r.regime}: ${r.breakdown}`);
