@@ -8,6 +8,7 @@ import { InMemoryActivationSource, InvalidActivationsError } from "@/lib/sae/tra
 import { TrainOptionsError, type TrainOptionsInput } from "@/lib/sae/train/options";
 import { CHECKPOINT_FILE } from "@/lib/sae/train/checkpoint";
 import { makeSparseDictionaryData } from "@/lib/sae/synthetic";
+import { loadTrainedSae, saveTrainedSae } from "@/lib/sae/io/trained-sae";
 
 const backend = new OrtCpuBackend(1);
 afterAll(() => backend.dispose());
@@ -91,6 +92,12 @@ describe("training runs", () => {
     expect(m.fvu).toBeLessThan(1.5);
     expect(m.l0).toBeGreaterThan(0);
     expect(m.tokens).toBe(100);
+    const dir = tmp();
+    await saveTrainedSae(dir, r);
+    const back = await loadTrainedSae(dir);
+    expect(back.params.threshold).toEqual(r.params.threshold);
+    expect(back.training!.curves).toEqual(r.curves);
+    expect(back.training!.inputScale).toBe(r.state.inputScale);
   });
 
   it("stops with a clear error instead of returning a non-finite SAE", async () => {
