@@ -85,7 +85,14 @@ export default async function Home() {
                             <StatusBadge status={sae.status} />
                             {progress && (
                               <span className="ml-2 inline-flex items-center gap-1 text-xs text-slate-600">
-                                {progress.share !== null && <progress value={progress.share} max={1} className="h-1.5 w-16" aria-label={`${sae.status.toLowerCase()} progress`} />}
+                                {progress.share !== null && (
+                                  <progress
+                                    value={progress.share}
+                                    max={1}
+                                    className="h-1.5 w-16"
+                                    aria-label={`${sae.status.toLowerCase()} progress`}
+                                  />
+                                )}
                                 {progress.text}
                               </span>
                             )}

@@ -13,6 +13,7 @@
  *   npm run bench:web [-- --features 16384 --clients 20 --requests 1500 --rounds 3 --keep]
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import crypto from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -36,8 +37,21 @@ const program = new Command()
   .option("--rounds <n>", "measured rounds", "3")
   .option("--port <n>", "port for next start", "3291")
   .option("--keep", "keep the database and print its URL")
+  .option("--profile <dir>", "write a V8 CPU profile of the server to this folder (node --cpu-prof)")
+  .option("--reuse <database>", "measure against a database an earlier --keep run seeded (skips seeding)")
   .parse();
-const opts = program.opts<{ features: string; examples: string; window: string; clients: string; requests: string; rounds: string; port: string; keep?: boolean }>();
+const opts = program.opts<{
+  features: string;
+  examples: string;
+  window: string;
+  clients: string;
+  requests: string;
+  rounds: string;
+  port: string;
+  keep?: boolean;
+  reuse?: string;
+  profile?: string;
+}>();
 const N_FEATURES = Number(opts.features);
 const N_EXAMPLES = Number(opts.examples);
 const WINDOW = Number(opts.window);
@@ -80,10 +94,16 @@ function bar(label: string, total: number) {
 async function seed(url: string): Promise<{ saeId: string; cookie: string }> {
   const db = createDb(url, { max: 2 });
   const rng = createRng(7);
-  const user = await db.user.create({ data: { email: "bench@test.local", name: "Bench", role: "VIEWER", passwordHash: await hashPassword("bench-password-123") } });
+  const user = await db.user.create({
+    data: { email: "bench@test.local", name: "Bench", role: "VIEWER", passwordHash: await hashPassword("bench-password-123") },
+  });
   const { token } = await createSession(db, user.id, 24);
-  const model = await db.model.create({ data: { name: "bench-model", path: "/nonexistent", dModel: 512, nLayers: 8, vocabSize: VOCAB, contextLength: 1024 } });
-  const hook = await db.hook.create({ data: { modelId: model.id, name: "blocks.4.hook_resid_post", kind: "RESID_POST", layer: 4, dim: 512 } });
+  const model = await db.model.create({
+    data: { name: "bench-model", path: "/nonexistent", dModel: 512, nLayers: 8, vocabSize: VOCAB, contextLength: 1024 },
+  });
+  const hook = await db.hook.create({
+    data: { modelId: model.id, name: "blocks.4.hook_resid_post", kind: "RESID_POST", layer: 4, dim: 512 },
+  });
   const saeData = (name: string, architecture: "JUMPRELU" | "TOPK") => ({
     name,
     hookId: hook.id,
@@ -103,29 +123,89 @@ async function seed(url: string): Promise<{ saeId: string; cookie: string }> {
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   const client = await pool.connect();
   try {
-    const words = Array.from({ length: VOCAB }, (_, i) => (i % 3 === 0 ? " " : "") + crypto.createHash("md5").update(String(i)).digest("base64url").slice(0, 2 + (i % 6)));
-    await bulkWrite(client, "Token", [{ name: "modelId", type: "text" }, { name: "id", type: "int" }, { name: "text", type: "text" }], words.map((w, i): Cell[] => [model.id, i, w]));
+    const words = Array.from(
+      { length: VOCAB },
+      (_, i) =>
+        (i % 3 === 0 ? " " : "") +
+        crypto
+          .createHash("md5")
+          .update(String(i))
+          .digest("base64url")
+          .slice(0, 2 + (i % 6)),
+    );
+    await bulkWrite(
+      client,
+      "Token",
+      [
+        { name: "modelId", type: "text" },
+        { name: "id", type: "int" },
+        { name: "text", type: "text" },
+      ],
+      words.map((w, i): Cell[] => [model.id, i, w]),
+    );
 
     const features = bar("features", N_FEATURES);
     await bulkWrite(
       client,
       "Feature",
-      ["saeId", "index", "dead", "density", "maxAct", "meanAct", "histCounts", "intervalShares", "logitTopIds", "logitTopValues", "logitBottomIds", "logitBottomValues", "logitNormFolded", "nearestIndices", "nearestCosines"].map((name, i) => ({
+      [
+        "saeId",
+        "index",
+        "dead",
+        "density",
+        "maxAct",
+        "meanAct",
+        "histCounts",
+        "intervalShares",
+        "logitTopIds",
+        "logitTopValues",
+        "logitBottomIds",
+        "logitBottomValues",
+        "logitNormFolded",
+        "nearestIndices",
+        "nearestCosines",
+      ].map((name, i) => ({
         name,
-        type: (["text", "int", "bool", "float", "float", "float", "int[]", "float[]", "int[]", "float[]", "int[]", "float[]", "bool", "int[]", "float[]"] as const)[i],
+        type: (
+          [
+            "text",
+            "int",
+            "bool",
+            "float",
+            "float",
+            "float",
+            "int[]",
+            "float[]",
+            "int[]",
+            "float[]",
+            "int[]",
+            "float[]",
+            "bool",
+            "int[]",
+            "float[]",
+          ] as const
+        )[i],
       })),
       (function* () {
         for (let i = 0; i < N_FEATURES; i++) {
           if (i % 1024 === 0) features.update(i);
           const maxAct = 1 + 20 * rng.next();
           yield [
-            sae.id, i, false, 10 ** (-5 + 4.5 * rng.next()), maxAct, maxAct / 4,
+            sae.id,
+            i,
+            false,
+            10 ** (-5 + 4.5 * rng.next()),
+            maxAct,
+            maxAct / 4,
             Array.from({ length: 50 }, (_, b) => Math.round(5000 * Math.exp(-b / 6))),
             Array.from({ length: N_INTERVALS }, (_, k) => 0.6 ** k * 0.4),
-            Array.from({ length: 10 }, () => rng.int(VOCAB)), Array.from({ length: 10 }, (_, k) => 3 - 0.2 * k),
-            Array.from({ length: 10 }, () => rng.int(VOCAB)), Array.from({ length: 10 }, (_, k) => -3 + 0.2 * k),
+            Array.from({ length: 10 }, () => rng.int(VOCAB)),
+            Array.from({ length: 10 }, (_, k) => 3 - 0.2 * k),
+            Array.from({ length: 10 }, () => rng.int(VOCAB)),
+            Array.from({ length: 10 }, (_, k) => -3 + 0.2 * k),
             true,
-            Array.from({ length: 10 }, () => rng.int(N_FEATURES)), Array.from({ length: 10 }, (_, k) => 0.5 - 0.03 * k),
+            Array.from({ length: 10 }, () => rng.int(N_FEATURES)),
+            Array.from({ length: 10 }, (_, k) => 0.5 - 0.03 * k),
           ] as Cell[];
         }
         features.update(N_FEATURES);
@@ -162,7 +242,19 @@ async function seed(url: string): Promise<{ saeId: string; cookie: string }> {
             const peak = top ? 10 * (1 - e / 40) : 0.5 + rng.next() * 5;
             const acts = Array.from({ length: WINDOW }, () => (rng.next() < 0.15 ? Math.round(peak * rng.next() * 1e4) / 1e4 : 0));
             acts[8 + rng.int(WINDOW - 16)] = Math.round(peak * 1e4) / 1e4;
-            yield [++id, sae.id, f, top ? "TOP" : "INTERVAL", top ? e : 0, top ? null : (e - N_TOP) % N_INTERVALS, rng.int(100_000), rng.int(960), tokenIds, acts, peak] as Cell[];
+            yield [
+              ++id,
+              sae.id,
+              f,
+              top ? "TOP" : "INTERVAL",
+              top ? e : 0,
+              top ? null : (e - N_TOP) % N_INTERVALS,
+              rng.int(100_000),
+              rng.int(960),
+              tokenIds,
+              acts,
+              peak,
+            ] as Cell[];
           }
         }
         examples.update(total);
@@ -183,7 +275,8 @@ async function seed(url: string): Promise<{ saeId: string; cookie: string }> {
         { name: "cosine", type: "float" },
       ],
       (function* () {
-        for (let f = 0; f < N_FEATURES; f++) for (let r = 0; r < 5; r++) yield [sae.id, f, sibling.id, r, rng.int(N_FEATURES), 0.8 - 0.1 * r] as Cell[];
+        for (let f = 0; f < N_FEATURES; f++)
+          for (let r = 0; r < 5; r++) yield [sae.id, f, sibling.id, r, rng.int(N_FEATURES), 0.8 - 0.1 * r] as Cell[];
       })(),
     );
     await client.query("ANALYZE");
@@ -192,6 +285,20 @@ async function seed(url: string): Promise<{ saeId: string; cookie: string }> {
     await pool.end();
   }
   return { saeId: sae.id, cookie: `${SESSION_COOKIE}=${token}` };
+}
+
+/** The SAE and a fresh session in a database seeded by an earlier run. */
+async function reuse(url: string): Promise<{ saeId: string; cookie: string }> {
+  const db = createDb(url, { max: 1 });
+  try {
+    const sae = await db.sae.findFirstOrThrow({ where: { name: "bench-jumprelu" } });
+    if (sae.dSae !== N_FEATURES) throw new Error(`--reuse: that database's SAE has ${sae.dSae} features; pass --features ${sae.dSae}`);
+    const user = await db.user.findUniqueOrThrow({ where: { email: "bench@test.local" } });
+    const { token } = await createSession(db, user.id, 24);
+    return { saeId: sae.id, cookie: `${SESSION_COOKIE}=${token}` };
+  } finally {
+    await db.$disconnect();
+  }
 }
 
 async function waitForHealth(url: string, server: ChildProcess, timeoutMs: number): Promise<void> {
@@ -228,7 +335,10 @@ async function round(base: string, saeId: string, cookie: string, requests: numb
       const index = Math.floor(Math.random() * N_FEATURES);
       const t0 = performance.now();
       try {
-        const res = await fetch(`${base}/saes/${saeId}/features/${index}`, { headers: { cookie, "accept-encoding": "gzip" }, redirect: "manual" });
+        const res = await fetch(`${base}/saes/${saeId}/features/${index}`, {
+          headers: { cookie, "accept-encoding": "gzip" },
+          redirect: "manual",
+        });
         const body = await res.text();
         const ms = performance.now() - t0;
         if (res.status !== 200 || !body.includes(`data-example="top-0"`)) errors.push(`HTTP ${res.status} for feature ${index}`);
@@ -247,6 +357,16 @@ async function round(base: string, saeId: string, cookie: string, requests: numb
   return { latencies, errors, seconds: (performance.now() - started) / 1000, bytes };
 }
 
+/** CPU time the server process has used so far (Linux /proc), in ms: a load-independent cost measure on a shared machine. */
+function serverCpuMs(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return NaN;
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -257,23 +377,34 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main() {
   const root = process.cwd();
   if (!fs.existsSync(path.join(root, ".next", "BUILD_ID"))) throw new Error("No production build in .next: run `npm run build` first.");
-  const name = `fl_bench_web_${Date.now().toString(36)}`;
-  await admin(`CREATE DATABASE ${name}`);
+  const name = opts.reuse ?? `fl_bench_web_${Date.now().toString(36)}`;
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`--reuse: "${name}" is not a database name`);
+  if (!opts.reuse) await admin(`CREATE DATABASE ${name}`);
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   const dbUrl = url.toString();
   let server: ChildProcess | null = null;
   try {
-    console.log(`database ${name}: migrating`);
-    await applyMigrations(dbUrl);
-    const t0 = performance.now();
-    const { saeId, cookie } = await seed(dbUrl);
-    console.log(`seeded ${N_FEATURES} features x ${N_EXAMPLES} examples (${WINDOW} tokens) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    let saeId: string;
+    let cookie: string;
+    if (opts.reuse) {
+      ({ saeId, cookie } = await reuse(dbUrl));
+      console.log(`reusing database ${name}`);
+    } else {
+      console.log(`database ${name}: migrating`);
+      await applyMigrations(dbUrl);
+      const t0 = performance.now();
+      ({ saeId, cookie } = await seed(dbUrl));
+      console.log(
+        `seeded ${N_FEATURES} features x ${N_EXAMPLES} examples (${WINDOW} tokens) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
+    }
 
     fs.mkdirSync(path.join(root, ".featurelab"), { recursive: true });
     const log = fs.openSync(path.join(root, ".featurelab", "bench-web-server.log"), "w");
     const nextBin = createRequire(path.join(root, "package.json")).resolve("next/dist/bin/next");
-    server = spawn(process.execPath, [nextBin, "start", "-p", String(PORT)], {
+    const profiling = opts.profile ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(opts.profile)}`] : [];
+    server = spawn(process.execPath, [...profiling, nextBin, "start", "-p", String(PORT)], {
       cwd: root,
       env: { ...process.env, DATABASE_URL: dbUrl, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" },
       stdio: ["ignore", log, log],
@@ -283,16 +414,35 @@ async function main() {
     await round(base, saeId, cookie, Math.max(200, CLIENTS * 10), "warm-up");
 
     const rounds: Round[] = [];
-    for (let r = 0; r < ROUNDS; r++) rounds.push(await round(base, saeId, cookie, REQUESTS, `round ${r + 1}/${ROUNDS}`));
+    const cpuMs: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const before = serverCpuMs(server.pid!);
+      rounds.push(await round(base, saeId, cookie, REQUESTS, `round ${r + 1}/${ROUNDS}`));
+      cpuMs.push((serverCpuMs(server.pid!) - before) / REQUESTS);
+    }
 
-    console.log(`\nfeature page, ${N_FEATURES} features x ${N_EXAMPLES} examples, ${CLIENTS} concurrent clients, production build (next start)`);
+    console.log(
+      `\nfeature page, ${N_FEATURES} features x ${N_EXAMPLES} examples, ${CLIENTS} concurrent clients, production build (next start)`,
+    );
     console.log(`page size ${(rounds[0].bytes / 1024).toFixed(1)} KiB (decompressed HTML)`);
     const rows = rounds.map((r, i) => {
       const s = [...r.latencies].sort((a, b) => a - b);
-      return { round: i + 1, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99), rps: r.latencies.length / r.seconds, errors: r.errors.length };
+      return {
+        round: i + 1,
+        p50: percentile(s, 50),
+        p95: percentile(s, 95),
+        p99: percentile(s, 99),
+        rps: r.latencies.length / r.seconds,
+        errors: r.errors.length,
+      };
     });
     for (const r of rows)
-      console.log(`round ${r.round}: p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  ${r.rps.toFixed(0)} req/s  errors ${r.errors}`);
+      console.log(
+        `round ${r.round}: p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  ${r.rps.toFixed(0)} req/s  errors ${r.errors}`,
+      );
+    console.log(
+      `server CPU per request (user + system, all threads): ${cpuMs.map((c) => c.toFixed(1)).join(", ")} ms; load average now ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`,
+    );
     const p95 = median(rows.map((r) => r.p95));
     const errors = rows.reduce((a, r) => a + r.errors, 0);
     console.log(
@@ -302,8 +452,12 @@ async function main() {
     console.log(`target p95 < 100 ms and no errors: ${p95 < 100 && errors === 0 ? "MET" : "MISSED"}`);
     if (opts.keep) console.log(`kept database: ${dbUrl}`);
   } finally {
-    server?.kill("SIGTERM");
-    if (!opts.keep) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    if (server && opts.profile) {
+      // SIGINT lets node write its CPU profile on the way out
+      server.kill("SIGINT");
+      await new Promise((r) => server!.once("exit", r));
+    } else server?.kill("SIGTERM");
+    if (!opts.keep && !opts.reuse) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
 }
 

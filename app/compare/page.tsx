@@ -49,7 +49,8 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
     const index = parseFeatureIndex(matchIndexRaw ?? "");
     const source = cmp.saes.find((s) => s.id === matchSae);
     if (!source) notes.push("Feature matching: pick one of the compared SAEs.");
-    else if (index === null || index >= source.dSae) notes.push(`Feature matching: the index must be a whole number from 0 to ${source.dSae - 1}.`);
+    else if (index === null || index >= source.dSae)
+      notes.push(`Feature matching: the index must be a whole number from 0 to ${source.dSae - 1}.`);
     else matching = await loadMatching(cmp, source.id, index, user.role === "ADMIN");
   }
   const selected = new Set(cmp.saes.map((s) => s.id));
@@ -65,7 +66,11 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
         </p>
       </header>
       {notes.length > 0 && (
-        <p role="status" data-testid="compare-notes" className="rounded border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+        <p
+          role="status"
+          data-testid="compare-notes"
+          className="rounded border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900"
+        >
           {notes.join(" ")}
         </p>
       )}
@@ -95,11 +100,13 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
           <table className="w-full text-sm" data-testid="compare-metrics">
             <thead className="text-left text-slate-500">
               <tr>
-                {["SAE", "Architecture", "Width", "L0", "Δ LM loss", "FVU", "Loss recovered", "Dead", "> 10% of tokens", "Ratings"].map((h) => (
-                  <th key={h} className="px-3 py-2 font-medium">
-                    {h}
-                  </th>
-                ))}
+                {["SAE", "Architecture", "Width", "L0", "Δ LM loss", "FVU", "Loss recovered", "Dead", "> 10% of tokens", "Ratings"].map(
+                  (h) => (
+                    <th key={h} className="px-3 py-2 font-medium">
+                      {h}
+                    </th>
+                  ),
+                )}
               </tr>
             </thead>
             <tbody>
@@ -163,7 +170,8 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
           Rating outcomes
         </h2>
         <p className="text-xs text-slate-600">
-          Share of “Is this feature interpretable?” answers per SAE over {user.role === "ADMIN" ? "all studies" : "closed studies"}, each rating one trial, with 95% Wilson intervals.
+          Share of “Is this feature interpretable?” answers per SAE over {user.role === "ADMIN" ? "all studies" : "closed studies"}, each
+          rating one trial, with 95% Wilson intervals.
         </p>
         <RatingIntervals
           bars={cmp.ratings.bySae.map((o) => ({
@@ -209,8 +217,14 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
         <h2 id="matching" className="text-lg font-semibold">
           Feature matching
         </h2>
-        <p className="text-xs text-slate-600">A feature&apos;s best matches in the other SAEs by cosine similarity of decoder directions, with their dashboards side by side.</p>
-        <form method="get" action="/compare#matching-section" className="flex flex-wrap items-end gap-3 rounded border border-slate-200 bg-white p-3 text-sm">
+        <p className="text-xs text-slate-600">
+          A feature&apos;s best matches in the other SAEs by cosine similarity of decoder directions, with their dashboards side by side.
+        </p>
+        <form
+          method="get"
+          action="/compare#matching-section"
+          className="flex flex-wrap items-end gap-3 rounded border border-slate-200 bg-white p-3 text-sm"
+        >
           <input type="hidden" name="hook" value={cmp.hook.id} />
           <input type="hidden" name="saes" value={cmp.saes.map((s) => s.id).join(",")} />
           <label className="flex flex-col">
@@ -225,7 +239,12 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
           </label>
           <label className="flex flex-col">
             <span className="text-xs text-slate-600">Feature index</span>
-            <input name="matchIndex" inputMode="numeric" defaultValue={matchIndexRaw ?? ""} className="w-28 rounded border border-slate-300 px-2 py-1" />
+            <input
+              name="matchIndex"
+              inputMode="numeric"
+              defaultValue={matchIndexRaw ?? ""}
+              className="w-28 rounded border border-slate-300 px-2 py-1"
+            />
           </label>
           <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-white">
             Match
@@ -244,7 +263,10 @@ function ci(p: { share: number | null; interval: { lower: number; upper: number 
 
 async function loadMatching(cmp: Comparison, saeId: string, index: number, openStudies: boolean) {
   const others = cmp.saes.filter((s) => s.id !== saeId).map((s) => s.id);
-  const [source, matches] = await Promise.all([getFeatureDashboard(db(), saeId, index, { openStudies }), featureMatches(db(), saeId, index, others)]);
+  const [source, matches] = await Promise.all([
+    getFeatureDashboard(db(), saeId, index, { openStudies }),
+    featureMatches(db(), saeId, index, others),
+  ]);
   const best = others.map((id) => matches.find((m) => m.otherSaeId === id && m.rank === 0)).filter((m): m is FeatureMatch => !!m);
   const boards = await Promise.all(best.map((m) => getFeatureDashboard(db(), m.otherSaeId, m.otherIndex, { openStudies })));
   const dashboards = new Map<string, FeatureDashboard>();
@@ -252,9 +274,25 @@ async function loadMatching(cmp: Comparison, saeId: string, index: number, openS
   return { source: source!, matches, dashboards };
 }
 
-function MatchView({ cmp, source, matches, dashboards }: { cmp: Comparison; source: FeatureDashboard; matches: FeatureMatch[]; dashboards: Map<string, FeatureDashboard> }) {
+function MatchView({
+  cmp,
+  source,
+  matches,
+  dashboards,
+}: {
+  cmp: Comparison;
+  source: FeatureDashboard;
+  matches: FeatureMatch[];
+  dashboards: Map<string, FeatureDashboard>;
+}) {
   const nameOf = new Map(cmp.saes.map((s) => [s.id, s.name]));
-  const columns = [source, ...cmp.saes.filter((s) => s.id !== source.sae.id).map((s) => dashboards.get(s.id)).filter((d): d is FeatureDashboard => !!d)];
+  const columns = [
+    source,
+    ...cmp.saes
+      .filter((s) => s.id !== source.sae.id)
+      .map((s) => dashboards.get(s.id))
+      .filter((d): d is FeatureDashboard => !!d),
+  ];
   return (
     <div className="space-y-3" data-testid="feature-matching">
       <table className="text-sm">
@@ -289,16 +327,35 @@ function MatchView({ cmp, source, matches, dashboards }: { cmp: Comparison; sour
       </table>
       <div className="grid gap-4" style={{ gridTemplateColumns: `repeat(auto-fit, minmax(min(100%, 22rem), 1fr))` }}>
         {columns.map((d) => (
-          <article key={d.sae.id} className="min-w-0 rounded-lg border border-slate-200 bg-white p-3" data-dashboard={`${d.sae.id}:${d.index}`}>
+          <article
+            key={d.sae.id}
+            className="min-w-0 rounded-lg border border-slate-200 bg-white p-3"
+            data-dashboard={`${d.sae.id}:${d.index}`}
+          >
             <h3 className="mb-2 font-semibold">
               <span style={{ color: architectureStyle(d.sae.architecture).color }}>■</span> {d.sae.name}{" "}
               <Link href={`/saes/${d.sae.id}/features/${d.index}`} className="text-sky-800 hover:underline">
                 #{d.index}
               </Link>
-              {d.feature && <span className="ml-2 text-xs font-normal text-slate-500">density {(d.feature.density * 100).toPrecision(3)}% · max {d.feature.maxAct.toPrecision(3)}</span>}
+              {d.feature && (
+                <span className="ml-2 text-xs font-normal text-slate-500">
+                  density {(d.feature.density * 100).toPrecision(3)}% · max {d.feature.maxAct.toPrecision(3)}
+                </span>
+              )}
             </h3>
             {d.feature ? (
-              <FeatureEvidence compact maxAct={d.feature.maxAct} top={d.top} topCount={5} intervals={[]} intervalShares={d.feature.intervalShares} logitTop={d.feature.logitTop.slice(0, 5)} logitBottom={d.feature.logitBottom.slice(0, 5)} logitNormFolded={d.feature.logitNormFolded} showHistogram={false} />
+              <FeatureEvidence
+                compact
+                maxAct={d.feature.maxAct}
+                top={d.top}
+                topCount={5}
+                intervals={[]}
+                intervalShares={d.feature.intervalShares}
+                logitTop={d.feature.logitTop.slice(0, 5)}
+                logitBottom={d.feature.logitBottom.slice(0, 5)}
+                logitNormFolded={d.feature.logitNormFolded}
+                showHistogram={false}
+              />
             ) : (
               <p className="text-sm text-slate-500">Not recorded.</p>
             )}
@@ -317,7 +374,13 @@ async function HookPicker() {
       <p className="text-sm text-slate-600">Pick SAEs trained on the same hook.</p>
       {hooks.length === 0 && <p className="rounded border border-dashed border-slate-300 bg-white p-6 text-slate-600">No SAEs yet.</p>}
       {hooks.map((h) => (
-        <form key={h.id} method="get" action="/compare" className="rounded-lg border border-slate-200 bg-white p-3 text-sm" aria-label={`SAEs on ${h.name}`}>
+        <form
+          key={h.id}
+          method="get"
+          action="/compare"
+          className="rounded-lg border border-slate-200 bg-white p-3 text-sm"
+          aria-label={`SAEs on ${h.modelName} ${h.name}`}
+        >
           <input type="hidden" name="hook" value={h.id} />
           <fieldset>
             <legend className="mb-1 font-medium">

@@ -230,7 +230,12 @@ function likePattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-export async function listFeatures(db: Db, saeId: string, q: FeatureListQuery, opts: { openStudies?: boolean } = {}): Promise<FeatureListPage> {
+export async function listFeatures(
+  db: Db,
+  saeId: string,
+  q: FeatureListQuery,
+  opts: { openStudies?: boolean } = {},
+): Promise<FeatureListPage> {
   const studyFilter = opts.openStudies ? Prisma.empty : Prisma.sql`AND s.status = 'CLOSED'`;
   const conditions: Prisma.Sql[] = [Prisma.sql`f."saeId" = ${saeId}`];
   if (q.status === "alive") conditions.push(Prisma.sql`NOT f.dead`);
@@ -268,7 +273,14 @@ export async function listFeatures(db: Db, saeId: string, q: FeatureListQuery, o
   }[q.sort];
   const offset = (q.page - 1) * q.pageSize;
   const [rows, counts] = await Promise.all([
-    db.$queryRaw<(Omit<FeatureListRow, "yesShare" | "yes" | "maybe" | "no"> & { yes: number | null; maybe: number | null; no: number | null; total: number | null })[]>`
+    db.$queryRaw<
+      (Omit<FeatureListRow, "yesShare" | "yes" | "maybe" | "no"> & {
+        yes: number | null;
+        maybe: number | null;
+        no: number | null;
+        total: number | null;
+      })[]
+    >`
       ${ratingsCte}
       SELECT f."index", f.dead, f.density, f."maxAct",
              (SELECT x.text FROM "Explanation" x WHERE x."saeId" = f."saeId" AND x."featureIndex" = f."index" ORDER BY x."createdAt" DESC LIMIT 1) AS explanation,
@@ -343,7 +355,12 @@ export interface Comparison {
 }
 
 /** The comparison of `saeIds` (all SAEs on the hook when empty); null for an unknown hook. */
-export async function getComparison(db: Db, hookId: string, saeIds: string[], opts: { openStudies?: boolean } = {}): Promise<Comparison | null> {
+export async function getComparison(
+  db: Db,
+  hookId: string,
+  saeIds: string[],
+  opts: { openStudies?: boolean } = {},
+): Promise<Comparison | null> {
   const hook = await db.hook.findUnique({ where: { id: hookId }, select: { id: true, name: true, model: { select: { name: true } } } });
   if (!hook) return null;
   const available = await listSiblings(db, hookId);
@@ -390,7 +407,13 @@ export interface FeatureMatch {
 }
 
 /** A feature's best decoder-cosine matches (rank order) in each of the other SAEs. */
-export async function featureMatches(db: Db, saeId: string, featureIndex: number, otherSaeIds: string[], perSae = 3): Promise<FeatureMatch[]> {
+export async function featureMatches(
+  db: Db,
+  saeId: string,
+  featureIndex: number,
+  otherSaeIds: string[],
+  perSae = 3,
+): Promise<FeatureMatch[]> {
   if (otherSaeIds.length === 0) return [];
   const rows = await db.featureNeighbor.findMany({
     where: { saeId, featureIndex, otherSaeId: { in: otherSaeIds }, rank: { lt: perSae } },

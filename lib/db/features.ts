@@ -132,7 +132,12 @@ export interface DashboardOptions {
  * instead of a handful of ORM queries each decoding arrays row by row (this
  * is what keeps the feature page within its latency budget, see bench/web.ts).
  */
-export async function getFeatureDashboard(db: Db, saeId: string, index: number, opts: DashboardOptions = {}): Promise<FeatureDashboard | null> {
+export async function getFeatureDashboard(
+  db: Db,
+  saeId: string,
+  index: number,
+  opts: DashboardOptions = {},
+): Promise<FeatureDashboard | null> {
   const studyFilter = opts.openStudies ? Prisma.empty : Prisma.sql`AND st.status = 'CLOSED'`;
   const rows = await db.$queryRaw<{ d: RawDashboard | string }[]>`
     SELECT json_build_object(
@@ -204,7 +209,13 @@ export async function getFeatureDashboard(db: Db, saeId: string, index: number, 
     top: data.examples.filter((e) => e.kind === "TOP").map(toExample),
     intervals: data.examples.filter((e) => e.kind === "INTERVAL").map(toExample),
     nearestSame: feature
-      ? feature.nearestIndices.map((i, k) => ({ saeId, saeName: sae.name, architecture: sae.architecture, index: i, cosine: feature.nearestCosines[k] }))
+      ? feature.nearestIndices.map((i, k) => ({
+          saeId,
+          saeName: sae.name,
+          architecture: sae.architecture,
+          index: i,
+          cosine: feature.nearestCosines[k],
+        }))
       : [],
     nearestSiblings: data.siblings,
     explanations: data.explanations.map((x) => ({ ...x, createdAt: new Date(x.createdAt) })),

@@ -50,7 +50,9 @@ export async function encodeText(lm: LanguageModel, encoder: SaeEncoder, hookNam
   const hook = lm.hook(hookName);
   const width = hook.shape[2];
   if (width !== encoder.params.dIn)
-    throw new LiveUnavailableError(`The SAE takes ${encoder.params.dIn}-wide inputs but hook ${hookName} is ${width} wide: the SAE does not belong to this hook.`);
+    throw new LiveUnavailableError(
+      `The SAE takes ${encoder.params.dIn}-wide inputs but hook ${hookName} is ${width} wide: the SAE does not belong to this hook.`,
+    );
   const seq = ids.length + 1;
   const input = new Int32Array(seq);
   input[0] = lm.tokenizer.bosId;

@@ -5,7 +5,10 @@
  */
 export const OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"] as const;
 
-export const ARCHITECTURE_STYLE: Record<string, { color: string; shape: "circle" | "square" | "triangle" | "diamond" | "cross"; label: string }> = {
+export const ARCHITECTURE_STYLE: Record<
+  string,
+  { color: string; shape: "circle" | "square" | "triangle" | "diamond" | "cross"; label: string }
+> = {
   JUMPRELU: { color: "#D55E00", shape: "circle", label: "JumpReLU" },
   TOPK: { color: "#0072B2", shape: "square", label: "TopK" },
   BATCHTOPK: { color: "#56B4E9", shape: "diamond", label: "BatchTopK" },

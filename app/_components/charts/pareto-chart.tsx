@@ -1,4 +1,5 @@
 "use client";
+import { ClientOnly } from "@/app/_components/charts/client-only";
 /**
  * The paper's sparsity-fidelity charts: L0 on a log axis against a fidelity
  * metric (delta LM loss or FVU), one series per architecture, each drawn as
@@ -30,30 +31,50 @@ export function ParetoChart({ points, metric }: { points: ParetoPoint[]; metric:
   return (
     <figure aria-label={`L0 (log scale) against ${metric}, one series per architecture`}>
       <div className="h-72 w-full">
-        <ResponsiveContainer width="100%" height="100%" initialDimension={{ width: 500, height: 288 }}>
-          <ScatterChart margin={{ top: 8, right: 12, bottom: 20, left: 4 }}>
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="l0" type="number" scale="log" domain={xDomain} name="L0" tick={{ fontSize: 11 }} tickFormatter={(v: number) => Number(v.toPrecision(2)).toString()} label={{ value: "L0 (log scale)", position: "insideBottom", offset: -10, fontSize: 11 }} />
-            <YAxis dataKey="value" type="number" name={metric} domain={yDomain} tick={{ fontSize: 11 }} width={56} tickFormatter={(v: number) => v.toPrecision(3)} label={{ value: metric, angle: -90, position: "insideLeft", fontSize: 11 }} />
-            <Tooltip cursor={{ strokeDasharray: "3 3" }} formatter={(v) => Number(v).toPrecision(4)} labelFormatter={() => ""} />
-            <Legend verticalAlign="top" height={28} wrapperStyle={{ fontSize: 12 }} />
-            {[...byArch.entries()].map(([arch, pts]) => {
-              const style = architectureStyle(arch);
-              return (
-                <Scatter
-                  key={arch}
-                  name={style.label}
-                  data={[...pts].sort((a, b) => a.l0 - b.l0)}
-                  fill={style.color}
-                  stroke={style.color}
-                  shape={style.shape}
-                  line={{ stroke: style.color, strokeWidth: 1.5 }}
-                  isAnimationActive={false}
-                />
-              );
-            })}
-          </ScatterChart>
-        </ResponsiveContainer>
+        <ClientOnly height={288} label="Pareto chart">
+          <ResponsiveContainer width="100%" height="100%" initialDimension={{ width: 500, height: 288 }}>
+            <ScatterChart margin={{ top: 8, right: 12, bottom: 20, left: 4 }}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis
+                dataKey="l0"
+                type="number"
+                scale="log"
+                domain={xDomain}
+                name="L0"
+                tick={{ fontSize: 11 }}
+                tickFormatter={(v: number) => Number(v.toPrecision(2)).toString()}
+                label={{ value: "L0 (log scale)", position: "insideBottom", offset: -10, fontSize: 11 }}
+              />
+              <YAxis
+                dataKey="value"
+                type="number"
+                name={metric}
+                domain={yDomain}
+                tick={{ fontSize: 11 }}
+                width={56}
+                tickFormatter={(v: number) => v.toPrecision(3)}
+                label={{ value: metric, angle: -90, position: "insideLeft", fontSize: 11 }}
+              />
+              <Tooltip cursor={{ strokeDasharray: "3 3" }} formatter={(v) => Number(v).toPrecision(4)} labelFormatter={() => ""} />
+              <Legend verticalAlign="top" height={28} wrapperStyle={{ fontSize: 12 }} />
+              {[...byArch.entries()].map(([arch, pts]) => {
+                const style = architectureStyle(arch);
+                return (
+                  <Scatter
+                    key={arch}
+                    name={style.label}
+                    data={[...pts].sort((a, b) => a.l0 - b.l0)}
+                    fill={style.color}
+                    stroke={style.color}
+                    shape={style.shape}
+                    line={{ stroke: style.color, strokeWidth: 1.5 }}
+                    isAnimationActive={false}
+                  />
+                );
+              })}
+            </ScatterChart>
+          </ResponsiveContainer>
+        </ClientOnly>
       </div>
     </figure>
   );

@@ -23,7 +23,19 @@ export interface CompactExample {
   a: number[];
 }
 
-export function CompactExampleList({ dict, examples, scale, title, expandable = true }: { dict: string[]; examples: CompactExample[]; scale: number; title: string; expandable?: boolean }) {
+export function CompactExampleList({
+  dict,
+  examples,
+  scale,
+  title,
+  expandable = true,
+}: {
+  dict: string[];
+  examples: CompactExample[];
+  scale: number;
+  title: string;
+  expandable?: boolean;
+}) {
   if (examples.length === 0) return <p className="text-sm text-slate-500">No examples recorded.</p>;
   return (
     <TokenHover label={`${title}: hover a token to see its activation`} expandable={expandable}>
@@ -46,7 +58,10 @@ export function CompactExampleList({ dict, examples, scale, title, expandable = 
                 <br />
                 <span className="text-slate-700">{formatAct(peakAct)}</span>
               </span>
-              <div className="tokens min-w-0 break-words font-mono text-[13px] leading-6" dangerouslySetInnerHTML={{ __html: exampleHtml(tokens, e.a, scale) }} />
+              <div
+                className="tokens min-w-0 break-words font-mono text-[13px] leading-6"
+                dangerouslySetInnerHTML={{ __html: exampleHtml(tokens, e.a, scale) }}
+              />
             </li>
           );
         })}

@@ -25,7 +25,17 @@ export function TokenStyles() {
   return <style>{TOKEN_CSS}</style>;
 }
 
-export function ExampleList({ examples, scale, title, expandable = true }: { examples: ExampleView[]; scale: number; title: string; expandable?: boolean }) {
+export function ExampleList({
+  examples,
+  scale,
+  title,
+  expandable = true,
+}: {
+  examples: ExampleView[];
+  scale: number;
+  title: string;
+  expandable?: boolean;
+}) {
   const dict = new TokenDictionary();
   const compact = examples.map((e) => dict.compact(e));
   return <CompactExampleList dict={dict.texts} examples={compact} scale={scale} title={title} expandable={expandable} />;

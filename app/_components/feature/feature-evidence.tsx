@@ -59,7 +59,10 @@ export function FeatureEvidence(props: FeatureEvidenceProps) {
     <div className="space-y-6">
       <TokenStyles />
       <Section title="Top activating contexts" compact={compact}>
-        <p className="text-xs text-slate-600">Tint: activation as a share of the feature&apos;s max ({maxAct.toPrecision(4)}); outlined: each context&apos;s max token. Hover a token for its value.</p>
+        <p className="text-xs text-slate-600">
+          Tint: activation as a share of the feature&apos;s max ({maxAct.toPrecision(4)}); outlined: each context&apos;s max token. Hover a
+          token for its value.
+        </p>
         <ExampleList title="Top activating contexts" scale={maxAct} examples={top.map((e, i) => view(e, `top-${e.rank}`, `#${i + 1}`))} />
       </Section>
       {props.intervals.length > 0 && (
@@ -72,10 +75,17 @@ export function FeatureEvidence(props: FeatureEvidenceProps) {
                 <div key={i} data-interval={i}>
                   <h3 className="mb-1 text-sm font-medium text-slate-700">
                     Interval {i + 1} of {nIntervals}: activation in ({(i * width).toPrecision(3)}, {((i + 1) * width).toPrecision(3)}]
-                    {share !== undefined && <span className="ml-2 font-normal text-slate-500">{(share * 100).toFixed(share < 0.01 ? 2 : 1)}% of activations</span>}
+                    {share !== undefined && (
+                      <span className="ml-2 font-normal text-slate-500">{(share * 100).toFixed(share < 0.01 ? 2 : 1)}% of activations</span>
+                    )}
                   </h3>
                   {examples.length ? (
-                    <ExampleList title={`Interval ${i + 1}`} scale={maxAct} expandable={false} examples={examples.map((e) => view(e, `interval-${i}-${e.rank}`, `i${i + 1}.${e.rank + 1}`))} />
+                    <ExampleList
+                      title={`Interval ${i + 1}`}
+                      scale={maxAct}
+                      expandable={false}
+                      examples={examples.map((e) => view(e, `interval-${i}-${e.rank}`, `i${i + 1}.${e.rank + 1}`))}
+                    />
                   ) : (
                     <p className="text-xs text-slate-500">No activations in this interval.</p>
                   )}

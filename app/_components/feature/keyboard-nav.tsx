@@ -9,7 +9,8 @@ export function KeyboardNav({ prev, next, random }: { prev: string | null; next:
     function onKey(e: KeyboardEvent) {
       const t = e.target as HTMLElement | null;
       if (e.altKey || e.ctrlKey || e.metaKey || (t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName)))) return;
-      const to = e.key === "ArrowLeft" || e.key === "k" ? prev : e.key === "ArrowRight" || e.key === "j" ? next : e.key === "r" ? random : null;
+      const to =
+        e.key === "ArrowLeft" || e.key === "k" ? prev : e.key === "ArrowRight" || e.key === "j" ? next : e.key === "r" ? random : null;
       if (to) {
         e.preventDefault();
         router.push(to);

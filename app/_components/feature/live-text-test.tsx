@@ -20,7 +20,17 @@ interface TextTestResponse {
   features: { tokens: string[]; perToken: ActiveFeature[][]; overall: ActiveFeature[] };
 }
 
-export function LiveTextTest({ saeId, featureIndex, scale, maxChars = 4000 }: { saeId: string; featureIndex?: number; scale?: number; maxChars?: number }) {
+export function LiveTextTest({
+  saeId,
+  featureIndex,
+  scale,
+  maxChars = 4000,
+}: {
+  saeId: string;
+  featureIndex?: number;
+  scale?: number;
+  maxChars?: number;
+}) {
   const [text, setText] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -61,7 +71,11 @@ export function LiveTextTest({ saeId, featureIndex, scale, maxChars = 4000 }: { 
           className="w-full rounded border border-slate-300 p-2 font-mono text-sm focus:outline-2 focus:outline-sky-600"
           placeholder="Type or paste a sentence…"
         />
-        <button type="submit" disabled={busy || text.trim() === ""} className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white disabled:opacity-50">
+        <button
+          type="submit"
+          disabled={busy || text.trim() === ""}
+          className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white disabled:opacity-50"
+        >
           {busy ? "Running…" : "Run"}
         </button>
       </form>
@@ -82,14 +96,22 @@ export function LiveTextTest({ saeId, featureIndex, scale, maxChars = 4000 }: { 
                 {scale ? ` (recorded max ${formatAct(scale)})` : ""}.
               </p>
               <TokenHover label="Activation on your text" expandable={false}>
-                <div className="tokens rounded border border-slate-200 bg-white p-2 font-mono text-[13px] leading-6" data-testid="live-tokens" dangerouslySetInnerHTML={{ __html: exampleHtml(result.feature.tokens, result.feature.acts, featureScale, Infinity) }} />
+                <div
+                  className="tokens rounded border border-slate-200 bg-white p-2 font-mono text-[13px] leading-6"
+                  data-testid="live-tokens"
+                  dangerouslySetInnerHTML={{ __html: exampleHtml(result.feature.tokens, result.feature.acts, featureScale, Infinity) }}
+                />
               </TokenHover>
             </div>
           )}
           {featureIndex === undefined && (
             <div className="space-y-3">
               <p className="text-sm text-slate-700">Select a token to see the features that fire most on it.</p>
-              <div className="flex flex-wrap gap-0.5 rounded border border-slate-200 bg-white p-2 font-mono text-[13px]" role="listbox" aria-label="Tokens of your text">
+              <div
+                className="flex flex-wrap gap-0.5 rounded border border-slate-200 bg-white p-2 font-mono text-[13px]"
+                role="listbox"
+                aria-label="Tokens of your text"
+              >
                 {result.features.tokens.map((t, i) => (
                   <button
                     key={i}
@@ -105,9 +127,19 @@ export function LiveTextTest({ saeId, featureIndex, scale, maxChars = 4000 }: { 
                 ))}
               </div>
               {selected !== null && (
-                <FeatureLinks saeId={saeId} title={`Top features on token ${selected + 1}`} features={result.features.perToken[selected]} testId="live-token-features" />
+                <FeatureLinks
+                  saeId={saeId}
+                  title={`Top features on token ${selected + 1}`}
+                  features={result.features.perToken[selected]}
+                  testId="live-token-features"
+                />
               )}
-              <FeatureLinks saeId={saeId} title="Strongest features anywhere in the text" features={result.features.overall} testId="live-overall-features" />
+              <FeatureLinks
+                saeId={saeId}
+                title="Strongest features anywhere in the text"
+                features={result.features.overall}
+                testId="live-overall-features"
+              />
             </div>
           )}
         </div>
@@ -126,7 +158,12 @@ function FeatureLinks({ saeId, title, features, testId }: { saeId: string; title
         <ul className="mt-1 flex flex-wrap gap-2 text-sm">
           {features.map((f) => (
             <li key={f.index}>
-              <Link href={`/saes/${saeId}/features/${f.index}`} className="rounded border border-slate-200 bg-white px-2 py-0.5 text-sky-800 underline-offset-2 hover:underline" data-feature={f.index} data-act={formatAct(f.act)}>
+              <Link
+                href={`/saes/${saeId}/features/${f.index}`}
+                className="rounded border border-slate-200 bg-white px-2 py-0.5 text-sky-800 underline-offset-2 hover:underline"
+                data-feature={f.index}
+                data-act={formatAct(f.act)}
+              >
                 #{f.index} <span className="font-mono text-xs text-slate-600">{formatAct(f.act)}</span>
               </Link>
             </li>

@@ -18,7 +18,10 @@ function Column({ title, tokens, tone }: { title: string; tokens: LogitTokenView
               <td className="py-0.5 pr-2">
                 <code className={`rounded px-1 ${tone}`}>{tokenCaption(t.text)}</code>
               </td>
-              <td className="py-0.5 text-right font-mono text-xs tabular-nums">{t.value >= 0 ? "+" : ""}{t.value.toFixed(3)}</td>
+              <td className="py-0.5 text-right font-mono text-xs tabular-nums">
+                {t.value >= 0 ? "+" : ""}
+                {t.value.toFixed(3)}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -37,7 +40,9 @@ export function LogitTable({ top, bottom, normFolded }: { top: LogitTokenView[];
       </div>
       <p className="mt-2 text-xs text-slate-600" data-testid="logit-norm">
         Decoder direction times the unembedding,{" "}
-        {normFolded ? "with the final norm's scale folded in." : "without the final norm (its scale is not folded in), so values are only comparable within this feature."}
+        {normFolded
+          ? "with the final norm's scale folded in."
+          : "without the final norm (its scale is not folded in), so values are only comparable within this feature."}
       </p>
     </div>
   );

@@ -26,16 +26,31 @@ export function TokenHover({ children, label, expandable = true }: { children: R
   }
 
   return (
-    <div ref={root} className={`tok-list ${full ? "tok-full" : ""}`} onMouseOver={(e) => show(e.target)} onMouseLeave={() => setHovered(null)}>
+    <div
+      ref={root}
+      className={`tok-list ${full ? "tok-full" : ""}`}
+      onMouseOver={(e) => show(e.target)}
+      onMouseLeave={() => setHovered(null)}
+    >
       {expandable && (
-        <button type="button" className="mb-2 rounded border border-slate-300 px-2 py-0.5 text-xs text-slate-700 hover:bg-slate-50" aria-pressed={full} onClick={() => setFull((f) => !f)}>
+        <button
+          type="button"
+          className="mb-2 rounded border border-slate-300 px-2 py-0.5 text-xs text-slate-700 hover:bg-slate-50"
+          aria-pressed={full}
+          onClick={() => setFull((f) => !f)}
+        >
           {full ? "Trim contexts to the max token" : "Show whole contexts"}
         </button>
       )}
       <span className="sr-only">{label}</span>
       {children}
       {hovered && (
-        <div role="status" data-testid="token-tooltip" className="pointer-events-none fixed z-50 rounded bg-slate-900 px-2 py-1 font-mono text-xs text-white shadow" style={{ left: hovered.x, top: hovered.y + 4 }}>
+        <div
+          role="status"
+          data-testid="token-tooltip"
+          className="pointer-events-none fixed z-50 rounded bg-slate-900 px-2 py-1 font-mono text-xs text-white shadow"
+          style={{ left: hovered.x, top: hovered.y + 4 }}
+        >
           “{hovered.text}” = {hovered.act}
         </div>
       )}

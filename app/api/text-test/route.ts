@@ -23,7 +23,12 @@ const bodySchema = z.object({
 export const POST = apiRoute("POST /api/text-test", { body: bodySchema }, async ({ user, body }) => {
   const sae = await db().sae.findUnique({
     where: { id: body.saeId },
-    select: { dSae: true, path: true, status: true, hook: { select: { name: true, model: { select: { path: true, contextLength: true } } } } },
+    select: {
+      dSae: true,
+      path: true,
+      status: true,
+      hook: { select: { name: true, model: { select: { path: true, contextLength: true } } } },
+    },
   });
   if (!sae) throw new HttpError(404, `No SAE with id "${body.saeId}".`);
   if (body.featureIndex !== undefined && body.featureIndex >= sae.dSae)
@@ -34,7 +39,10 @@ export const POST = apiRoute("POST /api/text-test", { body: bodySchema }, async 
     await consumeLiveTest(user!.id);
     const started = performance.now();
     const run = await withLiveSlot(() =>
-      runTextTest({ modelDir: sae.hook.model.path, hookName: sae.hook.name, saeDir: sae.path!, contextLength: sae.hook.model.contextLength }, body.text),
+      runTextTest(
+        { modelDir: sae.hook.model.path, hookName: sae.hook.name, saeDir: sae.path!, contextLength: sae.hook.model.contextLength },
+        body.text,
+      ),
     );
     const ms = Math.round(performance.now() - started);
     return {

@@ -65,7 +65,10 @@ export default async function SaePage({ params, searchParams }: { params: Promis
     const dir = active && query.dir === "desc" ? "asc" : "desc";
     return (
       <th className="px-3 py-2 font-medium" aria-sort={active ? (query.dir === "asc" ? "ascending" : "descending") : "none"}>
-        <Link href={listHref(sae.id, query, { sort: key, dir: key === "index" && !active ? "asc" : dir, page: 1 })} className="hover:underline">
+        <Link
+          href={listHref(sae.id, query, { sort: key, dir: key === "index" && !active ? "asc" : dir, page: 1 })}
+          className="hover:underline"
+        >
           {label} {active ? (query.dir === "asc" ? "▲" : "▼") : ""}
         </Link>
       </th>
@@ -83,8 +86,8 @@ export default async function SaePage({ params, searchParams }: { params: Promis
       <header className="flex flex-wrap items-center gap-3">
         <h1 className="text-2xl font-semibold">{sae.name}</h1>
         <span className="text-slate-600">
-          <span style={{ color: architectureStyle(sae.architecture).color }}>■</span> {architectureStyle(sae.architecture).label} · width {sae.dSae.toLocaleString()} · d_in {sae.dIn} ·{" "}
-          {sae.source.toLowerCase()}
+          <span style={{ color: architectureStyle(sae.architecture).color }}>■</span> {architectureStyle(sae.architecture).label} · width{" "}
+          {sae.dSae.toLocaleString()} · d_in {sae.dIn} · {sae.source.toLowerCase()}
           {sae.trainedTokens > 0 ? ` · ${sae.trainedTokens.toLocaleString()} training tokens` : ""}
         </span>
         <StatusBadge status={sae.status} />
@@ -156,11 +159,19 @@ export default async function SaePage({ params, searchParams }: { params: Promis
           Features <span className="text-sm font-normal text-slate-500">({list.total.toLocaleString()} matching)</span>
         </h2>
         {problems.length > 0 && (
-          <p role="status" className="rounded border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="query-problems">
+          <p
+            role="status"
+            className="rounded border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900"
+            data-testid="query-problems"
+          >
             {problems.join("; ")}
           </p>
         )}
-        <form method="get" action={`/saes/${sae.id}#features`} className="flex flex-wrap items-end gap-3 rounded border border-slate-200 bg-white p-3 text-sm">
+        <form
+          method="get"
+          action={`/saes/${sae.id}#features`}
+          className="flex flex-wrap items-end gap-3 rounded border border-slate-200 bg-white p-3 text-sm"
+        >
           <input type="hidden" name="sort" value={query.sort} />
           <input type="hidden" name="dir" value={query.dir} />
           <label className="flex flex-col">
@@ -175,15 +186,33 @@ export default async function SaePage({ params, searchParams }: { params: Promis
           </label>
           <label className="flex flex-col">
             <span className="text-xs text-slate-600">log10 density ≥</span>
-            <input name="minLogDensity" type="number" step="any" defaultValue={query.minLogDensity} className="w-24 rounded border border-slate-300 px-2 py-1" />
+            <input
+              name="minLogDensity"
+              type="number"
+              step="any"
+              defaultValue={query.minLogDensity}
+              className="w-24 rounded border border-slate-300 px-2 py-1"
+            />
           </label>
           <label className="flex flex-col">
             <span className="text-xs text-slate-600">log10 density ≤</span>
-            <input name="maxLogDensity" type="number" step="any" defaultValue={query.maxLogDensity} className="w-24 rounded border border-slate-300 px-2 py-1" />
+            <input
+              name="maxLogDensity"
+              type="number"
+              step="any"
+              defaultValue={query.maxLogDensity}
+              className="w-24 rounded border border-slate-300 px-2 py-1"
+            />
           </label>
           <label className="flex flex-col">
             <span className="text-xs text-slate-600">max activation ≥</span>
-            <input name="minMaxAct" type="number" step="any" defaultValue={query.minMaxAct} className="w-24 rounded border border-slate-300 px-2 py-1" />
+            <input
+              name="minMaxAct"
+              type="number"
+              step="any"
+              defaultValue={query.minMaxAct}
+              className="w-24 rounded border border-slate-300 px-2 py-1"
+            />
           </label>
           <label className="flex flex-col">
             <span className="text-xs text-slate-600">Rated</span>
@@ -219,7 +248,9 @@ export default async function SaePage({ params, searchParams }: { params: Promis
                       #{f.index}
                     </Link>
                   </td>
-                  <td className="px-3 py-1.5 tabular-nums">{f.dead ? <span className="text-slate-500">dead</span> : `${(f.density * 100).toPrecision(3)}%`}</td>
+                  <td className="px-3 py-1.5 tabular-nums">
+                    {f.dead ? <span className="text-slate-500">dead</span> : `${(f.density * 100).toPrecision(3)}%`}
+                  </td>
                   <td className="px-3 py-1.5 tabular-nums">{f.maxAct.toPrecision(4)}</td>
                   <td className="px-3 py-1.5 tabular-nums">
                     {f.yesShare === null ? "—" : `${Math.round(f.yesShare * 100)}% (${f.yes}/${f.yes + f.maybe + f.no})`}
@@ -230,7 +261,9 @@ export default async function SaePage({ params, searchParams }: { params: Promis
               {list.rows.length === 0 && (
                 <tr>
                   <td colSpan={5} className="px-3 py-4 text-center text-slate-500">
-                    {list.total === 0 && histogram.recorded === 0 ? "This SAE has not been recorded yet." : "No features match these filters."}
+                    {list.total === 0 && histogram.recorded === 0
+                      ? "This SAE has not been recorded yet."
+                      : "No features match these filters."}
                   </td>
                 </tr>
               )}
@@ -239,7 +272,11 @@ export default async function SaePage({ params, searchParams }: { params: Promis
         </div>
         <nav aria-label="Feature list pages" className="flex items-center gap-3 text-sm">
           {query.page > 1 ? (
-            <Link href={listHref(sae.id, query, { page: query.page - 1 })} className="rounded border border-slate-300 px-2 py-1 hover:bg-slate-50" rel="prev">
+            <Link
+              href={listHref(sae.id, query, { page: query.page - 1 })}
+              className="rounded border border-slate-300 px-2 py-1 hover:bg-slate-50"
+              rel="prev"
+            >
               ← Previous page
             </Link>
           ) : null}
@@ -247,7 +284,11 @@ export default async function SaePage({ params, searchParams }: { params: Promis
             Page {query.page} of {list.pages}
           </span>
           {query.page < list.pages ? (
-            <Link href={listHref(sae.id, query, { page: query.page + 1 })} className="rounded border border-slate-300 px-2 py-1 hover:bg-slate-50" rel="next">
+            <Link
+              href={listHref(sae.id, query, { page: query.page + 1 })}
+              className="rounded border border-slate-300 px-2 py-1 hover:bg-slate-50"
+              rel="next"
+            >
               Next page →
             </Link>
           ) : null}

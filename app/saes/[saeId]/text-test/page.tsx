@@ -28,7 +28,8 @@ export default async function TextTestPage({ params }: { params: Promise<{ saeId
       </nav>
       <h1 className="text-2xl font-semibold">Which features fire on your text?</h1>
       <p className="text-sm text-slate-600">
-        The model runs on your text (after a BOS token) up to <span className="font-mono">{sae.hookName}</span>, and {sae.name} encodes each token&apos;s activation. Computed live on the server; limited in length and to a few tests a minute.
+        The model runs on your text (after a BOS token) up to <span className="font-mono">{sae.hookName}</span>, and {sae.name} encodes each
+        token&apos;s activation. Computed live on the server; limited in length and to a few tests a minute.
       </p>
       <LiveTextTest saeId={sae.id} />
     </div>

@@ -45,7 +45,10 @@ const SAE_ROOT = path.resolve(".e2e", "data", "saes");
 const D_IN = 128;
 
 function corpusTokens(encode: (t: string) => number[], limit: number): number[] {
-  const lines = zlib.gunzipSync(fs.readFileSync(path.resolve("assets/corpus/recording.jsonl.gz"))).toString("utf8").split("\n");
+  const lines = zlib
+    .gunzipSync(fs.readFileSync(path.resolve("assets/corpus/recording.jsonl.gz")))
+    .toString("utf8")
+    .split("\n");
   const out: number[] = [];
   for (const line of lines) {
     if (!line.trim()) continue;
@@ -147,9 +150,17 @@ export async function seedBrowser(db: Db): Promise<void> {
     data: { name: BROWSER_SEED.modelName, path: MODEL_DIR, dModel: D_IN, nLayers: 4, vocabSize: tokenizer.size, contextLength: 128 },
   });
   // PostgreSQL text cannot hold NUL: the byte-level token for 0x00 is stored as the NUL symbol
-  await db.token.createMany({ data: Array.from({ length: tokenizer.size }, (_, id) => ({ modelId: model.id, id, text: tokenizer.tokenText(id).replace(/\u0000/g, "\u2400") })) });
+  await db.token.createMany({
+    data: Array.from({ length: tokenizer.size }, (_, id) => ({
+      modelId: model.id,
+      id,
+      text: tokenizer.tokenText(id).replace(/\u0000/g, "\u2400"),
+    })),
+  });
   const hook = await db.hook.create({ data: { modelId: model.id, name: BROWSER_SEED.hookName, kind: "RESID_POST", layer: 1, dim: D_IN } });
-  const trainingHook = await db.hook.create({ data: { modelId: model.id, name: BROWSER_SEED.trainingHookName, kind: "MLP_OUT", layer: 2, dim: D_IN } });
+  const trainingHook = await db.hook.create({
+    data: { modelId: model.id, name: BROWSER_SEED.trainingHookName, kind: "MLP_OUT", layer: 2, dim: D_IN },
+  });
   await db.hook.create({ data: { modelId: model.id, name: "blocks.0.hook_attn_out", kind: "ATTN_OUT", layer: 0, dim: D_IN } });
 
   const stream = corpusTokens((t) => tokenizer.encode(t), 6000);
@@ -207,7 +218,14 @@ export async function seedBrowser(db: Db): Promise<void> {
       if (a === b) continue;
       for (let i = 0; i < BROWSER_SEED.dSae; i++)
         for (let rank = 0; rank < 3; rank++)
-          neighbors.push({ saeId, featureIndex: i, otherSaeId, rank, otherIndex: (i + 5 * (b - a + 3) + rank) % BROWSER_SEED.dSae, cosine: Number((0.9 - 0.1 * rank - 0.01 * (i % 7)).toFixed(3)) });
+          neighbors.push({
+            saeId,
+            featureIndex: i,
+            otherSaeId,
+            rank,
+            otherIndex: (i + 5 * (b - a + 3) + rank) % BROWSER_SEED.dSae,
+            cosine: Number((0.9 - 0.1 * rank - 0.01 * (i % 7)).toFixed(3)),
+          });
     }
   await db.featureNeighbor.createMany({ data: neighbors });
   await db.explanation.create({ data: { saeId: saeIds[0], featureIndex: BROWSER_SEED.explainedFeature, text: BROWSER_SEED.explanation } });
@@ -217,7 +235,14 @@ export async function seedBrowser(db: Db): Promise<void> {
   const admin = await db.user.findUniqueOrThrow({ where: { email: "admin@test.local" } });
   const raters = await db.user.findMany({ where: { email: { in: ["rater@test.local", "rater2@test.local"] } }, orderBy: { email: "asc" } });
   const study = await db.study.create({
-    data: { name: BROWSER_SEED.studyName, status: "CLOSED", seed: 1, settings: { featuresPerSae: 10 }, createdById: admin.id, closedAt: new Date() },
+    data: {
+      name: BROWSER_SEED.studyName,
+      status: "CLOSED",
+      seed: 1,
+      settings: { featuresPerSae: 10 },
+      createdById: admin.id,
+      closedAt: new Date(),
+    },
   });
   await db.studySae.createMany({ data: saeIds.map((saeId) => ({ studyId: study.id, saeId })) });
   await db.studyRater.createMany({ data: raters.map((r) => ({ studyId: study.id, userId: r.id })) });

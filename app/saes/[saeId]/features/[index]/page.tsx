@@ -101,7 +101,12 @@ export default async function FeaturePage({ params }: { params: Params }) {
           ) : (
             <span className="rounded border border-slate-200 px-2 py-1 text-slate-400">Next →</span>
           )}
-          <Link href={random} prefetch={false} className="rounded border border-slate-300 px-2 py-1 hover:bg-slate-50" aria-keyshortcuts="r">
+          <Link
+            href={random}
+            prefetch={false}
+            className="rounded border border-slate-300 px-2 py-1 hover:bg-slate-50"
+            aria-keyshortcuts="r"
+          >
             Random
           </Link>
           <CopyPermalink path={`${base}/${index}`} />
@@ -110,12 +115,17 @@ export default async function FeaturePage({ params }: { params: Params }) {
 
       {!feature ? (
         <p className="rounded border border-dashed border-slate-300 bg-white p-4 text-slate-600">
-          This SAE has not been recorded yet (status {sae.status.toLowerCase()}), so there are no examples or statistics for this feature. You can still test it on your text below.
+          This SAE has not been recorded yet (status {sae.status.toLowerCase()}), so there are no examples or statistics for this feature.
+          You can still test it on your text below.
         </p>
       ) : (
         <dl className="grid grid-cols-2 gap-2 sm:grid-cols-4" data-testid="feature-stats">
           {[
-            ["Density", feature.dead ? "dead" : `${pct(feature.density)} of tokens`, feature.dead ? "never fired on the recording tokens" : `log10 = ${Math.log10(feature.density).toFixed(2)}`],
+            [
+              "Density",
+              feature.dead ? "dead" : `${pct(feature.density)} of tokens`,
+              feature.dead ? "never fired on the recording tokens" : `log10 = ${Math.log10(feature.density).toFixed(2)}`,
+            ],
             ["Max activation", feature.maxAct.toPrecision(4), "scale of the highlighting"],
             ["Mean activation", feature.meanAct.toPrecision(4), "where it fires"],
             ["Examples", `${d.top.length} top · ${d.intervals.length} sampled`, `${feature.intervalShares.length} intervals`],
@@ -171,7 +181,9 @@ export default async function FeaturePage({ params }: { params: Params }) {
               Ratings
             </h2>
             {d.ratings.length === 0 ? (
-              <p className="text-sm text-slate-500">{user.role === "ADMIN" ? "Not sampled in any study." : "Not rated in any closed study."}</p>
+              <p className="text-sm text-slate-500">
+                {user.role === "ADMIN" ? "Not sampled in any study." : "Not rated in any closed study."}
+              </p>
             ) : (
               <table className="w-full text-sm" data-testid="feature-ratings">
                 <thead className="text-left text-xs text-slate-500">
@@ -203,7 +215,11 @@ export default async function FeaturePage({ params }: { params: Params }) {
             </h2>
             <LiveTextTest saeId={sae.id} featureIndex={index} scale={feature?.maxAct} />
             <p className="mt-2 text-xs text-slate-500">
-              Or find the features that fire on your text: <Link href={`/saes/${sae.id}/text-test`} className="text-sky-800 underline">reverse text test</Link>.
+              Or find the features that fire on your text:{" "}
+              <Link href={`/saes/${sae.id}/text-test`} className="text-sky-800 underline">
+                reverse text test
+              </Link>
+              .
             </p>
           </section>
         </aside>
