@@ -4,7 +4,9 @@ import type { Entries } from "@/lib/sae/train/entries";
 /**
  * For each token, the k largest of pre = raw + bias over `candidates` (all
  * features when null), appended to `out` in ascending feature order with
- * val = ReLU(pre); entries with pre <= 0 are kept out.
+ * val = ReLU(pre); entries with pre <= 0 are kept out. `prefiltered` (entries
+ * above some positive bound, e.g. from a SIMD scan) narrows the search exactly.
+ * Returns the smallest k-th largest value over tokens (Infinity if none has k).
  */
 export function topKPerToken(
   raw: Float32Array,
@@ -14,16 +16,26 @@ export function topKPerToken(
   k: number,
   out: Entries,
   candidates: Int32Array | null = null,
-): void {
+  prefiltered: { rowPtr: Int32Array; idx: Int32Array } | null = null,
+): number {
   out.reset(B);
   const heapV = new Float32Array(k);
   const heapI = new Int32Array(k);
-  const nCand = candidates ? candidates.length : m;
+  let minKth = Infinity;
   for (let t = 0; t < B; t++) {
     const r = t * m;
     let size = 0;
-    for (let c = 0; c < nCand; c++) {
-      const j = candidates ? candidates[c] : c;
+    // a token with >= k prefiltered entries has its top k among them; otherwise scan it fully
+    let list = candidates;
+    let from = 0;
+    let to = candidates ? candidates.length : m;
+    if (prefiltered && prefiltered.rowPtr[t + 1] - prefiltered.rowPtr[t] >= k) {
+      list = prefiltered.idx;
+      from = prefiltered.rowPtr[t];
+      to = prefiltered.rowPtr[t + 1];
+    }
+    for (let c = from; c < to; c++) {
+      const j = list ? list[c] : c;
       const v = raw[r + j] + bias[j];
       if (v <= 0) continue;
       if (size < k) {
@@ -54,11 +66,13 @@ export function topKPerToken(
         heapI[i] = j;
       }
     }
+    if (size === k && heapV[0] < minKth) minKth = heapV[0];
     const chosen = heapI.slice(0, size).sort();
     out.reserve(size);
     for (let i = 0; i < size; i++) out.push(chosen[i], raw[r + chosen[i]] + bias[chosen[i]]);
     out.endRow();
   }
+  return minKth;
 }
 
 /** The n-th largest value (1-based) of `values[0..len)`; reorders `values` (quickselect). */
