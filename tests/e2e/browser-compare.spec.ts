@@ -64,7 +64,7 @@ test("compare: pick SAEs on a hook, read frontiers, densities, ratings with inte
     );
   }
 
-  await page.getByLabel("SAE", { exact: true }).selectOption(jump.id);
+  await page.locator(`select[name="matchSae"]`).selectOption(jump.id);
   await page.getByLabel("Feature index").fill(String(BROWSER_SEED.explainedFeature));
   await page.getByRole("button", { name: "Match" }).click();
   const matching = page.getByTestId("feature-matching");
