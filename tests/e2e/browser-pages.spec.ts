@@ -178,7 +178,6 @@ test("live text test: this feature on your text, and the features on each token"
   await page.getByRole("button", { name: "Run" }).click();
   const response = await responsePromise;
   expect(response.status()).toBe(200);
-  const first = (await response.json()) as { ms: number };
   // the first test loads the model and the SAE; once loaded, a test answers within a second
   const again = page.waitForResponse((r) => r.url().endsWith("/api/text-test"));
   await page.getByRole("button", { name: "Run" }).click();

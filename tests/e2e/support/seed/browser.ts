@@ -154,7 +154,7 @@ export async function seedBrowser(db: Db): Promise<void> {
     data: Array.from({ length: tokenizer.size }, (_, id) => ({
       modelId: model.id,
       id,
-      text: tokenizer.tokenText(id).replace(/\u0000/g, "\u2400"),
+      text: tokenizer.tokenText(id).replaceAll("\u0000", "\u2400"),
     })),
   });
   const hook = await db.hook.create({ data: { modelId: model.id, name: BROWSER_SEED.hookName, kind: "RESID_POST", layer: 1, dim: D_IN } });
