@@ -33,11 +33,10 @@ export async function saveTrainedSae(dir: string, run: TrainResult, extraCfg: Re
 
 export async function loadTrainedSae(dir: string) {
   const { params, cfg } = await loadSaeLens(dir);
-  let training: TrainingRecord | null = null;
-  try {
-    training = JSON.parse(await fs.readFile(path.join(dir, TRAINING_FILE), "utf8")) as TrainingRecord;
-  } catch {
-    training = null; // an SAE trained elsewhere has no Featurelab training record
-  }
+  // an SAE trained elsewhere has no Featurelab training record
+  const training = await fs.readFile(path.join(dir, TRAINING_FILE), "utf8").then(
+    (text) => JSON.parse(text) as TrainingRecord,
+    () => null,
+  );
   return { params, cfg, training };
 }
