@@ -218,6 +218,7 @@ def main():
         "d_mlp": 4 * args.d,
         "ctx": args.ctx,
         "batch": args.batch,
+        "lr": args.lr,
         "steps": total_steps,
         "train_tokens_seen": total_steps * args.batch * (args.ctx - 1),
         "train_corpus_tokens": int(len(train)),

@@ -49,12 +49,17 @@ BOS + {r["ctx"] - 1} corpus tokens, documents joined by BOS: the layout Featurel
 harvester uses.
 
 ## Training
-AdamW (betas 0.9/0.95, weight decay 0.1 on matrices), peak learning rate with
+AdamW (betas 0.9/0.95, weight decay 0.1 on matrices), peak learning rate {r.get("lr", 2e-3):g} with
 5% warm-up and cosine decay to 10% over a fixed wall-clock budget, batch
 {r["batch"]} x {r["ctx"]} tokens, gradient clipping at 1.0, fp32, PyTorch {r["torch"]}
 on {r["threads"]} CPU threads (a CPU shared with other jobs).
 - steps: {r["steps"]:,}; tokens seen: {r["train_tokens_seen"]:,} ({r["train_tokens_seen"] / r["train_corpus_tokens"]:.2f} epochs)
 - training time: {r["train_seconds"] / 60:.1f} minutes wall-clock
+
+The model is undertrained (well under one epoch: the CPU was shared with other
+jobs, so the wall-clock budget bought few steps). It is meant for demos and tests
+of the SAE pipeline, not for studying a capable model: register an Optimum export
+of GPT-2 or Pythia for that (docs/models.md).
 
 ## Evaluation (held-out split, {r["heldout_tokens"]:,} next-token predictions, BOS targets excluded)
 
