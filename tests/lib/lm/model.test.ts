@@ -2,7 +2,8 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { mkdtemp, writeFile, copyFile, rm, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { loadLanguageModel, type LanguageModel } from "@/lib/lm/model";
+import { loadLanguageModel, inspectLanguageModel, type LanguageModel } from "@/lib/lm/model";
+import { contextBatches } from "@/lib/activations/context-stream";
 import { ModelFileError, TokenizerMismatchError, UnknownHookError, TokenizerFileError } from "@/lib/lm/errors";
 import { GraphBuilder } from "@/lib/onnx/graph-builder";
 import { buildSyntheticLm } from "./synthetic-lm";
@@ -57,6 +58,19 @@ describe("the bundled model", () => {
     expect(r.logits.length).toBe(ids.length * 4096);
     expect(r.hooks["blocks.0.hook_attn_out"].length).toBe(ids.length * 128);
     expect(r.hooks["blocks.3.hook_resid_post"].length).toBe(ids.length * 128);
+  });
+});
+
+describe("inspectLanguageModel", () => {
+  it("summarises the model and lists its hooks with shapes (what `featurelab model hooks` prints)", async () => {
+    const s = await inspectLanguageModel(MODEL);
+    expect(s).toMatchObject({ vocabSize: 4096, dModel: 128, nLayers: 4, maxContext: 128, tokenizerFile: TOKENIZER });
+    expect(s.hooks.map((h) => h.name).slice(0, 3)).toEqual(["blocks.0.hook_resid_post", "blocks.0.hook_attn_out", "blocks.0.hook_mlp_out"]);
+  });
+
+  it("refuses contexts longer than the model's maximum", async () => {
+    const it = contextBatches(lm, { paths: ["bundled:heldout"] }, { seq: 256 });
+    await expect(it.next()).rejects.toThrow(/context length 256 exceeds .*model.onnx's maximum of 128/);
   });
 });
 
