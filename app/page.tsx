@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { redirect } from "next/navigation";
 import { guardPage } from "@/app/_server/guard";
 import { db } from "@/lib/db/client";
 import { listCatalog } from "@/lib/db/catalog";
@@ -14,7 +15,9 @@ const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === u
 const IN_PROGRESS = new Set(["QUEUED", "TRAINING", "EVALUATING", "RECORDING"]);
 
 export default async function Home() {
-  await guardPage("/");
+  const user = await guardPage("/");
+  // Raters are blinded to SAE identities (see BROWSERS): their start page is their rating queue.
+  if (user.role === "RATER") redirect("/rate");
   const models = await listCatalog(db());
   const busy = models.some((m) => m.hooks.some((h) => h.saes.some((s) => IN_PROGRESS.has(s.status))));
   return (

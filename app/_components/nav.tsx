@@ -5,8 +5,8 @@ import { LogoutButton } from "@/app/_components/logout-button";
 /** Navigation shows only what the user's role may open. */
 export function Nav({ user }: { user: SessionUser | null }) {
   const links: { href: string; label: string; roles: string[] }[] = [
-    { href: "/", label: "SAEs", roles: ["ADMIN", "RATER", "VIEWER"] },
-    { href: "/compare", label: "Compare", roles: ["ADMIN", "RATER", "VIEWER"] },
+    { href: "/", label: "SAEs", roles: ["ADMIN", "VIEWER"] },
+    { href: "/compare", label: "Compare", roles: ["ADMIN", "VIEWER"] },
     { href: "/rate", label: "Rate", roles: ["ADMIN", "RATER"] },
     { href: "/admin/studies", label: "Studies", roles: ["ADMIN"] },
     { href: "/admin/jobs", label: "Jobs", roles: ["ADMIN"] },

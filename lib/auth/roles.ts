@@ -13,6 +13,12 @@ export type Role = (typeof ROLES)[number];
 export type Audience = "public" | readonly Role[];
 
 export const EVERYONE_SIGNED_IN: readonly Role[] = ["ADMIN", "RATER", "VIEWER"];
+/**
+ * Who may browse SAEs, dashboards and comparisons. Raters may not: the paper's
+ * protocol blinds them to which SAE a feature comes from, and the browser shows
+ * exactly that (a rater could search an example's text and find the feature).
+ */
+export const BROWSERS: readonly Role[] = ["ADMIN", "VIEWER"];
 export const RATERS: readonly Role[] = ["ADMIN", "RATER"];
 export const ADMINS: readonly Role[] = ["ADMIN"];
 

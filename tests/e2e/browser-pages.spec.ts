@@ -262,7 +262,7 @@ test("bad input gets a clear 4xx page or JSON error, never a 500", async ({ page
 });
 
 test("live text tests are rate-limited per user", async ({ request }) => {
-  const csrf = await apiLogin(request, "rater2");
+  const csrf = await apiLogin(request, "viewer2");
   const id = await saeId(BROWSER_SEED.saes[1].name);
   const statuses: number[] = [];
   for (let i = 0; i < 31; i++)

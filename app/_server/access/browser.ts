@@ -1,12 +1,12 @@
-/** Access for the feature browser (SAE overview, feature dashboards, text tests, compare). */
-import { EVERYONE_SIGNED_IN, type Audience } from "@/lib/auth/roles";
+/** Access for the feature browser (SAE overview, feature dashboards, text tests, compare): not raters, who are blinded. */
+import { BROWSERS, type Audience } from "@/lib/auth/roles";
 
 export const BROWSER_ACCESS = {
-  "/saes/[saeId]": EVERYONE_SIGNED_IN,
-  "/saes/[saeId]/features/[index]": EVERYONE_SIGNED_IN,
-  "/saes/[saeId]/text-test": EVERYONE_SIGNED_IN,
-  "/compare": EVERYONE_SIGNED_IN,
-  "GET /api/saes/[saeId]/features": EVERYONE_SIGNED_IN,
-  "GET /api/saes/[saeId]/features/[index]": EVERYONE_SIGNED_IN,
-  "POST /api/text-test": EVERYONE_SIGNED_IN,
+  "/saes/[saeId]": BROWSERS,
+  "/saes/[saeId]/features/[index]": BROWSERS,
+  "/saes/[saeId]/text-test": BROWSERS,
+  "/compare": BROWSERS,
+  "GET /api/saes/[saeId]/features": BROWSERS,
+  "GET /api/saes/[saeId]/features/[index]": BROWSERS,
+  "POST /api/text-test": BROWSERS,
 } as const satisfies Record<string, Audience>;

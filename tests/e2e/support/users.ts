@@ -6,6 +6,7 @@ export const E2E_USERS = {
   rater: { email: "rater@test.local", name: "Rita Rater", role: "RATER" },
   rater2: { email: "rater2@test.local", name: "Ravi Rater", role: "RATER" },
   viewer: { email: "viewer@test.local", name: "Vera Viewer", role: "VIEWER" },
+  viewer2: { email: "viewer2@test.local", name: "Victor Viewer", role: "VIEWER" },
 } as const;
 
 export type E2eUser = keyof typeof E2E_USERS;

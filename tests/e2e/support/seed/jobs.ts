@@ -5,7 +5,15 @@ import type { Db } from "@/lib/db/client";
  * shows (done, running with progress, waiting, failed with its error).
  */
 export async function seedJobs(db: Db): Promise<void> {
-  const sae = await db.sae.findFirst({ orderBy: { createdAt: "asc" } });
+  // Its own SAE: the access matrix really cancels and retries these jobs, which
+  // must not change the SAEs other specs look at.
+  const model = await db.model.create({
+    data: { name: "jobs-e2e-lm", path: "assets/model", dModel: 128, nLayers: 4, vocabSize: 4096, contextLength: 128 },
+  });
+  const hook = await db.hook.create({ data: { modelId: model.id, name: "blocks.2.hook_resid_post", kind: "RESID_POST", layer: 2, dim: 128 } });
+  const sae = await db.sae.create({
+    data: { name: "jobs-e2e JumpReLU", hookId: hook.id, architecture: "JUMPRELU", dIn: 128, dSae: 512, hyperparams: {}, status: "TRAINING" },
+  });
   const pipeline = await db.pipeline.create({ data: { name: "E2E pipeline", spec: { name: "E2E pipeline" } } });
   const base = { retryLimit: 2, retryDelay: 5 };
   const harvest = await db.job.create({
