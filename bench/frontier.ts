@@ -95,7 +95,9 @@ for (const arch of archs) {
     });
     done += steps;
     const m = r.finalMetrics!;
-    points.push({ arch, knob: sw.knob, value: v, l0: m.l0, fvu: m.fvu, dead: m.deadFeatures, dense: m.denseFeatures, seconds: (performance.now() - t0) / 1000 });
+    const point = { arch, knob: sw.knob, value: v, l0: m.l0, fvu: m.fvu, dead: m.deadFeatures, dense: m.denseFeatures, seconds: (performance.now() - t0) / 1000 };
+    points.push(point);
+    if (!process.stderr.isTTY) console.log(`done ${JSON.stringify(point)}`);
   }
 }
 bar.stop();
