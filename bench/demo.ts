@@ -42,6 +42,20 @@ worker.stdout!.on("data", (d) => {
   for (const line of String(d).split("\n")) if (/started|done in|FAILED|failed|compute provider/.test(line)) console.log(`${secs()} ${line}`);
 });
 
+/** CPU seconds of a process and all its threads (Linux /proc), to tell compute from waiting on a shared machine. */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+const cpuReport = () => {
+  const mine = process.cpuUsage();
+  return `worker CPU ${cpuSecondsOf(worker.pid!).toFixed(0)} s, this process (database${host ? ", PGlite" : ""}) CPU ${((mine.user + mine.system) / 1e6).toFixed(0)} s, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`;
+};
+
 const client = new pg.Client({ connectionString: url });
 await client.connect();
 let firstReady: number | null = null;
@@ -53,7 +67,7 @@ while (Date.now() < deadline) {
   const ready = rows.filter((r) => r.status === "READY").length;
   if (ready > 0 && firstReady === null) {
     firstReady = (Date.now() - t0) / 1000;
-    console.log(`${secs()} FIRST DASHBOARDS: ${rows.find((r) => r.status === "READY")!.name}`);
+    console.log(`${secs()} FIRST DASHBOARDS: ${rows.find((r) => r.status === "READY")!.name} (${cpuReport()})`);
   }
   const failed = (await client.query(`SELECT "payload"->>'key' AS key, "error" FROM "Job" WHERE "status" = 'FAILED'`)).rows;
   if (failed.length > 0) {
@@ -70,7 +84,7 @@ const jobs = await client.query(
   `SELECT "kind", "payload"->>'key' AS key, "status", "attempts", extract(epoch from ("finishedAt" - "startedAt")) AS s FROM "Job" ORDER BY "startedAt" NULLS LAST`,
 );
 const saes = await client.query(`SELECT "name", "l0", "fvu", "deltaLoss", "lossRecovered", "deadCount", "dSae" FROM "Sae" ORDER BY "name"`);
-console.log(`\nDemo ${outcome}. First dashboards after ${firstReady?.toFixed(0) ?? "-"} s; whole demo ${total.toFixed(0)} s.`);
+console.log(`\nDemo ${outcome}. First dashboards after ${firstReady?.toFixed(0) ?? "-"} s; whole demo ${total.toFixed(0)} s (${cpuReport()}).`);
 console.table(jobs.rows.map((j) => ({ job: j.key, status: j.status, attempts: j.attempts, seconds: j.s === null ? null : Number(Number(j.s).toFixed(1)) })));
 console.table(saes.rows.map((s) => ({ sae: s.name, L0: s.l0?.toFixed(1), FVU: s.fvu?.toFixed(3), deltaLoss: s.deltaLoss?.toFixed(4), lossRecovered: s.lossRecovered?.toFixed(3), dead: `${s.deadCount}/${s.dSae}` })));
 await client.end();

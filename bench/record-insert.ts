@@ -152,6 +152,23 @@ export function syntheticRecording(dSae: number, window: number, vocab: number):
   return { recorded, logitEffects, nearestWithin: nearest(), neighborsOut: [{ otherSaeId: "", nearest: nearest() }], neighborsIn: [{ saeId: "", otherSaeId: "", nearest: nearest() }] };
 }
 
+/** measureBulkInsert into a scratch database created (and migrated, then dropped) on the server at `adminUrl`. */
+export async function measureBulkInsertOnServer(adminUrl: string, parts: Omit<RecordingToWrite, "saeId" | "hookId">, repeats = 3): Promise<InsertMeasurement> {
+  const name = `fl_bench_insert_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  try {
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    await applyMigrations(url.toString());
+    return await measureBulkInsert(url.toString(), parts, repeats);
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
 async function main() {
   const o = new Command()
     .option("--admin-url <url>", "a PostgreSQL server where a scratch database may be created", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -164,20 +181,7 @@ async function main() {
   const parts = syntheticRecording(Number(o.dSae), Number(o.window), 50_257);
   const n = parts.recorded.examples.length;
   console.log(`recording: ${o.dSae} features, ${n} examples of ${o.window} tokens, ${Number(o.dSae) * 10 * 2} neighbour rows`);
-  const results: InsertMeasurement[] = [];
-  const name = `fl_bench_insert_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: o.adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const url = new URL(o.adminUrl);
-    url.pathname = `/${name}`;
-    await applyMigrations(url.toString());
-    results.push(await measureBulkInsert(url.toString(), parts, Number(o.repeats)));
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
+  const results: InsertMeasurement[] = [await measureBulkInsertOnServer(o.adminUrl, parts, Number(o.repeats))];
   if (o.embedded) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fl-bench-pglite-"));
     const host = await startEmbeddedDatabase({ dataDir: dir, port: 55000 + Math.floor(Math.random() * 900) });

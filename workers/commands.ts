@@ -8,7 +8,7 @@ import type { Config } from "@/lib/config";
 import { resolveDatabase } from "@/lib/db/connection";
 import { assertMigrated } from "@/lib/db/migrations";
 import { loadLanguageModel } from "@/lib/lm/model";
-import { createPool } from "@/lib/queue/pool";
+import { createPoolFor } from "@/lib/queue/pool";
 import { startQueue } from "@/lib/queue/boss";
 import { readPipelineSpec } from "@/lib/pipeline/spec";
 import { enqueuePipeline, modelFolder, resolveHook } from "@/lib/pipeline/enqueue";
@@ -19,7 +19,7 @@ export async function enqueueCommand(cfg: Config, specFile: string): Promise<voi
   const db = await resolveDatabase(cfg);
   try {
     await assertMigrated(db.url);
-    const pool = createPool(db.url, 2);
+    const pool = await createPoolFor(db.url, 2);
     const boss = await startQueue(pool, { supervise: false });
     try {
       const r = await enqueuePipeline(pool, boss, spec, { dataDir: cfg.dataDir });

@@ -13,7 +13,7 @@ export interface ComputeChoice {
 }
 
 export function chooseCompute(requested: "auto" | "cpu" | "webgpu" | "cuda"): ComputeChoice {
-  let available: string[] = [];
+  let available: string[];
   try {
     available = listSupportedBackends().map((b) => b.name);
   } catch {

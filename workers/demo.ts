@@ -2,14 +2,14 @@
  * `npm run demo`'s pipeline: enqueued once per database (a later demo start
  * finds it and lets the worker carry on with whatever is left).
  */
-import { createPool } from "@/lib/queue/pool";
+import { createPoolFor } from "@/lib/queue/pool";
 import { startQueue } from "@/lib/queue/boss";
 import { enqueuePipeline, type EnqueuedPipeline } from "@/lib/pipeline/enqueue";
 import { demoPipeline } from "@/lib/pipeline/demo";
 
 export async function enqueueDemoOnce(databaseUrl: string, dataDir: string): Promise<EnqueuedPipeline | null> {
   const spec = demoPipeline();
-  const pool = createPool(databaseUrl, 2);
+  const pool = await createPoolFor(databaseUrl, 2);
   try {
     const existing = await pool.query(`SELECT "id" FROM "Pipeline" WHERE "name" = $1 LIMIT 1`, [spec.name]);
     if (existing.rows.length > 0) return null;

@@ -8,7 +8,7 @@
  * queue. Any number of worker processes can share one database.
  */
 import type PgBoss from "pg-boss";
-import { createPool, type Pool } from "@/lib/queue/pool";
+import { createPoolFor, type Pool } from "@/lib/queue/pool";
 import { JOB_QUEUE, startQueue, type Boss, type QueueJobData } from "@/lib/queue/boss";
 import {
   claimJob,
@@ -75,7 +75,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const log = options.log ?? ((line: string) => console.log(`[worker] ${line}`));
   const heartbeatMs = (options.heartbeatSeconds ?? 5) * 1000;
   const staleSeconds = options.staleSeconds ?? 60;
-  const pool = createPool(options.databaseUrl, 3);
+  const pool = await createPoolFor(options.databaseUrl, 3);
   const boss = await startQueue(pool);
   const workerId = newWorkerId();
   let finished = 0;

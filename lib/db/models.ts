@@ -20,7 +20,7 @@ export interface RegisteredModel {
 
 /** Token texts must be valid text columns: strip NUL, which PostgreSQL text cannot hold. */
 function displayText(s: string): string {
-  return s.includes("\u0000") ? s.replace(/\u0000/g, "\\0") : s;
+  return s.split("\u0000").join("\\0");
 }
 
 export async function registerModel(client: PoolClient, lm: LanguageModel, name: string, folder: string): Promise<RegisteredModel> {

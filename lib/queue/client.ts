@@ -3,7 +3,7 @@
  * small pool and one pg-boss instance per server process, started on first
  * use, without maintenance (the workers run that).
  */
-import { createPool, type Pool } from "@/lib/queue/pool";
+import { createPoolFor, type Pool } from "@/lib/queue/pool";
 import { startQueue, type Boss } from "@/lib/queue/boss";
 
 interface QueueClient {
@@ -18,7 +18,7 @@ export function queueClient(): Promise<QueueClient> {
     const url = process.env.DATABASE_URL;
     if (!url) throw new Error("DATABASE_URL is not set. Start Featurelab with `npm run demo` or `npm start`, which set it.");
     globalForQueue.featurelabQueue = (async () => {
-      const pool = createPool(url, 2);
+      const pool = await createPoolFor(url, 2);
       return { pool, boss: await startQueue(pool, { supervise: false }) };
     })();
     globalForQueue.featurelabQueue.catch(() => {

@@ -16,6 +16,29 @@ export function createPool(url: string, max = 3): Pool {
   return pool;
 }
 
+/**
+ * The embedded database (PGlite behind @electric-sql/pglite-socket) interleaves
+ * the extended-protocol messages of concurrent connections (seen: "portal \"\"
+ * cannot be run", and parameters bound to another connection's statement), so
+ * a process talking to it must use ONE connection: pg's client then queues its
+ * queries. Detected from version(), which names the emscripten build.
+ */
+export async function isEmbeddedServer(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`SELECT version() AS v`);
+    return /emscripten|wasm/i.test(String(rows[0].v));
+  } finally {
+    await client.end();
+  }
+}
+
+/** A pool sized for the server: one connection on the embedded database, `max` on a real one. */
+export async function createPoolFor(url: string, max = 3): Promise<Pool> {
+  return createPool(url, (await isEmbeddedServer(url)) ? 1 : max);
+}
+
 /** Runs `work` in one transaction on one connection; rolls back on any error. */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();

@@ -93,6 +93,10 @@ describe("the pipeline on the bundled model", () => {
       expect(s.t).toBe(16 * 256);
       for (const k of ["l0", "fvu", "deltaLoss", "lossRecovered"]) expect(Number.isFinite(s[k])).toBe(true);
     }
+    // Same held-out tokens for every SAE, so CE_zero - CE_clean = deltaLoss / (1 - lossRecovered) is one number.
+    const gaps = saes.rows.map((s) => s.deltaLoss / (1 - s.lossRecovered));
+    for (const g of gaps) expect(g).toBeCloseTo(gaps[0], 6);
+    expect(gaps[0]).toBeGreaterThan(1); // zero-ablating the residual stream costs the LM nats
     const curve = await pool.query(`SELECT count(*)::int AS n FROM "SaeCurvePoint"`);
     expect(curve.rows[0].n).toBe(3 * 4);
     const ds = await pool.query(`SELECT "split", "complete", "nTokens" FROM "ActivationDataset" ORDER BY "split"`);

@@ -41,7 +41,6 @@ export function startChildWorker(databaseUrl: string, name: string): ChildWorker
   child.stderr!.on("data", (d) => stderr.push(String(d)));
   const exited = new Promise<number | null>((resolve) =>
     child.on("exit", (code) => {
-      if (process.env.H5_DEBUG) require("node:fs").writeFileSync(`/tmp/h5/child-${name}.txt`, lines.join("\n") + "\nSTDERR\n" + stderr.join(""));
       for (const w of waiters.splice(0)) w.reject(new Error(`worker ${name} exited (${code}) first; stderr: ${stderr.join("").slice(-2000)}`));
       resolve(code);
     }),
