@@ -12,7 +12,10 @@ export default defineConfig({
   engine: "js",
   adapter: async () => {
     const url = process.env.DATABASE_URL;
-    if (!url) throw new Error("DATABASE_URL is not set: run migrations through `npm run db:migrate`, which starts the embedded database when it is unset.");
+    if (!url)
+      throw new Error(
+        "DATABASE_URL is not set: run migrations through `npm run db:migrate`, which starts the embedded database when it is unset.",
+      );
     return new PrismaPg({ connectionString: url });
   },
 });

@@ -26,7 +26,9 @@ export function proxy(request: NextRequest) {
     const headerToken = request.headers.get("x-csrf-token");
     if (!cookieToken || !headerToken || headerToken !== cookieToken) {
       return NextResponse.json(
-        { error: "Missing or wrong CSRF token: reload the page and try again (send the fl_csrf cookie's value in the x-csrf-token header)." },
+        {
+          error: "Missing or wrong CSRF token: reload the page and try again (send the fl_csrf cookie's value in the x-csrf-token header).",
+        },
         { status: 403 },
       );
     }

@@ -39,7 +39,8 @@ const worker = spawn(process.execPath, ["--import", "tsx", path.join(import.meta
   stdio: ["ignore", "pipe", "inherit"],
 });
 worker.stdout!.on("data", (d) => {
-  for (const line of String(d).split("\n")) if (/started|done in|FAILED|failed|compute provider/.test(line)) console.log(`${secs()} ${line}`);
+  for (const line of String(d).split("\n"))
+    if (/started|done in|FAILED|failed|compute provider/.test(line)) console.log(`${secs()} ${line}`);
 });
 
 /** CPU seconds of a process and all its threads (Linux /proc), to tell compute from waiting on a shared machine. */
@@ -53,7 +54,10 @@ function cpuSecondsOf(pid: number): number {
 }
 const cpuReport = () => {
   const mine = process.cpuUsage();
-  return `worker CPU ${cpuSecondsOf(worker.pid!).toFixed(0)} s, this process (database${host ? ", PGlite" : ""}) CPU ${((mine.user + mine.system) / 1e6).toFixed(0)} s, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`;
+  return `worker CPU ${cpuSecondsOf(worker.pid!).toFixed(0)} s, this process (database${host ? ", PGlite" : ""}) CPU ${((mine.user + mine.system) / 1e6).toFixed(0)} s, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")}`;
 };
 
 const client = new pg.Client({ connectionString: url });
@@ -84,9 +88,27 @@ const jobs = await client.query(
   `SELECT "kind", "payload"->>'key' AS key, "status", "attempts", extract(epoch from ("finishedAt" - "startedAt")) AS s FROM "Job" ORDER BY "startedAt" NULLS LAST`,
 );
 const saes = await client.query(`SELECT "name", "l0", "fvu", "deltaLoss", "lossRecovered", "deadCount", "dSae" FROM "Sae" ORDER BY "name"`);
-console.log(`\nDemo ${outcome}. First dashboards after ${firstReady?.toFixed(0) ?? "-"} s; whole demo ${total.toFixed(0)} s (${cpuReport()}).`);
-console.table(jobs.rows.map((j) => ({ job: j.key, status: j.status, attempts: j.attempts, seconds: j.s === null ? null : Number(Number(j.s).toFixed(1)) })));
-console.table(saes.rows.map((s) => ({ sae: s.name, L0: s.l0?.toFixed(1), FVU: s.fvu?.toFixed(3), deltaLoss: s.deltaLoss?.toFixed(4), lossRecovered: s.lossRecovered?.toFixed(3), dead: `${s.deadCount}/${s.dSae}` })));
+console.log(
+  `\nDemo ${outcome}. First dashboards after ${firstReady?.toFixed(0) ?? "-"} s; whole demo ${total.toFixed(0)} s (${cpuReport()}).`,
+);
+console.table(
+  jobs.rows.map((j) => ({
+    job: j.key,
+    status: j.status,
+    attempts: j.attempts,
+    seconds: j.s === null ? null : Number(Number(j.s).toFixed(1)),
+  })),
+);
+console.table(
+  saes.rows.map((s) => ({
+    sae: s.name,
+    L0: s.l0?.toFixed(1),
+    FVU: s.fvu?.toFixed(3),
+    deltaLoss: s.deltaLoss?.toFixed(4),
+    lossRecovered: s.lossRecovered?.toFixed(3),
+    dead: `${s.deadCount}/${s.dSae}`,
+  })),
+);
 await client.end();
 worker.kill("SIGTERM");
 await new Promise((r) => worker.on("exit", r));

@@ -50,12 +50,21 @@ if (a.npy) {
 const split = splitHeldOut(data, n, d, 16_384);
 
 const common: TrainOptionsInput = {
-  dSae, totalSteps: steps, batchSize, lr: 2e-3, lrWarmupSteps: 50, lrDecaySteps: Math.floor(steps / 5),
-  lambdaWarmupSteps: Math.floor(steps / 5), evalEverySteps: steps, logEverySteps: steps, deadWindowTokens: 200_000,
+  dSae,
+  totalSteps: steps,
+  batchSize,
+  lr: 2e-3,
+  lrWarmupSteps: 50,
+  lrDecaySteps: Math.floor(steps / 5),
+  lambdaWarmupSteps: Math.floor(steps / 5),
+  evalEverySteps: steps,
+  logEverySteps: steps,
+  deadWindowTokens: 200_000,
 };
 const sweeps: Record<Architecture, { knob: string; values: number[]; opts: (v: number) => Partial<TrainOptionsInput> }> = {
   jumprelu: {
-    knob: "lambda", values: [0.01, 0.03, 0.1],
+    knob: "lambda",
+    values: [0.01, 0.03, 0.1],
     opts: (v) => ({ lambda: v, thresholdParam: "direct", initialThreshold: 0.3, bandwidth: 0.1, lr: 3e-3 }),
   },
   topk: { knob: "k", values: [3, 5, 8], opts: (v) => ({ k: v, kAux: 64 }) },
@@ -78,7 +87,10 @@ interface Point {
 const points: Point[] = [];
 const backend = new OrtCpuBackend();
 const total = archs.reduce((s, x) => s + sweeps[x].values.length, 0) * steps;
-const bar = new cliProgress.SingleBar({ format: "bench:frontier {bar} {value}/{total} steps | {run} | {duration_formatted} elapsed, ETA {eta_formatted}" }, cliProgress.Presets.shades_classic);
+const bar = new cliProgress.SingleBar(
+  { format: "bench:frontier {bar} {value}/{total} steps | {run} | {duration_formatted} elapsed, ETA {eta_formatted}" },
+  cliProgress.Presets.shades_classic,
+);
 bar.start(total, 0, { run: "" });
 let done = 0;
 for (const arch of archs) {
@@ -95,7 +107,16 @@ for (const arch of archs) {
     });
     done += steps;
     const m = r.finalMetrics!;
-    const point = { arch, knob: sw.knob, value: v, l0: m.l0, fvu: m.fvu, dead: m.deadFeatures, dense: m.denseFeatures, seconds: (performance.now() - t0) / 1000 };
+    const point = {
+      arch,
+      knob: sw.knob,
+      value: v,
+      l0: m.l0,
+      fvu: m.fvu,
+      dead: m.deadFeatures,
+      dense: m.denseFeatures,
+      seconds: (performance.now() - t0) / 1000,
+    };
     points.push(point);
     if (!process.stderr.isTTY) console.log(`done ${JSON.stringify(point)}`);
   }

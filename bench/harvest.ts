@@ -56,7 +56,8 @@ for (let r = 0; r < repeats; r++) {
   const t1 = performance.now();
   const summary = await harvestActivations({ lm, hook, corpus: corpusSpec, dir, seq, batchSize, maxTokens: ordinary, shardTokens: 65536 });
   harvestSeconds.push((performance.now() - t1) / 1000);
-  if (summary.manifest.tokenCount !== ordinary) throw new Error(`harvest stored ${summary.manifest.tokenCount} tokens, expected ${ordinary}`);
+  if (summary.manifest.tokenCount !== ordinary)
+    throw new Error(`harvest stored ${summary.manifest.tokenCount} tokens, expected ${ordinary}`);
   await rm(dir, { recursive: true, force: true });
   bar.increment(1, { last: `harvest ${harvestSeconds.at(-1)!.toFixed(2)} s` });
 }
@@ -66,8 +67,14 @@ await bare.release();
 const b = median(bareSeconds);
 const h = median(harvestSeconds);
 console.log(`model: assets/model/model.onnx (d_model ${lm.dModel}, ${lm.nLayers} layers, vocab ${lm.vocabSize}); hook ${hook}`);
-console.log(`batches: ${batches.length} x ${batchSize} contexts x ${seq} tokens = ${positions} positions (${ordinary} stored tokens, BOS/padding excluded)`);
-console.log(`bare session.run (full model, logits): median ${b.toFixed(3)} s  -> ${(positions / b).toFixed(0)} positions/s   runs: ${bareSeconds.map((s) => s.toFixed(3)).join(", ")}`);
-console.log(`harvest (read+tokenise+forward+write): median ${h.toFixed(3)} s  -> ${(ordinary / h).toFixed(0)} stored tokens/s   runs: ${harvestSeconds.map((s) => s.toFixed(3)).join(", ")}`);
+console.log(
+  `batches: ${batches.length} x ${batchSize} contexts x ${seq} tokens = ${positions} positions (${ordinary} stored tokens, BOS/padding excluded)`,
+);
+console.log(
+  `bare session.run (full model, logits): median ${b.toFixed(3)} s  -> ${(positions / b).toFixed(0)} positions/s   runs: ${bareSeconds.map((s) => s.toFixed(3)).join(", ")}`,
+);
+console.log(
+  `harvest (read+tokenise+forward+write): median ${h.toFixed(3)} s  -> ${(ordinary / h).toFixed(0)} stored tokens/s   runs: ${harvestSeconds.map((s) => s.toFixed(3)).join(", ")}`,
+);
 console.log(`harvest / bare time: ${(h / b).toFixed(3)}x (target <= 1.15x)`);
 await lm.release();

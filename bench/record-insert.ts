@@ -45,13 +45,23 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * Writes `recording` `repeats` times into the migrated database at `url`, under
  * a throwaway Model/Hook/Sae it creates, and times each transaction.
  */
-export async function measureBulkInsert(url: string, parts: Omit<RecordingToWrite, "saeId" | "hookId">, repeats = 3): Promise<InsertMeasurement> {
+export async function measureBulkInsert(
+  url: string,
+  parts: Omit<RecordingToWrite, "saeId" | "hookId">,
+  repeats = 3,
+): Promise<InsertMeasurement> {
   const pool = createPool(url, 2);
   try {
     const ids = { model: crypto.randomUUID(), hook: crypto.randomUUID(), sae: crypto.randomUUID(), other: crypto.randomUUID() };
     const dSae = parts.recorded.dSae;
-    await pool.query(`INSERT INTO "Model" ("id", "name", "path", "dModel", "nLayers", "vocabSize", "contextLength") VALUES ($1, $1, '', 0, 0, 0, 0)`, [ids.model]);
-    await pool.query(`INSERT INTO "Hook" ("id", "modelId", "name", "kind", "layer", "dim") VALUES ($1, $2, 'bench', 'RESID_POST', 0, 0)`, [ids.hook, ids.model]);
+    await pool.query(
+      `INSERT INTO "Model" ("id", "name", "path", "dModel", "nLayers", "vocabSize", "contextLength") VALUES ($1, $1, '', 0, 0, 0, 0)`,
+      [ids.model],
+    );
+    await pool.query(`INSERT INTO "Hook" ("id", "modelId", "name", "kind", "layer", "dim") VALUES ($1, $2, 'bench', 'RESID_POST', 0, 0)`, [
+      ids.hook,
+      ids.model,
+    ]);
     for (const id of [ids.sae, ids.other])
       await pool.query(
         `INSERT INTO "Sae" ("id", "name", "hookId", "architecture", "dIn", "dSae", "hyperparams", "updatedAt") VALUES ($1, $1, $2, 'JUMPRELU', 0, $3, '{}', now())`,
@@ -69,7 +79,10 @@ export async function measureBulkInsert(url: string, parts: Omit<RecordingToWrit
     client.release();
     const seconds: number[] = [];
     let rows = 0;
-    const bar = new cliProgress.SingleBar({ format: `insert (${mode}) {bar} {value}/{total} repeats | ETA {eta_formatted}` }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      { format: `insert (${mode}) {bar} {value}/{total} repeats | ETA {eta_formatted}` },
+      cliProgress.Presets.shades_classic,
+    );
     bar.start(repeats, 0);
     for (let i = 0; i < repeats; i++) {
       const t0 = performance.now();
@@ -149,11 +162,21 @@ export function syntheticRecording(dSae: number, window: number, vocab: number):
     indices: Int32Array.from({ length: dSae * k }, () => rng.int(dSae)),
     cosines: Float32Array.from({ length: dSae * k }, () => rng.next()),
   });
-  return { recorded, logitEffects, nearestWithin: nearest(), neighborsOut: [{ otherSaeId: "", nearest: nearest() }], neighborsIn: [{ saeId: "", otherSaeId: "", nearest: nearest() }] };
+  return {
+    recorded,
+    logitEffects,
+    nearestWithin: nearest(),
+    neighborsOut: [{ otherSaeId: "", nearest: nearest() }],
+    neighborsIn: [{ saeId: "", otherSaeId: "", nearest: nearest() }],
+  };
 }
 
 /** measureBulkInsert into a scratch database created (and migrated, then dropped) on the server at `adminUrl`. */
-export async function measureBulkInsertOnServer(adminUrl: string, parts: Omit<RecordingToWrite, "saeId" | "hookId">, repeats = 3): Promise<InsertMeasurement> {
+export async function measureBulkInsertOnServer(
+  adminUrl: string,
+  parts: Omit<RecordingToWrite, "saeId" | "hookId">,
+  repeats = 3,
+): Promise<InsertMeasurement> {
   const name = `fl_bench_insert_${Date.now().toString(36)}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -171,7 +194,11 @@ export async function measureBulkInsertOnServer(adminUrl: string, parts: Omit<Re
 
 async function main() {
   const o = new Command()
-    .option("--admin-url <url>", "a PostgreSQL server where a scratch database may be created", "postgresql://postgres@127.0.0.1:5432/postgres")
+    .option(
+      "--admin-url <url>",
+      "a PostgreSQL server where a scratch database may be created",
+      "postgresql://postgres@127.0.0.1:5432/postgres",
+    )
     .option("--embedded", "also measure the embedded PGlite database")
     .option("--d-sae <n>", "features", "4096")
     .option("--window <n>", "tokens per example window", "64")

@@ -67,7 +67,11 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
   for (const regime of ["sparse", "dense", "init"] as const) {
     if (!regimes.includes(regime)) continue;
     const o = parseTrainOptions({
-      architecture: "jumprelu", dSae, totalSteps: 100_000, batchSize: B, lambdaWarmupSteps: 0,
+      architecture: "jumprelu",
+      dSae,
+      totalSteps: 100_000,
+      batchSize: B,
+      lambdaWarmupSteps: 0,
       computeMode: regime === "dense" ? "dense" : "auto",
     });
     const state = initTrainState(o, dIn, 1);
@@ -95,14 +99,33 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
     const stepMs = median(times);
     const gemmMs = median(gemmTimes);
     const inStepGemm = (engine.timings.encoderGemm ?? 0) / repeats;
-    const total = Object.values(engine.timings).reduce((a, b) => a + b, 0) - (engine.timings.decode ?? 0) - (engine.timings.decoderGrad ?? 0) - (engine.timings.codeGrad ?? 0);
+    const total =
+      Object.values(engine.timings).reduce((a, b) => a + b, 0) -
+      (engine.timings.decode ?? 0) -
+      (engine.timings.decoderGrad ?? 0) -
+      (engine.timings.codeGrad ?? 0);
     const parts = Object.entries(engine.timings)
-      .map(([k, v]) => [k, k === "architecture" ? v - (engine.timings.decode ?? 0) - (engine.timings.decoderGrad ?? 0) - (engine.timings.codeGrad ?? 0) : v] as const)
+      .map(
+        ([k, v]) =>
+          [
+            k,
+            k === "architecture"
+              ? v - (engine.timings.decode ?? 0) - (engine.timings.decoderGrad ?? 0) - (engine.timings.codeGrad ?? 0)
+              : v,
+          ] as const,
+      )
       .map(([k, v]) => `${k === "architecture" ? "scan+pseudo-grads" : k} ${((100 * v) / total).toFixed(0)}%`)
       .join(", ");
     rows.push({
-      size: `${dIn}x${dSae}`, regime: `${regime} (${paths})`, stepMs, gemmMs, units: stepMs / gemmMs, ownUnits: stepMs / inStepGemm,
-      tokensPerS: (B / stepMs) * 1000, l0, breakdown: parts,
+      size: `${dIn}x${dSae}`,
+      regime: `${regime} (${paths})`,
+      stepMs,
+      gemmMs,
+      units: stepMs / gemmMs,
+      ownUnits: stepMs / inStepGemm,
+      tokensPerS: (B / stepMs) * 1000,
+      l0,
+      breakdown: parts,
     });
   }
   await backend.dispose();
@@ -112,12 +135,17 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
 const sizes: [number, number][] = [];
 if (args.only !== "large") sizes.push([512, 8192]);
 if (args.only !== "small") sizes.push([2304, 16384]);
-const bar = new cliProgress.SingleBar({ format: "bench:train {bar} {value}/{total} runs | {duration_formatted} elapsed, ETA {eta_formatted}" }, cliProgress.Presets.shades_classic);
+const bar = new cliProgress.SingleBar(
+  { format: "bench:train {bar} {value}/{total} runs | {duration_formatted} elapsed, ETA {eta_formatted}" },
+  cliProgress.Presets.shades_classic,
+);
 bar.start(sizes.length * regimes.length * (repeats + 1), 0);
 const all: Row[] = [];
 for (const [d, m] of sizes) all.push(...(await benchSize(d, m, bar)));
 bar.stop();
-console.log(`\nJumpReLU training step, batch ${B}, onnxruntime-node CPU (${(await import("node:os")).cpus().length} cores), medians of ${repeats}`);
+console.log(
+  `\nJumpReLU training step, batch ${B}, onnxruntime-node CPU (${(await import("node:os")).cpus().length} cores), medians of ${repeats}`,
+);
 console.log("size        regime (decoder/encoder-grad path)   step ms   GEMM ms   step/GEMM   step/own-GEMM   tokens/s    L0");
 for (const r of all)
   console.log(

@@ -37,7 +37,11 @@ export const configSchema = z.object({
   /** "auto" picks a GPU provider when one is present, else the CPU */
   FEATURELAB_COMPUTE: z.enum(["auto", "cpu", "webgpu", "cuda"]).default("auto"),
   /** session lifetime in hours */
-  FEATURELAB_SESSION_HOURS: z.coerce.number().positive().max(24 * 90).default(24 * 7),
+  FEATURELAB_SESSION_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(24 * 7),
 });
 
 export type Config = z.infer<typeof configSchema> & { dataDir: string };

@@ -14,8 +14,14 @@ export async function resetAdminPassword(url: string, email?: string): Promise<{
   const db = createDb(url, { max: 1 });
   try {
     const admins = await db.user.findMany({ where: { role: "ADMIN", ...(email ? { email } : {}) }, select: { id: true, email: true } });
-    if (admins.length === 0) throw new ResetPasswordError(email ? `no admin account with email ${email}` : "there is no admin account yet; start Featurelab once to create it");
-    if (admins.length > 1) throw new ResetPasswordError(`there are ${admins.length} admins (${admins.map((a) => a.email).join(", ")}); name one: featurelab admin reset-password EMAIL`);
+    if (admins.length === 0)
+      throw new ResetPasswordError(
+        email ? `no admin account with email ${email}` : "there is no admin account yet; start Featurelab once to create it",
+      );
+    if (admins.length > 1)
+      throw new ResetPasswordError(
+        `there are ${admins.length} admins (${admins.map((a) => a.email).join(", ")}); name one: featurelab admin reset-password EMAIL`,
+      );
     const password = generatePassword();
     await db.$transaction([
       db.user.update({ where: { id: admins[0].id }, data: { passwordHash: await hashPassword(password) } }),

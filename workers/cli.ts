@@ -11,7 +11,9 @@ import { prepareDatabase } from "@/lib/db/setup";
 import { runWorkerProcess } from "@/workers/process";
 import { enqueueCommand, modelHooksCommand, resetPasswordCommand } from "@/workers/commands";
 
-const program = new Command("featurelab").description("Featurelab: JumpReLU SAEs, feature dashboards and rating studies").showHelpAfterError();
+const program = new Command("featurelab")
+  .description("Featurelab: JumpReLU SAEs, feature dashboards and rating studies")
+  .showHelpAfterError();
 
 program
   .command("demo")

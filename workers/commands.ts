@@ -23,7 +23,9 @@ export async function enqueueCommand(cfg: Config, specFile: string): Promise<voi
     const boss = await startQueue(pool, { supervise: false });
     try {
       const r = await enqueuePipeline(pool, boss, spec, { dataDir: cfg.dataDir });
-      console.log(`Enqueued pipeline "${spec.name}" (${r.pipelineId}) on ${r.hook}: ${r.saes.length} SAE(s), ${r.jobs.length} jobs, ${r.started.length} ready now.`);
+      console.log(
+        `Enqueued pipeline "${spec.name}" (${r.pipelineId}) on ${r.hook}: ${r.saes.length} SAE(s), ${r.jobs.length} jobs, ${r.started.length} ready now.`,
+      );
       for (const s of r.saes) console.log(`  ${s.architecture.padEnd(9)} ${s.name}`);
       console.log(`A worker runs them (\`featurelab worker\`, or the one \`featurelab serve\` starts); follow them at /admin/jobs.`);
     } finally {

@@ -75,10 +75,14 @@ export async function launch(cfg: Config, options: { worker: boolean; migrate: b
   const web = spawn(process.execPath, [nextBin, "start", "-p", String(cfg.PORT)], { stdio: ["ignore", "inherit", "inherit"], env });
   children.push(web);
   if (options.worker) {
-    const worker = spawn(process.execPath, [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), path.join(root, "workers", "worker.ts")], {
-      stdio: ["ignore", "inherit", "inherit"],
-      env,
-    });
+    const worker = spawn(
+      process.execPath,
+      [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), path.join(root, "workers", "worker.ts")],
+      {
+        stdio: ["ignore", "inherit", "inherit"],
+        env,
+      },
+    );
     children.push(worker);
   }
   const shutdown = async () => {
@@ -124,6 +128,9 @@ export async function runServe(cfg: Config, options: { worker: boolean }): Promi
 export async function runDemo(cfg: Config): Promise<void> {
   const { prepared } = await launch(cfg, { worker: true, migrate: true });
   const demo = await enqueueDemoOnce(prepared.url, cfg.dataDir);
-  if (demo) log(`Enqueued the demo pipeline: ${demo.saes.length} SAEs on ${demo.hook}; follow it at http://localhost:${cfg.PORT}/admin/jobs (first dashboards in about 5 minutes).`);
+  if (demo)
+    log(
+      `Enqueued the demo pipeline: ${demo.saes.length} SAEs on ${demo.hook}; follow it at http://localhost:${cfg.PORT}/admin/jobs (first dashboards in about 5 minutes).`,
+    );
   else log(`The demo pipeline is already enqueued; the worker carries on with what is left (http://localhost:${cfg.PORT}/admin/jobs).`);
 }

@@ -24,11 +24,23 @@ export function LoginForm({ next }: { next: string }) {
     >
       <label className="block text-sm">
         Email
-        <input name="email" type="email" required autoComplete="username" className="mt-1 w-full rounded border border-slate-300 px-2 py-1.5" />
+        <input
+          name="email"
+          type="email"
+          required
+          autoComplete="username"
+          className="mt-1 w-full rounded border border-slate-300 px-2 py-1.5"
+        />
       </label>
       <label className="block text-sm">
         Password
-        <input name="password" type="password" required autoComplete="current-password" className="mt-1 w-full rounded border border-slate-300 px-2 py-1.5" />
+        <input
+          name="password"
+          type="password"
+          required
+          autoComplete="current-password"
+          className="mt-1 w-full rounded border border-slate-300 px-2 py-1.5"
+        />
       </label>
       {error && (
         <p role="alert" className="text-sm text-red-700">

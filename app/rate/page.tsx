@@ -24,7 +24,9 @@ export default async function RatePage() {
         interpretable; every answer is saved as you give it, and you can change it until the study closes.
       </p>
       {studies.length === 0 && (
-        <p className="rounded border border-dashed border-slate-300 bg-white p-6 text-slate-600">No studies for you yet. Your admin will add you to one.</p>
+        <p className="rounded border border-dashed border-slate-300 bg-white p-6 text-slate-600">
+          No studies for you yet. Your admin will add you to one.
+        </p>
       )}
       <ul className="space-y-3">
         {studies.map((study, i) => {
@@ -33,7 +35,9 @@ export default async function RatePage() {
             <li key={i} className="rounded-lg border border-slate-200 bg-white p-4" data-testid="rater-study">
               <div className="flex flex-wrap items-baseline justify-between gap-2">
                 <h2 className="text-lg font-semibold">{study.name}</h2>
-                <span className="rounded bg-slate-100 px-2 py-0.5 text-xs font-medium uppercase text-slate-700">{study.status.toLowerCase()}</span>
+                <span className="rounded bg-slate-100 px-2 py-0.5 text-xs font-medium uppercase text-slate-700">
+                  {study.status.toLowerCase()}
+                </span>
               </div>
               <div className="mt-3" aria-label={`${study.answered} of ${study.assigned} answered`}>
                 <div className="h-2 w-full overflow-hidden rounded bg-slate-100">

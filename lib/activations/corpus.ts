@@ -68,7 +68,10 @@ async function expand(p: string, description: string): Promise<string[]> {
   const m = /^bundled:(.*)$/.exec(p);
   if (m) {
     if (!(BUNDLED_SPLITS as readonly string[]).includes(m[1])) {
-      throw new EmptyCorpusError(description, `no bundled split "${m[1]}"; use one of ${BUNDLED_SPLITS.map((s) => `bundled:${s}`).join(", ")}`);
+      throw new EmptyCorpusError(
+        description,
+        `no bundled split "${m[1]}"; use one of ${BUNDLED_SPLITS.map((s) => `bundled:${s}`).join(", ")}`,
+      );
     }
     return [path.join(BUNDLED_CORPUS_DIR, `${m[1]}.jsonl.gz`)];
   }

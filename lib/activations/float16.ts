@@ -22,11 +22,11 @@ export function toHalf(value: number): number {
     const half = mant >>> shift;
     const rem = mant & ((1 << shift) - 1);
     const mid = 1 << (shift - 1);
-    return sign | (rem > mid || (rem === mid && (half & 1)) ? half + 1 : half);
+    return sign | (rem > mid || (rem === mid && half & 1) ? half + 1 : half);
   }
   let half = (e << 10) | (mant >>> 13);
   const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half += 1; // may carry into the exponent, which is correct
+  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half += 1; // may carry into the exponent, which is correct
   return sign | half;
 }
 

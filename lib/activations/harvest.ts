@@ -85,7 +85,8 @@ function sameRun(a: Manifest, b: Manifest): string | null {
     ["corpus", a.corpus.fingerprint, b.corpus.fingerprint],
     ["maxTokens", a.maxTokens, b.maxTokens],
   ];
-  for (const [what, x, y] of checks) if (x !== y) return `${what} differs (${String(x).slice(0, 24)} stored, ${String(y).slice(0, 24)} requested)`;
+  for (const [what, x, y] of checks)
+    if (x !== y) return `${what} differs (${String(x).slice(0, 24)} stored, ${String(y).slice(0, 24)} requested)`;
   return null;
 }
 
@@ -159,10 +160,21 @@ export async function harvestActivations(opts: HarvestOptions): Promise<HarvestS
   const report = () => {
     const elapsed = (Date.now() - started) / 1000;
     const rate = elapsed > 0 ? (manifest.tokenCount + shardRows - startTokens) / elapsed : 0;
-    const fraction = manifest.maxTokens ? Math.min(1, (manifest.tokenCount + shardRows) / manifest.maxTokens) : bytes.read / Math.max(1, corpus.totalBytes);
+    const fraction = manifest.maxTokens
+      ? Math.min(1, (manifest.tokenCount + shardRows) / manifest.maxTokens)
+      : bytes.read / Math.max(1, corpus.totalBytes);
     const eta = fraction > 0 && fraction < 1 ? (elapsed * (1 - fraction)) / fraction : null;
-    bar?.update(manifest.maxTokens ? manifest.tokenCount + shardRows : bytes.read, { tokens: manifest.tokenCount + shardRows, rate: Math.round(rate) });
-    opts.onProgress?.({ tokens: manifest.tokenCount + shardRows, contexts: shardFirst + ctxIds.length, tokensPerSecond: rate, fraction, etaSeconds: eta });
+    bar?.update(manifest.maxTokens ? manifest.tokenCount + shardRows : bytes.read, {
+      tokens: manifest.tokenCount + shardRows,
+      rate: Math.round(rate),
+    });
+    opts.onProgress?.({
+      tokens: manifest.tokenCount + shardRows,
+      contexts: shardFirst + ctxIds.length,
+      tokensPerSecond: rate,
+      fraction,
+      etaSeconds: eta,
+    });
   };
 
   const flush = async () => {

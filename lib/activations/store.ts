@@ -48,13 +48,18 @@ async function readBinary(dir: string, file: string, expectedBytes: number): Pro
   } catch (e) {
     throw new ActivationStoreError(dir, `missing shard file ${file} (${(e as Error).message}); re-run the harvest to repair the store`);
   }
-  if (buf.byteLength !== expectedBytes) throw new ActivationStoreError(dir, `${file} has ${buf.byteLength} bytes, the manifest implies ${expectedBytes}`);
+  if (buf.byteLength !== expectedBytes)
+    throw new ActivationStoreError(dir, `${file} has ${buf.byteLength} bytes, the manifest implies ${expectedBytes}`);
   return buf;
 }
 
-function view<T extends Int32Array | Float32Array | Uint16Array>(ctor: { new (b: ArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number }, buf: Buffer): T {
+function view<T extends Int32Array | Float32Array | Uint16Array>(
+  ctor: { new (b: ArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number },
+  buf: Buffer,
+): T {
   // Buffers from readFile may share a pool at an unaligned offset: copy when so.
-  if (buf.byteOffset % ctor.BYTES_PER_ELEMENT === 0) return new ctor(buf.buffer as ArrayBuffer, buf.byteOffset, buf.byteLength / ctor.BYTES_PER_ELEMENT);
+  if (buf.byteOffset % ctor.BYTES_PER_ELEMENT === 0)
+    return new ctor(buf.buffer as ArrayBuffer, buf.byteOffset, buf.byteLength / ctor.BYTES_PER_ELEMENT);
   const copy = new Uint8Array(buf);
   return new ctor(copy.buffer, 0, copy.byteLength / ctor.BYTES_PER_ELEMENT);
 }

@@ -56,8 +56,10 @@ export async function redeemInvite(db: Db, token: string, name: string, password
   const passwordHash = await hashPassword(password);
   return db.$transaction(async (tx) => {
     const invite = await tx.invite.findUnique({ where: { id: sha256(token) } });
-    if (!invite || invite.usedAt || invite.expiresAt < new Date()) throw new AccountError("This invitation is invalid, used or expired. Ask your admin for a new one.");
-    if (await tx.user.findUnique({ where: { email: invite.email } })) throw new AccountError(`An account for ${invite.email} already exists. Log in instead.`);
+    if (!invite || invite.usedAt || invite.expiresAt < new Date())
+      throw new AccountError("This invitation is invalid, used or expired. Ask your admin for a new one.");
+    if (await tx.user.findUnique({ where: { email: invite.email } }))
+      throw new AccountError(`An account for ${invite.email} already exists. Log in instead.`);
     await tx.invite.update({ where: { id: invite.id }, data: { usedAt: new Date() } });
     const user = await tx.user.create({
       data: { email: invite.email, name, role: invite.role, passwordHash, invitedById: invite.createdById },

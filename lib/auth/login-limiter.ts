@@ -22,10 +22,7 @@ export async function loginAllowed(email: string, address: string): Promise<Limi
 }
 
 export async function recordFailedLogin(email: string, address: string): Promise<void> {
-  await Promise.all([
-    perAccount.penalty(`${email.toLowerCase()}|${address}`, 1),
-    perAddress.penalty(address, 1),
-  ]);
+  await Promise.all([perAccount.penalty(`${email.toLowerCase()}|${address}`, 1), perAddress.penalty(address, 1)]);
 }
 
 export async function recordSuccessfulLogin(email: string, address: string): Promise<void> {

@@ -57,7 +57,8 @@ export class OrtCpuBackend implements ComputeBackend {
   }
 
   async gemm({ a, transA = false, b, transB = false, M, K, N, out, bias }: GemmArgs): Promise<void> {
-    if (a.length < M * K || b.length < K * N || out.length < M * N) throw new RangeError(`gemm: buffers too small for [${M}x${K}]x[${K}x${N}]`);
+    if (a.length < M * K || b.length < K * N || out.length < M * N)
+      throw new RangeError(`gemm: buffers too small for [${M}x${K}]x[${K}x${N}]`);
     const session = await this.session(transA, transB, !!bias);
     const feeds: Record<string, ort.Tensor> = {
       A: floatTensor(a.subarray(0, M * K), transA ? [K, M] : [M, K]),

@@ -9,14 +9,7 @@
 export { sparseDecode } from "@/lib/compute/sparse-codes-build";
 
 /** out[e] = G[t, :] . W[idx[e], :] for every entry e of token t. */
-export function sparseRowDots(
-  rowPtr: Int32Array,
-  idx: Int32Array,
-  G: Float32Array,
-  W: Float32Array,
-  d: number,
-  out: Float32Array,
-): void {
+export function sparseRowDots(rowPtr: Int32Array, idx: Int32Array, G: Float32Array, W: Float32Array, d: number, out: Float32Array): void {
   const n = rowPtr.length - 1;
   for (let t = 0; t < n; t++) {
     const o = t * d;

@@ -94,7 +94,13 @@ function insertValue(v: Cell): unknown {
 }
 
 /** Writes rows into `table` on `client` (inside the caller's transaction, if any); returns the row count. */
-export async function bulkWrite(client: PoolClient, table: string, columns: Column[], rows: Iterable<Cell[]>, mode?: BulkMode): Promise<number> {
+export async function bulkWrite(
+  client: PoolClient,
+  table: string,
+  columns: Column[],
+  rows: Iterable<Cell[]>,
+  mode?: BulkMode,
+): Promise<number> {
   const how = mode ?? (await bulkModeOf(client));
   const cols = columns.map((c) => quoteIdent(c.name)).join(", ");
   let count = 0;

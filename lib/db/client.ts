@@ -19,7 +19,10 @@ const globalForDb = globalThis as unknown as { featurelabDb?: Db };
 export function db(): Db {
   if (!globalForDb.featurelabDb) {
     const url = process.env.DATABASE_URL;
-    if (!url) throw new Error("DATABASE_URL is not set. Start Featurelab with `npm run demo` or `npm start`, which set it (to the embedded database when you have not).");
+    if (!url)
+      throw new Error(
+        "DATABASE_URL is not set. Start Featurelab with `npm run demo` or `npm start`, which set it (to the embedded database when you have not).",
+      );
     globalForDb.featurelabDb = createDb(url);
   }
   return globalForDb.featurelabDb;

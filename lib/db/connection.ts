@@ -24,7 +24,9 @@ export function explainConnectionError(url: string, error: unknown): DatabaseSet
   const database = new URL(url).pathname.slice(1);
   switch (e.code) {
     case "ECONNREFUSED":
-      return new DatabaseSetupError(`Cannot reach PostgreSQL at ${where}: connection refused. Start the server, or fix DATABASE_URL (unset it to use the embedded database).`);
+      return new DatabaseSetupError(
+        `Cannot reach PostgreSQL at ${where}: connection refused. Start the server, or fix DATABASE_URL (unset it to use the embedded database).`,
+      );
     case "ENOTFOUND":
     case "EAI_AGAIN":
       return new DatabaseSetupError(`Cannot resolve the database host in DATABASE_URL (${where}). Fix the host name.`);
@@ -32,9 +34,13 @@ export function explainConnectionError(url: string, error: unknown): DatabaseSet
       return new DatabaseSetupError(`Timed out connecting to PostgreSQL at ${where}. Check the host, port and firewall.`);
     case "28P01":
     case "28000":
-      return new DatabaseSetupError(`PostgreSQL rejected the credentials for user "${user}" at ${where}. Fix the user name or password in DATABASE_URL.`);
+      return new DatabaseSetupError(
+        `PostgreSQL rejected the credentials for user "${user}" at ${where}. Fix the user name or password in DATABASE_URL.`,
+      );
     case "3D000":
-      return new DatabaseSetupError(`Database "${database}" does not exist on ${where}. Create it (createdb ${database}) or point DATABASE_URL at an existing one.`);
+      return new DatabaseSetupError(
+        `Database "${database}" does not exist on ${where}. Create it (createdb ${database}) or point DATABASE_URL at an existing one.`,
+      );
     default:
       return new DatabaseSetupError(`Cannot connect to PostgreSQL at ${where}: ${e.message ?? String(error)}. Check DATABASE_URL.`);
   }

@@ -65,7 +65,12 @@ export function parseWorkerId(workerId: string): { host: string; pid: number } |
   return m ? { host: m[1], pid: Number(m[2]) } : null;
 }
 
-const SAE_STATUS_OF_RUNNING: Partial<Record<JobKind, string>> = { TRAIN: "TRAINING", IMPORT: "TRAINING", EVALUATE: "EVALUATING", RECORD: "RECORDING" };
+const SAE_STATUS_OF_RUNNING: Partial<Record<JobKind, string>> = {
+  TRAIN: "TRAINING",
+  IMPORT: "TRAINING",
+  EVALUATE: "EVALUATING",
+  RECORD: "RECORDING",
+};
 
 export interface NewPipeline {
   id: string;
@@ -118,7 +123,11 @@ export async function enqueueReadyJobs(client: PoolClient, boss: Boss, pipelineI
     const payload = r.payload as JobPayloadBase;
     if (!payload.after.every((id) => status.get(id) === "SUCCEEDED")) continue;
     const queueJobId = crypto.randomUUID();
-    await sendJob(boss, client, r.id, queueJobId, { priority: payload.priority, retryLimit: payload.retryLimit, retryDelay: payload.retryDelay });
+    await sendJob(boss, client, r.id, queueJobId, {
+      priority: payload.priority,
+      retryLimit: payload.retryLimit,
+      retryDelay: payload.retryDelay,
+    });
     await client.query(`UPDATE "Job" SET "queueJobId" = $2 WHERE "id" = $1`, [r.id, queueJobId]);
     sent.push(r.id);
   }
@@ -127,7 +136,11 @@ export async function enqueueReadyJobs(client: PoolClient, boss: Boss, pipelineI
 
 async function setSaeStatus(client: PoolClient, saeId: string | null, status: string, error: string | null = null): Promise<void> {
   if (!saeId) return;
-  await client.query(`UPDATE "Sae" SET "status" = $2::"SaeStatus", "error" = $3, "updatedAt" = now() WHERE "id" = $1`, [saeId, status, error]);
+  await client.query(`UPDATE "Sae" SET "status" = $2::"SaeStatus", "error" = $3, "updatedAt" = now() WHERE "id" = $1`, [
+    saeId,
+    status,
+    error,
+  ]);
 }
 
 /**
@@ -156,7 +169,8 @@ export async function assertOwner(client: PoolClient, jobId: string, workerId: s
   const job = await getJob(client, jobId, true);
   if (!job) throw new JobFenceError(jobId, "the job was deleted");
   if (job.status === "CANCELLED") throw new JobFenceError(jobId, "the job was cancelled");
-  if (job.status !== "RUNNING" || job.workerId !== workerId) throw new JobFenceError(jobId, `it is now ${job.status.toLowerCase()} under ${job.workerId ?? "no worker"}`);
+  if (job.status !== "RUNNING" || job.workerId !== workerId)
+    throw new JobFenceError(jobId, `it is now ${job.status.toLowerCase()} under ${job.workerId ?? "no worker"}`);
   return job;
 }
 
@@ -187,7 +201,10 @@ export async function completeJob(
   await inTransaction(pool, async (client) => {
     const job = await assertOwner(client, jobId, workerId);
     if (commit) await commit(client, job);
-    await client.query(`UPDATE "Job" SET "status" = 'SUCCEEDED', "finishedAt" = now(), "heartbeatAt" = now(), "error" = NULL WHERE "id" = $1`, [jobId]);
+    await client.query(
+      `UPDATE "Job" SET "status" = 'SUCCEEDED', "finishedAt" = now(), "heartbeatAt" = now(), "error" = NULL WHERE "id" = $1`,
+      [jobId],
+    );
     if (job.kind === "RECORD") await setSaeStatus(client, job.saeId, "READY");
     await enqueueReadyJobs(client, boss, job.pipelineId);
   });
@@ -202,12 +219,10 @@ export async function failJob(pool: Pool, jobId: string, workerId: string, error
   await inTransaction(pool, async (client) => {
     const job = await getJob(client, jobId, true);
     if (!job || job.status !== "RUNNING" || job.workerId !== workerId) return;
-    await client.query(`UPDATE "Job" SET "status" = $2::"JobStatus", "error" = $3, "finishedAt" = CASE WHEN $4 THEN now() ELSE NULL END WHERE "id" = $1`, [
-      jobId,
-      final ? "FAILED" : "QUEUED",
-      error,
-      final,
-    ]);
+    await client.query(
+      `UPDATE "Job" SET "status" = $2::"JobStatus", "error" = $3, "finishedAt" = CASE WHEN $4 THEN now() ELSE NULL END WHERE "id" = $1`,
+      [jobId, final ? "FAILED" : "QUEUED", error, final],
+    );
     if (final) await setSaeStatus(client, job.saeId, "FAILED", `${job.kind.toLowerCase()} failed: ${error}`);
   });
 }
@@ -234,12 +249,17 @@ export async function cancelJob(pool: Pool, boss: Boss, jobId: string): Promise<
     const job = await getJob(client, jobId, true);
     if (!job) return [];
     await client.query(`SELECT 1 FROM "Pipeline" WHERE "id" = $1 FOR UPDATE`, [job.pipelineId]);
-    const { rows } = await client.query(`SELECT "id", "status", "saeId", "queueJobId", "payload" FROM "Job" WHERE "pipelineId" = $1`, [job.pipelineId]);
+    const { rows } = await client.query(`SELECT "id", "status", "saeId", "queueJobId", "payload" FROM "Job" WHERE "pipelineId" = $1`, [
+      job.pipelineId,
+    ]);
     const targets = new Set([jobId, ...dependents(rows, jobId)]);
     const cancelled: string[] = [];
     for (const r of rows) {
       if (!targets.has(r.id) || r.status === "SUCCEEDED" || r.status === "FAILED" || r.status === "CANCELLED") continue;
-      await client.query(`UPDATE "Job" SET "status" = 'CANCELLED', "finishedAt" = now(), "error" = 'cancelled by an admin' WHERE "id" = $1`, [r.id]);
+      await client.query(
+        `UPDATE "Job" SET "status" = 'CANCELLED', "finishedAt" = now(), "error" = 'cancelled by an admin' WHERE "id" = $1`,
+        [r.id],
+      );
       if (r.queueJobId) await boss.cancel(JOB_QUEUE, r.queueJobId, { db: bossDb(client) });
       await setSaeStatus(client, r.saeId, "CANCELLED");
       cancelled.push(r.id);
@@ -279,9 +299,10 @@ export async function retryJob(pool: Pool, boss: Boss, jobId: string): Promise<s
  * `staleSeconds`, or it ran on this host under a process id that no longer exists.
  */
 export async function findOrphanedJobs(pool: Pool, staleSeconds: number, isAliveOnThisHost: (pid: number) => boolean): Promise<JobRow[]> {
-  const { rows } = await pool.query(`SELECT ${JOB_COLUMNS}, ("heartbeatAt" < now() - make_interval(secs => $1)) AS "stale" FROM "Job" WHERE "status" = 'RUNNING'`, [
-    staleSeconds,
-  ]);
+  const { rows } = await pool.query(
+    `SELECT ${JOB_COLUMNS}, ("heartbeatAt" < now() - make_interval(secs => $1)) AS "stale" FROM "Job" WHERE "status" = 'RUNNING'`,
+    [staleSeconds],
+  );
   const host = os.hostname();
   return (rows as (JobRow & { stale: boolean })[]).filter((r) => {
     if (r.stale || !r.workerId) return true;
@@ -301,12 +322,10 @@ export async function releaseOrphanedJob(pool: Pool, boss: Boss, job: JobRow, re
     if (now.queueJobId) await boss.fail(JOB_QUEUE, now.queueJobId, { message: reason }, { db: bossDb(client) });
     const q = now.queueJobId ? await boss.getJobById(JOB_QUEUE, now.queueJobId, { db: bossDb(client), includeArchive: true }) : null;
     const final = !q || q.state === "failed";
-    await client.query(`UPDATE "Job" SET "status" = $2::"JobStatus", "error" = $3, "finishedAt" = CASE WHEN $4 THEN now() ELSE NULL END WHERE "id" = $1`, [
-      job.id,
-      final ? "FAILED" : "QUEUED",
-      reason,
-      final,
-    ]);
+    await client.query(
+      `UPDATE "Job" SET "status" = $2::"JobStatus", "error" = $3, "finishedAt" = CASE WHEN $4 THEN now() ELSE NULL END WHERE "id" = $1`,
+      [job.id, final ? "FAILED" : "QUEUED", reason, final],
+    );
     if (final) await setSaeStatus(client, now.saeId, "FAILED", `${now.kind.toLowerCase()} failed: ${reason}`);
   });
 }
@@ -346,7 +365,12 @@ export async function listPipelinesWithJobs(db: Db, limit = 20) {
     createdAt: p.createdAt.toISOString(),
     jobs: p.jobs.map((j) => {
       const payload = j.payload as unknown as JobPayloadBase;
-      const waitingOn = j.status === "QUEUED" ? p.jobs.filter((o) => payload.after?.includes(o.id) && o.status !== "SUCCEEDED").map((o) => (o.payload as unknown as JobPayloadBase).key) : [];
+      const waitingOn =
+        j.status === "QUEUED"
+          ? p.jobs
+              .filter((o) => payload.after?.includes(o.id) && o.status !== "SUCCEEDED")
+              .map((o) => (o.payload as unknown as JobPayloadBase).key)
+          : [];
       return {
         id: j.id,
         kind: j.kind,

@@ -143,7 +143,8 @@ export async function saveRating(db: Db, raterId: string, assignmentId: string, 
         // A concurrent first write won the insert; it is committed now, so decide against it.
         current = (await select())[0];
       }
-      if (current.revision === write.revision && sameContent(current, write)) return { outcome: "unchanged" as const, rating: toSaved(current) };
+      if (current.revision === write.revision && sameContent(current, write))
+        return { outcome: "unchanged" as const, rating: toSaved(current) };
       if (current.revision !== write.revision - 1) throw new RatingConflictError(toSaved(current));
       if (sameContent(current, write)) return { outcome: "unchanged" as const, rating: toSaved(current) };
       const updated = await tx.$queryRaw<RatingRow[]>`
@@ -228,7 +229,10 @@ export async function getRaterItem(db: Db, raterId: string, assignmentId: string
     select: { studyId: true, item: { select: { saeId: true, featureIndex: true } } },
   });
   if (!assignment) return null;
-  const study = await db.study.findUniqueOrThrow({ where: { id: assignment.studyId }, select: { name: true, status: true, seed: true, settings: true } });
+  const study = await db.study.findUniqueOrThrow({
+    where: { id: assignment.studyId },
+    select: { name: true, status: true, seed: true, settings: true },
+  });
   if (study.status === "DRAFT") return null;
   const settings = parseStudySettings(assignment.studyId, study.settings);
   // The rater's own answer comes from the same read as the queue's, so progress and answer agree.
@@ -256,7 +260,11 @@ export async function getRaterItem(db: Db, raterId: string, assignmentId: string
     nextItemId: at + 1 < queue.length ? queue[at + 1].id : null,
     ownAnswer:
       rating && rating.answer !== "SKIP"
-        ? { answer: answerFromDb(rating.answer) as RatingAnswer, explanation: rating.explanation, confidence: rating.confidence as RatingConfidence | null }
+        ? {
+            answer: answerFromDb(rating.answer) as RatingAnswer,
+            explanation: rating.explanation,
+            confidence: rating.confidence as RatingConfidence | null,
+          }
         : null,
     // The same examples for every rater of this feature, reproducible from the study seed.
     evidenceSeed: deriveSeed(study.seed, `evidence:${saeId}#${featureIndex}`),
@@ -302,7 +310,10 @@ export async function loadFeatureEvidence(db: Db, saeId: string, featureIndex: n
     select: { kind: true, tokenIds: true, acts: true },
   });
   const ids = [...new Set([...examples.flatMap((e) => e.tokenIds), ...feature.logitTopIds, ...feature.logitBottomIds])];
-  const tokens = await db.token.findMany({ where: { modelId: feature.sae.hook.modelId, id: { in: ids } }, select: { id: true, text: true } });
+  const tokens = await db.token.findMany({
+    where: { modelId: feature.sae.hook.modelId, id: { in: ids } },
+    select: { id: true, text: true },
+  });
   const text = new Map(tokens.map((t) => [t.id, t.text]));
   const texts = (list: number[]) => list.map((id) => text.get(id) ?? "\uFFFD");
   const example = (e: (typeof examples)[number]) => ({ tokens: texts(e.tokenIds), activations: e.acts });

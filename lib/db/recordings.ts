@@ -147,7 +147,10 @@ export async function writeRecording(client: PoolClient, r: RecordingToWrite, mo
   const features = await bulkWrite(client, "Feature", FEATURE_COLUMNS, featureRows(r), mode);
   const examples = await bulkWrite(client, "FeatureExample", EXAMPLE_COLUMNS, exampleRows(r), mode);
   let neighbors = 0;
-  const pairs: [string, NeighborsAcross][] = [...r.neighborsOut.map((n) => [r.saeId, n] as [string, NeighborsAcross]), ...r.neighborsIn.map((n) => [n.saeId, n] as [string, NeighborsAcross])];
+  const pairs: [string, NeighborsAcross][] = [
+    ...r.neighborsOut.map((n) => [r.saeId, n] as [string, NeighborsAcross]),
+    ...r.neighborsIn.map((n) => [n.saeId, n] as [string, NeighborsAcross]),
+  ];
   for (const [saeId, n] of pairs) {
     await client.query(`DELETE FROM "FeatureNeighbor" WHERE "saeId" = $1 AND "otherSaeId" = $2`, [saeId, n.otherSaeId]);
     neighbors += await bulkWrite(client, "FeatureNeighbor", NEIGHBOR_COLUMNS, neighborRows(saeId, n), mode);

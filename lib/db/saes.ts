@@ -107,7 +107,19 @@ export async function saveSaeEvaluation(client: PoolClient, saeId: string, e: Sa
   await client.query(
     `UPDATE "Sae" SET "l0" = $2, "fvu" = $3, "mse" = $4, "cosine" = $5, "deltaLoss" = $6, "klDiv" = $7, "lossRecovered" = $8,
        "deadCount" = $9, "denseCount" = $10, "densityHistogram" = $11, "updatedAt" = now() WHERE "id" = $1`,
-    [saeId, e.l0, e.fvu, e.mse, e.cosine, e.deltaLoss, e.klDiv, e.lossRecovered, e.deadCount, e.denseCount, JSON.stringify(e.densityHistogram)],
+    [
+      saeId,
+      e.l0,
+      e.fvu,
+      e.mse,
+      e.cosine,
+      e.deltaLoss,
+      e.klDiv,
+      e.lossRecovered,
+      e.deadCount,
+      e.denseCount,
+      JSON.stringify(e.densityHistogram),
+    ],
   );
 }
 
@@ -121,6 +133,9 @@ export interface SaeOnHook {
 
 /** Every SAE on the hook (for nearest features across SAEs). */
 export async function saesOnHook(target: Pool | PoolClient, hookId: string): Promise<SaeOnHook[]> {
-  const { rows } = await target.query(`SELECT "id", "name", "path", "status", "dSae" FROM "Sae" WHERE "hookId" = $1 ORDER BY "createdAt", "id"`, [hookId]);
+  const { rows } = await target.query(
+    `SELECT "id", "name", "path", "status", "dSae" FROM "Sae" WHERE "hookId" = $1 ORDER BY "createdAt", "id"`,
+    [hookId],
+  );
   return rows as SaeOnHook[];
 }

@@ -88,7 +88,9 @@ export type StoredStudySettings = z.infer<typeof storedStudySettingsSchema>;
 export function parseStudySettings(studyId: string, json: unknown): StoredStudySettings {
   const parsed = storedStudySettingsSchema.safeParse(json);
   if (!parsed.success)
-    throw new Error(`Study ${studyId}: settings JSON is malformed (${parsed.error.issues[0].message} at ${parsed.error.issues[0].path.join(".")}).`);
+    throw new Error(
+      `Study ${studyId}: settings JSON is malformed (${parsed.error.issues[0].message} at ${parsed.error.issues[0].path.join(".")}).`,
+    );
   return parsed.data;
 }
 
@@ -114,9 +116,20 @@ export async function listStudyCandidateSaes(db: Db) {
   const saes = await db.sae.findMany({
     where: { status: "READY" },
     orderBy: [{ hookId: "asc" }, { architecture: "asc" }, { name: "asc" }],
-    select: { id: true, name: true, architecture: true, dSae: true, l0: true, hook: { select: { name: true, model: { select: { name: true } } } } },
+    select: {
+      id: true,
+      name: true,
+      architecture: true,
+      dSae: true,
+      l0: true,
+      hook: { select: { name: true, model: { select: { name: true } } } },
+    },
   });
-  const alive = await db.feature.groupBy({ by: ["saeId"], where: { saeId: { in: saes.map((s) => s.id) }, density: { gt: 0 } }, _count: { _all: true } });
+  const alive = await db.feature.groupBy({
+    by: ["saeId"],
+    where: { saeId: { in: saes.map((s) => s.id) }, density: { gt: 0 } },
+    _count: { _all: true },
+  });
   const aliveBySae = new Map(alive.map((a) => [a.saeId, a._count._all]));
   return saes.map((s) => ({
     id: s.id,
@@ -180,7 +193,9 @@ export async function createStudy(db: Db, createdById: string, rawInput: CreateS
     }),
   );
   const samples = sampleFeatures(pools, { featuresPerSae: input.featuresPerSae, densityStrata: input.densityStrata, seed });
-  const items = samples.flatMap((s) => s.features.map((f) => ({ id: randomUUID(), saeId: f.saeId, featureIndex: f.featureIndex, stratum: f.stratum })));
+  const items = samples.flatMap((s) =>
+    s.features.map((f) => ({ id: randomUUID(), saeId: f.saeId, featureIndex: f.featureIndex, stratum: f.stratum })),
+  );
   const roundSeed = deriveSeed(seed, "round:0");
   const plan = planAssignments({ items, raterIds: input.raterIds, ratingsPerItem: input.ratingsPerItem, seed: roundSeed });
 
@@ -190,7 +205,9 @@ export async function createStudy(db: Db, createdById: string, rawInput: CreateS
     ratingsPerItem: input.ratingsPerItem,
     view: input.view,
     samples: samples.map((s) => ({ saeId: s.saeId, aliveFeatures: s.aliveFeatures, strata: s.strata as DensityStratum[] | null })),
-    rounds: [{ round: 0, seed: roundSeed, addedRaterIds: [...input.raterIds], ratingsPerItem: input.ratingsPerItem, at: new Date().toISOString() }],
+    rounds: [
+      { round: 0, seed: roundSeed, addedRaterIds: [...input.raterIds], ratingsPerItem: input.ratingsPerItem, at: new Date().toISOString() },
+    ],
   };
   const itemIdByKey = new Map(items.map((i) => [`${i.saeId}#${i.featureIndex}`, i.id]));
   const studyId = randomUUID();
@@ -218,7 +235,10 @@ export async function createStudy(db: Db, createdById: string, rawInput: CreateS
 
 async function checkRaters(db: Db | Prisma.TransactionClient, raterIds: readonly string[]): Promise<void> {
   if (new Set(raterIds).size !== raterIds.length) throw new StudyInputError("raterIds", "lists a rater more than once");
-  const users = await db.user.findMany({ where: { id: { in: [...raterIds] } }, select: { id: true, email: true, role: true, disabled: true } });
+  const users = await db.user.findMany({
+    where: { id: { in: [...raterIds] } },
+    select: { id: true, email: true, role: true, disabled: true },
+  });
   for (const id of raterIds) {
     const user = users.find((u) => u.id === id);
     if (!user) throw new StudyInputError("raterIds", `user "${id}" does not exist`);
@@ -228,14 +248,25 @@ async function checkRaters(db: Db | Prisma.TransactionClient, raterIds: readonly
 }
 
 /** Apply a plan: delete removed open assignments, re-number kept ones, insert new ones with opaque ids. */
-async function writePlan(tx: Prisma.TransactionClient, studyId: string, plan: AssignmentPlan, itemIdByKey: Map<string, string>): Promise<void> {
+async function writePlan(
+  tx: Prisma.TransactionClient,
+  studyId: string,
+  plan: AssignmentPlan,
+  itemIdByKey: Map<string, string>,
+): Promise<void> {
   if (plan.removed.length) await tx.assignment.deleteMany({ where: { id: { in: plan.removed.map((a) => a.itemId) } } });
   const moved: { id: string; position: number }[] = [];
   const created: { id: string; studyId: string; itemId: string; raterId: string; position: number }[] = [];
   for (const queue of plan.queues)
     withOpaqueItemIds(queue.entries).forEach((entry, i) => {
       if (queue.entries[i].itemId === null)
-        created.push({ id: entry.itemId, studyId, itemId: itemIdByKey.get(`${entry.saeId}#${entry.featureIndex}`)!, raterId: entry.raterId, position: entry.position });
+        created.push({
+          id: entry.itemId,
+          studyId,
+          itemId: itemIdByKey.get(`${entry.saeId}#${entry.featureIndex}`)!,
+          raterId: entry.raterId,
+          position: entry.position,
+        });
       else moved.push({ id: entry.itemId, position: entry.position });
     });
   if (moved.length)
@@ -257,7 +288,8 @@ export async function changeStudyStatus(db: Db, studyId: string, action: StudyAc
     const status = rows[0].status;
     if (status === "CLOSED") throw new StudyStateError("This study is closed; a closed study cannot be reopened, paused or changed.");
     if (action === "open" && status === "OPEN") throw new StudyStateError("This study is already open.");
-    if (action === "pause" && status !== "OPEN") throw new StudyStateError(`Only an open study can be paused; this one is ${status.toLowerCase()}.`);
+    if (action === "pause" && status !== "OPEN")
+      throw new StudyStateError(`Only an open study can be paused; this one is ${status.toLowerCase()}.`);
     const data =
       action === "open"
         ? { status: "OPEN" as const }
@@ -282,7 +314,11 @@ export type ExtendStudyInput = z.input<typeof extendStudyInputSchema>;
  * stays; open work is re-balanced across all raters with a fresh recorded seed
  * (deriveSeed(seed, "round:N")).
  */
-export async function extendStudy(db: Db, studyId: string, rawInput: ExtendStudyInput): Promise<{ round: PlanningRound; removed: number; created: number }> {
+export async function extendStudy(
+  db: Db,
+  studyId: string,
+  rawInput: ExtendStudyInput,
+): Promise<{ round: PlanningRound; removed: number; created: number }> {
   const input = extendStudyInputSchema.parse(rawInput);
   return db.$transaction(
     async (tx) => {
@@ -297,12 +333,19 @@ export async function extendStudy(db: Db, studyId: string, rawInput: ExtendStudy
       const ratingsPerItem = input.ratingsPerItem ?? settings.ratingsPerItem;
       if (ratingsPerItem < settings.ratingsPerItem)
         throw new StudyInputError("ratingsPerItem", `can only be raised (the study already asks for ${settings.ratingsPerItem})`);
-      if (!added.length && ratingsPerItem === settings.ratingsPerItem) throw new StudyInputError("addRaterIds", "add at least one rater or raise the ratings per feature");
+      if (!added.length && ratingsPerItem === settings.ratingsPerItem)
+        throw new StudyInputError("addRaterIds", "add at least one rater or raise the ratings per feature");
       await checkRaters(tx, added);
 
       const assignments = await tx.assignment.findMany({
         where: { studyId },
-        select: { id: true, raterId: true, position: true, item: { select: { saeId: true, featureIndex: true } }, rating: { select: { answer: true } } },
+        select: {
+          id: true,
+          raterId: true,
+          position: true,
+          item: { select: { saeId: true, featureIndex: true } },
+          rating: { select: { answer: true } },
+        },
       });
       const existing: ExistingAssignment[] = assignments.map((a) => ({
         itemId: a.id,
@@ -387,7 +430,10 @@ export async function getStudy(db: Db, studyId: string) {
     closedAt: study.closedAt,
     createdBy: study.createdBy,
     settings,
-    saes: orderSaes(study.saes.map((s) => s.sae), settings),
+    saes: orderSaes(
+      study.saes.map((s) => s.sae),
+      settings,
+    ),
     raters: study.raters.map((r) => r.user).sort((a, b) => a.name.localeCompare(b.name)),
   };
 }
@@ -446,7 +492,11 @@ export async function studyResults(db: Db, studyId: string, unit: OutcomeUnit = 
   if (!study) return null;
   const rows = await loadStudyRatings(db, studyId);
   const answered = rows.filter((r) => r.status === "answered") as (StudyRatingRow & { answer: RatingAnswer })[];
-  const outcomes = summariseOutcomes(answered, study.saes.map((s) => s.id), unit);
+  const outcomes = summariseOutcomes(
+    answered,
+    study.saes.map((s) => s.id),
+    unit,
+  );
   const agreement = studyAgreement(answered, study.settings.ratingsPerItem, "ordinal");
   // Raters who held assignments but left the study still show (their answers count).
   const raterIds = [...new Set([...study.raters.map((r) => r.id), ...rows.map((r) => r.raterId)])];
@@ -488,7 +538,9 @@ export async function exportStudy(
   if (!study) return null;
   const items = await db.studyItem.findMany({ where: { studyId }, select: { saeId: true, featureIndex: true, stratum: true } });
   const densities = await db.feature.findMany({
-    where: { OR: study.saes.map((s) => ({ saeId: s.id, index: { in: items.filter((i) => i.saeId === s.id).map((i) => i.featureIndex) } })) },
+    where: {
+      OR: study.saes.map((s) => ({ saeId: s.id, index: { in: items.filter((i) => i.saeId === s.id).map((i) => i.featureIndex) } })),
+    },
     select: { saeId: true, index: true, density: true },
   });
   const density = new Map(densities.map((d) => [`${d.saeId}#${d.index}`, d.density]));
@@ -499,13 +551,22 @@ export async function exportStudy(
     status: EXPORT_STATUS[study.status],
     createdAt: study.createdAt.toISOString(),
     closedAt: study.closedAt?.toISOString() ?? null,
-    saes: study.saes.map((s) => ({ saeId: s.id, name: s.name, architecture: s.architecture.toLowerCase() as StudyExportMetadata["saes"][number]["architecture"] })),
+    saes: study.saes.map((s) => ({
+      saeId: s.id,
+      name: s.name,
+      architecture: s.architecture.toLowerCase() as StudyExportMetadata["saes"][number]["architecture"],
+    })),
     sampling: { featuresPerSae: study.settings.featuresPerSae, densityStrata: study.settings.densityStrata, seed: study.seed },
     ratingsPerItem: study.settings.ratingsPerItem,
     raterIds: study.raters.map((r) => r.id),
     view: study.settings.view,
     sampledFeatures: items
-      .map((i) => ({ saeId: i.saeId, featureIndex: i.featureIndex, density: density.get(`${i.saeId}#${i.featureIndex}`) ?? 0, stratum: i.stratum }))
+      .map((i) => ({
+        saeId: i.saeId,
+        featureIndex: i.featureIndex,
+        density: density.get(`${i.saeId}#${i.featureIndex}`) ?? 0,
+        stratum: i.stratum,
+      }))
       .sort((a, b) => order.get(a.saeId)! - order.get(b.saeId)! || a.featureIndex - b.featureIndex),
     planningRounds: study.settings.rounds,
     strata: study.settings.samples,
@@ -523,7 +584,12 @@ export async function exportStudy(
       answeredAt: r.answeredAt!.toISOString(),
     }));
   const stamp = (options.exportedAt ?? new Date().toISOString()).slice(0, 10);
-  const base = `study-${study.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "export"}-${stamp}`;
+  const base = `study-${
+    study.name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "") || "export"
+  }-${stamp}`;
   return format === "csv"
     ? { filename: `${base}.csv`, body: studyRatingsCsv(metadata, ratings, { spreadsheetSafe: options.spreadsheetSafe }) }
     : { filename: `${base}.json`, body: studyExportJson(metadata, ratings, options.exportedAt ?? new Date().toISOString()) };

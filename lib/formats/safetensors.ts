@@ -50,11 +50,14 @@ export function parseSafetensors(bytes: Uint8Array, source = "safetensors file")
     if (!parsed.success) throw new TensorFormatError(`${source}: tensor "${name}" has a malformed header entry`);
     const { dtype, shape, data_offsets } = parsed.data;
     const width = BYTES[dtype];
-    if (!width) throw new TensorFormatError(`${source}: tensor "${name}" has unsupported dtype ${dtype} (F32, F16, BF16, F64, I32, I64 are read)`);
+    if (!width)
+      throw new TensorFormatError(`${source}: tensor "${name}" has unsupported dtype ${dtype} (F32, F16, BF16, F64, I32, I64 are read)`);
     const count = shape.reduce((a, b) => a * b, 1);
     const [b0, b1] = data_offsets;
     if (b1 - b0 !== count * width || dataStart + b1 > bytes.length)
-      throw new TensorFormatError(`${source}: tensor "${name}" byte range [${b0}, ${b1}) does not fit shape [${shape}] ${dtype} or the file`);
+      throw new TensorFormatError(
+        `${source}: tensor "${name}" byte range [${b0}, ${b1}) does not fit shape [${shape}] ${dtype} or the file`,
+      );
     const slice = bytes.slice(dataStart + b0, dataStart + b1); // copy: aligned and independent of the file buffer
     tensors[name] = { shape, data: decode(dtype, slice.buffer) };
   }
@@ -86,7 +89,8 @@ export function serializeSafetensors(tensors: Record<string, NamedTensor>, metad
   for (const name of names) {
     const t = tensors[name];
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new TensorFormatError(`tensor "${name}": shape [${t.shape}] has ${count} values, data has ${t.data.length}`);
+    if (count !== t.data.length)
+      throw new TensorFormatError(`tensor "${name}": shape [${t.shape}] has ${count} values, data has ${t.data.length}`);
     const dtype = t.data instanceof Float32Array ? "F32" : t.data instanceof Int32Array ? "I32" : "I64";
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
     offset += t.data.byteLength;

@@ -26,7 +26,10 @@ export interface TokenPiece {
 }
 
 /** Contexts from a stream of document pieces; memory stays within one piece plus one context. */
-export async function* cutContexts(pieces: AsyncIterable<TokenPiece> | Iterable<TokenPiece>, opts: ContextOptions): AsyncGenerator<Context> {
+export async function* cutContexts(
+  pieces: AsyncIterable<TokenPiece> | Iterable<TokenPiece>,
+  opts: ContextOptions,
+): AsyncGenerator<Context> {
   const body = opts.seq - 1;
   if (!Number.isInteger(opts.seq) || opts.seq < 2) throw new RangeError(`context length must be an integer >= 2, got ${opts.seq}`);
   let pending: number[] = [];
@@ -57,7 +60,10 @@ export async function* cutContexts(pieces: AsyncIterable<TokenPiece> | Iterable<
 }
 
 /** Groups contexts into batches of at most `size`. */
-export async function* batchContexts(contexts: AsyncIterable<Context>, size: number): AsyncGenerator<{ contexts: Context[]; batch: TokenBatch }> {
+export async function* batchContexts(
+  contexts: AsyncIterable<Context>,
+  size: number,
+): AsyncGenerator<{ contexts: Context[]; batch: TokenBatch }> {
   let group: Context[] = [];
   const flush = () => {
     const seq = group[0].ids.length;

@@ -123,7 +123,7 @@ export function discoverHooks(graph: onnxProto.onnx.IGraphProto): HookPoint[] {
   if (chain.length === 0) throw new HookDiscoveryError("no chain of residual additions found: this does not look like a transformer");
   const hooks: HookPoint[] = [];
   let layer = 0;
-  for (let i = 0; i < chain.length; ) {
+  for (let i = 0; i < chain.length;) {
     const add = chain[i];
     const parallel = parallelParts(index, add);
     if (parallel) {

@@ -27,7 +27,14 @@ function counted(mask: Uint8Array, b: number, p: number, seq: number): boolean {
 }
 
 /** Cross-entropy of the next token, -log softmax(logits[p])[ids[p+1]], summed over counted positions. */
-export function nextTokenLoss(logits: Float32Array, ids: Int32Array, mask: Uint8Array, batch: number, seq: number, vocab: number): MaskedSum {
+export function nextTokenLoss(
+  logits: Float32Array,
+  ids: Int32Array,
+  mask: Uint8Array,
+  batch: number,
+  seq: number,
+  vocab: number,
+): MaskedSum {
   let sum = 0;
   let count = 0;
   for (let b = 0; b < batch; b++) {
@@ -42,7 +49,14 @@ export function nextTokenLoss(logits: Float32Array, ids: Int32Array, mask: Uint8
 }
 
 /** KL(P_clean || P_spliced) of the next-token distributions, summed over counted positions. */
-export function nextTokenKl(clean: Float32Array, spliced: Float32Array, mask: Uint8Array, batch: number, seq: number, vocab: number): MaskedSum {
+export function nextTokenKl(
+  clean: Float32Array,
+  spliced: Float32Array,
+  mask: Uint8Array,
+  batch: number,
+  seq: number,
+  vocab: number,
+): MaskedSum {
   let sum = 0;
   let count = 0;
   for (let b = 0; b < batch; b++) {

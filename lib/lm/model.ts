@@ -86,10 +86,14 @@ export async function loadLanguageModel(modelFile: string, opts: LoadOptions = {
   try {
     proto = decodeModel(bytes);
   } catch (e) {
-    throw new ModelFileError(modelFile, `not an ONNX model: the file does not parse as an ONNX ModelProto (${(e as Error).message}); re-export it`);
+    throw new ModelFileError(
+      modelFile,
+      `not an ONNX model: the file does not parse as an ONNX ModelProto (${(e as Error).message}); re-export it`,
+    );
   }
   const graph = proto.graph;
-  if (!graph || (graph.node ?? []).length === 0) throw new ModelFileError(modelFile, "not an ONNX model: it has no graph nodes; re-export it");
+  if (!graph || (graph.node ?? []).length === 0)
+    throw new ModelFileError(modelFile, "not an ONNX model: it has no graph nodes; re-export it");
   const inputNames = (graph.input ?? []).map((i) => i.name ?? "");
   if (!inputNames.includes("input_ids") || !INT_TYPES.has(inputElemType(proto, "input_ids") ?? -1)) {
     throw new ModelFileError(
@@ -125,7 +129,8 @@ export async function loadLanguageModel(modelFile: string, opts: LoadOptions = {
     const dims = [batch.batch, batch.seq];
     const out: Record<string, ort.Tensor> = {};
     if (names.includes("input_ids")) out.input_ids = intTensor(batch.ids, dims, elemTypes.get("input_ids"));
-    if (names.includes("attention_mask")) out.attention_mask = intTensor(new Int32Array(batch.ids.length).fill(1), dims, elemTypes.get("attention_mask"));
+    if (names.includes("attention_mask"))
+      out.attention_mask = intTensor(new Int32Array(batch.ids.length).fill(1), dims, elemTypes.get("attention_mask"));
     if (names.includes("position_ids")) {
       const pos = new Int32Array(batch.ids.length);
       for (let i = 0; i < pos.length; i++) pos[i] = i % batch.seq;
@@ -142,14 +147,22 @@ export async function loadLanguageModel(modelFile: string, opts: LoadOptions = {
       const file = path.join(path.dirname(modelFile), `.featurelab-${createHash("sha256").update(edited).digest("hex").slice(0, 16)}.onnx`);
       await writeFile(`${file}.tmp`, edited);
       await rename(`${file}.tmp`, file);
-      return await ort.InferenceSession.create(file, { executionProviders: ["cpu"], graphOptimizationLevel: "all", intraOpNumThreads: opts.intraOpThreads ?? 0, logSeverityLevel: 3 });
+      return await ort.InferenceSession.create(file, {
+        executionProviders: ["cpu"],
+        graphOptimizationLevel: "all",
+        intraOpNumThreads: opts.intraOpThreads ?? 0,
+        logSeverityLevel: 3,
+      });
     } catch (e) {
       throw new ModelFileError(modelFile, `onnxruntime cannot run this graph (${(e as Error).message})`);
     }
   };
 
   // One session for the model with every hook exposed: clean runs fetch only what they need.
-  const hooked = exposeTensors(proto, points.map((p) => p.tensor));
+  const hooked = exposeTensors(
+    proto,
+    points.map((p) => p.tensor),
+  );
   const main = await session(hooked);
 
   // Probe with token 0 (valid in any vocabulary) to learn the vocabulary and the hook widths from the runtime itself.
@@ -161,7 +174,10 @@ export async function loadLanguageModel(modelFile: string, opts: LoadOptions = {
   }
   const logitsDims = probe[logitsName].dims;
   if (logitsDims.length !== 3 || logitsDims[0] !== 1 || logitsDims[1] !== 2) {
-    throw new ModelFileError(modelFile, `output "${logitsName}" has shape [${logitsDims.join(", ")}] for a [1, 2] input; a causal LM gives [batch, sequence, vocab]`);
+    throw new ModelFileError(
+      modelFile,
+      `output "${logitsName}" has shape [${logitsDims.join(", ")}] for a [1, 2] input; a causal LM gives [batch, sequence, vocab]`,
+    );
   }
   const vocabSize = logitsDims[2];
   // Models often pad their embedding past the tokenizer (Pythia: 50277 -> 50304); far larger means another tokenizer.
@@ -170,13 +186,22 @@ export async function loadLanguageModel(modelFile: string, opts: LoadOptions = {
   }
   const hooks: HookInfo[] = points.map((p) => {
     const dims = probe[p.tensor].dims;
-    if (dims.length !== 3) throw new ModelFileError(modelFile, `hook ${p.name} (tensor ${p.tensor}) has shape [${dims.join(", ")}], expected [batch, sequence, width]`);
+    if (dims.length !== 3)
+      throw new ModelFileError(
+        modelFile,
+        `hook ${p.name} (tensor ${p.tensor}) has shape [${dims.join(", ")}], expected [batch, sequence, width]`,
+      );
     return { ...p, shape: ["batch", "sequence", dims[2]] };
   });
   const byName = new Map(hooks.map((h) => [h.name, h]));
   const hook = (name: string): HookInfo => {
     const h = byName.get(name);
-    if (!h) throw new UnknownHookError(name, modelFile, hooks.map((x) => x.name));
+    if (!h)
+      throw new UnknownHookError(
+        name,
+        modelFile,
+        hooks.map((x) => x.name),
+      );
     return h;
   };
   const tokenizerConfigMax = await maxContextOf(tokenizerFile);
@@ -206,7 +231,9 @@ export async function loadLanguageModel(modelFile: string, opts: LoadOptions = {
 
 async function maxContextOf(tokenizerFile: string): Promise<number | null> {
   try {
-    const config = JSON.parse(await readFile(path.join(path.dirname(tokenizerFile), "tokenizer_config.json"), "utf8")) as { model_max_length?: unknown };
+    const config = JSON.parse(await readFile(path.join(path.dirname(tokenizerFile), "tokenizer_config.json"), "utf8")) as {
+      model_max_length?: unknown;
+    };
     const m = config.model_max_length;
     return typeof m === "number" && Number.isInteger(m) && m > 0 && m < 1e7 ? m : null;
   } catch {

@@ -65,8 +65,7 @@ export class GraphBuilder {
 
   /** Adds a node; returns its output names (fresh names unless given). */
   node(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outputs?: string[] | number): string[] {
-    const outs =
-      Array.isArray(outputs) ? outputs : Array.from({ length: outputs ?? 1 }, () => this.fresh(opType.toLowerCase()));
+    const outs = Array.isArray(outputs) ? outputs : Array.from({ length: outputs ?? 1 }, () => this.fresh(opType.toLowerCase()));
     this.nodes.push({
       opType,
       input: inputs,

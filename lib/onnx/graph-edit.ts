@@ -110,7 +110,13 @@ function untyped(name: string): ValueInfoProto {
  * (kept in their original, topological order), with the original inputs it reads
  * plus `extraInputs` (tensors fed from outside) as its inputs.
  */
-function subModel(model: ModelProto, index: GraphIndex, nodeSet: Set<number>, outputs: string[], extraInputs: ValueInfoProto[]): ModelProto {
+function subModel(
+  model: ModelProto,
+  index: GraphIndex,
+  nodeSet: Set<number>,
+  outputs: string[],
+  extraInputs: ValueInfoProto[],
+): ModelProto {
   const read = tensorsRead(index, nodeSet);
   for (const o of outputs) read.add(o);
   const extra = new Set(extraInputs.map((v) => v.name));
@@ -174,7 +180,13 @@ export function cutAt(model: ModelProto, tensor: string, frontierTypes: Record<s
   const valueInfo = new Map<string, ValueInfoProto>();
   for (const v of graph.valueInfo ?? []) if (v.name) valueInfo.set(v.name, v);
   const before = subModel(model, index, beforeNodes, frontier, []);
-  const after = subModel(model, index, afterNodes, outputs, frontier.map((t) => valueInfo.get(t) ?? typedInput(t, frontierTypes[t])));
+  const after = subModel(
+    model,
+    index,
+    afterNodes,
+    outputs,
+    frontier.map((t) => valueInfo.get(t) ?? typedInput(t, frontierTypes[t])),
+  );
   return { before, after, tensor, frontier };
 }
 

@@ -60,18 +60,24 @@ async function loadImport(entry: { format: "saelens" | "gemma-scope"; path: stri
   return entry.format === "saelens" ? (await loadSaeLens(entry.path)).params : importGemmaScope(entry.path);
 }
 
-async function datasetRow(client: PoolClient, hookId: string, split: "TRAIN" | "RECORDING" | "EVAL", dir: string, corpus: string, dtype: string): Promise<string> {
-  const found = await client.query(`SELECT "id" FROM "ActivationDataset" WHERE "hookId" = $1 AND "split" = $2::"DatasetSplit" AND "path" = $3`, [hookId, split, dir]);
+async function datasetRow(
+  client: PoolClient,
+  hookId: string,
+  split: "TRAIN" | "RECORDING" | "EVAL",
+  dir: string,
+  corpus: string,
+  dtype: string,
+): Promise<string> {
+  const found = await client.query(
+    `SELECT "id" FROM "ActivationDataset" WHERE "hookId" = $1 AND "split" = $2::"DatasetSplit" AND "path" = $3`,
+    [hookId, split, dir],
+  );
   if (found.rows[0]) return found.rows[0].id as string;
   const id = crypto.randomUUID();
-  await client.query(`INSERT INTO "ActivationDataset" ("id", "hookId", "split", "path", "corpus", "dtype") VALUES ($1, $2, $3::"DatasetSplit", $4, $5, $6)`, [
-    id,
-    hookId,
-    split,
-    dir,
-    corpus,
-    dtype,
-  ]);
+  await client.query(
+    `INSERT INTO "ActivationDataset" ("id", "hookId", "split", "path", "corpus", "dtype") VALUES ($1, $2, $3::"DatasetSplit", $4, $5, $6)`,
+    [id, hookId, split, dir, corpus, dtype],
+  );
   return id;
 }
 
@@ -100,7 +106,13 @@ export async function enqueuePipeline(pool: Pool, boss: Boss, spec: PipelineSpec
     }
     const h = spec.harvest;
     const storeDir = (split: string, set: TokenSetSpec) =>
-      path.join(options.dataDir, "activations", safeSegment(modelName), safeSegment(hook), `${split}-${fingerprint({ set, seq: h.contextLength, dtype: h.dtype })}`);
+      path.join(
+        options.dataDir,
+        "activations",
+        safeSegment(modelName),
+        safeSegment(hook),
+        `${split}-${fingerprint({ set, seq: h.contextLength, dtype: h.dtype })}`,
+      );
 
     return await inTransaction(pool, async (client) => {
       const model = await registerModel(client, lm, modelName, folder);
@@ -137,7 +149,13 @@ export async function enqueuePipeline(pool: Pool, boss: Boss, spec: PipelineSpec
       const jobIds = new Map(plan.jobs.map((j) => [j.key, crypto.randomUUID()]));
       const saeDir = (key: string) => path.join(options.dataDir, "saes", saeIds.get(key)!);
       const jobs: NewJob[] = plan.jobs.map((j) => {
-        const base = { key: j.key, after: j.after.map((k) => jobIds.get(k)!), priority: j.priority, retryLimit: spec.retry.limit, retryDelay: spec.retry.delaySeconds };
+        const base = {
+          key: j.key,
+          after: j.after.map((k) => jobIds.get(k)!),
+          priority: j.priority,
+          retryLimit: spec.retry.limit,
+          retryDelay: spec.retry.delaySeconds,
+        };
         const saeId = j.saeKey ? saeIds.get(j.saeKey)! : null;
         const sae = plan.saes.find((s) => s.key === j.saeKey);
         switch (j.kind) {
@@ -153,7 +171,13 @@ export async function enqueuePipeline(pool: Pool, boss: Boss, spec: PipelineSpec
                 contextLength: h.contextLength,
                 dtype: h.dtype,
                 batchSize: h.batchSize,
-                splits: plan.splits.map((s) => ({ split: s, datasetId: datasets[s].id, dir: datasets[s].dir, corpus: sets[s].corpus, tokens: sets[s].tokens })),
+                splits: plan.splits.map((s) => ({
+                  split: s,
+                  datasetId: datasets[s].id,
+                  dir: datasets[s].dir,
+                  corpus: sets[s].corpus,
+                  tokens: sets[s].tokens,
+                })),
               },
             };
           case "TRAIN":
@@ -173,10 +197,20 @@ export async function enqueuePipeline(pool: Pool, boss: Boss, spec: PipelineSpec
             };
           case "IMPORT": {
             const entry = (sae!.source as Extract<PlannedSae["source"], { kind: "import" }>).entry;
-            return { id: jobIds.get(j.key)!, kind: j.kind, saeId, payload: { ...base, saeId, format: entry.format, path: path.resolve(entry.path), saeDir: saeDir(j.saeKey!), hookDim } };
+            return {
+              id: jobIds.get(j.key)!,
+              kind: j.kind,
+              saeId,
+              payload: { ...base, saeId, format: entry.format, path: path.resolve(entry.path), saeDir: saeDir(j.saeKey!), hookDim },
+            };
           }
           case "EVALUATE":
-            return { id: jobIds.get(j.key)!, kind: j.kind, saeId, payload: { ...base, saeId, modelFile, hook, evalDir: datasets.eval.dir, batchSize: spec.evaluate.batchSize } };
+            return {
+              id: jobIds.get(j.key)!,
+              kind: j.kind,
+              saeId,
+              payload: { ...base, saeId, modelFile, hook, evalDir: datasets.eval.dir, batchSize: spec.evaluate.batchSize },
+            };
           case "RECORD":
             return {
               id: jobIds.get(j.key)!,
@@ -191,7 +225,11 @@ export async function enqueuePipeline(pool: Pool, boss: Boss, spec: PipelineSpec
       return {
         pipelineId,
         hook,
-        saes: plan.saes.map((s) => ({ id: saeIds.get(s.key)!, name: s.name, architecture: imported.get(s.key)?.architecture ?? s.architecture })),
+        saes: plan.saes.map((s) => ({
+          id: saeIds.get(s.key)!,
+          name: s.name,
+          architecture: imported.get(s.key)?.architecture ?? s.architecture,
+        })),
         jobs: jobs.map((j) => ({ id: j.id, kind: j.kind, key: j.payload.key })),
         started,
       };

@@ -58,7 +58,12 @@ function combinations(sweep: SaeEntry["sweep"]): SweepValues[] {
 }
 
 function formatValue(v: number): string {
-  return Number.isInteger(v) ? String(v) : v.toPrecision(3).replace(/\.?0+$/, "").replace(/\.?0+e/, "e");
+  return Number.isInteger(v)
+    ? String(v)
+    : v
+        .toPrecision(3)
+        .replace(/\.?0+$/, "")
+        .replace(/\.?0+e/, "e");
 }
 
 export function planPipeline(spec: PipelineSpec): PipelinePlan {
@@ -109,7 +114,13 @@ export function planPipeline(spec: PipelineSpec): PipelinePlan {
       after: first === "TRAIN" ? [firstKey] : [firstKey, "harvest"],
       priority: priorityOf("EVALUATE", i),
     });
-    jobs.push({ key: `record:${sae.key}`, kind: "RECORD", saeKey: sae.key, after: [`evaluate:${sae.key}`], priority: priorityOf("RECORD", i) });
+    jobs.push({
+      key: `record:${sae.key}`,
+      kind: "RECORD",
+      saeKey: sae.key,
+      after: [`evaluate:${sae.key}`],
+      priority: priorityOf("RECORD", i),
+    });
   }
   return { saes, jobs, splits: trains ? ["train", "recording", "eval"] : ["recording", "eval"] };
 }

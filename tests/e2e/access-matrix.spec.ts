@@ -29,8 +29,14 @@ const SESSION_ENDING = new Set(["POST /api/auth/logout"]);
 test("every route file has a declared audience, and every declaration has a route", () => {
   const discovered = discoverRoutes();
   const declared = Object.keys(ACCESS).sort();
-  expect(discovered.filter((k) => !declared.includes(k)), "routes without an ACCESS entry").toEqual([]);
-  expect(declared.filter((k) => !discovered.includes(k)), "ACCESS entries without a route").toEqual([]);
+  expect(
+    discovered.filter((k) => !declared.includes(k)),
+    "routes without an ACCESS entry",
+  ).toEqual([]);
+  expect(
+    declared.filter((k) => !discovered.includes(k)),
+    "ACCESS entries without a route",
+  ).toEqual([]);
 });
 
 for (const persona of PERSONAS) {
@@ -64,7 +70,8 @@ for (const persona of PERSONAS) {
       if (allowed) ok = status !== 401 && status !== 403 && status < 500 && !location.includes("/login");
       else if (persona.role === null) ok = method === "PAGE" ? status === 307 && location.includes("/login") : status === 401;
       else ok = status === 403;
-      if (!ok) failures.push(`${key} → ${url}: got ${status}${location ? ` → ${location}` : ""}, expected ${allowed ? "access" : "refusal"}`);
+      if (!ok)
+        failures.push(`${key} → ${url}: got ${status}${location ? ` → ${location}` : ""}, expected ${allowed ? "access" : "refusal"}`);
     }
     await context.dispose();
     expect(failures).toEqual([]);

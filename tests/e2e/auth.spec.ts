@@ -44,7 +44,11 @@ test("a viewer is refused admin pages and admin APIs", async ({ page }) => {
   await expect(page.getByRole("heading", { name: "Not for your role" })).toBeVisible();
   const api = await page.evaluate(async () => {
     const csrf = document.cookie.match(/fl_csrf=([^;]+)/)?.[1] ?? "";
-    const r = await fetch("/api/admin/invites", { method: "POST", headers: { "content-type": "application/json", "x-csrf-token": csrf }, body: JSON.stringify({ email: "x@y.org", role: "RATER" }) });
+    const r = await fetch("/api/admin/invites", {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-csrf-token": csrf },
+      body: JSON.stringify({ email: "x@y.org", role: "RATER" }),
+    });
     return { status: r.status, body: await r.json() };
   });
   expect(api).toEqual({ status: 403, body: { error: "Your role may not use this." } });
@@ -53,7 +57,11 @@ test("a viewer is refused admin pages and admin APIs", async ({ page }) => {
 test("state-changing requests without the CSRF token are refused", async ({ page }) => {
   await loginAs(page, "admin");
   const result = await page.evaluate(async () => {
-    const r = await fetch("/api/admin/invites", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "x@y.org", role: "RATER" }) });
+    const r = await fetch("/api/admin/invites", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "x@y.org", role: "RATER" }),
+    });
     return r.status;
   });
   expect(result).toBe(403);
@@ -97,12 +105,18 @@ test("repeated failed logins are rate limited", async ({ request }) => {
   const csrf = (await request.storageState()).cookies.find((c) => c.name === "fl_csrf")!.value;
   const statuses: number[] = [];
   for (let i = 0; i < 7; i++) {
-    const r = await request.post("/api/auth/login", { headers: { "x-csrf-token": csrf }, data: { email: "ghost@test.local", password: "wrong-password" } });
+    const r = await request.post("/api/auth/login", {
+      headers: { "x-csrf-token": csrf },
+      data: { email: "ghost@test.local", password: "wrong-password" },
+    });
     statuses.push(r.status());
   }
   expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
   expect(statuses.slice(5)).toEqual([429, 429]);
   // the limit holds whatever the password
-  const r = await request.post("/api/auth/login", { headers: { "x-csrf-token": csrf }, data: { email: "ghost@test.local", password: E2E_PASSWORD } });
+  const r = await request.post("/api/auth/login", {
+    headers: { "x-csrf-token": csrf },
+    data: { email: "ghost@test.local", password: E2E_PASSWORD },
+  });
   expect(r.status()).toBe(429);
 });

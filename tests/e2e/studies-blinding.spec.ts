@@ -37,17 +37,30 @@ interface World {
 async function loadWorld(): Promise<World> {
   const db = createDb(readState().databaseUrl, { max: 1 });
   try {
-    const study = await db.study.findFirstOrThrow({ where: { name: E2E_SEEDED_STUDY }, include: { saes: { include: { sae: true } }, items: true } });
+    const study = await db.study.findFirstOrThrow({
+      where: { name: E2E_SEEDED_STUDY },
+      include: { saes: { include: { sae: true } }, items: true },
+    });
     const rater = await db.user.findUniqueOrThrow({ where: { email: E2E_USERS.rater.email } });
     const rater2 = await db.user.findUniqueOrThrow({ where: { email: E2E_USERS.rater2.email } });
-    const mine = (await db.assignment.findMany({ where: { studyId: study.id, raterId: rater.id }, orderBy: { position: "asc" } })).map((a) => a.id);
-    const theirs = (await db.assignment.findMany({ where: { studyId: study.id, raterId: rater2.id }, orderBy: { position: "asc" } })).map((a) => a.id);
+    const mine = (await db.assignment.findMany({ where: { studyId: study.id, raterId: rater.id }, orderBy: { position: "asc" } })).map(
+      (a) => a.id,
+    );
+    const theirs = (await db.assignment.findMany({ where: { studyId: study.id, raterId: rater2.id }, orderBy: { position: "asc" } })).map(
+      (a) => a.id,
+    );
     const identity = identitySecrets(
       study.saes.map((s) => ({ saeId: s.saeId, name: s.sae.name, architecture: s.sae.architecture.toLowerCase() })),
       study.items.map((i) => i.featureIndex),
     );
     const linkSecrets = [...study.items.map((i) => i.id), ...theirs, OTHER_RATERS_NOTE];
-    return { secrets: [...identity, ...linkSecrets, study.id], linkSecrets: [...linkSecrets, ...mine], mine, theirs, samples: await sampleParams(db) };
+    return {
+      secrets: [...identity, ...linkSecrets, study.id],
+      linkSecrets: [...linkSecrets, ...mine],
+      mine,
+      theirs,
+      samples: await sampleParams(db),
+    };
   } finally {
     await db.$disconnect();
   }
@@ -77,7 +90,10 @@ test("nothing a rater can reach reveals the SAE, the feature, or other raters' a
   const other = await playwrightRequest.newContext({ baseURL });
   const otherCsrf = await apiLogin(other, "rater2");
   for (const id of world.theirs) {
-    const r = await other.post(`/api/rate/${id}`, { headers: { "x-csrf-token": otherCsrf }, data: { answer: "yes", explanation: OTHER_RATERS_NOTE, confidence: 3, revision: 1 } });
+    const r = await other.post(`/api/rate/${id}`, {
+      headers: { "x-csrf-token": otherCsrf },
+      data: { answer: "yes", explanation: OTHER_RATERS_NOTE, confidence: 3, revision: 1 },
+    });
     expect([200, 409]).toContain(r.status());
   }
   await other.dispose();
@@ -96,7 +112,10 @@ test("nothing a rater can reach reveals the SAE, the feature, or other raters' a
   for (const id of world.mine) {
     await scan(`GET /rate/${id}`, await context.get(`/rate/${id}`), world.secrets);
     await scan(`GET /api/rate/${id}`, await context.get(`/api/rate/${id}`), world.secrets);
-    const answer = await context.post(`/api/rate/${id}`, { headers: { "x-csrf-token": csrf }, data: { answer: "maybe", explanation: "plain words", revision: 1 } });
+    const answer = await context.post(`/api/rate/${id}`, {
+      headers: { "x-csrf-token": csrf },
+      data: { answer: "maybe", explanation: "plain words", revision: 1 },
+    });
     await scan(`POST /api/rate/${id}`, answer, world.secrets, false);
     expect([200, 409]).toContain(answer.status());
     await scan(`GET /api/rate/${id} (answered)`, await context.get(`/api/rate/${id}`), world.secrets);
@@ -117,7 +136,10 @@ test("nothing a rater can reach reveals the SAE, the feature, or other raters' a
   // 3. Another rater's assignment is indistinguishable from a missing one.
   const missing = "0".repeat(32);
   const missingApi = await context.get(`/api/rate/${missing}`);
-  const missingWrite = await context.post(`/api/rate/${missing}`, { headers: { "x-csrf-token": csrf }, data: { answer: "no", revision: 1 } });
+  const missingWrite = await context.post(`/api/rate/${missing}`, {
+    headers: { "x-csrf-token": csrf },
+    data: { answer: "no", revision: 1 },
+  });
   expect(missingApi.status()).toBe(404);
   for (const id of world.theirs) {
     const page = await context.get(`/rate/${id}`);

@@ -22,17 +22,21 @@ afterAll(async () => {
   await database?.drop();
 });
 
-it(`${raters} raters submitting concurrently for ${seconds} s lose no rating and record none twice`, { timeout: (seconds + 120) * 1000 }, async () => {
-  const report = await runRatingsLoad(db, { seconds, raters });
-  console.log(`ratings load: ${JSON.stringify({ ...report, errors: report.errors.length, mismatches: report.mismatches.length })}`);
-  expect(report.errors).toEqual([]);
-  expect(report.mismatches).toEqual([]);
-  expect(report.ratingsStored).toBe(report.ratingsExpected);
-  expect(report.revisionsStored).toBe(report.revisionsExpected);
-  // The run did real concurrent work, including the misbehaviour it is about.
-  expect(report.requests).toBeGreaterThan(raters * 5);
-  expect(report.duplicatesSent).toBeGreaterThan(0);
-  expect(report.lostResponseRetries).toBeGreaterThan(0);
-  expect(report.unchanged).toBeGreaterThanOrEqual(report.duplicatesSent + report.lostResponseRetries);
-  expect(report.foreignProbesRefused).toBeGreaterThan(0);
-});
+it(
+  `${raters} raters submitting concurrently for ${seconds} s lose no rating and record none twice`,
+  { timeout: (seconds + 120) * 1000 },
+  async () => {
+    const report = await runRatingsLoad(db, { seconds, raters });
+    console.log(`ratings load: ${JSON.stringify({ ...report, errors: report.errors.length, mismatches: report.mismatches.length })}`);
+    expect(report.errors).toEqual([]);
+    expect(report.mismatches).toEqual([]);
+    expect(report.ratingsStored).toBe(report.ratingsExpected);
+    expect(report.revisionsStored).toBe(report.revisionsExpected);
+    // The run did real concurrent work, including the misbehaviour it is about.
+    expect(report.requests).toBeGreaterThan(raters * 5);
+    expect(report.duplicatesSent).toBeGreaterThan(0);
+    expect(report.lostResponseRetries).toBeGreaterThan(0);
+    expect(report.unchanged).toBeGreaterThanOrEqual(report.duplicatesSent + report.lostResponseRetries);
+    expect(report.foreignProbesRefused).toBeGreaterThan(0);
+  },
+);

@@ -61,7 +61,11 @@ export interface LoadReport {
   revisionsExpected: number;
 }
 
-export async function setUpLoadStudy(db: Db, raters: number, queuePerRater: number): Promise<{ raterIds: string[]; queues: Map<string, string[]> }> {
+export async function setUpLoadStudy(
+  db: Db,
+  raters: number,
+  queuePerRater: number,
+): Promise<{ raterIds: string[]; queues: Map<string, string[]> }> {
   const perItem = Math.min(raters, 10);
   // 3 SAEs; features per SAE chosen so each rater gets about queuePerRater items.
   const featuresPerSae = Math.ceil((queuePerRater * raters) / (3 * perItem));
@@ -75,10 +79,18 @@ export async function setUpLoadStudy(db: Db, raters: number, queuePerRater: numb
     ],
     dSae,
   });
-  const admin = await db.user.create({ data: { email: `load-admin-${Date.now()}@x.test`, name: "load admin", role: "ADMIN", passwordHash: "x" } });
+  const admin = await db.user.create({
+    data: { email: `load-admin-${Date.now()}@x.test`, name: "load admin", role: "ADMIN", passwordHash: "x" },
+  });
   const raterIds: string[] = [];
   for (let i = 0; i < raters; i++)
-    raterIds.push((await db.user.create({ data: { email: `load-${Date.now()}-${i}@x.test`, name: `load rater ${i}`, role: "RATER", passwordHash: "x" } })).id);
+    raterIds.push(
+      (
+        await db.user.create({
+          data: { email: `load-${Date.now()}-${i}@x.test`, name: `load rater ${i}`, role: "RATER", passwordHash: "x" },
+        })
+      ).id,
+    );
   const { id } = await createStudy(db, admin.id, {
     name: "load",
     saeIds: world.saes.map((s) => s.id),
@@ -88,7 +100,8 @@ export async function setUpLoadStudy(db: Db, raters: number, queuePerRater: numb
     seed: 7,
   });
   const queues = new Map<string, string[]>(raterIds.map((r) => [r, []]));
-  for (const row of (await loadStudyRatings(db, id)).sort((a, b) => a.position - b.position)) queues.get(row.raterId)!.push(row.assignmentId);
+  for (const row of (await loadStudyRatings(db, id)).sort((a, b) => a.position - b.position))
+    queues.get(row.raterId)!.push(row.assignmentId);
   return { raterIds, queues };
 }
 
@@ -174,7 +187,9 @@ export async function runRatingsLoad(db: Db, options: LoadOptions): Promise<Load
         const expectedRevision = changes ? write.revision : known!.revision;
         for (const r of results)
           if (r.rating.revision !== expectedRevision || r.rating.answer !== content.answer)
-            errors.push(`rater ${index}: expected revision ${expectedRevision} (${content.answer}), server said ${r.rating.revision} (${r.rating.answer})`);
+            errors.push(
+              `rater ${index}: expected revision ${expectedRevision} (${content.answer}), server said ${r.rating.revision} (${r.rating.answer})`,
+            );
         model.set(assignmentId, { content, revision: expectedRevision });
       } catch (e) {
         errors.push(`rater ${index}: ${(e as Error).message}`);
@@ -199,7 +214,8 @@ export async function runRatingsLoad(db: Db, options: LoadOptions): Promise<Load
     if (expected && !row) mismatches.push(`${id}: sent but not stored (lost)`);
     if (expected && row) {
       const content: Content = { answer: row.answer.toLowerCase() as Answer, explanation: row.explanation, confidence: row.confidence };
-      if (!same(content, expected.content)) mismatches.push(`${id}: stored ${JSON.stringify(content)}, last sent ${JSON.stringify(expected.content)}`);
+      if (!same(content, expected.content))
+        mismatches.push(`${id}: stored ${JSON.stringify(content)}, last sent ${JSON.stringify(expected.content)}`);
       if (row.revision !== expected.revision) mismatches.push(`${id}: stored revision ${row.revision}, expected ${expected.revision}`);
     }
   }
@@ -249,7 +265,10 @@ async function main(): Promise<void> {
   const db = createDb(url.toString(), { max: 20 });
   try {
     await applyMigrations(url.toString());
-    const bar = new cliProgress.SingleBar({ format: "ratings load |{bar}| {value}/{total} s · {requests} requests · {rate} req/s · ETA {eta}s" }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      { format: "ratings load |{bar}| {value}/{total} s · {requests} requests · {rate} req/s · ETA {eta}s" },
+      cliProgress.Presets.shades_classic,
+    );
     bar.start(seconds, 0, { requests: 0, rate: 0 });
     const report = await runRatingsLoad(db, {
       seconds,
@@ -259,7 +278,11 @@ async function main(): Promise<void> {
     bar.update(seconds);
     bar.stop();
     console.log(JSON.stringify({ ...report, errors: report.errors.slice(0, 20), mismatches: report.mismatches.slice(0, 20) }, null, 2));
-    const ok = report.errors.length === 0 && report.mismatches.length === 0 && report.ratingsStored === report.ratingsExpected && report.revisionsStored === report.revisionsExpected;
+    const ok =
+      report.errors.length === 0 &&
+      report.mismatches.length === 0 &&
+      report.ratingsStored === report.ratingsExpected &&
+      report.revisionsStored === report.revisionsExpected;
     console.log(ok ? "OK: no rating lost, none recorded twice." : "FAILED: see errors and mismatches above.");
     process.exitCode = ok ? 0 : 1;
   } finally {

@@ -38,7 +38,9 @@ describe("featurelab with bad configuration", () => {
     try {
       const r = featurelab(["serve"], { DATABASE_URL: urlFor(name) });
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/^featurelab: The database at .* is missing 1 migration\(s\) \(20261126000000_init\)\. Run `npm run db:migrate` to apply them\.$/);
+      expect(r.stderr).toMatch(
+        /^featurelab: The database at .* is missing 1 migration\(s\) \(20261126000000_init\)\. Run `npm run db:migrate` to apply them\.$/,
+      );
     } finally {
       await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     }

@@ -32,7 +32,16 @@ function randomJumpRelu(dIn: number, dSae: number, seed: number): SaeParams {
   const W_dec = Float32Array.from({ length: dSae * dIn }, () => rng.normal() / Math.sqrt(dIn));
   const W_enc = new Float32Array(dIn * dSae);
   for (let i = 0; i < dSae; i++) for (let j = 0; j < dIn; j++) W_enc[j * dSae + i] = W_dec[i * dIn + j];
-  return { architecture: "jumprelu", dIn, dSae, W_enc, W_dec, b_enc: new Float32Array(dSae), b_dec: new Float32Array(dIn), threshold: new Float32Array(dSae).fill(0.5) };
+  return {
+    architecture: "jumprelu",
+    dIn,
+    dSae,
+    W_enc,
+    W_dec,
+    b_enc: new Float32Array(dSae),
+    b_dec: new Float32Array(dIn),
+    threshold: new Float32Array(dSae).fill(0.5),
+  };
 }
 
 /** A Gemma Scope style params.npz (uncompressed .npy members, fp32, little-endian). */
@@ -109,7 +118,9 @@ describe("import pipelines", () => {
     const spec = tinySpec({ saes: [], imports: [{ format: "saelens", path: path.join(dir, "wrong-width") }] });
     const before = await pool.query(`SELECT count(*)::int AS n FROM "Pipeline"`);
     await expect(enqueuePipeline(pool, boss, spec, { dataDir: path.join(dir, "data") })).rejects.toThrow(PipelineSpecError);
-    await expect(enqueuePipeline(pool, boss, spec, { dataDir: path.join(dir, "data") })).rejects.toThrow(/wrong-width takes d_in=64, but hook blocks\.1\.hook_resid_post has width 128/);
+    await expect(enqueuePipeline(pool, boss, spec, { dataDir: path.join(dir, "data") })).rejects.toThrow(
+      /wrong-width takes d_in=64, but hook blocks\.1\.hook_resid_post has width 128/,
+    );
     expect((await pool.query(`SELECT count(*)::int AS n FROM "Pipeline"`)).rows[0].n).toBe(before.rows[0].n);
   });
 });

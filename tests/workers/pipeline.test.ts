@@ -80,14 +80,18 @@ const progressOf = (line: string) => {
 describe("the pipeline on the bundled model", () => {
   it("fans the sweep out into three SAEs sharing one harvest, each trained, evaluated and recorded once", async () => {
     expect(enqueued.saes.map((s) => s.name)).toEqual(["jumprelu 64 lambda=0.001", "jumprelu 64 lambda=0.01", "topk 64"]);
-    const { rows } = await pool.query(`SELECT "kind", count(*)::int AS n, max("attempts")::int AS attempts FROM "Job" GROUP BY "kind" ORDER BY "kind"`);
+    const { rows } = await pool.query(
+      `SELECT "kind", count(*)::int AS n, max("attempts")::int AS attempts FROM "Job" GROUP BY "kind" ORDER BY "kind"`,
+    );
     expect(rows).toEqual([
       { kind: "HARVEST", n: 1, attempts: 1 },
       { kind: "TRAIN", n: 3, attempts: 1 },
       { kind: "EVALUATE", n: 3, attempts: 1 },
       { kind: "RECORD", n: 3, attempts: 1 },
     ]);
-    const saes = await pool.query(`SELECT "status", "l0", "fvu", "deltaLoss", "lossRecovered", "path", "trainedTokens"::int AS t FROM "Sae"`);
+    const saes = await pool.query(
+      `SELECT "status", "l0", "fvu", "deltaLoss", "lossRecovered", "path", "trainedTokens"::int AS t FROM "Sae"`,
+    );
     for (const s of saes.rows) {
       expect(s.status).toBe("READY");
       expect(s.t).toBe(16 * 256);
@@ -100,7 +104,11 @@ describe("the pipeline on the bundled model", () => {
     const curve = await pool.query(`SELECT count(*)::int AS n FROM "SaeCurvePoint"`);
     expect(curve.rows[0].n).toBe(3 * 4);
     const ds = await pool.query(`SELECT "split", "complete", "nTokens" FROM "ActivationDataset" ORDER BY "split"`);
-    expect(ds.rows.map((r) => [r.split, r.complete])).toEqual([["TRAIN", true], ["RECORDING", true], ["EVAL", true]]);
+    expect(ds.rows.map((r) => [r.split, r.complete])).toEqual([
+      ["TRAIN", true],
+      ["RECORDING", true],
+      ["EVAL", true],
+    ]);
   });
 
   it("fills the model's Token table once, from its tokenizer", async () => {
@@ -120,7 +128,10 @@ describe("the pipeline on the bundled model", () => {
       const brute = await bruteForceRecording(params, recDir[0].path, rec.nHistogramBins!, rec.nIntervals!);
       const { rows: features } = await pool.query(`SELECT * FROM "Feature" WHERE "saeId" = $1 ORDER BY "index"`, [sae.id]);
       expect(features.length).toBe(sae.dSae);
-      const { rows: examples } = await pool.query(`SELECT * FROM "FeatureExample" WHERE "saeId" = $1 ORDER BY "featureIndex", "kind", "interval", "rank"`, [sae.id]);
+      const { rows: examples } = await pool.query(
+        `SELECT * FROM "FeatureExample" WHERE "saeId" = $1 ORDER BY "featureIndex", "kind", "interval", "rank"`,
+        [sae.id],
+      );
       let firing = 0;
       for (const f of features) {
         const b = brute.features[f.index];
@@ -177,7 +188,10 @@ describe("crash safety", () => {
     const { tdb, pool, pipelineId } = await freshPipeline();
     const points: { what: string; match: (l: string) => boolean }[] = [
       { what: "harvest", match: (l) => progressOf(l)?.key === "harvest" },
-      { what: "training after a checkpoint", match: (l) => !!progressOf(l)?.key.startsWith("train:") && Number(progressOf(l)!.p.step) >= 6 },
+      {
+        what: "training after a checkpoint",
+        match: (l) => !!progressOf(l)?.key.startsWith("train:") && Number(progressOf(l)!.p.step) >= 6,
+      },
       { what: "recording", match: (l) => !!progressOf(l)?.key.startsWith("record:") },
     ];
     const seen: { what: string; line: string }[] = [];

@@ -44,7 +44,15 @@ export const harvestStage: Stage<HarvestPayload> = async ({ job, signal, progres
         maxTokens: s.tokens,
         signal,
         onProgress: (h) =>
-          progress({ phase: `harvest ${s.split}`, split: i + 1, splits: p.splits.length, tokens: h.tokens, tokensPerSecond: h.tokensPerSecond, fraction: h.fraction, etaSeconds: h.etaSeconds }),
+          progress({
+            phase: `harvest ${s.split}`,
+            split: i + 1,
+            splits: p.splits.length,
+            tokens: h.tokens,
+            tokensPerSecond: h.tokensPerSecond,
+            fraction: h.fraction,
+            etaSeconds: h.etaSeconds,
+          }),
       });
       throwIfAborted(signal, `harvest of ${s.split}`);
       log(`harvested ${s.split}: ${summary.manifest.tokenCount} tokens (${summary.newTokens} new${summary.resumed ? ", resumed" : ""})`);
@@ -56,7 +64,8 @@ export const harvestStage: Stage<HarvestPayload> = async ({ job, signal, progres
   return {
     summary: done.map((d) => `${d.tokens} tokens`).join(", "),
     async commit(client) {
-      for (const d of done) await client.query(`UPDATE "ActivationDataset" SET "nTokens" = $2, "complete" = true WHERE "id" = $1`, [d.datasetId, d.tokens]);
+      for (const d of done)
+        await client.query(`UPDATE "ActivationDataset" SET "nTokens" = $2, "complete" = true WHERE "id" = $1`, [d.datasetId, d.tokens]);
     },
   };
 };

@@ -33,13 +33,23 @@ export const importStage: Stage<ImportPayload> = async ({ job, log }) => {
   const p = job.payload;
   const { params, cfg } = await loadImported(p.format, p.path);
   if (params.dIn !== p.hookDim)
-    throw new ImportedSaeMismatchError(`${p.path}: the SAE takes d_in=${params.dIn} but the hook has width ${p.hookDim}; import it against the hook it was trained on`);
+    throw new ImportedSaeMismatchError(
+      `${p.path}: the SAE takes d_in=${params.dIn} but the hook has width ${p.hookDim}; import it against the hook it was trained on`,
+    );
   const finalDir = path.join(p.saeDir, FINAL_DIR);
   await saveSaeLens(finalDir, params, { featurelab: { architecture: params.architecture, importedFrom: p.path } });
   log(`imported ${params.architecture} dSae=${params.dSae} from ${p.path}`);
   return {
     async commit(client) {
-      await saveTrainedSae(client, p.saeId, { path: finalDir, trainedTokens: 0, curve: [], hyperparams: cfg, architecture: params.architecture, dIn: params.dIn, dSae: params.dSae });
+      await saveTrainedSae(client, p.saeId, {
+        path: finalDir,
+        trainedTokens: 0,
+        curve: [],
+        hyperparams: cfg,
+        architecture: params.architecture,
+        dIn: params.dIn,
+        dSae: params.dSae,
+      });
     },
   };
 };

@@ -66,15 +66,30 @@ export const recordStage: Stage<RecordPayload> = async ({ job, pool, signal, pro
     throwIfAborted(signal, "recording");
     const { params: o } = await loadSaeLens(other.path);
     if (o.dIn !== params.dIn) continue;
-    neighborsOut.push({ otherSaeId: other.id, nearest: await nearestFeaturesAcross({ W_dec: params.W_dec, dSae: params.dSae }, { W_dec: o.W_dec, dSae: o.dSae }, params.dIn, nn) });
-    neighborsIn.push({ saeId: other.id, otherSaeId: p.saeId, nearest: await nearestFeaturesAcross({ W_dec: o.W_dec, dSae: o.dSae }, { W_dec: params.W_dec, dSae: params.dSae }, params.dIn, nn) });
+    neighborsOut.push({
+      otherSaeId: other.id,
+      nearest: await nearestFeaturesAcross({ W_dec: params.W_dec, dSae: params.dSae }, { W_dec: o.W_dec, dSae: o.dSae }, params.dIn, nn),
+    });
+    neighborsIn.push({
+      saeId: other.id,
+      otherSaeId: p.saeId,
+      nearest: await nearestFeaturesAcross({ W_dec: o.W_dec, dSae: o.dSae }, { W_dec: params.W_dec, dSae: params.dSae }, params.dIn, nn),
+    });
   }
   const dead = recorded.stats.filter((s) => s.dead).length;
   log(`recorded ${params.dSae} features (${dead} dead) over ${recorded.nTokens} tokens, ${recorded.examples.length} examples`);
   return {
     summary: `${params.dSae} features, ${recorded.examples.length} examples`,
     async commit(client) {
-      const counts = await writeRecording(client, { saeId: p.saeId, hookId: p.hookId, recorded, logitEffects, nearestWithin, neighborsOut, neighborsIn });
+      const counts = await writeRecording(client, {
+        saeId: p.saeId,
+        hookId: p.hookId,
+        recorded,
+        logitEffects,
+        nearestWithin,
+        neighborsOut,
+        neighborsIn,
+      });
       log(`wrote ${counts.features} features, ${counts.examples} examples, ${counts.neighbors} neighbour rows`);
     },
   };

@@ -59,7 +59,16 @@ export const trainStage: Stage<TrainPayload> = async ({ job, signal, progress, l
         path: finalDir,
         trainedTokens: o.totalSteps * o.batchSize,
         hyperparams: result.options,
-        curve: result.curves.train.map((c) => ({ step: c.step, tokens: c.step * o.batchSize, loss: c.loss, l0: c.l0, fvu: c.fvu, mse: c.mse, lr: c.lr, lambda: c.lambda })),
+        curve: result.curves.train.map((c) => ({
+          step: c.step,
+          tokens: c.step * o.batchSize,
+          loss: c.loss,
+          l0: c.l0,
+          fvu: c.fvu,
+          mse: c.mse,
+          lr: c.lr,
+          lambda: c.lambda,
+        })),
       });
     },
   };

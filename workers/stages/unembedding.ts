@@ -41,11 +41,13 @@ export function readUnembedding(lm: LanguageModel): Unembedding {
   const inits = new Map((graph.initializer ?? []).map((t) => [t.name ?? "", t]));
   const producer = new Map<string, onnxProto.onnx.INodeProto>();
   for (const n of graph.node ?? []) for (const o of n.output ?? []) producer.set(o, n);
-  const logitsName = (graph.output ?? []).some((o) => o.name === "logits") ? "logits" : graph.output?.[0]?.name ?? "";
+  const logitsName = (graph.output ?? []).some((o) => o.name === "logits") ? "logits" : (graph.output?.[0]?.name ?? "");
   const head = producer.get(logitsName);
   const d = lm.dModel;
   if (!head || (head.opType !== "MatMul" && head.opType !== "Gemm"))
-    throw new UnembeddingNotFoundError(`${lm.modelFile}: the logits are not produced by a MatMul/Gemm with the unembedding (found ${head?.opType ?? "nothing"})`);
+    throw new UnembeddingNotFoundError(
+      `${lm.modelFile}: the logits are not produced by a MatMul/Gemm with the unembedding (found ${head?.opType ?? "nothing"})`,
+    );
   const [xName, wName] = head.input ?? [];
   const w = inits.get(wName ?? "");
   if (!w) throw new UnembeddingNotFoundError(`${lm.modelFile}: the unembedding ${wName} is not a weight initializer`);

@@ -39,7 +39,8 @@ function progressText(job: Job): string {
   if (typeof p.l0 === "number") parts.push(`L0 ${p.l0.toFixed(1)}`);
   if (typeof p.fvu === "number") parts.push(`FVU ${p.fvu.toFixed(3)}`);
   if (typeof p.tokensPerSecond === "number" && p.tokensPerSecond > 0) parts.push(`${Math.round(p.tokensPerSecond).toLocaleString()} tok/s`);
-  if (typeof p.etaSeconds === "number" && Number.isFinite(p.etaSeconds) && job.status === "RUNNING") parts.push(`ETA ${Math.ceil(p.etaSeconds)}s`);
+  if (typeof p.etaSeconds === "number" && Number.isFinite(p.etaSeconds) && job.status === "RUNNING")
+    parts.push(`ETA ${Math.ceil(p.etaSeconds)}s`);
   return parts.join(" · ");
 }
 
@@ -49,12 +50,22 @@ function JobRow({ job, onAction, busy }: { job: Job; onAction: (job: Job, action
   const canRetry = job.status === "FAILED" || job.status === "CANCELLED";
   const stale = job.status === "RUNNING" && job.heartbeatAgeSeconds !== null && job.heartbeatAgeSeconds > 30;
   return (
-    <li className="flex flex-col gap-2 border-t border-slate-100 px-4 py-3 sm:flex-row sm:items-start sm:gap-4" data-job={job.key} data-status={job.status}>
+    <li
+      className="flex flex-col gap-2 border-t border-slate-100 px-4 py-3 sm:flex-row sm:items-start sm:gap-4"
+      data-job={job.key}
+      data-status={job.status}
+    >
       <div className="flex min-w-0 flex-1 flex-col gap-1">
         <div className="flex flex-wrap items-center gap-2">
-          <span className={`rounded border px-2 py-0.5 text-xs font-semibold ${STATUS_STYLE[job.status] ?? ""}`}>{job.status.toLowerCase()}</span>
+          <span className={`rounded border px-2 py-0.5 text-xs font-semibold ${STATUS_STYLE[job.status] ?? ""}`}>
+            {job.status.toLowerCase()}
+          </span>
           <span className="font-medium">{job.kind.toLowerCase()}</span>
-          {job.sae ? <span className="truncate text-slate-700">{job.sae.name}</span> : <span className="text-slate-500">shared activations</span>}
+          {job.sae ? (
+            <span className="truncate text-slate-700">{job.sae.name}</span>
+          ) : (
+            <span className="text-slate-500">shared activations</span>
+          )}
           <span className="text-xs text-slate-500">
             attempt {job.attempts}/{job.maxAttempts}
           </span>
@@ -78,7 +89,8 @@ function JobRow({ job, onAction, busy }: { job: Job; onAction: (job: Job, action
         ) : null}
         {job.status === "RUNNING" ? (
           <span className={`text-xs ${stale ? "font-semibold text-[#a34700]" : "text-slate-500"}`}>
-            on {job.workerId} · heartbeat {job.heartbeatAgeSeconds ?? "?"}s ago{stale ? " (the worker may have died; it will be handed to another)" : ""}
+            on {job.workerId} · heartbeat {job.heartbeatAgeSeconds ?? "?"}s ago
+            {stale ? " (the worker may have died; it will be handed to another)" : ""}
           </span>
         ) : null}
         {job.waitingOn.length > 0 ? <span className="text-xs text-slate-500">waiting for {job.waitingOn.join(", ")}</span> : null}
@@ -137,10 +149,14 @@ export function JobsBoard({ initial }: { initial: PipelineWithJobs[] }) {
   }, [refresh]);
 
   const onAction = async (job: Job, action: "cancel" | "retry") => {
-    if (action === "cancel" && !window.confirm(`Cancel ${job.kind.toLowerCase()} ${job.sae?.name ?? ""} and the jobs waiting on it?`)) return;
+    if (action === "cancel" && !window.confirm(`Cancel ${job.kind.toLowerCase()} ${job.sae?.name ?? ""} and the jobs waiting on it?`))
+      return;
     setBusy(true);
     try {
-      const r = await api<{ cancelled?: string[]; requeued?: string[] }>(`/api/admin/jobs/${job.id}/${action}`, { method: "POST", body: {} });
+      const r = await api<{ cancelled?: string[]; requeued?: string[] }>(`/api/admin/jobs/${job.id}/${action}`, {
+        method: "POST",
+        body: {},
+      });
       setMessage(action === "cancel" ? `Cancelled ${r.cancelled?.length ?? 0} job(s).` : `Queued ${r.requeued?.length ?? 0} job(s) again.`);
       await refresh();
     } catch (error) {

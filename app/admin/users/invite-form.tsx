@@ -41,7 +41,10 @@ export function InviteForm() {
       )}
       {link && (
         <p className="w-full text-sm">
-          Send this one-time link to the invitee: <code data-testid="invite-link" className="break-all rounded bg-slate-100 px-1">{link}</code>
+          Send this one-time link to the invitee:{" "}
+          <code data-testid="invite-link" className="break-all rounded bg-slate-100 px-1">
+            {link}
+          </code>
         </p>
       )}
     </form>

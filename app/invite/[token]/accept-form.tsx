@@ -8,7 +8,11 @@ export function AcceptInviteForm({ token }: { token: string }) {
   if (done)
     return (
       <p className="mt-4 text-sm">
-        Your account is ready. <a className="text-sky-700 underline" href="/login">Log in</a>.
+        Your account is ready.{" "}
+        <a className="text-sky-700 underline" href="/login">
+          Log in
+        </a>
+        .
       </p>
     );
   return (
@@ -31,7 +35,14 @@ export function AcceptInviteForm({ token }: { token: string }) {
       </label>
       <label className="block text-sm">
         Password (12 characters or more)
-        <input name="password" type="password" required minLength={12} autoComplete="new-password" className="mt-1 w-full rounded border border-slate-300 px-2 py-1.5" />
+        <input
+          name="password"
+          type="password"
+          required
+          minLength={12}
+          autoComplete="new-password"
+          className="mt-1 w-full rounded border border-slate-300 px-2 py-1.5"
+        />
       </label>
       {error && (
         <p role="alert" className="text-sm text-red-700">

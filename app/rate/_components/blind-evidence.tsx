@@ -23,7 +23,9 @@ export function BlindEvidence({ item, recorded }: { item: RaterItemView; recorde
           <h2 id="top-heading" className="text-lg font-semibold">
             Strongest activations
           </h2>
-          <p className="text-xs text-slate-600">Tint: activation as a share of the strongest one recorded (1); outlined: each context&apos;s peak.</p>
+          <p className="text-xs text-slate-600">
+            Tint: activation as a share of the strongest one recorded (1); outlined: each context&apos;s peak.
+          </p>
           <ExampleList
             title="Strongest activations"
             scale={1}
@@ -44,7 +46,12 @@ export function BlindEvidence({ item, recorded }: { item: RaterItemView; recorde
                   title={group.label}
                   scale={1}
                   expandable={false}
-                  examples={group.examples.map((e, i) => ({ tokens: e.tokens, acts: e.activations, key: `range-${g}-${i}`, label: `${i + 1}` }))}
+                  examples={group.examples.map((e, i) => ({
+                    tokens: e.tokens,
+                    acts: e.activations,
+                    key: `range-${g}-${i}`,
+                    label: `${i + 1}`,
+                  }))}
                 />
               ) : (
                 <p className="text-xs text-slate-500">No examples in this range.</p>

@@ -9,7 +9,15 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useRouter } from "next/navigation";
 import Link from "next/link";
-import { flushPending, pendingFor, saveAnswer, sameContent, type Answer, type AnswerContent, type SyncFailure } from "@/app/rate/_components/rating-sync";
+import {
+  flushPending,
+  pendingFor,
+  saveAnswer,
+  sameContent,
+  type Answer,
+  type AnswerContent,
+  type SyncFailure,
+} from "@/app/rate/_components/rating-sync";
 
 export interface RatingPanelProps {
   assignmentId: string;
@@ -70,7 +78,11 @@ export function RatingPanel(props: RatingPanelProps) {
   async function catchUp() {
     const response = await fetch(`/api/rate/${encodeURIComponent(props.assignmentId)}`, { credentials: "same-origin" }).catch(() => null);
     if (!response?.ok) return;
-    const latest = (await response.json()) as { revision: number; skipped: boolean; item: { ownAnswer: AnswerContent | null; progress: { answered: number } } };
+    const latest = (await response.json()) as {
+      revision: number;
+      skipped: boolean;
+      item: { ownAnswer: AnswerContent | null; progress: { answered: number } };
+    };
     if (latest.revision <= (props.saved?.revision ?? 0)) return;
     const stored = latest.skipped
       ? { answer: "skip" as const, explanation: null, confidence: null, revision: latest.revision }
@@ -88,7 +100,7 @@ export function RatingPanel(props: RatingPanelProps) {
     async (content: AnswerContent, moveOn: boolean) => {
       if (!writable) return;
       if (saved && sameContent(saved, content)) {
-        if (moveOn && advance) go(content.answer === "skip" ? props.nextId ?? props.nextOpenId : props.nextOpenId);
+        if (moveOn && advance) go(content.answer === "skip" ? (props.nextId ?? props.nextOpenId) : props.nextOpenId);
         return;
       }
       setChosen(content.answer);
@@ -101,7 +113,7 @@ export function RatingPanel(props: RatingPanelProps) {
         setSaved(stored);
         setChosen(stored.answer);
         setStatus({ kind: "saved", revised: stored.revision > 1 });
-        if (moveOn && advance) go(content.answer === "skip" ? props.nextId ?? props.nextOpenId : props.nextOpenId);
+        if (moveOn && advance) go(content.answer === "skip" ? (props.nextId ?? props.nextOpenId) : props.nextOpenId);
       } catch (failure) {
         setStatus(failure as SyncFailure);
       }
@@ -132,7 +144,10 @@ export function RatingPanel(props: RatingPanelProps) {
     function onKey(event: KeyboardEvent) {
       if (event.ctrlKey || event.metaKey || event.altKey) return;
       const target = event.target as HTMLElement | null;
-      if (target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT" || target.isContentEditable)) {
+      if (
+        target &&
+        (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT" || target.isContentEditable)
+      ) {
         if (event.key === "Escape") target.blur();
         return;
       }
@@ -166,13 +181,26 @@ export function RatingPanel(props: RatingPanelProps) {
 
   const allDone = answered === props.total;
   return (
-    <section aria-label="Your answer" data-ready={ready} data-next={props.nextId ?? ""} data-next-open={props.nextOpenId ?? ""} className="space-y-4 rounded-lg border border-slate-200 bg-white p-4">
+    <section
+      aria-label="Your answer"
+      data-ready={ready}
+      data-next={props.nextId ?? ""}
+      data-next-open={props.nextOpenId ?? ""}
+      className="space-y-4 rounded-lg border border-slate-200 bg-white p-4"
+    >
       <div>
         <p className="text-xs uppercase tracking-wide text-slate-500">{props.studyName}</p>
         <p className="text-sm text-slate-700" data-testid="item-progress">
           Item {props.position} of {props.total} · {answered} answered
         </p>
-        <div className="mt-1 h-1.5 w-full overflow-hidden rounded bg-slate-100" role="progressbar" aria-valuemin={0} aria-valuemax={props.total} aria-valuenow={answered} aria-label="Answered">
+        <div
+          className="mt-1 h-1.5 w-full overflow-hidden rounded bg-slate-100"
+          role="progressbar"
+          aria-valuemin={0}
+          aria-valuemax={props.total}
+          aria-valuenow={answered}
+          aria-label="Answered"
+        >
           <div className="h-1.5 bg-[#0072B2]" style={{ width: `${Math.round((100 * answered) / Math.max(1, props.total))}%` }} />
         </div>
       </div>
@@ -230,7 +258,9 @@ export function RatingPanel(props: RatingPanelProps) {
         </label>
 
         <div className="text-sm" role="radiogroup" aria-label="Confidence (optional)">
-          <span className="mr-2">Confidence <span className="text-slate-500">(optional; 1 2 3)</span>:</span>
+          <span className="mr-2">
+            Confidence <span className="text-slate-500">(optional; 1 2 3)</span>:
+          </span>
           {CONFIDENCE.map((c) => (
             <button
               key={c.value}
@@ -254,7 +284,9 @@ export function RatingPanel(props: RatingPanelProps) {
         {status.kind === "saving" && <span className="text-slate-600">Saving…</span>}
         {status.kind === "saved" && <span className="text-emerald-800">{status.revised ? "Saved (answer revised)." : "Saved."}</span>}
         {(status.kind === "offline" || status.kind === "refused") && <span className="text-red-700">{status.message}</span>}
-        {status.kind === "idle" && saved && saved.answer !== "skip" && <span className="text-slate-600">Your saved answer is highlighted; answer again to change it.</span>}
+        {status.kind === "idle" && saved && saved.answer !== "skip" && (
+          <span className="text-slate-600">Your saved answer is highlighted; answer again to change it.</span>
+        )}
       </p>
 
       <label className="flex items-center gap-2 text-sm text-slate-700">
@@ -271,7 +303,11 @@ export function RatingPanel(props: RatingPanelProps) {
 
       <nav aria-label="Items" className="flex items-center justify-between gap-2 text-sm">
         {props.previousId ? (
-          <Link href={`/rate/${props.previousId}`} className="rounded border border-slate-300 px-3 py-1.5 hover:bg-slate-50" aria-keyshortcuts="ArrowLeft">
+          <Link
+            href={`/rate/${props.previousId}`}
+            className="rounded border border-slate-300 px-3 py-1.5 hover:bg-slate-50"
+            aria-keyshortcuts="ArrowLeft"
+          >
             ← Previous
           </Link>
         ) : (
@@ -283,7 +319,11 @@ export function RatingPanel(props: RatingPanelProps) {
           </Link>
         )}
         {props.nextId ? (
-          <Link href={`/rate/${props.nextId}`} className="rounded border border-slate-300 px-3 py-1.5 hover:bg-slate-50" aria-keyshortcuts="ArrowRight">
+          <Link
+            href={`/rate/${props.nextId}`}
+            className="rounded border border-slate-300 px-3 py-1.5 hover:bg-slate-50"
+            aria-keyshortcuts="ArrowRight"
+          >
             Next →
           </Link>
         ) : (

@@ -84,9 +84,17 @@ export async function saveAnswer(assignmentId: string, content: AnswerContent, r
         credentials: "same-origin",
       });
     } catch {
-      throw { kind: "offline", message: "No connection: your answer is kept in this browser and will be sent when the connection is back." } satisfies SyncFailure;
+      throw {
+        kind: "offline",
+        message: "No connection: your answer is kept in this browser and will be sent when the connection is back.",
+      } satisfies SyncFailure;
     }
-    const data = (await response.json().catch(() => ({}))) as { rating?: StoredRating; error?: string; code?: string; current?: StoredRating | null };
+    const data = (await response.json().catch(() => ({}))) as {
+      rating?: StoredRating;
+      error?: string;
+      code?: string;
+      current?: StoredRating | null;
+    };
     if (response.ok && data.rating) {
       forget(assignmentId, content);
       return data.rating;
@@ -106,10 +114,20 @@ export async function saveAnswer(assignmentId: string, content: AnswerContent, r
       forget(assignmentId, content);
       throw { kind: "refused", message: data.error ?? `Not saved (${response.status}).` } satisfies SyncFailure;
     }
-    if (response.status === 401) throw { kind: "refused", message: "Your session has ended: log in again; your answer is kept in this browser." } satisfies SyncFailure;
-    throw { kind: "offline", message: data.error ?? `The server could not save your answer (${response.status}); it is kept and will be retried.` } satisfies SyncFailure;
+    if (response.status === 401)
+      throw {
+        kind: "refused",
+        message: "Your session has ended: log in again; your answer is kept in this browser.",
+      } satisfies SyncFailure;
+    throw {
+      kind: "offline",
+      message: data.error ?? `The server could not save your answer (${response.status}); it is kept and will be retried.`,
+    } satisfies SyncFailure;
   }
-  throw { kind: "offline", message: "Your answer kept changing in another window; it is kept here and will be retried." } satisfies SyncFailure;
+  throw {
+    kind: "offline",
+    message: "Your answer kept changing in another window; it is kept here and will be retried.",
+  } satisfies SyncFailure;
 }
 
 /** Send every answer left over from earlier pages or sessions (except `skip`, the one the caller handles). */

@@ -50,22 +50,23 @@ export const jumprelu: ArchitectureModule = {
         }
         need.endRow();
       }
-    } else for (let t = 0; t < B; t++) {
-      const r = t * m;
-      need.reserve(m);
-      const idx = need.idx;
-      const val = need.val;
-      let n = need.nnz;
-      for (let j = 0; j < m; j++) {
-        const pre = raw[r + j] + b[j];
-        if (pre > low[j]) {
-          idx[n] = j;
-          val[n++] = pre > theta[j] ? pre : 0;
+    } else
+      for (let t = 0; t < B; t++) {
+        const r = t * m;
+        need.reserve(m);
+        const idx = need.idx;
+        const val = need.val;
+        let n = need.nnz;
+        for (let j = 0; j < m; j++) {
+          const pre = raw[r + j] + b[j];
+          if (pre > low[j]) {
+            idx[n] = j;
+            val[n++] = pre > theta[j] ? pre : 0;
+          }
         }
+        need.nnz = n;
+        need.endRow();
       }
-      need.nnz = n;
-      need.endRow();
-    }
     const codes = need.view();
     const rec = await ctx.decoderTerm(codes, ctx.x, 1, true);
     let l0 = 0;

@@ -13,7 +13,8 @@ export function gemmaScopeToParams(bytes: Uint8Array, source = "params.npz"): Sa
   const t = parseNpz(bytes, source);
   const get = (name: string, dims: number): { data: Float32Array; shape: number[] } => {
     const x = t[name];
-    if (!x) throw new TensorFormatError(`${source}: array ${name} is missing (Gemma Scope params.npz has W_enc, W_dec, b_enc, b_dec, threshold)`);
+    if (!x)
+      throw new TensorFormatError(`${source}: array ${name} is missing (Gemma Scope params.npz has W_enc, W_dec, b_enc, b_dec, threshold)`);
     if (!(x.data instanceof Float32Array) || x.shape.length !== dims)
       throw new TensorFormatError(`${source}: array ${name} must be a ${dims}-d float array, got shape (${x.shape})`);
     return x as { data: Float32Array; shape: number[] };

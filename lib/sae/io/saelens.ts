@@ -35,7 +35,10 @@ const cfgSchema = z
     normalize_activations: z.string().nullable().default("none"),
     k: z.number().int().positive().optional(),
     activation_fn_kwargs: z.object({ k: z.number().int().positive().optional() }).passthrough().nullable().optional(),
-    featurelab: z.object({ architecture: z.enum(["jumprelu", "topk", "batchtopk", "gated", "relu"]) }).passthrough().optional(),
+    featurelab: z
+      .object({ architecture: z.enum(["jumprelu", "topk", "batchtopk", "gated", "relu"]) })
+      .passthrough()
+      .optional(),
   })
   .passthrough();
 
@@ -92,7 +95,10 @@ export async function loadSaeLens(dir: string): Promise<{ params: SaeParams; cfg
     throw new TensorFormatError(`${cfgPath}: cannot read SAELens config (${(e as Error).message})`);
   }
   const parsed = cfgSchema.safeParse(cfgRaw);
-  if (!parsed.success) throw new TensorFormatError(`${cfgPath}: invalid SAELens config: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new TensorFormatError(
+      `${cfgPath}: invalid SAELens config: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   const cfg = parsed.data;
   const { tensors } = parseSafetensors(new Uint8Array(await fs.readFile(weightsPath)), weightsPath);
   return { params: saeLensToParams(cfg, tensors, weightsPath), cfg };
@@ -100,10 +106,14 @@ export async function loadSaeLens(dir: string): Promise<{ params: SaeParams; cfg
 
 export function saeLensToParams(cfg: SaeLensCfg, tensors: Record<string, NamedTensor>, source: string): SaeParams {
   if (cfg.normalize_activations && cfg.normalize_activations !== "none")
-    throw new TensorFormatError(`${source}: normalize_activations "${cfg.normalize_activations}" is not supported; fold the scale into the weights first`);
+    throw new TensorFormatError(
+      `${source}: normalize_activations "${cfg.normalize_activations}" is not supported; fold the scale into the weights first`,
+    );
   const architecture: Architecture =
     cfg.featurelab?.architecture ??
-    ({ jumprelu: "jumprelu", standard: "relu", gated: "gated", topk: "topk", batchtopk: "batchtopk" } as Record<string, Architecture>)[cfg.architecture] ??
+    ({ jumprelu: "jumprelu", standard: "relu", gated: "gated", topk: "topk", batchtopk: "batchtopk" } as Record<string, Architecture>)[
+      cfg.architecture
+    ] ??
     (() => {
       throw new TensorFormatError(`${source}: unknown SAELens architecture "${cfg.architecture}"`);
     })();

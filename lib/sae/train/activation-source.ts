@@ -42,7 +42,9 @@ export function validateActivations(data: Float32Array, n: number, d: number, so
     throw new InvalidActivationsError(`${source}: ${data.length} values do not form [${n}, ${d}] (expected ${n * d})`);
   for (let i = 0; i < data.length; i++)
     if (!Number.isFinite(data[i]))
-      throw new InvalidActivationsError(`${source}: token ${Math.floor(i / d)}, dimension ${i % d} is ${data[i]}; remove non-finite activations before training`);
+      throw new InvalidActivationsError(
+        `${source}: token ${Math.floor(i / d)}, dimension ${i % d} is ${data[i]}; remove non-finite activations before training`,
+      );
 }
 
 export class InMemoryActivationSource implements ActivationSource {

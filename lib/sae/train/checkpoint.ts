@@ -30,7 +30,11 @@ export class CheckpointError extends Error {
   override name = "CheckpointError";
 }
 
-export async function saveCheckpoint<C>(dir: string, state: TrainState, meta: Omit<CheckpointMeta<C>, "step" | "inputScale" | "extra" | "dIn">): Promise<void> {
+export async function saveCheckpoint<C>(
+  dir: string,
+  state: TrainState,
+  meta: Omit<CheckpointMeta<C>, "step" | "inputScale" | "extra" | "dIn">,
+): Promise<void> {
   const t: Record<string, NamedTensor> = {};
   for (const [k, v] of Object.entries(state.params)) t[`param.${k}`] = { data: v, shape: [v.length] };
   for (const [k, v] of Object.entries(state.adamV)) t[`adam_v.${k}`] = { data: v, shape: [v.length] };

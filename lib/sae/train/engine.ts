@@ -339,7 +339,8 @@ export class SaeStepEngine {
       path = "sparse";
     } else {
       const GR = this.zeroDense("G", B * m);
-      for (const l of lists) for (let t = 0; t < B; t++) for (let e = l.rowPtr[t]; e < l.rowPtr[t + 1]; e++) GR[t * m + l.idx[e]] += l.val[e];
+      for (const l of lists)
+        for (let t = 0; t < B; t++) for (let e = l.rowPtr[t]; e < l.rowPtr[t + 1]; e++) GR[t * m + l.idx[e]] += l.val[e];
       const tmp = this.scratch.f("dense.gradWenc", m * d);
       await this.backend.gemm({ a: GR, transA: true, b: xc, M: m, K: B, N: d, out: tmp });
       for (let i = 0; i < m * d; i++) gW[i] += tmp[i];

@@ -42,7 +42,10 @@ export const trainOptionsSchema = z
     k: z.number().int().positive().default(32),
     /** AuxK (Gao et al.): top kAux dead features reconstruct the residual, weight auxCoef */
     kAux: z.number().int().nonnegative().default(512),
-    auxCoef: z.number().nonnegative().default(1 / 32),
+    auxCoef: z
+      .number()
+      .nonnegative()
+      .default(1 / 32),
     /** a feature is dead after this many training tokens without firing */
     deadWindowTokens: z.number().int().positive().default(1_000_000),
     /** BatchTopK: EMA rate of the inference threshold */
@@ -72,7 +75,11 @@ export const trainOptionsSchema = z
     if ((o.architecture === "topk" || o.architecture === "batchtopk") && o.k > o.dSae)
       ctx.addIssue({ code: "custom", path: ["k"], message: `k=${o.k} exceeds dSae=${o.dSae}` });
     if (o.lrDecaySteps > o.totalSteps)
-      ctx.addIssue({ code: "custom", path: ["lrDecaySteps"], message: `lrDecaySteps ${o.lrDecaySteps} exceeds totalSteps ${o.totalSteps}` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["lrDecaySteps"],
+        message: `lrDecaySteps ${o.lrDecaySteps} exceeds totalSteps ${o.totalSteps}`,
+      });
   });
 
 export type TrainOptionsInput = z.input<typeof trainOptionsSchema>;

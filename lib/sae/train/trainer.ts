@@ -103,8 +103,11 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
   const resumed = args.resume && args.checkpointDir ? await loadCheckpoint<Curves>(args.checkpointDir) : null;
   if (resumed) {
     if (JSON.stringify(resumed.meta.options) !== JSON.stringify(o))
-      throw new CheckpointError(`${args.checkpointDir}: the checkpoint was written with different options; resume with the same options or start a new run`);
-    if (resumed.meta.dIn !== source.dIn) throw new CheckpointError(`${args.checkpointDir}: checkpoint dIn ${resumed.meta.dIn} != data dIn ${source.dIn}`);
+      throw new CheckpointError(
+        `${args.checkpointDir}: the checkpoint was written with different options; resume with the same options or start a new run`,
+      );
+    if (resumed.meta.dIn !== source.dIn)
+      throw new CheckpointError(`${args.checkpointDir}: checkpoint dIn ${resumed.meta.dIn} != data dIn ${source.dIn}`);
     state = resumed.state;
     curves = resumed.meta.curves;
     source.restore(resumed.meta.source);
@@ -129,13 +132,24 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
       for (let i = 0; i < batch.length; i++) batch[i] *= inv;
       const r = await engine.computeGradients(batch, B);
       if (!Number.isFinite(r.loss))
-        throw new TrainingDivergedError(`loss became ${r.loss} at step ${step}; lower the learning rate (${o.lr}) — nothing was saved from this step`);
+        throw new TrainingDivergedError(
+          `loss became ${r.loss} at step ${step}; lower the learning rate (${o.lr}) — nothing was saved from this step`,
+        );
       engine.applyUpdate();
       const done = state.step;
       if (done % o.logEverySteps === 0 || done === o.totalSteps) {
         let dead = 0;
         for (let j = 0; j < o.dSae; j++) if (state.tokensSinceFired[j] >= o.deadWindowTokens) dead++;
-        curves.train.push({ step: done, loss: r.loss, mse: r.mse, l0: r.l0, fvu: r.fvu, lr: learningRateAt(o, step), lambda: lambdaAt(o, step), deadFeatures: dead });
+        curves.train.push({
+          step: done,
+          loss: r.loss,
+          mse: r.mse,
+          l0: r.l0,
+          fvu: r.fvu,
+          lr: learningRateAt(o, step),
+          lambda: lambdaAt(o, step),
+          deadFeatures: dead,
+        });
       }
       if (args.evalSet && (done % o.evalEverySteps === 0 || done === o.totalSteps))
         curves.eval.push({ step: done, ...(await evaluate(engine, args.evalSet, B)) });
@@ -146,7 +160,15 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
       if (args.onProgress) {
         const elapsed = (performance.now() - t0) / 1000;
         const rate = ((done - startStep) * B) / elapsed;
-        args.onProgress({ step: done, totalSteps: o.totalSteps, tokensPerSecond: rate, etaSeconds: ((o.totalSteps - done) * B) / rate, loss: r.loss, l0: r.l0, fvu: r.fvu });
+        args.onProgress({
+          step: done,
+          totalSteps: o.totalSteps,
+          tokensPerSecond: rate,
+          etaSeconds: ((o.totalSteps - done) * B) / rate,
+          loss: r.loss,
+          l0: r.l0,
+          fvu: r.fvu,
+        });
       }
     }
   } finally {
@@ -177,5 +199,6 @@ export async function evaluate(engine: SaeStepEngine, set: { data: Float32Array;
 function assertFiniteState(state: TrainState): void {
   for (const [k, v] of Object.entries(state.params))
     for (let i = 0; i < v.length; i++)
-      if (!Number.isFinite(v[i])) throw new TrainingDivergedError(`parameter ${k}[${i}] is ${v[i]} at step ${state.step}; refusing to save a non-finite SAE`);
+      if (!Number.isFinite(v[i]))
+        throw new TrainingDivergedError(`parameter ${k}[${i}] is ${v[i]} at step ${state.step}; refusing to save a non-finite SAE`);
 }

@@ -58,7 +58,12 @@ export default async function globalSetup(): Promise<void> {
   fs.mkdirSync(path.join(process.cwd(), ".e2e"), { recursive: true });
   const logFile = fs.openSync(path.join(process.cwd(), ".e2e", "server.log"), "w");
   const server = spawn(process.execPath, [path.join("node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port)], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, NEXT_TELEMETRY_DISABLED: "1", FEATURELAB_DATA_DIR: path.join(process.cwd(), ".e2e", "data") },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      NEXT_TELEMETRY_DISABLED: "1",
+      FEATURELAB_DATA_DIR: path.join(process.cwd(), ".e2e", "data"),
+    },
     stdio: ["ignore", logFile, logFile],
     detached: false,
   });

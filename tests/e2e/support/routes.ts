@@ -44,7 +44,8 @@ export function discoverRoutes(): string[] {
 export function fillPattern(pattern: string, samples: Record<string, string>): string {
   return pattern.replace(/\[(\.\.\.)?([^\]]+)\]/g, (_, _rest, name: string) => {
     const value = samples[name];
-    if (value === undefined) throw new Error(`No sample value for route parameter [${name}]: add one in tests/e2e/support/sample-params.ts`);
+    if (value === undefined)
+      throw new Error(`No sample value for route parameter [${name}]: add one in tests/e2e/support/sample-params.ts`);
     return encodeURIComponent(value);
   });
 }

@@ -18,7 +18,11 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(tmpdir(), "featurelab-harvest-"));
   // ~60 short documents: many document boundaries, a padded last context
   corpusFile = path.join(tmp, "docs.jsonl");
-  const docs = Array.from({ length: 60 }, (_, i) => JSON.stringify({ text: `Document ${i}. The whale and the ship sailed ${"on ".repeat(i % 7)}into the night, said the captain to the crew.` }));
+  const docs = Array.from({ length: 60 }, (_, i) =>
+    JSON.stringify({
+      text: `Document ${i}. The whale and the ship sailed ${"on ".repeat(i % 7)}into the night, said the captain to the crew.`,
+    }),
+  );
   await writeFile(corpusFile, docs.join("\n") + "\n");
 });
 afterAll(async () => {

@@ -8,10 +8,19 @@ const rng = createRng(2);
 const randn = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
 
 describe("OrtCpuBackend.gemm (ONNX Gemm graphs built in TypeScript)", () => {
-  for (const [transA, transB, withBias] of [[false, false, false], [false, true, true], [true, false, false], [true, true, true]] as const)
+  for (const [transA, transB, withBias] of [
+    [false, false, false],
+    [false, true, true],
+    [true, false, false],
+    [true, true, true],
+  ] as const)
     it(`transA=${transA} transB=${transB} bias=${withBias} matches a JS product, writing into the given buffer`, async () => {
-      const M = 5, K = 7, N = 3;
-      const a = randn(M * K), b = randn(K * N), bias = randn(N);
+      const M = 5,
+        K = 7,
+        N = 3;
+      const a = randn(M * K),
+        b = randn(K * N),
+        bias = randn(N);
       const A = (i: number, k: number) => (transA ? a[k * M + i] : a[i * K + k]);
       const Bm = (k: number, j: number) => (transB ? b[j * K + k] : b[k * N + j]);
       const out = new Float32Array(M * N + 2).fill(42); // longer than needed: the tail is left alone
@@ -26,6 +35,8 @@ describe("OrtCpuBackend.gemm (ONNX Gemm graphs built in TypeScript)", () => {
     });
 
   it("rejects buffers too small for the shapes", async () => {
-    await expect(backend.gemm({ a: new Float32Array(3), b: new Float32Array(4), M: 2, K: 2, N: 2, out: new Float32Array(4) })).rejects.toThrow(RangeError);
+    await expect(
+      backend.gemm({ a: new Float32Array(3), b: new Float32Array(4), M: 2, K: 2, N: 2, out: new Float32Array(4) }),
+    ).rejects.toThrow(RangeError);
   });
 });

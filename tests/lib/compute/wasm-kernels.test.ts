@@ -5,7 +5,9 @@ import { adamRows } from "@/lib/sae/train/adam";
 import { createRng } from "@/lib/random/seeded";
 
 const rng = createRng(9);
-const B = 7, d = 12, m = 20;
+const B = 7,
+  d = 12,
+  m = 20;
 const randn = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
 
 function entries() {
@@ -70,7 +72,9 @@ describe("WebAssembly SIMD kernels agree with the JS reference kernels", () => {
   });
 
   it("adamRow matches the JS row-lazy Adam", () => {
-    const p = k.allocF32(m * d), g = k.allocF32(m * d), v = k.allocF32(m * d);
+    const p = k.allocF32(m * d),
+      g = k.allocF32(m * d),
+      v = k.allocF32(m * d);
     p.set(randn(m * d));
     g.set(randn(m * d));
     v.set(randn(m * d).map((x) => x * x));

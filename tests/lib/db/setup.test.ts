@@ -35,7 +35,9 @@ describe("configuration", () => {
 describe("connection errors", () => {
   it("says the server is unreachable", async () => {
     const port = await freePort();
-    await expect(checkConnection(`postgresql://postgres@127.0.0.1:${port}/postgres`)).rejects.toThrow(/connection refused\. Start the server/);
+    await expect(checkConnection(`postgresql://postgres@127.0.0.1:${port}/postgres`)).rejects.toThrow(
+      /connection refused\. Start the server/,
+    );
   });
   it("says the database does not exist", async () => {
     await expect(checkConnection(urlFor("fl_no_such_database_here"))).rejects.toThrow(/Database "fl_no_such_database_here" does not exist/);
@@ -46,8 +48,13 @@ describe("connection errors", () => {
     await expect(checkConnection(url.toString())).rejects.toThrow(/rejected the credentials for user "fl_no_such_role"/);
   });
   it("explains a wrong password (SQLSTATE 28P01)", () => {
-    const error = explainConnectionError("postgresql://alice:pw@db.example:5433/lab", { code: "28P01", message: "password authentication failed" });
-    expect(error.message).toBe('PostgreSQL rejected the credentials for user "alice" at alice@db.example:5433/lab. Fix the user name or password in DATABASE_URL.');
+    const error = explainConnectionError("postgresql://alice:pw@db.example:5433/lab", {
+      code: "28P01",
+      message: "password authentication failed",
+    });
+    expect(error.message).toBe(
+      'PostgreSQL rejected the credentials for user "alice" at alice@db.example:5433/lab. Fix the user name or password in DATABASE_URL.',
+    );
   });
 });
 

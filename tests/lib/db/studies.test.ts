@@ -153,7 +153,9 @@ describe("creating a study", () => {
     await expect(createStudy(db, adminId, { ...base, raterIds: [viewerId] })).rejects.toThrow(/is a viewer/);
     await expect(createStudy(db, adminId, { ...base, raterIds: ["nobody"] })).rejects.toThrow(StudyInputError);
     // gamma: 30 features, every 3rd dead → 20 alive
-    await expect(createStudy(db, adminId, { ...base, saeIds: [world.saes[2].id], featuresPerSae: 21 })).rejects.toThrow(InsufficientAliveFeaturesError);
+    await expect(createStudy(db, adminId, { ...base, saeIds: [world.saes[2].id], featuresPerSae: 21 })).rejects.toThrow(
+      InsufficientAliveFeaturesError,
+    );
     await expect(createStudy(db, adminId, { ...base, ratingsPerItem: 3 })).rejects.toThrow(TooFewRatersError);
     // nothing half-written
     expect((await listStudies(db)).some((s) => s.name === "bad")).toBe(false);
@@ -166,7 +168,14 @@ describe("saving answers", () => {
   let theirs: string;
   beforeAll(async () => {
     studyId = (
-      await createStudy(db, adminId, { name: "answers", saeIds: world.saes.map((s) => s.id), featuresPerSae: 3, raterIds: raterIds.slice(0, 2), ratingsPerItem: 1, seed: 9 })
+      await createStudy(db, adminId, {
+        name: "answers",
+        saeIds: world.saes.map((s) => s.id),
+        featuresPerSae: 3,
+        raterIds: raterIds.slice(0, 2),
+        ratingsPerItem: 1,
+        seed: 9,
+      })
     ).id;
     const rows = await loadStudyRatings(db, studyId);
     mine = rows.filter((r) => r.raterId === raterIds[0]).map((r) => r.assignmentId);
@@ -174,10 +183,20 @@ describe("saving answers", () => {
   });
 
   it("records the first answer, ignores a repeat, and counts revisions", async () => {
-    const first = await saveRating(db, raterIds[0], mine[0], { answer: "yes", explanation: "  rivers and   lakes ", confidence: 3, revision: 1 });
+    const first = await saveRating(db, raterIds[0], mine[0], {
+      answer: "yes",
+      explanation: "  rivers and   lakes ",
+      confidence: 3,
+      revision: 1,
+    });
     expect(first.outcome).toBe("saved");
     expect(first.rating).toMatchObject({ answer: "yes", explanation: "rivers and lakes", confidence: 3, revision: 1 });
-    const repeat = await saveRating(db, raterIds[0], mine[0], { answer: "yes", explanation: "rivers and lakes", confidence: 3, revision: 1 });
+    const repeat = await saveRating(db, raterIds[0], mine[0], {
+      answer: "yes",
+      explanation: "rivers and lakes",
+      confidence: 3,
+      revision: 1,
+    });
     expect(repeat.outcome).toBe("unchanged");
     const revised = await saveRating(db, raterIds[0], mine[0], { answer: "maybe", revision: 2 });
     expect(revised.rating).toMatchObject({ answer: "maybe", explanation: null, confidence: null, revision: 2 });
@@ -192,7 +211,9 @@ describe("saving answers", () => {
   });
 
   it("stores one rating when the same answer arrives many times at once", async () => {
-    const results = await Promise.all(Array.from({ length: 8 }, () => saveRating(db, raterIds[0], mine[1], { answer: "no", confidence: 1, revision: 1 })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => saveRating(db, raterIds[0], mine[1], { answer: "no", confidence: 1, revision: 1 })),
+    );
     expect(results.filter((r) => r.outcome === "saved")).toHaveLength(1);
     expect(results.every((r) => r.rating.revision === 1 && r.rating.answer === "no")).toBe(true);
     expect(await db.rating.count({ where: { assignmentId: mine[1] } })).toBe(1);
@@ -210,8 +231,12 @@ describe("saving answers", () => {
 
   it("hides other raters' assignments and unknown ids as not found", async () => {
     await expect(saveRating(db, raterIds[0], theirs, { answer: "yes", revision: 1 })).rejects.toBeInstanceOf(AssignmentNotFoundError);
-    await expect(saveRating(db, raterIds[0], "0".repeat(32), { answer: "yes", revision: 1 })).rejects.toBeInstanceOf(AssignmentNotFoundError);
-    await expect(saveRating(db, raterIds[0], "'; drop table", { answer: "yes", revision: 1 })).rejects.toBeInstanceOf(AssignmentNotFoundError);
+    await expect(saveRating(db, raterIds[0], "0".repeat(32), { answer: "yes", revision: 1 })).rejects.toBeInstanceOf(
+      AssignmentNotFoundError,
+    );
+    await expect(saveRating(db, raterIds[0], "'; drop table", { answer: "yes", revision: 1 })).rejects.toBeInstanceOf(
+      AssignmentNotFoundError,
+    );
     expect(await getRaterItem(db, raterIds[0], theirs)).toBeNull();
     expect(await getRaterItem(db, raterIds[1], theirs)).not.toBeNull();
   });
@@ -252,7 +277,14 @@ describe("the rater's view", () => {
   });
 
   it("lists open studies with progress and where to continue; drafts are hidden", async () => {
-    await createStudy(db, adminId, { name: "Draft", saeIds: [world.saes[0].id], featuresPerSae: 1, raterIds: [raterIds[5]], ratingsPerItem: 1, open: false });
+    await createStudy(db, adminId, {
+      name: "Draft",
+      saeIds: [world.saes[0].id],
+      featuresPerSae: 1,
+      raterIds: [raterIds[5]],
+      ratingsPerItem: 1,
+      open: false,
+    });
     const rows = await loadStudyRatings(db, studyId);
     const queue = rows.sort((a, b) => a.position - b.position);
     await saveRating(db, raterIds[5], queue[0].assignmentId, { answer: "yes", revision: 1 });
@@ -273,7 +305,13 @@ describe("the rater's view", () => {
       expect(view.navigation.previousItemId).toBe(i > 0 ? rows[i - 1].assignmentId : null);
       expect(view.navigation.nextItemId).toBe(i < 5 ? rows[i + 1].assignmentId : null);
       expect(view.topExamples).toHaveLength(3);
-      expect(view.intervalSamples.map((g) => [g.lowerShare, g.upperShare]).sort()).toEqual([[0, 0.2], [0.2, 0.4], [0.4, 0.6], [0.6, 0.8], [0.8, 1]]);
+      expect(view.intervalSamples.map((g) => [g.lowerShare, g.upperShare]).sort()).toEqual([
+        [0, 0.2],
+        [0.2, 0.4],
+        [0.4, 0.6],
+        [0.6, 0.8],
+        [0.8, 1],
+      ]);
       for (const g of view.intervalSamples) expect(g.examples).toHaveLength(1);
       expect(view.logitTokens).toBeNull();
       expect(Math.max(...view.topExamples[0].activations)).toBe(1);
@@ -353,7 +391,8 @@ describe("extending a study", () => {
     expect(result.round.seed).not.toBe(seed);
     const after = await loadStudyRatings(db, id);
     // answered assignments keep their ids and answers
-    for (const r of answered) expect(after.find((x) => x.assignmentId === r.assignmentId)).toMatchObject({ status: "answered", answer: "yes" });
+    for (const r of answered)
+      expect(after.find((x) => x.assignmentId === r.assignmentId)).toMatchObject({ status: "answered", answer: "yes" });
     // 12 items x 2 ratings over 4 raters: 6 each; nobody twice on one item
     const loads = [...queues(after).values()].map((q) => q.length).sort();
     expect(loads).toEqual([6, 6, 6, 6]);
@@ -379,7 +418,14 @@ describe("extending a study", () => {
 describe("results", () => {
   it("counts answers per SAE with Wilson intervals, leaves skips out, and reports completion", async () => {
     const saeIds = world.saes.slice(0, 2).map((s) => s.id);
-    const { id } = await createStudy(db, adminId, { name: "results", saeIds, featuresPerSae: 3, raterIds: raterIds.slice(0, 2), ratingsPerItem: 2, seed: 3 });
+    const { id } = await createStudy(db, adminId, {
+      name: "results",
+      saeIds,
+      featuresPerSae: 3,
+      raterIds: raterIds.slice(0, 2),
+      ratingsPerItem: 2,
+      seed: 3,
+    });
     const rows = await loadStudyRatings(db, id);
     // Every assignment of SAE 0 gets yes except one no; SAE 1: all no but one skipped
     const sae0 = rows.filter((r) => r.saeId === saeIds[0]);
@@ -405,7 +451,9 @@ describe("results", () => {
 
 describe("studies written by hand", () => {
   it("open with default settings when Study.settings holds only some fields", async () => {
-    const study = await db.study.create({ data: { name: "by hand", status: "CLOSED", seed: 1, settings: { featuresPerSae: 2 }, createdById: adminId } });
+    const study = await db.study.create({
+      data: { name: "by hand", status: "CLOSED", seed: 1, settings: { featuresPerSae: 2 }, createdById: adminId },
+    });
     await db.studySae.create({ data: { studyId: study.id, saeId: world.saes[0].id } });
     const results = (await studyResults(db, study.id))!;
     expect(results.study.settings).toMatchObject({ featuresPerSae: 2, densityStrata: null, ratingsPerItem: 1, rounds: [], samples: [] });
@@ -417,16 +465,31 @@ describe("studies written by hand", () => {
 describe("export", () => {
   it("writes every answered rating as CSV and JSON with the study's metadata, leaving skips and pending work out", async () => {
     const saeIds = world.saes.slice(0, 2).map((s) => s.id);
-    const { id } = await createStudy(db, adminId, { name: "Export me!", saeIds, featuresPerSae: 2, densityStrata: 2, raterIds: raterIds.slice(0, 2), ratingsPerItem: 1, seed: 99 });
+    const { id } = await createStudy(db, adminId, {
+      name: "Export me!",
+      saeIds,
+      featuresPerSae: 2,
+      densityStrata: 2,
+      raterIds: raterIds.slice(0, 2),
+      ratingsPerItem: 1,
+      seed: 99,
+    });
     const rows = (await loadStudyRatings(db, id)).sort((a, b) => a.assignmentId.localeCompare(b.assignmentId));
-    await saveRating(db, rows[0].raterId, rows[0].assignmentId, { answer: "yes", explanation: 'commas, "quotes"', confidence: 2, revision: 1 });
+    await saveRating(db, rows[0].raterId, rows[0].assignmentId, {
+      answer: "yes",
+      explanation: 'commas, "quotes"',
+      confidence: 2,
+      revision: 1,
+    });
     await saveRating(db, rows[1].raterId, rows[1].assignmentId, { answer: "no", explanation: "=SUM(A1)", revision: 1 });
     await saveRating(db, rows[2].raterId, rows[2].assignmentId, { answer: "skip", revision: 1 });
     const csv = (await exportStudy(db, id, "csv", { exportedAt: "2026-01-02T00:00:00.000Z" }))!;
     expect(csv.filename).toBe("study-export-me-2026-01-02.csv");
     const lines = csv.body.trim().split("\r\n");
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toBe("study_id,rater_id,item_id,sae_id,sae_name,architecture,feature_index,answer,answer_rank,confidence,explanation,answered_at");
+    expect(lines[0]).toBe(
+      "study_id,rater_id,item_id,sae_id,sae_name,architecture,feature_index,answer,answer_rank,confidence,explanation,answered_at",
+    );
     const yes = lines.find((l) => l.includes(rows[0].assignmentId))!;
     expect(yes).toContain(`${rows[0].saeId},${world.saes.find((s) => s.id === rows[0].saeId)!.name},`);
     expect(yes).toContain(`,${rows[0].featureIndex},yes,2,2,"commas, ""quotes""",`);

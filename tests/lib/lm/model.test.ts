@@ -42,7 +42,10 @@ describe("the bundled model", () => {
   });
 
   it("reproduces PyTorch's logits for the reference input (export check)", async () => {
-    const ref = JSON.parse(await readFile("assets/model/reference.json", "utf8")) as { input_ids: number[][]; logits_first4pos_first8: number[][][] };
+    const ref = JSON.parse(await readFile("assets/model/reference.json", "utf8")) as {
+      input_ids: number[][];
+      logits_first4pos_first8: number[][][];
+    };
     const ids = Int32Array.from(ref.input_ids.flat());
     const { logits } = await lm.run({ ids, batch: ref.input_ids.length, seq: ref.input_ids[0].length });
     ref.logits_first4pos_first8.forEach((rows, b) =>
@@ -100,23 +103,38 @@ describe("errors name the file and the problem", () => {
     g.output("f", "float", ["n", 4]);
     const file = path.join(tmp, "encoder.onnx");
     await writeFile(file, g.build());
-    await expect(loadLanguageModel(file, { tokenizerFile: TOKENIZER })).rejects.toThrow(/encoder.onnx: not a causal language model: no integer "input_ids" input \(inputs: x\)/);
+    await expect(loadLanguageModel(file, { tokenizerFile: TOKENIZER })).rejects.toThrow(
+      /encoder.onnx: not a causal language model: no integer "input_ids" input \(inputs: x\)/,
+    );
 
     // integer input_ids but no residual stream: an embedding straight into a projection
     const h = new GraphBuilder("bag");
     const ids = h.input("input_ids", "int64", ["b", "s"]);
-    h.op("MatMul", [h.op("Gather", [h.initializer("E", new Float32Array(4096 * 4), [4096, 4]), ids]), h.initializer("U", new Float32Array(4 * 4096), [4, 4096])], {}, "logits");
+    h.op(
+      "MatMul",
+      [
+        h.op("Gather", [h.initializer("E", new Float32Array(4096 * 4), [4096, 4]), ids]),
+        h.initializer("U", new Float32Array(4 * 4096), [4, 4096]),
+      ],
+      {},
+      "logits",
+    );
     h.output("logits", "float", ["b", "s", 4096]);
     const bag = path.join(tmp, "bag.onnx");
     await writeFile(bag, h.build());
-    await expect(loadLanguageModel(bag, { tokenizerFile: TOKENIZER })).rejects.toThrow(/bag.onnx: not a transformer language model: no chain of residual additions/);
+    await expect(loadLanguageModel(bag, { tokenizerFile: TOKENIZER })).rejects.toThrow(
+      /bag.onnx: not a transformer language model: no chain of residual additions/,
+    );
   });
 
   it("a tokenizer that does not match the model's vocabulary", async () => {
     const dir = path.join(tmp, "small-vocab");
     await rm(dir, { recursive: true, force: true });
     await import("node:fs/promises").then((fs) => fs.mkdir(dir));
-    await writeFile(path.join(dir, "model.onnx"), buildSyntheticLm({ layout: "sequential", layers: 1, vocab: 512, d: 8, maxSeq: 16 }).bytes);
+    await writeFile(
+      path.join(dir, "model.onnx"),
+      buildSyntheticLm({ layout: "sequential", layers: 1, vocab: 512, d: 8, maxSeq: 16 }).bytes,
+    );
     await copyFile(TOKENIZER, path.join(dir, "tokenizer.json"));
     const err = await loadLanguageModel(path.join(dir, "model.onnx")).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TokenizerMismatchError);

@@ -6,7 +6,9 @@ import { contextBatches } from "@/lib/activations/context-stream";
 
 /** Bitwise equality of two float arrays (vitest's deep equality is far too slow for millions of logits). */
 function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return (
+    a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+  );
 }
 
 let lm: LanguageModel;
@@ -30,7 +32,10 @@ afterAll(async () => {
 describe("splicing at a hook", () => {
   it("the activation read from an exposed hook equals the tensor a graph cut computes, at every hook", async () => {
     const batch: TokenBatch = { ids: batches[0].ids.subarray(0, 2 * 64), batch: 2, seq: 64 };
-    const clean = await lm.run(batch, lm.hooks.map((h) => h.name));
+    const clean = await lm.run(
+      batch,
+      lm.hooks.map((h) => h.name),
+    );
     for (const h of lm.hooks) {
       const splicer = await createSplicer(lm, h.name);
       const run = await splicer.prepare(batch);
@@ -46,7 +51,11 @@ describe("splicing at a hook", () => {
 
   it("replaces only ordinary-token positions, leaving BOS and padding clean", async () => {
     const splicer = await createSplicer(lm, "blocks.1.hook_resid_post");
-    const batch: TokenBatch = { ids: Int32Array.from([lm.tokenizer.bosId, 11, 12, 13, lm.tokenizer.bosId, 21, 22, lm.tokenizer.padId]), batch: 2, seq: 4 };
+    const batch: TokenBatch = {
+      ids: Int32Array.from([lm.tokenizer.bosId, 11, 12, 13, lm.tokenizer.bosId, 21, 22, lm.tokenizer.padId]),
+      batch: 2,
+      seq: 4,
+    };
     const run = await splicer.prepare(batch);
     let seen = 0;
     await run.logits((rows, count, d) => {

@@ -31,7 +31,15 @@ export function buildSyntheticLm(spec: SyntheticSpec): { bytes: Uint8Array; expe
   const rng = createRng(spec.seed ?? 7);
   const g = new GraphBuilder("synthetic-lm");
   const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => rng.normal() * scale);
-  const w = (name: string, dims: number[], scale = 0.2) => g.initializer(name, rand(dims.reduce((a, b) => a * b, 1), scale), dims);
+  const w = (name: string, dims: number[], scale = 0.2) =>
+    g.initializer(
+      name,
+      rand(
+        dims.reduce((a, b) => a * b, 1),
+        scale,
+      ),
+      dims,
+    );
   const ones = (name: string) => g.initializer(name, new Float32Array(d).fill(1), [d]);
   const zeros = (name: string) => g.initializer(name, new Float32Array(d), [d]);
   const expected: ExpectedHooks = {};
@@ -46,15 +54,33 @@ export function buildSyntheticLm(spec: SyntheticSpec): { bytes: Uint8Array; expe
   // additive padding mask [batch, 1, seq] from attention_mask: (1 - m) * -1e4
   const amf = g.op("Cast", [am], { to: onnxProto.onnx.TensorProto.DataType.FLOAT }, "/model/Cast_output_0");
   const inv = g.op("Sub", [g.scalar(1), amf], {}, "/model/Sub_output_0");
-  const padMask = g.op("Unsqueeze", [g.op("Mul", [inv, g.scalar(-1e4)], {}, "/model/Mul_output_0"), g.ints([1])], {}, "/model/Unsqueeze_output_0");
+  const padMask = g.op(
+    "Unsqueeze",
+    [g.op("Mul", [inv, g.scalar(-1e4)], {}, "/model/Mul_output_0"), g.ints([1])],
+    {},
+    "/model/Unsqueeze_output_0",
+  );
   const causal = new Float32Array(maxSeq * maxSeq);
   for (let i = 0; i < maxSeq; i++) for (let j = i + 1; j < maxSeq; j++) causal[i * maxSeq + j] = -1e4;
   const causalAll = g.initializer("model.causal_mask", causal, [maxSeq, maxSeq]);
 
   const layerNorm = (name: string, input: string) =>
-    g.op("LayerNormalization", [input, ones(`${name}.weight`), zeros(`${name}.bias`)], { axis: -1, epsilon: { float: 1e-5 } }, `${name}/LayerNormalization_output_0`);
+    g.op(
+      "LayerNormalization",
+      [input, ones(`${name}.weight`), zeros(`${name}.bias`)],
+      { axis: -1, epsilon: { float: 1e-5 } },
+      `${name}/LayerNormalization_output_0`,
+    );
   const linear = (name: string, input: string, dIn: number, dOut: number) =>
-    g.op("Add", [g.op("MatMul", [input, w(`${name}.weight`, [dIn, dOut], 1 / Math.sqrt(dIn))], {}, `${name}/MatMul_output_0`), w(`${name}.bias`, [dOut], 0.05)], {}, `${name}/Add_output_0`);
+    g.op(
+      "Add",
+      [
+        g.op("MatMul", [input, w(`${name}.weight`, [dIn, dOut], 1 / Math.sqrt(dIn))], {}, `${name}/MatMul_output_0`),
+        w(`${name}.bias`, [dOut], 0.05),
+      ],
+      {},
+      `${name}/Add_output_0`,
+    );
 
   const attention = (p: string, h: string) => {
     const q = linear(`${p}/q_proj`, h, d, d);
@@ -77,8 +103,18 @@ export function buildSyntheticLm(spec: SyntheticSpec): { bytes: Uint8Array; expe
     // tanh-GELU: 0.5 u (1 + tanh(sqrt(2/pi) (u + 0.044715 u^3)))
     const cube = g.op("Mul", [g.op("Pow", [u, g.scalar(3)], {}, `${p}/act/Pow_output_0`), g.scalar(0.044715)], {}, `${p}/act/Mul_output_0`);
     const inner = g.op("Add", [u, cube], {}, `${p}/act/Add_output_0`);
-    const t = g.op("Tanh", [g.op("Mul", [inner, g.scalar(Math.sqrt(2 / Math.PI))], {}, `${p}/act/Mul_1_output_0`)], {}, `${p}/act/Tanh_output_0`);
-    const gelu = g.op("Mul", [g.op("Mul", [u, g.scalar(0.5)], {}, `${p}/act/Mul_2_output_0`), g.op("Add", [t, g.scalar(1)], {}, `${p}/act/Add_1_output_0`)], {}, `${p}/act/Mul_3_output_0`);
+    const t = g.op(
+      "Tanh",
+      [g.op("Mul", [inner, g.scalar(Math.sqrt(2 / Math.PI))], {}, `${p}/act/Mul_1_output_0`)],
+      {},
+      `${p}/act/Tanh_output_0`,
+    );
+    const gelu = g.op(
+      "Mul",
+      [g.op("Mul", [u, g.scalar(0.5)], {}, `${p}/act/Mul_2_output_0`), g.op("Add", [t, g.scalar(1)], {}, `${p}/act/Add_1_output_0`)],
+      {},
+      `${p}/act/Mul_3_output_0`,
+    );
     return linear(`${p}/fc2`, gelu, 2 * d, d);
   };
 

@@ -21,7 +21,9 @@ describe("seeded rng", () => {
   it("is roughly uniform and normal", () => {
     const r = createRng(1);
     const n = 200_000;
-    let sum = 0, sumN = 0, sumN2 = 0;
+    let sum = 0,
+      sumN = 0,
+      sumN2 = 0;
     const buckets = new Array(10).fill(0);
     for (let i = 0; i < n; i++) {
       const u = r.next();

@@ -76,7 +76,14 @@ describe("schedules (Gemma Scope recipe)", () => {
   });
   it("defaults are the paper's recipe", () => {
     expect([o.adamBeta1, o.adamBeta2, o.adamEps, o.lr, o.batchSize, o.bandwidth, o.initialThreshold, o.thresholdParam]).toEqual([
-      0, 0.999, 1e-8, 7e-5, 4096, 0.001, 0.001, "log",
+      0,
+      0.999,
+      1e-8,
+      7e-5,
+      4096,
+      0.001,
+      0.001,
+      "log",
     ]);
   });
 });

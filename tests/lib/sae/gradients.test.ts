@@ -21,13 +21,25 @@ const VARIANTS = [
 
 function setup(arch: Architecture, mode: "sparse" | "dense", kernels: "js" | "wasm", d: number, m: number) {
   const o = parseTrainOptions({
-    architecture: arch, dSae: m, totalSteps: 10, batchSize: B, lambda: 0.3, lambdaWarmupSteps: 0,
-    k: 3, kAux: 2, auxCoef: 0.5, deadWindowTokens: 1, computeMode: mode, kernels, thresholdParam: "direct",
+    architecture: arch,
+    dSae: m,
+    totalSteps: 10,
+    batchSize: B,
+    lambda: 0.3,
+    lambdaWarmupSteps: 0,
+    k: 3,
+    kAux: 2,
+    auxCoef: 0.5,
+    deadWindowTokens: 1,
+    computeMode: mode,
+    kernels,
+    thresholdParam: "direct",
   });
   const state = initTrainState(o, d, 1);
   const rng = createRng(arch.length * 7 + (mode === "dense" ? 1 : 0));
   // move away from the symmetric init: random everything
-  for (const [k, v] of Object.entries(state.params)) for (let i = 0; i < v.length; i++) v[i] = (k.startsWith("W") ? 0.6 : 0.2) * rng.normal();
+  for (const [k, v] of Object.entries(state.params))
+    for (let i = 0; i < v.length; i++) v[i] = (k.startsWith("W") ? 0.6 : 0.2) * rng.normal();
   if (state.params.threshold) for (let j = 0; j < m; j++) state.params.threshold[j] = 0.05 + 0.2 * rng.next();
   const x = Float32Array.from({ length: B * d }, () => rng.normal());
   return { o, state, x, d, m };
@@ -49,7 +61,17 @@ describe("gradients against central finite differences of a float64 reference", 
         const r = await engine.computeGradients(x, B);
         const P = toRef(state.params);
         const s: RefSetup = {
-          arch, B, d, m, x: Float64Array.from(x), lambda: o.lambda, k: o.k, kAux: o.kAux, auxCoef: o.auxCoef, dead, thresholdParam: "direct",
+          arch,
+          B,
+          d,
+          m,
+          x: Float64Array.from(x),
+          lambda: o.lambda,
+          k: o.k,
+          kAux: o.kAux,
+          auxCoef: o.auxCoef,
+          dead,
+          thresholdParam: "direct",
         };
         const base = refForward(P, s);
         s.residual = Float64Array.from(x, (xi, i) => xi - base.xh[i]);
@@ -85,8 +107,16 @@ describe("JumpReLU pseudo-derivatives (Eq. 11, rectangle kernel) on a hand-built
   // feature 1 inactive outside it.
   async function run(param: "log" | "direct", lambda: number) {
     const o = parseTrainOptions({
-      architecture: "jumprelu", dSae: 2, totalSteps: 1, batchSize: 2, lambda, lambdaWarmupSteps: 0,
-      bandwidth: 0.1, initialThreshold: 0.5, thresholdParam: param, computeMode: "sparse",
+      architecture: "jumprelu",
+      dSae: 2,
+      totalSteps: 1,
+      batchSize: 2,
+      lambda,
+      lambdaWarmupSteps: 0,
+      bandwidth: 0.1,
+      initialThreshold: 0.5,
+      thresholdParam: param,
+      computeMode: "sparse",
     });
     const state = initTrainState(o, 2, 1);
     state.params.W_encT.set([1, 0, 0, 1]);
@@ -104,7 +134,9 @@ describe("JumpReLU pseudo-derivatives (Eq. 11, rectangle kernel) on a hand-built
     expect(r.l0).toBe(1);
     const gF00 = 0;
     const gF10 = (2 / 2) * -0.47;
-    const eps = 0.1, theta = 0.5, B = 2;
+    const eps = 0.1,
+      theta = 0.5,
+      B = 2;
     const expected0 = -(theta / eps) * gF00 - lambda / (B * eps) + (-(theta / eps) * gF10 - lambda / (B * eps));
     expect(engine.grads.threshold[0]).toBeCloseTo(expected0, 5);
     expect(engine.grads.threshold[1]).toBe(0);

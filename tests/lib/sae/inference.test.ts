@@ -7,7 +7,9 @@ import { densify, randomActivations, randomParams, referenceDecode, referenceEnc
 describe("createSaeEncoder", () => {
   for (const arch of ARCHITECTURES) {
     it(`${arch}: encode and decode match a float64 JS reference (chunked)`, async () => {
-      const dIn = 24, dSae = 40, n = 37;
+      const dIn = 24,
+        dSae = 40,
+        n = 37;
       const p = randomParams(arch, dIn, dSae, 11);
       const x = randomActivations(n, dIn, 12);
       const enc = await createSaeEncoder(p, { chunkTokens: 8 });

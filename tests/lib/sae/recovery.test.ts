@@ -22,18 +22,29 @@ import type { TrainOptionsInput } from "@/lib/sae/train/options";
 const backend = new OrtCpuBackend();
 afterAll(() => backend.dispose());
 
-const dIn = 64, nAtoms = 512, n = 60_000;
+const dIn = 64,
+  nAtoms = 512,
+  n = 60_000;
 const { data, dictionary } = makeSparseDictionaryData({ dIn, nAtoms, active: 5, n, noise: 0.01, seed: 1 });
 const split = splitHeldOut(data, n, dIn, 4096);
 
 async function recover(options: TrainOptionsInput) {
-  const r = await trainSae({ options, source: new InMemoryActivationSource(split.train.data, split.train.n, dIn, 0), evalSet: split.eval, backend });
+  const r = await trainSae({
+    options,
+    source: new InMemoryActivationSource(split.train.data, split.train.n, dIn, 0),
+    evalSet: split.eval,
+    backend,
+  });
   const enc = await createSaeEncoder(r.params);
   const codes = await enc.encode(split.eval.data, split.eval.n);
   await enc.dispose();
   const live = new Uint8Array(r.params.dSae);
   for (const j of codes.featureIdx) live[j] = 1;
-  const result = { cosine: meanBestCosine(dictionary, nAtoms, r.params.W_dec, r.params.dSae, dIn, live), l0: r.finalMetrics!.l0, fvu: r.finalMetrics!.fvu };
+  const result = {
+    cosine: meanBestCosine(dictionary, nAtoms, r.params.W_dec, r.params.dSae, dIn, live),
+    l0: r.finalMetrics!.l0,
+    fvu: r.finalMetrics!.fvu,
+  };
   console.log(`recovery ${options.architecture}: ${JSON.stringify(result)}`);
   return result;
 }
@@ -50,8 +61,15 @@ describe("dictionary recovery within 1,000 steps of 1,024 tokens", () => {
 
   it("JumpReLU (direct thresholds, theta0 0.3, bandwidth 0.1, lr 3e-3, lambda 0.05)", async () => {
     const r = await recover({
-      ...budget, architecture: "jumprelu", lr: 3e-3, lrWarmupSteps: 50, lambda: 0.05, lambdaWarmupSteps: 200,
-      thresholdParam: "direct", initialThreshold: 0.3, bandwidth: 0.1,
+      ...budget,
+      architecture: "jumprelu",
+      lr: 3e-3,
+      lrWarmupSteps: 50,
+      lambda: 0.05,
+      lambdaWarmupSteps: 200,
+      thresholdParam: "direct",
+      initialThreshold: 0.3,
+      bandwidth: 0.1,
     });
     expect(r.cosine).toBeGreaterThanOrEqual(0.9);
     expect(r.l0).toBeGreaterThan(2.5);

@@ -55,8 +55,7 @@ export function referenceDecode(p: SaeParams, f: Float64Array, n: number): Float
 
 export function densify(c: SparseCodes): Float64Array {
   const f = new Float64Array(c.nTokens * c.dSae);
-  for (let t = 0; t < c.nTokens; t++)
-    for (let e = c.rowPtr[t]; e < c.rowPtr[t + 1]; e++) f[t * c.dSae + c.featureIdx[e]] = c.values[e];
+  for (let t = 0; t < c.nTokens; t++) for (let e = c.rowPtr[t]; e < c.rowPtr[t + 1]; e++) f[t * c.dSae + c.featureIdx[e]] = c.values[e];
   return f;
 }
 

@@ -7,14 +7,22 @@ const rng = createRng(4);
 
 describe("top-k selection", () => {
   it("per token: the k largest positive pre-activations, ascending feature order; a prefilter gives the same result", () => {
-    const B = 30, m = 16, k = 3;
+    const B = 30,
+      m = 16,
+      k = 3;
     const raw = Float32Array.from({ length: B * m }, () => rng.normal());
     const bias = Float32Array.from({ length: m }, () => 0.1 * rng.normal());
     const full = new Entries(B);
     const minKth = topKPerToken(raw, bias, B, m, k, full);
     for (let t = 0; t < B; t++) {
       const pre = Array.from({ length: m }, (_, j) => Math.fround(raw[t * m + j] + bias[j]));
-      const want = pre.map((v, j) => [v, j] as const).filter(([v]) => v > 0).sort((a, b) => b[0] - a[0]).slice(0, k).map(([, j]) => j).sort((a, b) => a - b);
+      const want = pre
+        .map((v, j) => [v, j] as const)
+        .filter(([v]) => v > 0)
+        .sort((a, b) => b[0] - a[0])
+        .slice(0, k)
+        .map(([, j]) => j)
+        .sort((a, b) => a - b);
       expect(Array.from(full.idx.subarray(full.rowPtr[t], full.rowPtr[t + 1]))).toEqual(want);
     }
     // prefilter: entries with pre > 0.9 (some tokens have fewer than k of them and fall back to a full scan)

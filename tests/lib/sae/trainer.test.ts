@@ -14,7 +14,8 @@ const backend = new OrtCpuBackend(1);
 afterAll(() => backend.dispose());
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), "fl-train-"));
 
-const d = 16, n = 600;
+const d = 16,
+  n = 600;
 const { data } = makeSparseDictionaryData({ dIn: d, nAtoms: 40, active: 3, n, noise: 0.02, seed: 3 });
 const source = (seed = 5) => new InMemoryActivationSource(data, n, d, seed);
 
@@ -46,16 +47,32 @@ describe("input validation before any step", () => {
   });
   it("rejects a held-out set of the wrong width", async () => {
     await expect(
-      trainSae({ options: { dSae: 32, totalSteps: 2, batchSize: 64 }, source: source(), evalSet: { data: new Float32Array(30), n: 2 }, backend }),
+      trainSae({
+        options: { dSae: 32, totalSteps: 2, batchSize: 64 },
+        source: source(),
+        evalSet: { data: new Float32Array(30), n: 2 },
+        backend,
+      }),
     ).rejects.toThrow(/held-out activations/);
   });
 });
 
 describe("training runs", () => {
   const options: TrainOptionsInput = {
-    architecture: "jumprelu", dSae: 48, totalSteps: 24, batchSize: 64, lr: 3e-3, lrWarmupSteps: 5,
-    lambda: 0.01, lambdaWarmupSteps: 10, thresholdParam: "direct", initialThreshold: 0.05, bandwidth: 0.05,
-    checkpointEverySteps: 5, logEverySteps: 4, evalEverySteps: 12,
+    architecture: "jumprelu",
+    dSae: 48,
+    totalSteps: 24,
+    batchSize: 64,
+    lr: 3e-3,
+    lrWarmupSteps: 5,
+    lambda: 0.01,
+    lambdaWarmupSteps: 10,
+    thresholdParam: "direct",
+    initialThreshold: 0.05,
+    bandwidth: 0.05,
+    checkpointEverySteps: 5,
+    logEverySteps: 4,
+    evalEverySteps: 12,
   };
 
   it("a run killed after step 13 and resumed from its step-10 checkpoint ends bitwise equal to an uninterrupted run", async () => {
@@ -64,7 +81,14 @@ describe("training runs", () => {
     const ctl = new AbortController();
     const seen: TrainProgress[] = [];
     await expect(
-      trainSae({ options, source: source(), backend, checkpointDir: dir, signal: ctl.signal, onProgress: (p) => (seen.push(p), p.step === 13 && ctl.abort()) }),
+      trainSae({
+        options,
+        source: source(),
+        backend,
+        checkpointDir: dir,
+        signal: ctl.signal,
+        onProgress: (p) => (seen.push(p), p.step === 13 && ctl.abort()),
+      }),
     ).rejects.toThrow(TrainingAbortedError);
     expect(seen.map((p) => p.step)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
     expect(seen[5].tokensPerSecond).toBeGreaterThan(0);
@@ -81,7 +105,9 @@ describe("training runs", () => {
   it("refuses to resume with different options", async () => {
     const dir = tmp();
     await trainSae({ options, source: source(), backend, checkpointDir: dir });
-    await expect(trainSae({ options: { ...options, lr: 1e-3 }, source: source(), backend, checkpointDir: dir, resume: true })).rejects.toThrow(/different options/);
+    await expect(
+      trainSae({ options: { ...options, lr: 1e-3 }, source: source(), backend, checkpointDir: dir, resume: true }),
+    ).rejects.toThrow(/different options/);
   });
 
   it("records train and held-out metric curves", async () => {
@@ -103,7 +129,12 @@ describe("training runs", () => {
   it("stops with a clear error instead of returning a non-finite SAE", async () => {
     const dir = tmp();
     await expect(
-      trainSae({ options: { ...options, architecture: "relu", lr: 1e30, lrWarmupSteps: 0 }, source: source(), backend, checkpointDir: dir }),
+      trainSae({
+        options: { ...options, architecture: "relu", lr: 1e30, lrWarmupSteps: 0 },
+        source: source(),
+        backend,
+        checkpointDir: dir,
+      }),
     ).rejects.toThrow(TrainingDivergedError);
   });
 });

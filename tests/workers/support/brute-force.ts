@@ -73,7 +73,15 @@ export async function bruteForceRecording(params: SaeParams, storeDir: string, n
       }
       return out;
     };
-    features.push({ nFiring, density: nFiring / nTokens, max, mean: nFiring ? sum / nFiring : 0, hist: countIn(nBins), intervals: countIn(nIntervals), contextMax });
+    features.push({
+      nFiring,
+      density: nFiring / nTokens,
+      max,
+      mean: nFiring ? sum / nFiring : 0,
+      hist: countIn(nBins),
+      intervals: countIn(nIntervals),
+      contextMax,
+    });
   }
   return {
     nTokens,

@@ -41,7 +41,8 @@ export function startChildWorker(databaseUrl: string, name: string): ChildWorker
   child.stderr!.on("data", (d) => stderr.push(String(d)));
   const exited = new Promise<number | null>((resolve) =>
     child.on("exit", (code) => {
-      for (const w of waiters.splice(0)) w.reject(new Error(`worker ${name} exited (${code}) first; stderr: ${stderr.join("").slice(-2000)}`));
+      for (const w of waiters.splice(0))
+        w.reject(new Error(`worker ${name} exited (${code}) first; stderr: ${stderr.join("").slice(-2000)}`));
       resolve(code);
     }),
   );
@@ -53,7 +54,10 @@ export function startChildWorker(databaseUrl: string, name: string): ChildWorker
       const found = lines.find(match);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`worker ${name}: no matching line within ${timeoutMs} ms; last lines:\n${lines.slice(-10).join("\n")}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`worker ${name}: no matching line within ${timeoutMs} ms; last lines:\n${lines.slice(-10).join("\n")}`)),
+          timeoutMs,
+        );
         waiters.push({ match, resolve: (l) => (clearTimeout(timer), resolve(l)), reject: (e) => (clearTimeout(timer), reject(e)) });
       });
     },

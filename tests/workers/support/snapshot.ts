@@ -42,7 +42,8 @@ export function firstDifference(a: Snapshot, b: Snapshot): string | null {
     if (Array.isArray(x) && Array.isArray(y)) {
       if (x.length !== y.length) return `${key}: ${x.length} rows vs ${y.length}`;
       for (let i = 0; i < x.length; i++) {
-        if (JSON.stringify(x[i]) !== JSON.stringify(y[i])) return `${key}[${i}]:\n  ${JSON.stringify(x[i]).slice(0, 800)}\nvs\n  ${JSON.stringify(y[i]).slice(0, 800)}`;
+        if (JSON.stringify(x[i]) !== JSON.stringify(y[i]))
+          return `${key}[${i}]:\n  ${JSON.stringify(x[i]).slice(0, 800)}\nvs\n  ${JSON.stringify(y[i]).slice(0, 800)}`;
       }
     }
     return `${key}: ${JSON.stringify(x)} vs ${JSON.stringify(y)}`;

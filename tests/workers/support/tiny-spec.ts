@@ -27,7 +27,11 @@ export function tinySpec(overrides: Partial<PipelineSpecInput> = {}): PipelineSp
       scaleEstimateTokens: 2048,
     },
     saes: [
-      { architecture: "jumprelu", sweep: { lambda: [1e-3, 1e-2] }, train: { thresholdParam: "direct", bandwidth: 0.05, initialThreshold: 0.05 } },
+      {
+        architecture: "jumprelu",
+        sweep: { lambda: [1e-3, 1e-2] },
+        train: { thresholdParam: "direct", bandwidth: 0.05, initialThreshold: 0.05 },
+      },
       { architecture: "topk", train: { k: 8, kAux: 16 } },
     ],
     evaluate: { batchSize: 8 },

@@ -26,7 +26,9 @@ export async function waitForPipeline(pool: Pool, pipelineId: string, timeoutMs:
     if (failed) throw new Error(`job ${failed.key} ${failed.status}: ${failed.error}`);
     if (jobs.every((j) => j.status === "SUCCEEDED")) return jobs;
     if (Date.now() > deadline)
-      throw new Error(`pipeline not done after ${timeoutMs} ms: ${jobs.map((j) => `${j.key}=${j.status}${j.error ? `(${j.error})` : ""}`).join(", ")}`);
+      throw new Error(
+        `pipeline not done after ${timeoutMs} ms: ${jobs.map((j) => `${j.key}=${j.status}${j.error ? `(${j.error})` : ""}`).join(", ")}`,
+      );
     onTick?.();
     await new Promise((r) => setTimeout(r, 250));
   }

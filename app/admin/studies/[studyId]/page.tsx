@@ -41,7 +41,13 @@ function Card({ title, children, id }: { title: string; children: React.ReactNod
   );
 }
 
-export default async function StudyPage({ params, searchParams }: { params: Promise<{ studyId: string }>; searchParams: Promise<{ unit?: string }> }) {
+export default async function StudyPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ studyId: string }>;
+  searchParams: Promise<{ unit?: string }>;
+}) {
   await guardPage("/admin/studies/[studyId]");
   const { studyId } = await params;
   const unit = (await searchParams).unit === "feature" ? "feature" : "rating";
@@ -103,7 +109,8 @@ export default async function StudyPage({ params, searchParams }: { params: Prom
             <dd>{settings.ratingsPerItem}</dd>
             <dt className="text-slate-500">Raters see</dt>
             <dd>
-              {settings.view.topExamples} top examples, {settings.view.examplesPerInterval} examples in each of {settings.view.intervals} activation intervals
+              {settings.view.topExamples} top examples, {settings.view.examplesPerInterval} examples in each of {settings.view.intervals}{" "}
+              activation intervals
               {settings.view.logitTokens ? `, ${settings.view.logitTokens} logit tokens each way` : ", no logit tokens"}
             </dd>
             <dt className="text-slate-500">Planning rounds</dt>
@@ -111,7 +118,8 @@ export default async function StudyPage({ params, searchParams }: { params: Prom
               <ol className="list-inside list-decimal">
                 {settings.rounds.map((r) => (
                   <li key={r.round}>
-                    seed {r.seed}, {r.addedRaterIds.length} rater(s) added, {r.ratingsPerItem} per feature, {r.at.slice(0, 16).replace("T", " ")}
+                    seed {r.seed}, {r.addedRaterIds.length} rater(s) added, {r.ratingsPerItem} per feature,{" "}
+                    {r.at.slice(0, 16).replace("T", " ")}
                   </li>
                 ))}
               </ol>
@@ -169,12 +177,21 @@ export default async function StudyPage({ params, searchParams }: { params: Prom
       <Card title="Results" id="results">
         <div className="flex flex-wrap items-center gap-3 text-sm">
           <span>
-            {results.answered} answers ({results.skipped} skipped, {results.assigned - results.answered - results.skipped} pending). Counting
+            {results.answered} answers ({results.skipped} skipped, {results.assigned - results.answered - results.skipped} pending).
+            Counting
           </span>
-          <Link href="?unit=rating" aria-current={unit === "rating"} className={unit === "rating" ? "font-semibold underline" : "text-sky-700 underline"}>
+          <Link
+            href="?unit=rating"
+            aria-current={unit === "rating"}
+            className={unit === "rating" ? "font-semibold underline" : "text-sky-700 underline"}
+          >
             every rating
           </Link>
-          <Link href="?unit=feature" aria-current={unit === "feature"} className={unit === "feature" ? "font-semibold underline" : "text-sky-700 underline"}>
+          <Link
+            href="?unit=feature"
+            aria-current={unit === "feature"}
+            className={unit === "feature" ? "font-semibold underline" : "text-sky-700 underline"}
+          >
             each feature once (median answer)
           </Link>
         </div>
@@ -290,7 +307,11 @@ export default async function StudyPage({ params, searchParams }: { params: Prom
         <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
           <dt className="text-slate-500">Krippendorff&apos;s alpha (ordinal)</dt>
           <dd data-testid="krippendorff-alpha">
-            {alpha.alpha === null ? (alpha.undefinedReason === "no-variation" ? "undefined: every answer is the same" : "undefined: no feature has two answers yet") : num(alpha.alpha)}
+            {alpha.alpha === null
+              ? alpha.undefinedReason === "no-variation"
+                ? "undefined: every answer is the same"
+                : "undefined: no feature has two answers yet"
+              : num(alpha.alpha)}
             <span className="text-slate-600">
               {" "}
               over {alpha.pairableUnits} features with at least two answers ({alpha.pairableValues} answers)
@@ -315,8 +336,8 @@ export default async function StudyPage({ params, searchParams }: { params: Prom
           </dd>
         </dl>
         <p className="text-xs text-slate-600">
-          Alpha treats No &lt; Maybe &lt; Yes as ordered and uses every feature with two or more answers; kappa treats the answers as unordered
-          categories and needs the same number of ratings per feature. 1 is perfect agreement, 0 is chance.
+          Alpha treats No &lt; Maybe &lt; Yes as ordered and uses every feature with two or more answers; kappa treats the answers as
+          unordered categories and needs the same number of ratings per feature. 1 is perfect agreement, 0 is chance.
         </p>
       </Card>
     </div>

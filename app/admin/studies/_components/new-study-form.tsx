@@ -24,11 +24,36 @@ interface RaterChoice {
 
 const input = "mt-1 block w-full rounded border border-slate-300 px-2 py-1.5";
 
-function NumberField({ label, name, value, onChange, min = 0, max, help }: { label: string; name: string; value: number; onChange: (v: number) => void; min?: number; max?: number; help?: string }) {
+function NumberField({
+  label,
+  name,
+  value,
+  onChange,
+  min = 0,
+  max,
+  help,
+}: {
+  label: string;
+  name: string;
+  value: number;
+  onChange: (v: number) => void;
+  min?: number;
+  max?: number;
+  help?: string;
+}) {
   return (
     <label className="block text-sm">
       {label}
-      <input name={name} type="number" min={min} max={max} value={value} onChange={(e) => onChange(Number(e.target.value))} className={input} required />
+      <input
+        name={name}
+        type="number"
+        min={min}
+        max={max}
+        value={value}
+        onChange={(e) => onChange(Number(e.target.value))}
+        className={input}
+        required
+      />
       {help && <span className="mt-0.5 block text-xs text-slate-500">{help}</span>}
     </label>
   );
@@ -96,7 +121,12 @@ export function NewStudyForm({ saes, raters, defaultView }: { saes: SaeChoice[];
           {saes.map((s) => (
             <li key={s.id} className="py-1.5">
               <label className="flex flex-wrap items-baseline gap-x-3 text-sm">
-                <input type="checkbox" checked={saeIds.includes(s.id)} onChange={() => setSaeIds(toggle(saeIds, s.id))} aria-label={s.name} />
+                <input
+                  type="checkbox"
+                  checked={saeIds.includes(s.id)}
+                  onChange={() => setSaeIds(toggle(saeIds, s.id))}
+                  aria-label={s.name}
+                />
                 <span className="font-medium">{s.name}</span>
                 <span className="text-slate-600">{s.architecture.toLowerCase()}</span>
                 <span className="font-mono text-xs text-slate-500">
@@ -117,23 +147,41 @@ export function NewStudyForm({ saes, raters, defaultView }: { saes: SaeChoice[];
           value={featuresPerSae}
           onChange={setFeaturesPerSae}
           min={1}
-          help={minAlive !== null ? `at most ${minAlive} (the fewest alive features among the chosen SAEs)` : "sampled among alive features"}
+          help={
+            minAlive !== null ? `at most ${minAlive} (the fewest alive features among the chosen SAEs)` : "sampled among alive features"
+          }
         />
         <div className="text-sm">
           <span className="block">How</span>
           <label className="mt-1 flex items-center gap-2">
-            <input type="radio" name="sampling" checked={!stratified} onChange={() => setStratified(false)} /> Uniformly among alive features
+            <input type="radio" name="sampling" checked={!stratified} onChange={() => setStratified(false)} /> Uniformly among alive
+            features
           </label>
           <label className="mt-1 flex items-center gap-2">
             <input type="radio" name="sampling" checked={stratified} onChange={() => setStratified(true)} /> Stratified by firing density
           </label>
           {stratified && (
-            <NumberField label="Density strata" name="densityStrata" value={strata} onChange={setStrata} min={2} max={50} help="equal-count strata of log10 density, sampled proportionally" />
+            <NumberField
+              label="Density strata"
+              name="densityStrata"
+              value={strata}
+              onChange={setStrata}
+              min={2}
+              max={50}
+              help="equal-count strata of log10 density, sampled proportionally"
+            />
           )}
         </div>
         <label className="block text-sm">
           Seed <span className="text-slate-500">(optional: blank draws one; it is recorded either way)</span>
-          <input name="seed" value={seed} onChange={(e) => setSeed(e.target.value)} inputMode="numeric" pattern="[0-9]*" className={input} />
+          <input
+            name="seed"
+            value={seed}
+            onChange={(e) => setSeed(e.target.value)}
+            inputMode="numeric"
+            pattern="[0-9]*"
+            className={input}
+          />
         </label>
       </fieldset>
 
@@ -143,7 +191,12 @@ export function NewStudyForm({ saes, raters, defaultView }: { saes: SaeChoice[];
           {raters.map((r) => (
             <li key={r.id}>
               <label className="flex items-center gap-2 text-sm">
-                <input type="checkbox" checked={raterIds.includes(r.id)} onChange={() => setRaterIds(toggle(raterIds, r.id))} aria-label={`Rater ${r.name}`} />
+                <input
+                  type="checkbox"
+                  checked={raterIds.includes(r.id)}
+                  onChange={() => setRaterIds(toggle(raterIds, r.id))}
+                  aria-label={`Rater ${r.name}`}
+                />
                 {r.name} <span className="text-slate-500">{r.email}</span>
                 {r.role === "ADMIN" && <span className="text-xs text-slate-500">(admin)</span>}
               </label>
@@ -151,7 +204,14 @@ export function NewStudyForm({ saes, raters, defaultView }: { saes: SaeChoice[];
           ))}
         </ul>
         <div className="max-w-xs">
-          <NumberField label="Ratings per feature" name="ratingsPerItem" value={ratingsPerItem} onChange={setRatingsPerItem} min={1} help="by distinct raters; 2 or more allow agreement statistics" />
+          <NumberField
+            label="Ratings per feature"
+            name="ratingsPerItem"
+            value={ratingsPerItem}
+            onChange={setRatingsPerItem}
+            min={1}
+            help="by distinct raters; 2 or more allow agreement statistics"
+          />
         </div>
         {saeIds.length > 0 && raterIds.length > 0 && (
           <p className="text-sm text-slate-600">
@@ -166,8 +226,21 @@ export function NewStudyForm({ saes, raters, defaultView }: { saes: SaeChoice[];
           The paper&apos;s protocol: top activating examples and examples sampled across the activation range. Raters never see the SAE, its
           architecture or the feature&apos;s index, and see activations relative to the feature&apos;s maximum.
         </p>
-        <NumberField label="Top activating examples" name="topExamples" value={view.topExamples} onChange={(v) => setView({ ...view, topExamples: v })} max={100} />
-        <NumberField label="Activation intervals" name="intervals" value={view.intervals} onChange={(v) => setView({ ...view, intervals: v })} max={20} help="equal-width ranges of (0, max]" />
+        <NumberField
+          label="Top activating examples"
+          name="topExamples"
+          value={view.topExamples}
+          onChange={(v) => setView({ ...view, topExamples: v })}
+          max={100}
+        />
+        <NumberField
+          label="Activation intervals"
+          name="intervals"
+          value={view.intervals}
+          onChange={(v) => setView({ ...view, intervals: v })}
+          max={20}
+          help="equal-width ranges of (0, max]"
+        />
         <NumberField
           label="Examples per interval"
           name="examplesPerInterval"
@@ -175,18 +248,30 @@ export function NewStudyForm({ saes, raters, defaultView }: { saes: SaeChoice[];
           onChange={(v) => setView({ ...view, examplesPerInterval: v })}
           max={50}
         />
-        <NumberField label="Logit tokens (promoted and suppressed)" name="logitTokens" value={view.logitTokens} onChange={(v) => setView({ ...view, logitTokens: v })} max={50} help="0: not shown (the paper's raters did not see them)" />
+        <NumberField
+          label="Logit tokens (promoted and suppressed)"
+          name="logitTokens"
+          value={view.logitTokens}
+          onChange={(v) => setView({ ...view, logitTokens: v })}
+          max={50}
+          help="0: not shown (the paper's raters did not see them)"
+        />
       </fieldset>
 
       <label className="flex items-center gap-2 text-sm">
-        <input type="checkbox" checked={open} onChange={(e) => setOpen(e.target.checked)} /> Open to raters now (otherwise keep it as a draft)
+        <input type="checkbox" checked={open} onChange={(e) => setOpen(e.target.checked)} /> Open to raters now (otherwise keep it as a
+        draft)
       </label>
       {error && (
         <p role="alert" className="text-sm text-red-700">
           {error}
         </p>
       )}
-      <button type="submit" disabled={busy} className="rounded bg-slate-900 px-4 py-2 font-medium text-white hover:bg-slate-700 disabled:opacity-60">
+      <button
+        type="submit"
+        disabled={busy}
+        className="rounded bg-slate-900 px-4 py-2 font-medium text-white hover:bg-slate-700 disabled:opacity-60"
+      >
         {busy ? "Sampling features and assigning…" : "Create study"}
       </button>
     </form>

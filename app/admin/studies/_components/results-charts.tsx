@@ -61,7 +61,12 @@ export function AnswerMixChart({ rows }: { rows: MixRow[] }) {
         <XAxis type="number" domain={[0, 1]} tickFormatter={pct} tick={{ fontSize: 11 }} />
         <YAxis type="category" dataKey="name" width={180} tick={{ fontSize: 11 }} />
         <Tooltip formatter={(v) => `${(Number(v) * 100).toFixed(1)}%`} />
-        <Legend verticalAlign="top" height={28} wrapperStyle={{ fontSize: 12 }} itemSorter={(item) => ["Yes", "Maybe", "No"].indexOf(String(item.value))} />
+        <Legend
+          verticalAlign="top"
+          height={28}
+          wrapperStyle={{ fontSize: 12 }}
+          itemSorter={(item) => ["Yes", "Maybe", "No"].indexOf(String(item.value))}
+        />
         <Bar dataKey="yes" name="Yes" stackId="a" fill={ANSWER_COLOURS.yes} isAnimationActive={false} />
         <Bar dataKey="maybe" name="Maybe" stackId="a" fill={ANSWER_COLOURS.maybe} isAnimationActive={false} />
         <Bar dataKey="no" name="No" stackId="a" fill={ANSWER_COLOURS.no} isAnimationActive={false} />
@@ -106,7 +111,12 @@ export function CompletionChart({ rows }: { rows: CompletionRow[] }) {
         <XAxis type="number" allowDecimals={false} tick={{ fontSize: 11 }} />
         <YAxis type="category" dataKey="name" width={140} tick={{ fontSize: 11 }} />
         <Tooltip />
-        <Legend verticalAlign="top" height={28} wrapperStyle={{ fontSize: 12 }} itemSorter={(item) => ["Answered", "Skipped", "Pending"].indexOf(String(item.value))} />
+        <Legend
+          verticalAlign="top"
+          height={28}
+          wrapperStyle={{ fontSize: 12 }}
+          itemSorter={(item) => ["Answered", "Skipped", "Pending"].indexOf(String(item.value))}
+        />
         <Bar dataKey="answered" name="Answered" stackId="c" fill={ANSWER_COLOURS.yes} isAnimationActive={false} />
         <Bar dataKey="skipped" name="Skipped" stackId="c" fill={ANSWER_COLOURS.skipped} isAnimationActive={false} />
         <Bar dataKey="pending" name="Pending" stackId="c" fill={ANSWER_COLOURS.pending} stroke="#999" isAnimationActive={false} />

@@ -9,7 +9,8 @@ export function StatusControls({ studyId, status }: { studyId: string; status: s
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   async function act(action: "open" | "pause" | "close") {
-    if (action === "close" && !window.confirm("Close the study? Raters can no longer answer or change answers, and it cannot be reopened.")) return;
+    if (action === "close" && !window.confirm("Close the study? Raters can no longer answer or change answers, and it cannot be reopened."))
+      return;
     setBusy(true);
     setError(null);
     try {
@@ -25,7 +26,12 @@ export function StatusControls({ studyId, status }: { studyId: string; status: s
   return (
     <div className="flex flex-wrap items-center gap-2">
       {(status === "DRAFT" || status === "PAUSED") && (
-        <button type="button" disabled={busy} onClick={() => act("open")} className={`${button} border-emerald-700 bg-emerald-700 text-white`}>
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() => act("open")}
+          className={`${button} border-emerald-700 bg-emerald-700 text-white`}
+        >
           {status === "DRAFT" ? "Open to raters" : "Resume"}
         </button>
       )}
@@ -68,9 +74,12 @@ export function ExtendForm({
         event.preventDefault();
         setMessage(null);
         try {
-          const result = await api<{ created: number; removed: number; round: { round: number; seed: number } }>(`/api/admin/studies/${studyId}/extend`, {
-            body: { addRaterIds: chosen, ratingsPerItem: perItem },
-          });
+          const result = await api<{ created: number; removed: number; round: { round: number; seed: number } }>(
+            `/api/admin/studies/${studyId}/extend`,
+            {
+              body: { addRaterIds: chosen, ratingsPerItem: perItem },
+            },
+          );
           setMessage({
             error: false,
             text: `Round ${result.round.round} planned with seed ${result.round.seed}: ${result.created} new assignments, ${result.removed} open ones moved or removed.`,

@@ -7,7 +7,10 @@ import { checkCredentials } from "@/lib/auth/accounts";
 import { loginAllowed, recordFailedLogin, recordSuccessfulLogin } from "@/lib/auth/login-limiter";
 import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions";
 
-const body = z.object({ email: z.string().trim().email("enter an email address"), password: z.string().min(1, "enter your password").max(1000) });
+const body = z.object({
+  email: z.string().trim().email("enter an email address"),
+  password: z.string().min(1, "enter your password").max(1000),
+});
 
 function clientAddress(headers: Headers): string {
   return headers.get("x-forwarded-for")?.split(",")[0].trim() || headers.get("x-real-ip") || "local";

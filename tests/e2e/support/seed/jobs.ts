@@ -10,14 +10,30 @@ export async function seedJobs(db: Db): Promise<void> {
   const model = await db.model.create({
     data: { name: "jobs-e2e-lm", path: "assets/model", dModel: 128, nLayers: 4, vocabSize: 4096, contextLength: 128 },
   });
-  const hook = await db.hook.create({ data: { modelId: model.id, name: "blocks.2.hook_resid_post", kind: "RESID_POST", layer: 2, dim: 128 } });
+  const hook = await db.hook.create({
+    data: { modelId: model.id, name: "blocks.2.hook_resid_post", kind: "RESID_POST", layer: 2, dim: 128 },
+  });
   const sae = await db.sae.create({
-    data: { name: "jobs-e2e JumpReLU", hookId: hook.id, architecture: "JUMPRELU", dIn: 128, dSae: 512, hyperparams: {}, status: "TRAINING" },
+    data: {
+      name: "jobs-e2e JumpReLU",
+      hookId: hook.id,
+      architecture: "JUMPRELU",
+      dIn: 128,
+      dSae: 512,
+      hyperparams: {},
+      status: "TRAINING",
+    },
   });
   const pipeline = await db.pipeline.create({ data: { name: "E2E pipeline", spec: { name: "E2E pipeline" } } });
   const base = { retryLimit: 2, retryDelay: 5 };
   const harvest = await db.job.create({
-    data: { pipelineId: pipeline.id, kind: "HARVEST", status: "SUCCEEDED", attempts: 1, payload: { key: "harvest", after: [], priority: 0, ...base } },
+    data: {
+      pipelineId: pipeline.id,
+      kind: "HARVEST",
+      status: "SUCCEEDED",
+      attempts: 1,
+      payload: { key: "harvest", after: [], priority: 0, ...base },
+    },
   });
   const train = await db.job.create({
     data: {
@@ -34,7 +50,12 @@ export async function seedJobs(db: Db): Promise<void> {
     },
   });
   await db.job.create({
-    data: { pipelineId: pipeline.id, kind: "EVALUATE", saeId: sae?.id, payload: { key: "evaluate:sae0", after: [train.id], priority: 3999, ...base } },
+    data: {
+      pipelineId: pipeline.id,
+      kind: "EVALUATE",
+      saeId: sae?.id,
+      payload: { key: "evaluate:sae0", after: [train.id], priority: 3999, ...base },
+    },
   });
   await db.job.create({
     data: {

@@ -52,14 +52,35 @@ export async function seedStudyWorld(
   const nIntervals = options.nIntervals ?? 10;
   const rng = createRng(options.seed ?? 1);
   const model = await db.model.create({
-    data: { name: `${options.prefix}-lm`, path: "/nonexistent", dModel: 16, nLayers: 2, vocabSize: STUDY_VOCABULARY.length, contextLength: 64 },
+    data: {
+      name: `${options.prefix}-lm`,
+      path: "/nonexistent",
+      dModel: 16,
+      nLayers: 2,
+      vocabSize: STUDY_VOCABULARY.length,
+      contextLength: 64,
+    },
   });
-  await db.token.createMany({ data: STUDY_VOCABULARY.map((text, id) => ({ modelId: model.id, id, text: id > 0 && /^[a-z]/.test(text) ? ` ${text}` : text })) });
-  const hook = await db.hook.create({ data: { modelId: model.id, name: "blocks.1.hook_resid_post", kind: "RESID_POST", layer: 1, dim: 16 } });
+  await db.token.createMany({
+    data: STUDY_VOCABULARY.map((text, id) => ({ modelId: model.id, id, text: id > 0 && /^[a-z]/.test(text) ? ` ${text}` : text })),
+  });
+  const hook = await db.hook.create({
+    data: { modelId: model.id, name: "blocks.1.hook_resid_post", kind: "RESID_POST", layer: 1, dim: 16 },
+  });
   const saes: StudyWorld["saes"] = [];
   for (const spec of options.saes) {
     const sae = await db.sae.create({
-      data: { name: spec.name, hookId: hook.id, architecture: spec.architecture, dIn: 16, dSae, hyperparams: {}, status: "READY", l0: 8, fvu: 0.2 },
+      data: {
+        name: spec.name,
+        hookId: hook.id,
+        architecture: spec.architecture,
+        dIn: 16,
+        dSae,
+        hyperparams: {},
+        status: "READY",
+        l0: 8,
+        fvu: 0.2,
+      },
     });
     saes.push({ id: sae.id, name: sae.name, architecture: sae.architecture, dSae });
     const deadEvery = spec.deadEvery ?? 7;
@@ -93,7 +114,16 @@ export async function seedStudyWorld(
         return { tokenIds, acts, maxAct: peak };
       };
       for (let rank = 0; rank < 5; rank++)
-        examples.push({ saeId: sae.id, featureIndex: index, kind: "TOP" as const, rank, interval: null, contextId: rank, startPos: 0, ...window(maxAct * (1 - rank * 0.05)) });
+        examples.push({
+          saeId: sae.id,
+          featureIndex: index,
+          kind: "TOP" as const,
+          rank,
+          interval: null,
+          contextId: rank,
+          startPos: 0,
+          ...window(maxAct * (1 - rank * 0.05)),
+        });
       for (let interval = 0; interval < nIntervals; interval++)
         for (let rank = 0; rank < 2; rank++)
           examples.push({

@@ -9,14 +9,18 @@ const query = z.object({
   spreadsheetSafe: z.enum(["0", "1"]).default("0"),
 });
 
-export const GET = apiRoute("GET /api/admin/studies/[studyId]/export", { query }, async ({ params, query: { format, spreadsheetSafe } }) => {
-  const file = await exportStudy(db(), params.studyId, format, { spreadsheetSafe: spreadsheetSafe === "1" });
-  if (!file) throw new HttpError(404, `No study with id "${params.studyId}".`);
-  return new Response(file.body, {
-    headers: {
-      "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
-      "content-disposition": `attachment; filename="${file.filename}"`,
-      "cache-control": "no-store",
-    },
-  });
-});
+export const GET = apiRoute(
+  "GET /api/admin/studies/[studyId]/export",
+  { query },
+  async ({ params, query: { format, spreadsheetSafe } }) => {
+    const file = await exportStudy(db(), params.studyId, format, { spreadsheetSafe: spreadsheetSafe === "1" });
+    if (!file) throw new HttpError(404, `No study with id "${params.studyId}".`);
+    return new Response(file.body, {
+      headers: {
+        "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
+        "content-disposition": `attachment; filename="${file.filename}"`,
+        "cache-control": "no-store",
+      },
+    });
+  },
+);
