@@ -26,6 +26,7 @@ import { recordFeatures } from "@/lib/recording/record-features";
 import { computeLogitEffects } from "@/lib/recording/logit-effects";
 import { nearestFeaturesWithin, nearestFeaturesAcross } from "@/lib/recording/nearest-features";
 import type { RecordingBatch, RecordingSource } from "@/lib/recording/types";
+import { measureBulkInsertOnServer } from "./record-insert";
 
 const BUNDLED_MODEL = "assets/model/model.onnx";
 
@@ -38,6 +39,12 @@ const program = new Command()
   .option("--l0 <n>", "target mean active features per token", "40")
   .option("--repeats <n>", "timed repeats of each measurement (median)", "3")
   .option("--vocab <n>", "vocabulary for logit effects (default: the bundled model's, else 50257)")
+  .option(
+    "--admin-url <url>",
+    "PostgreSQL server for the bulk-insert measurement (a scratch database is created and dropped)",
+    "postgresql://postgres@127.0.0.1:5432/postgres",
+  )
+  .option("--no-insert", "skip the bulk-insert measurement")
   .parse();
 const o = program.opts();
 const nTokensWanted = Number(o.tokens);
@@ -279,10 +286,10 @@ async function main(): Promise<void> {
 
   const other = makeSae();
   const t0 = performance.now();
-  await nearestFeaturesWithin({ W_dec: sae.W_dec, dSae }, dIn);
+  const nearestWithin = await nearestFeaturesWithin({ W_dec: sae.W_dec, dSae }, dIn);
   const nnWithinMs = performance.now() - t0;
   const t1 = performance.now();
-  await nearestFeaturesAcross({ W_dec: sae.W_dec, dSae }, { W_dec: other.W_dec, dSae }, dIn);
+  const nearestAcross = await nearestFeaturesAcross({ W_dec: sae.W_dec, dSae }, { W_dec: other.W_dec, dSae }, dIn);
   const nnAcrossMs = performance.now() - t1;
   const big = 16384;
   const rngBig = createRng(5);
@@ -292,8 +299,22 @@ async function main(): Promise<void> {
   const nnBigMs = performance.now() - t2;
   const W_U = Float32Array.from({ length: dIn * vocab }, () => rngBig.normal() * 0.05);
   const t3 = performance.now();
-  await computeLogitEffects({ W_dec: sae.W_dec, dSae, dIn, W_U, vocabSize: vocab });
+  const logitEffects = await computeLogitEffects({ W_dec: sae.W_dec, dSae, dIn, W_U, vocabSize: vocab });
   const logitMs = performance.now() - t3;
+  // The rows of this very recording, written as the worker writes them (COPY, one transaction).
+  const insert = o.insert
+    ? await measureBulkInsertOnServer(
+        o.adminUrl,
+        {
+          recorded: last!,
+          logitEffects,
+          nearestWithin,
+          neighborsOut: [{ otherSaeId: "", nearest: nearestAcross }],
+          neighborsIn: [{ saeId: "", otherSaeId: "", nearest: nearestAcross }],
+        },
+        1,
+      )
+    : null;
 
   console.log("\nresults (medians of", repeats, "repeats; one machine, same run)");
   console.log(`  tokens recorded            ${last!.nTokens}`);
@@ -309,6 +330,11 @@ async function main(): Promise<void> {
   console.log(`  nearest features, across   ${(nnAcrossMs / 1000).toFixed(2)} s  (${dSae} x ${dSae})`);
   console.log(`  nearest features, within   ${(nnBigMs / 1000).toFixed(2)} s  (${big} features)`);
   console.log(`  logit effects              ${(logitMs / 1000).toFixed(2)} s  (${dSae} features x vocab ${vocab})`);
+  if (insert) {
+    console.log(
+      `  bulk insert (COPY)         ${insert.rows} rows in ${insert.medianSeconds.toFixed(2)} s = ${Math.round(insert.rowsPerSecond).toLocaleString()} rows/s  (${(insert.valuesPerSecond / 1e6).toFixed(1)}M values/s)`,
+    );
+  }
 }
 
 main().catch((err) => {
