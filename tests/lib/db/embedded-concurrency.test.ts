@@ -8,18 +8,9 @@ import { describe, expect, it } from "vitest";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import net from "node:net";
+import { freePort } from "../../support/ports";
 import pg from "pg";
 import { startEmbeddedDatabase } from "@/lib/db/embedded";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("embedded database under concurrent clients", () => {
   it("keeps each client's parameterised queries and transactions intact", async () => {

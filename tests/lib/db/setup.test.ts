@@ -2,22 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import net from "node:net";
+import { freePort } from "../../support/ports";
 import { parseConfig, ConfigError } from "@/lib/config";
 import { checkConnection, explainConnectionError } from "@/lib/db/connection";
 import { assertMigrated } from "@/lib/db/migrations";
 import { prepareDatabase } from "@/lib/db/setup";
 import { createDb } from "@/lib/db/client";
 import { adminQuery, createTestDatabase, urlFor, type TestDatabase } from "../../support/postgres";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("configuration", () => {
   it("rejects a malformed DATABASE_URL with one actionable line", () => {
