@@ -24,6 +24,7 @@ import { Command } from "commander";
 import { applyMigrations } from "@/lib/db/migrations";
 import { createDb } from "@/lib/db/client";
 import { bulkWrite, type Cell } from "@/lib/db/bulk-copy";
+import { EXAMPLE_COLUMNS, FEATURE_COLUMNS, NEIGHBOR_COLUMNS } from "@/lib/db/recordings";
 import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions";
 import { hashPassword } from "@/lib/auth/passwords";
 import { createRng } from "@/lib/random/seeded";
@@ -148,44 +149,7 @@ async function seed(url: string): Promise<{ saeId: string; cookie: string }> {
     await bulkWrite(
       client,
       "Feature",
-      [
-        "saeId",
-        "index",
-        "dead",
-        "density",
-        "maxAct",
-        "meanAct",
-        "histCounts",
-        "intervalShares",
-        "logitTopIds",
-        "logitTopValues",
-        "logitBottomIds",
-        "logitBottomValues",
-        "logitNormFolded",
-        "nearestIndices",
-        "nearestCosines",
-      ].map((name, i) => ({
-        name,
-        type: (
-          [
-            "text",
-            "int",
-            "bool",
-            "float",
-            "float",
-            "float",
-            "int[]",
-            "float[]",
-            "int[]",
-            "float[]",
-            "int[]",
-            "float[]",
-            "bool",
-            "int[]",
-            "float[]",
-          ] as const
-        )[i],
-      })),
+      FEATURE_COLUMNS,
       (function* () {
         for (let i = 0; i < N_FEATURES; i++) {
           if (i % 1024 === 0) features.update(i);
@@ -219,19 +183,7 @@ async function seed(url: string): Promise<{ saeId: string; cookie: string }> {
     await bulkWrite(
       client,
       "FeatureExample",
-      [
-        { name: "id", type: "bigint" },
-        { name: "saeId", type: "text" },
-        { name: "featureIndex", type: "int" },
-        { name: "kind", type: "enum", enumType: "ExampleKind" },
-        { name: "rank", type: "int" },
-        { name: "interval", type: "int" },
-        { name: "contextId", type: "int" },
-        { name: "startPos", type: "int" },
-        { name: "tokenIds", type: "int[]" },
-        { name: "acts", type: "float[]" },
-        { name: "maxAct", type: "float" },
-      ],
+      [{ name: "id", type: "bigint" }, ...EXAMPLE_COLUMNS],
       (function* () {
         for (let f = 0; f < N_FEATURES; f++) {
           if (f % 256 === 0) examples.update(id);
@@ -266,14 +218,7 @@ async function seed(url: string): Promise<{ saeId: string; cookie: string }> {
     await bulkWrite(
       client,
       "FeatureNeighbor",
-      [
-        { name: "saeId", type: "text" },
-        { name: "featureIndex", type: "int" },
-        { name: "otherSaeId", type: "text" },
-        { name: "rank", type: "int" },
-        { name: "otherIndex", type: "int" },
-        { name: "cosine", type: "float" },
-      ],
+      NEIGHBOR_COLUMNS,
       (function* () {
         for (let f = 0; f < N_FEATURES; f++)
           for (let r = 0; r < 5; r++) yield [sae.id, f, sibling.id, r, rng.int(N_FEATURES), 0.8 - 0.1 * r] as Cell[];

@@ -35,7 +35,8 @@ export interface WrittenCounts {
   neighbors: number;
 }
 
-const FEATURE_COLUMNS: Column[] = [
+/** The COPY layouts of the recording tables (also used by bench/web.ts to seed). */
+export const FEATURE_COLUMNS: Column[] = [
   { name: "saeId", type: "text" },
   { name: "index", type: "int" },
   { name: "dead", type: "bool" },
@@ -53,7 +54,7 @@ const FEATURE_COLUMNS: Column[] = [
   { name: "nearestCosines", type: "float[]" },
 ];
 
-const EXAMPLE_COLUMNS: Column[] = [
+export const EXAMPLE_COLUMNS: Column[] = [
   { name: "saeId", type: "text" },
   { name: "featureIndex", type: "int" },
   { name: "kind", type: "enum", enumType: "ExampleKind" },
@@ -66,7 +67,7 @@ const EXAMPLE_COLUMNS: Column[] = [
   { name: "maxAct", type: "float" },
 ];
 
-const NEIGHBOR_COLUMNS: Column[] = [
+export const NEIGHBOR_COLUMNS: Column[] = [
   { name: "saeId", type: "text" },
   { name: "featureIndex", type: "int" },
   { name: "otherSaeId", type: "text" },
