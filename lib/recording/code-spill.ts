@@ -4,7 +4,9 @@
  * the encoder's exact output instead of encoding again. About 8 bytes per
  * firing (feature, token) plus 8 per token. Kept in memory, or, past a byte
  * budget, appended to a temporary file in `spillDir` and read back
- * sequentially (the later passes are plain scans).
+ * sequentially (the later passes are plain scans). A recording checkpoint
+ * keeps them in a file of its own instead (`CodeSpill.persistent`), so that a
+ * resumed recording reads the codes of the batches encoded before the crash.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -26,6 +28,16 @@ interface FileChunk {
   nnz: number;
 }
 
+/** Where a persistent spill's chunks are: what a checkpoint stores to reopen it. */
+export interface SpillIndex {
+  /** bytes of the file holding the chunks (later bytes, from batches after the checkpoint, are ignored) */
+  bytes: number;
+  /** [chunks] tokens of each chunk, in append order */
+  chunkTokens: Int32Array;
+  /** [chunks] firing entries of each chunk */
+  chunkNnz: Int32Array;
+}
+
 export class CodeSpill {
   private readonly memory: CodeChunk[] = [];
   private readonly onFile: FileChunk[] = [];
@@ -33,11 +45,49 @@ export class CodeSpill {
   private fd: number | null = null;
   private filePath: string | null = null;
   private fileBytes = 0;
+  private keepFile = false;
 
   constructor(
     private readonly spillDir?: string,
     private readonly spillAboveBytes = Number.POSITIVE_INFINITY,
   ) {}
+
+  /**
+   * A spill that writes every chunk to `file` and leaves the file in place on
+   * dispose. With `from`, the chunks `from` lists are copied from `from.file`
+   * (the previous run's, never written to again by this run) as the first chunks.
+   */
+  static persistent(file: string, from?: SpillIndex & { file: string }): CodeSpill {
+    const spill = new CodeSpill();
+    spill.keepFile = true;
+    spill.filePath = file;
+    spill.fd = fs.openSync(file, "w+");
+    if (from) {
+      let bytes = 0;
+      for (let i = 0; i < from.chunkTokens.length; i++) {
+        spill.onFile.push({ offset: bytes, nTokens: from.chunkTokens[i], nnz: from.chunkNnz[i] });
+        bytes += chunkBytes(from.chunkTokens[i], from.chunkNnz[i]);
+      }
+      if (bytes !== from.bytes) throw new Error(`spill index lists ${bytes} bytes of chunks but says ${from.bytes}`);
+      copyPrefix(from.file, spill.fd, bytes);
+      spill.fileBytes = bytes;
+    }
+    return spill;
+  }
+
+  /** The chunks written to the file so far (a persistent spill holds them all). */
+  index(): SpillIndex {
+    return {
+      bytes: this.fileBytes,
+      chunkTokens: Int32Array.from(this.onFile, (c) => c.nTokens),
+      chunkNnz: Int32Array.from(this.onFile, (c) => c.nnz),
+    };
+  }
+
+  /** Flushes the file to disk, so that a checkpoint written afterwards never points past what survives a crash. */
+  sync(): void {
+    if (this.fd !== null) fs.fsyncSync(this.fd);
+  }
 
   /** Retains a copy of the codes (the encoder may reuse its buffers) and returns that copy. */
   append(codes: SparseCodes, contextIds: Int32Array, positions: Int32Array): CodeChunk {
@@ -72,10 +122,10 @@ export class CodeSpill {
     for (const c of this.onFile) yield this.read(c);
   }
 
-  /** Deletes the temporary file, if any. */
+  /** Deletes the temporary file, if any (a persistent spill's file stays). */
   dispose(): void {
     if (this.fd !== null) fs.closeSync(this.fd);
-    if (this.filePath !== null) fs.rmSync(this.filePath, { force: true });
+    if (this.filePath !== null && !this.keepFile) fs.rmSync(this.filePath, { force: true });
     this.fd = null;
     this.filePath = null;
   }
@@ -115,6 +165,22 @@ export class CodeSpill {
       contextIds: take(i32, c.nTokens),
       positions: take(i32, c.nTokens),
     };
+  }
+}
+
+function copyPrefix(from: string, toFd: number, bytes: number): void {
+  const src = fs.openSync(from, "r");
+  try {
+    if (fs.fstatSync(src).size < bytes) throw new Error(`${from} is shorter than the ${bytes} bytes its checkpoint lists`);
+    const buf = new Uint8Array(Math.min(bytes, 8 << 20));
+    for (let done = 0; done < bytes;) {
+      const n = fs.readSync(src, buf, 0, Math.min(buf.length, bytes - done), done);
+      if (n <= 0) throw new Error(`${from}: unexpected end of file at byte ${done}`);
+      fs.writeSync(toFd, buf, 0, n, done);
+      done += n;
+    }
+  } finally {
+    fs.closeSync(src);
   }
 }
 

@@ -2,3 +2,8 @@
 export class RecordingInputError extends Error {
   override name = "RecordingInputError";
 }
+
+/** A recording was stopped by its abort signal (after saving its checkpoint, when it has one). */
+export class RecordingAbortedError extends Error {
+  override name = "RecordingAbortedError";
+}

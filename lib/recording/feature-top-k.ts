@@ -13,6 +13,14 @@ export interface TopKEntry {
   position: number;
 }
 
+/** The heaps' arrays as they are, for a recording checkpoint. */
+export interface FeatureTopKState {
+  values: Float32Array; // [dSae, k]
+  contexts: Int32Array; // [dSae, k]
+  positions: Int32Array; // [dSae, k]
+  sizes: Int32Array; // [dSae]
+}
+
 export class FeatureTopK {
   private readonly values: Float32Array;
   private readonly contexts: Int32Array;
@@ -44,6 +52,28 @@ export class FeatureTopK {
     if (value < rootValue) return;
     if (!isBetter(value, contextId, position, rootValue, this.contexts[base], this.positions[base])) return;
     this.siftDown(base, k, value, contextId, position);
+  }
+
+  /** The heaps' arrays (views, not copies). */
+  state(): FeatureTopKState {
+    return { values: this.values, contexts: this.contexts, positions: this.positions, sizes: this.sizes };
+  }
+
+  /** Restores the heaps exactly as `state()` gave them, so later offers behave as in an uninterrupted run. */
+  restore(s: FeatureTopKState): void {
+    for (const [name, a] of [
+      ["values", s.values],
+      ["contexts", s.contexts],
+      ["positions", s.positions],
+    ] as const) {
+      if (a.length !== this.values.length)
+        throw new RangeError(`top-k state: ${name} has ${a.length} entries, expected ${this.values.length}`);
+    }
+    if (s.sizes.length !== this.dSae || s.sizes.some((n) => n < 0 || n > this.k)) throw new RangeError("top-k state: sizes do not fit");
+    this.values.set(s.values);
+    this.contexts.set(s.contexts);
+    this.positions.set(s.positions);
+    this.sizes.set(s.sizes);
   }
 
   /** Feature f's entries, best first. */

@@ -3,6 +3,7 @@
  * activations of every position of every context, a mask of which positions
  * are recorded (BOS/padding are not), delivered as batches of whole contexts.
  */
+import crypto from "node:crypto";
 import { RecordingInputError } from "./errors";
 import type { RecordingBatch, RecordingSource } from "./types";
 
@@ -41,8 +42,8 @@ export function createInMemorySource(input: InMemorySourceInput): RecordingSourc
   let nTokens = 0;
   for (let i = 0; i < nContexts * ctxLen; i++) if (isRecorded(i)) nTokens++;
 
-  async function* batches(): AsyncGenerator<RecordingBatch> {
-    for (let b = 0; b < order.length; b += perBatch) {
+  async function* batches(fromBatch = 0): AsyncGenerator<RecordingBatch> {
+    for (let b = fromBatch * perBatch; b < order.length; b += perBatch) {
       const ctxs = order.slice(b, b + perBatch);
       const rows: number[] = [];
       for (const c of ctxs) for (let p = 0; p < ctxLen; p++) if (isRecorded(c * ctxLen + p)) rows.push(c * ctxLen + p);
@@ -64,5 +65,20 @@ export function createInMemorySource(input: InMemorySourceInput): RecordingSourc
     }
   }
 
-  return { nContexts, ctxLen, dIn, tokens, nTokens, batches };
+  return {
+    nContexts,
+    ctxLen,
+    dIn,
+    tokens,
+    nTokens,
+    batches,
+    // Identifies the activations and their batching for a resumed recording (tokens are checked besides); hashed on demand.
+    get fingerprint() {
+      const h = crypto.createHash("sha256");
+      h.update(JSON.stringify({ perBatch, order }));
+      h.update(new Uint8Array(activations.buffer, activations.byteOffset, activations.byteLength));
+      if (recorded) h.update(recorded);
+      return h.digest("hex");
+    },
+  };
 }

@@ -14,14 +14,26 @@
  * Passes 2 and 3 cost O(firing entries), far below the encode's
  * O(tokens * dIn * dSae); see docs/recording.md for why this is exact and why
  * a single bounded-memory pass cannot give exact histograms.
+ *
+ * With a checkpoint folder, pass 1's state is saved every few encode batches
+ * and a killed recording resumes from it (recording-checkpoint.ts) with the
+ * same result, bit for bit, as an uninterrupted run.
  */
 import { createRng } from "@/lib/random/seeded";
 import type { SparseCodes } from "@/lib/sae/sparse-codes";
 import { binOf } from "./activation-bins";
 import { CodeSpill, type CodeChunk } from "./code-spill";
 import { ExampleTable } from "./example-table";
-import { RecordingInputError } from "./errors";
+import { RecordingAbortedError, RecordingInputError } from "./errors";
 import { FeatureTopK } from "./feature-top-k";
+import {
+  loadCheckpoint,
+  recordingFingerprint,
+  saveCheckpoint,
+  startCheckpointRun,
+  type PassOneSnapshot,
+  type RecordingCheckpointOptions,
+} from "./recording-checkpoint";
 import {
   RecordingOptionsSchema,
   type FeatureStats,
@@ -40,6 +52,15 @@ export interface RecordFeaturesInput {
   source: RecordingSource;
   options?: RecordingOptionsInput;
   onProgress?: (p: RecordingProgress) => void;
+  /**
+   * Save pass 1's state in `checkpoint.dir` every `options.checkpointEveryBatches`
+   * encode batches, and resume from a matching checkpoint found there. The
+   * checkpoint is left in place when the recording succeeds (the caller removes
+   * it once the result is stored: removeRecordingCheckpoint).
+   */
+  checkpoint?: RecordingCheckpointOptions;
+  /** stops after the current encode batch (after saving a checkpoint) with RecordingAbortedError */
+  signal?: AbortSignal;
 }
 
 export async function recordFeatures(input: RecordFeaturesInput): Promise<RecordedFeatures> {
@@ -49,16 +70,39 @@ export async function recordFeatures(input: RecordFeaturesInput): Promise<Record
   const { source, dSae } = input;
   validateSource(source, dSae);
   const progress = input.onProgress ?? (() => {});
-  const spill = new CodeSpill(options.spillDir, options.spillAboveBytes);
+  const acc = new FirstPassAccumulator(dSae, options.topK, source.nContexts);
+  const run = await startPassOne(input, options, acc);
+  const { spill } = run;
   try {
     const t0 = performance.now();
-    const acc = new FirstPassAccumulator(dSae, options.topK);
-    let tokensDone = 0;
-    for await (const chunk of encodeBatches(input.encoder, source, dSae, spill)) {
+    const resumedFromBatch = run.batchesDone;
+    let { batchesDone } = run;
+    let checkpointBatches = run.batchesDone;
+    let position = run.position;
+    const save = async () => {
+      if (!run.checkpoint || checkpointBatches === batchesDone) return;
+      spill.sync();
+      await saveCheckpoint(run.checkpoint.dir, run.fingerprint, {
+        ...position,
+        batchesDone,
+        ...acc.snapshot(),
+        codes: { file: run.codesFile!, ...spill.index() },
+      });
+      checkpointBatches = batchesDone;
+    };
+    for await (const chunk of encodeBatches(input.encoder, source, dSae, spill, acc.delivered.slice(), position, options.batchTokens)) {
       acc.add(chunk);
-      tokensDone += chunk.nTokens;
-      progress({ phase: "encode", tokensDone, tokensTotal: source.nTokens });
+      batchesDone++;
+      position = chunk.next;
+      if (batchesDone % options.checkpointEveryBatches === 0) await save();
+      progress({ phase: "encode", tokensDone: acc.nTokens, tokensTotal: source.nTokens, batchesDone, checkpointBatches, resumedFromBatch });
+      if (input.signal?.aborted) {
+        await save();
+        throw new RecordingAbortedError(`recording stopped after encode batch ${batchesDone}: ${String(input.signal.reason ?? "aborted")}`);
+      }
     }
+    // The end of pass 1 is checkpointed too: a crash in the later passes (or before the caller stores the result) redoes only them.
+    await save();
     const t1 = performance.now();
     const bins = countBins(spill, acc.max, dSae, options, (done) =>
       progress({ phase: "histogram", tokensDone: done, tokensTotal: acc.nTokens }),
@@ -84,6 +128,48 @@ export async function recordFeatures(input: RecordFeaturesInput): Promise<Record
   }
 }
 
+interface PassOneStart {
+  spill: CodeSpill;
+  position: PartPosition;
+  batchesDone: number;
+  checkpoint: RecordingCheckpointOptions | null;
+  fingerprint: string;
+  codesFile: string | null;
+}
+
+/** Pass 1 from the beginning, or from the checkpoint in `input.checkpoint.dir` when it is this recording's. */
+async function startPassOne(input: RecordFeaturesInput, options: RecordingOptions, acc: FirstPassAccumulator): Promise<PassOneStart> {
+  const start = { position: { sourceBatch: 0, part: 0 }, batchesDone: 0 };
+  const ck = input.checkpoint;
+  if (!ck)
+    return {
+      ...start,
+      spill: new CodeSpill(options.spillDir, options.spillAboveBytes),
+      checkpoint: null,
+      fingerprint: "",
+      codesFile: null,
+    };
+  const fingerprint = recordingFingerprint(ck.key, input.source, input.dSae, options);
+  const found = await loadCheckpoint(ck.dir, fingerprint, { dSae: input.dSae, k: options.topK, nContexts: input.source.nContexts });
+  if (!found.snapshot) {
+    if (found.reason) ck.log?.(`recording checkpoint discarded: ${found.reason}`);
+    const codesFile = await startCheckpointRun(ck.dir, true);
+    return { ...start, spill: CodeSpill.persistent(codesFile), checkpoint: ck, fingerprint, codesFile };
+  }
+  const s = found.snapshot;
+  acc.restore(s);
+  const codesFile = await startCheckpointRun(ck.dir, false);
+  ck.log?.(`recording resumed from its checkpoint at encode batch ${s.batchesDone} (${s.nTokens} tokens done)`);
+  return {
+    position: { sourceBatch: s.sourceBatch, part: s.part },
+    batchesDone: s.batchesDone,
+    spill: CodeSpill.persistent(codesFile, s.codes),
+    checkpoint: ck,
+    fingerprint,
+    codesFile,
+  };
+}
+
 function validateSource(source: RecordingSource, dSae: number): void {
   const { nContexts, ctxLen, dIn, tokens } = source;
   for (const [name, v] of Object.entries({ nContexts, ctxLen, dIn, dSae })) {
@@ -98,42 +184,94 @@ function validateSource(source: RecordingSource, dSae: number): void {
   }
 }
 
+/** An encode batch's place: the source batch, and which of its parts (cut at context boundaries). */
+interface PartPosition {
+  sourceBatch: number;
+  part: number;
+}
+
 /**
- * Encodes batch i+1 while batch i is accumulated (onnxruntime runs off the JS
- * thread); yields each batch's codes as retained by the spill, so neither the
- * source nor the encoder may reuse buffers under us.
+ * Cuts a source batch at context boundaries into parts of at most
+ * `batchTokens` tokens (a longer context is a part of its own); returns the
+ * parts' first tokens and the end. Depends only on the batch, so a resumed
+ * recording cuts it the same way.
  */
-async function* encodeBatches(encoder: SparseEncoder, source: RecordingSource, dSae: number, spill: CodeSpill): AsyncGenerator<CodeChunk> {
-  const seen = new Uint8Array(source.nContexts);
-  let batchNo = 0;
-  const start = (batch: RecordingBatch) => {
-    const where = `recording batch ${batchNo++}`;
-    validateBatch(batch, source, seen, where);
-    const contextIds = batch.contextIds.slice(0, batch.nTokens);
-    const positions = batch.positions.slice(0, batch.nTokens);
-    const encoded = encoder.encode(batch.activations, batch.nTokens).then((codes) => {
-      validateCodes(codes, batch.nTokens, dSae, where);
-      return { codes, contextIds, positions };
+function partsOf(batch: RecordingBatch, batchTokens: number): number[] {
+  const n = batch.nTokens;
+  const cuts = [0];
+  let t = 0;
+  while (t < n) {
+    let end = t + 1;
+    while (end < n && batch.contextIds[end] === batch.contextIds[t]) end++;
+    if (end - cuts[cuts.length - 1] > batchTokens && t > cuts[cuts.length - 1]) cuts.push(t);
+    t = end;
+  }
+  if (n > 0) cuts.push(n);
+  return cuts;
+}
+
+/**
+ * Encodes encode batch i+1 while batch i is accumulated (onnxruntime runs off
+ * the JS thread); yields each batch's codes as retained by the spill (so
+ * neither the source nor the encoder may reuse buffers under us) with the
+ * position of the batch after it. Starts at `from`, skipping earlier parts of
+ * that source batch without encoding them.
+ */
+async function* encodeBatches(
+  encoder: SparseEncoder,
+  source: RecordingSource,
+  dSae: number,
+  spill: CodeSpill,
+  seen: Uint8Array,
+  from: PartPosition,
+  batchTokens: number,
+): AsyncGenerator<CodeChunk & { next: PartPosition }> {
+  const dIn = source.dIn;
+  async function* parts() {
+    let b = from.sourceBatch;
+    for await (const batch of source.batches(from.sourceBatch)) {
+      const where = `recording batch ${b}`;
+      validateBatchShape(batch, source, where);
+      const cuts = partsOf(batch, batchTokens);
+      for (let i = b === from.sourceBatch ? from.part : 0; i + 1 < cuts.length; i++) {
+        const [t0, t1] = [cuts[i], cuts[i + 1]];
+        validateTokens(batch, source, seen, where, t0, t1);
+        yield {
+          contextIds: batch.contextIds.slice(t0, t1),
+          positions: batch.positions.slice(t0, t1),
+          activations: batch.activations.subarray(t0 * dIn, t1 * dIn),
+          where,
+          next: i + 2 < cuts.length ? { sourceBatch: b, part: i + 1 } : { sourceBatch: b + 1, part: 0 },
+        };
+      }
+      b++;
+    }
+  }
+  const start = (p: { contextIds: Int32Array; positions: Int32Array; activations: Float32Array; where: string; next: PartPosition }) => {
+    const n = p.contextIds.length;
+    const encoded = encoder.encode(p.activations, n).then((codes) => {
+      validateCodes(codes, n, dSae, p.where);
+      return { codes, ...p };
     });
     // If the consumer stops early (an error in batch i), batch i+1's failure must not become an unhandled rejection.
     encoded.catch(() => {});
     return encoded;
   };
-  const it = source.batches()[Symbol.asyncIterator]();
+  const it = parts()[Symbol.asyncIterator]();
   let next = await it.next();
   let pending = next.done ? null : start(next.value);
   while (pending !== null) {
-    const { codes, contextIds, positions } = await pending;
+    const { codes, contextIds, positions, next: after } = await pending;
     const chunk = spill.append(codes, contextIds, positions);
     next = await it.next();
     pending = next.done ? null : start(next.value);
-    yield chunk;
+    yield { ...chunk, next: after };
   }
 }
 
-function validateBatch(batch: RecordingBatch, source: RecordingSource, seen: Uint8Array, where: string): void {
+function validateBatchShape(batch: RecordingBatch, source: RecordingSource, where: string): void {
   const n = batch.nTokens;
-  const { ctxLen, dIn, nContexts, tokens } = source;
+  const { dIn } = source;
   if (!Number.isInteger(n) || n < 0) throw new RecordingInputError(`${where}: nTokens must be a non-negative integer, got ${n}`);
   for (const key of ["contextIds", "positions", "tokenIds"] as const) {
     const a = batch[key];
@@ -146,9 +284,14 @@ function validateBatch(batch: RecordingBatch, source: RecordingSource, seen: Uin
       `${where}: activations must be a Float32Array of nTokens*dIn = ${n * dIn} values, got ${batch.activations?.length}`,
     );
   }
+}
+
+/** Checks tokens [t0, t1) of a batch (whole contexts, by the cut). */
+function validateTokens(batch: RecordingBatch, source: RecordingSource, seen: Uint8Array, where: string, t0: number, t1: number): void {
+  const { ctxLen, nContexts, tokens } = source;
   let prevCtx = -1;
   let prevPos = -1;
-  for (let t = 0; t < n; t++) {
+  for (let t = t0; t < t1; t++) {
     const c = batch.contextIds[t];
     const p = batch.positions[t];
     if (!(c >= 0 && c < nContexts)) throw new RecordingInputError(`${where}: token ${t} has context id ${c}, outside [0, ${nContexts})`);
@@ -181,12 +324,13 @@ function validateCodes(codes: SparseCodes, nTokens: number, dSae: number, where:
   }
 }
 
-/** Pass-1 state: per-feature sums and maxima, and the per-feature top-k contexts. */
+/** Pass-1 state: per-feature sums and maxima, the per-feature top-k contexts, and which contexts were accumulated. */
 class FirstPassAccumulator {
   readonly nFiring: Float64Array;
   readonly sum: Float64Array;
   readonly max: Float32Array;
   readonly topK: FeatureTopK;
+  readonly delivered: Uint8Array;
   nTokens = 0;
   private readonly stamp: Int32Array;
   private readonly ctxMax: Float32Array;
@@ -199,7 +343,9 @@ class FirstPassAccumulator {
   constructor(
     private readonly dSae: number,
     k: number,
+    nContexts: number,
   ) {
+    this.delivered = new Uint8Array(nContexts);
     this.nFiring = new Float64Array(dSae);
     this.sum = new Float64Array(dSae);
     this.max = new Float32Array(dSae);
@@ -210,6 +356,21 @@ class FirstPassAccumulator {
     this.touched = new Int32Array(dSae);
   }
 
+  /** The state a checkpoint keeps (views); the per-context scratch is empty between chunks. */
+  snapshot(): Pick<PassOneSnapshot, "nTokens" | "nFiring" | "sum" | "max" | "topK" | "delivered"> {
+    const { nTokens, nFiring, sum, max, delivered } = this;
+    return { nTokens, nFiring, sum, max, topK: this.topK.state(), delivered };
+  }
+
+  restore(s: PassOneSnapshot): void {
+    this.nTokens = s.nTokens;
+    this.nFiring.set(s.nFiring);
+    this.sum.set(s.sum);
+    this.max.set(s.max);
+    this.topK.restore(s.topK);
+    this.delivered.set(s.delivered);
+  }
+
   add(chunk: CodeChunk): void {
     const { rowPtr, featureIdx, values, contextIds, positions, nTokens } = chunk;
     const { nFiring, sum, max, stamp, ctxMax, ctxArg, touched, dSae } = this;
@@ -218,6 +379,7 @@ class FirstPassAccumulator {
       if (c !== this.currentContext) {
         this.flushContext();
         this.currentContext = c;
+        this.delivered[c] = 1;
         this.serial++;
       }
       const serial = this.serial;

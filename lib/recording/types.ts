@@ -34,6 +34,14 @@ export const RecordingOptionsSchema = z.object({
     .int()
     .min(0)
     .default(512 * 1024 * 1024),
+  /**
+   * recorded tokens per encode batch at most: a source batch is cut at context
+   * boundaries into such batches (a longer context is a batch of its own); the
+   * unit of progress and of checkpoints
+   */
+  batchTokens: z.number().int().min(1).default(8192),
+  /** with a checkpoint folder: save pass 1's state every this many encode batches */
+  checkpointEveryBatches: z.number().int().min(1).default(4),
 });
 export type RecordingOptions = z.output<typeof RecordingOptionsSchema>;
 export type RecordingOptionsInput = z.input<typeof RecordingOptionsSchema>;
@@ -69,8 +77,16 @@ export interface RecordingSource {
   tokens: Int32Array;
   /** total recorded tokens over all batches, if known (for progress only) */
   nTokens?: number;
-  /** one pass over the batches (called once per recording) */
-  batches(): AsyncIterable<RecordingBatch>;
+  /**
+   * identifies the activations and how they are cut into batches (a resumed
+   * recording checks it); the tokens are checked besides
+   */
+  fingerprint?: string;
+  /**
+   * one pass over the batches, starting at batch `fromBatch` (default 0): the
+   * same batches in the same order on every call, so a recording can resume
+   */
+  batches(fromBatch?: number): AsyncIterable<RecordingBatch>;
 }
 
 /** Anything that turns raw activations [nTokens, dIn] into sparse feature activations. */
@@ -141,6 +157,12 @@ export interface RecordingProgress {
   phase: "encode" | "histogram" | "examples";
   tokensDone: number;
   tokensTotal: number | undefined;
+  /** encode phase: encode batches accumulated (resumed ones included) */
+  batchesDone?: number;
+  /** encode phase, with a checkpoint folder: encode batches covered by the checkpoint on disk */
+  checkpointBatches?: number;
+  /** encode phase: the encode batch this run resumed at (0: it started from the beginning) */
+  resumedFromBatch?: number;
 }
 
 /** Options of the decoder-geometry computations (logit effects, nearest features). */
