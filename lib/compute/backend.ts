@@ -8,6 +8,9 @@
  * (measured: mutating an input array after creating its tensor changes the
  * result; a preallocated output is filled without a copy), so parameters
  * never travel between "host" and "runtime" copies on the CPU provider.
+ * Except arrays over a SharedArrayBuffer (the multi-threaded kernels' memory),
+ * which onnxruntime-node rejects ("Invalid argument"): those are copied into
+ * reused ordinary buffers, and a shared output is written back after the run.
  */
 import { GraphBuilder } from "@/lib/onnx/graph-builder";
 import { createSession, floatTensor, ort } from "@/lib/onnx/session";
@@ -37,6 +40,7 @@ export interface ComputeBackend {
 export class OrtCpuBackend implements ComputeBackend {
   readonly name = "onnxruntime-cpu";
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+  private readonly staging = new Map<string, Float32Array>();
 
   constructor(private readonly intraOpThreads = 0) {}
 
@@ -61,15 +65,29 @@ export class OrtCpuBackend implements ComputeBackend {
       throw new RangeError(`gemm: buffers too small for [${M}x${K}]x[${K}x${N}]`);
     const session = await this.session(transA, transB, !!bias);
     const feeds: Record<string, ort.Tensor> = {
-      A: floatTensor(a.subarray(0, M * K), transA ? [K, M] : [M, K]),
-      B: floatTensor(b.subarray(0, K * N), transB ? [N, K] : [K, N]),
+      A: floatTensor(this.unshared("A", a.subarray(0, M * K), true), transA ? [K, M] : [M, K]),
+      B: floatTensor(this.unshared("B", b.subarray(0, K * N), true), transB ? [N, K] : [K, N]),
     };
-    if (bias) feeds.C = floatTensor(bias, [N]);
-    await session.run(feeds, { Y: floatTensor(out.subarray(0, M * N), [M, N]) });
+    if (bias) feeds.C = floatTensor(this.unshared("C", bias, true), [N]);
+    const y = out.subarray(0, M * N);
+    const yOrt = this.unshared("Y", y, false);
+    await session.run(feeds, { Y: floatTensor(yOrt, [M, N]) });
+    if (yOrt !== y) y.set(yOrt);
+  }
+
+  /** `a` itself, or (over a SharedArrayBuffer) a reused ordinary buffer of its length, filled with it when `copy`. */
+  private unshared(role: string, a: Float32Array, copy: boolean): Float32Array {
+    if (!(a.buffer instanceof SharedArrayBuffer)) return a;
+    let s = this.staging.get(role);
+    if (!s || s.length < a.length) this.staging.set(role, (s = new Float32Array(a.length)));
+    const v = s.subarray(0, a.length);
+    if (copy) v.set(a);
+    return v;
   }
 
   async dispose(): Promise<void> {
     for (const s of this.sessions.values()) await (await s).release();
     this.sessions.clear();
+    this.staging.clear();
   }
 }

@@ -63,6 +63,8 @@ export const I = {
   f32Gt: [0x5e],
   i32Store: (off = 0) => [0x36, 2, ...uleb(off)],
   i32ShrU: [0x76],
+  f32Ne: [0x5c],
+  call: (func: number) => [0x10, ...uleb(func)],
   ret: [0x0f],
   ifVoid: [0x04, 0x40],
   v128AnyTrue: simd(0x53),
@@ -96,10 +98,15 @@ function section(id: number, content: number[]): number[] {
 
 const str = (s: string) => [...uleb(s.length), ...new TextEncoder().encode(s)];
 
-/** Assembles a module importing `env.mem` (minPages) and exporting the functions. */
-export function assemble(funcs: FuncDef[], minPages: number): Uint8Array<ArrayBuffer> {
+/**
+ * Assembles a module importing `env.mem` (minPages; shared memories also need
+ * their fixed size as maximum) and exporting the functions, which can call
+ * each other by their index in `funcs`.
+ */
+export function assemble(funcs: FuncDef[], minPages: number, sharedMaxPages?: number): Uint8Array<ArrayBuffer> {
   const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [VT[p]])), ...(f.result ? [1, VT[f.result]] : [0x00])]);
-  const imports = [[...str("env"), ...str("mem"), 0x02, 0x00, ...uleb(minPages)]];
+  const limits = sharedMaxPages === undefined ? [0x00, ...uleb(minPages)] : [0x03, ...uleb(minPages), ...uleb(sharedMaxPages)];
+  const imports = [[...str("env"), ...str("mem"), 0x02, ...limits]];
   const funcIdx = funcs.map((_, i) => uleb(i));
   const exports = funcs.map((f, i) => [...str(f.name), 0x00, ...uleb(i)]);
   const codes = funcs.map((f) => {

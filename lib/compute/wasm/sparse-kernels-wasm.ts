@@ -6,20 +6,21 @@
  * arena are used in place, anything else is copied into a scratch region.
  */
 import { assemble, I, type FuncDef } from "@/lib/compute/wasm/assembler";
+import { CONTROL_INTS, KernelPool } from "@/lib/compute/wasm/kernel-pool";
 
-// shared skeleton: for t < n: row = base + t*dB; for e in [rowPtr[t], rowPtr[t+1]): body
+// shared skeleton: for lo <= t < hi: row = base + t*dB; for e in [rowPtr[t], rowPtr[t+1]): body
 function perEntry(
-  p: { rowPtr: number; n: number; dB: number; base: number },
+  p: { rowPtr: number; lo: number; hi: number; dB: number; base: number },
   l: { t: number; e: number; end: number; row: number },
   body: number[][],
 ): number[][] {
   return [
-    I.i32(0),
+    I.get(p.lo),
     I.set(l.t),
     I.block,
     I.loop,
     I.get(l.t),
-    I.get(p.n),
+    I.get(p.hi),
     I.i32GeS,
     I.brIf(1),
     I.get(p.base),
@@ -106,14 +107,14 @@ const kLoop = (k: number, dB: number, body: number[][]) => [
   I.end,
 ];
 
-// decode(rowPtr, idx, val, W, dB, out, n): out[t] += sum val[e] * W[idx[e]]
+// decode(rowPtr, idx, val, W, dB, out, lo, hi): out[t] += sum val[e] * W[idx[e]] for tokens lo <= t < hi
 const decode: FuncDef = (() => {
-  const [rowPtr, idx, val, W, dB, out, n, t, e, end, row, wrow, k, vv] = Array.from({ length: 14 }, (_, i) => i);
+  const [rowPtr, idx, val, W, dB, out, lo, hi, t, e, end, row, wrow, k, vv] = Array.from({ length: 15 }, (_, i) => i);
   return {
     name: "decode",
-    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
     locals: ["i32", "i32", "i32", "i32", "i32", "i32", "v128"],
-    body: perEntry({ rowPtr, n, dB, base: out }, { t, e, end, row }, [
+    body: perEntry({ rowPtr, lo, hi, dB, base: out }, { t, e, end, row }, [
       ...splatOf(val, e, vv),
       ...featureRow(idx, e, W, dB, wrow),
       ...kLoop(k, dB, [
@@ -137,14 +138,14 @@ const decode: FuncDef = (() => {
   };
 })();
 
-// rowDots(rowPtr, idx, out, G, W, dB, n): out[e] = G[t] . W[idx[e]]
+// rowDots(rowPtr, idx, out, G, W, dB, lo, hi): out[e] = G[t] . W[idx[e]] for tokens lo <= t < hi
 const rowDots: FuncDef = (() => {
-  const [rowPtr, idx, out, G, W, dB, n, t, e, end, row, wrow, k, acc] = Array.from({ length: 14 }, (_, i) => i);
+  const [rowPtr, idx, out, G, W, dB, lo, hi, t, e, end, row, wrow, k, acc] = Array.from({ length: 15 }, (_, i) => i);
   return {
     name: "rowDots",
-    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
     locals: ["i32", "i32", "i32", "i32", "i32", "i32", "v128"],
-    body: perEntry({ rowPtr, n, dB, base: G }, { t, e, end, row }, [
+    body: perEntry({ rowPtr, lo, hi, dB, base: G }, { t, e, end, row }, [
       I.f32(0),
       I.f32x4Splat,
       I.set(acc),
@@ -184,16 +185,18 @@ const rowDots: FuncDef = (() => {
   };
 })();
 
-// outerAcc(rowPtr, idx, coef, X, dB, acc, n): acc[idx[e]] += coef[e] * X[t]
-const outerAcc: FuncDef = (() => {
-  const [rowPtr, idx, coef, X, dB, acc, n, t, e, end, row, arow, k, vv] = Array.from({ length: 14 }, (_, i) => i);
+// outerAccByFeature(colPtr, tok, coef, X, dB, acc, lo, hi): for features lo <= j < hi, in entry order
+// acc[j] += coef[p] * X[tok[p]] for p in [colPtr[j], colPtr[j+1]): the entries transposed to feature-major
+// order (tokens ascending within a feature), so each accumulator row is read and written once and stays in L1
+const outerAccByFeature: FuncDef = (() => {
+  const [colPtr, tok, coef, X, dB, acc, lo, hi, j, p, end, arow, xrow, k, vv] = Array.from({ length: 15 }, (_, i) => i);
   return {
-    name: "outerAcc",
-    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    name: "outerAccByFeature",
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
     locals: ["i32", "i32", "i32", "i32", "i32", "i32", "v128"],
-    body: perEntry({ rowPtr, n, dB, base: X }, { t, e, end, row }, [
-      ...splatOf(coef, e, vv),
-      ...featureRow(idx, e, acc, dB, arow),
+    body: perEntry({ rowPtr: colPtr, lo, hi, dB, base: acc }, { t: j, e: p, end, row: arow }, [
+      ...splatOf(coef, p, vv),
+      ...featureRow(tok, p, X, dB, xrow),
       ...kLoop(k, dB, [
         I.get(arow),
         I.get(k),
@@ -203,7 +206,7 @@ const outerAcc: FuncDef = (() => {
         I.i32Add,
         I.v128Load(0),
         I.get(vv),
-        I.get(row),
+        I.get(xrow),
         I.get(k),
         I.i32Add,
         I.v128Load(0),
@@ -215,13 +218,13 @@ const outerAcc: FuncDef = (() => {
   };
 })();
 
-// scanAbove(raw, low, mB, n, outIdx, outRow, cap) -> count (or -1 past cap):
-// the features j of each token with raw[t, j] > low[j], four at a time with an early skip
+// scanAbove(raw, low, mB, n, outIdx, outVal, outRow, cap) -> count (or -1 past cap):
+// the features j of each token with raw[t, j] > low[j] and their raw values, four at a time with an early skip
 const scanAbove: FuncDef = (() => {
-  const [raw, low, mB, n, outIdx, outRow, cap, t, row, j, cnt, lane, addr] = Array.from({ length: 13 }, (_, i) => i);
+  const [raw, low, mB, n, outIdx, outVal, outRow, cap, t, row, j, cnt, lane, addr] = Array.from({ length: 14 }, (_, i) => i);
   return {
     name: "scanAbove",
-    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
     result: "i32",
     locals: ["i32", "i32", "i32", "i32", "i32", "i32"],
     body: [
@@ -301,6 +304,16 @@ const scanAbove: FuncDef = (() => {
       I.i32(2),
       I.i32ShrU,
       I.i32Store(0),
+      I.get(outVal),
+      I.get(cnt),
+      I.i32(2),
+      I.i32Shl,
+      I.i32Add,
+      I.get(row),
+      I.get(addr),
+      I.i32Add,
+      I.f32Load(0),
+      I.f32Store(0),
       I.get(cnt),
       I.i32(1),
       I.i32Add,
@@ -416,38 +429,145 @@ const adamRow: FuncDef = (() => {
   };
 })();
 
+// adamRows(p, g, v, decay, hyper, dB, lo, hi): adamRow on each row lo <= j < hi with decay[j] >= 0
+// (-1 marks an untouched row; a decay that underflowed to 0 is still a touched row), hyper = [lr, 1 - beta2, beta2, sqrtBiasCorr, eps]
+const ADAM_ROW = 4; // adamRow's index in KERNELS
+const adamRows: FuncDef = (() => {
+  const [p, g, v, decay, hyper, dB, lo, hi, j, off, dec] = Array.from({ length: 11 }, (_, i) => i);
+  const at = (base: number, i: number) => [I.get(base), I.get(i), I.i32Add];
+  return {
+    name: "adamRows",
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    locals: ["i32", "i32", "f32"],
+    body: [
+      I.get(lo),
+      I.set(j),
+      I.block,
+      I.loop,
+      I.get(j),
+      I.get(hi),
+      I.i32GeS,
+      I.brIf(1),
+      I.get(decay),
+      I.get(j),
+      I.i32(2),
+      I.i32Shl,
+      I.i32Add,
+      I.f32Load(0),
+      I.tee(dec),
+      I.f32(-0.5),
+      I.f32Gt,
+      I.ifVoid,
+      I.get(j),
+      I.get(dB),
+      I.i32Mul,
+      I.set(off),
+      ...at(p, off),
+      ...at(g, off),
+      ...at(v, off),
+      I.get(dB),
+      I.get(dec),
+      I.get(hyper),
+      I.f32Load(0),
+      I.get(hyper),
+      I.f32Load(4),
+      I.get(hyper),
+      I.f32Load(8),
+      I.get(hyper),
+      I.f32Load(12),
+      I.get(hyper),
+      I.f32Load(16),
+      I.call(ADAM_ROW),
+      I.end,
+      I.get(j),
+      I.i32(1),
+      I.i32Add,
+      I.set(j),
+      I.br(0),
+      I.end,
+      I.end,
+    ],
+  };
+})();
+
+const KERNELS = [decode, rowDots, outerAccByFeature, scanAbove, adamRow, adamRows];
+
 const PAGE = 65536;
-type Kernel = (...args: number[]) => void;
+type Kernel = (...args: number[]) => number;
+/** chunks per thread: small enough to balance a thread that gets less CPU, large enough that claiming is free */
+const CHUNKS_PER_THREAD = 16;
+const MAX_CHUNKS = 1024;
 
 export class WasmArenaFullError extends Error {
   override name = "WasmArenaFullError";
 }
 
-/** A fixed-size linear memory with a bump allocator, plus the kernels over it. */
+export interface WasmKernelOptions {
+  /** threads running the chunked kernels (the caller's plus workers); > 1 makes the memory shared */
+  threads?: number;
+  /** most accumulator rows outerAcc will see (its feature-major transposition is sized for them) */
+  maxRows?: number;
+}
+
+/**
+ * A fixed-size linear memory with a bump allocator, plus the kernels over it.
+ * With threads > 1 the memory is a SharedArrayBuffer (onnxruntime-node does not
+ * accept tensors over one: OrtCpuBackend copies such operands) and decode, row
+ * dots, outer accumulation and Adam rows run on that many threads, split so
+ * that every output element is computed by one thread in the single-threaded
+ * order: results are bitwise the same for any thread count.
+ */
 export class WasmSparseKernels {
   readonly memory: WebAssembly.Memory;
+  readonly threads: number;
   private top = 16;
-  private readonly fns: { decode: Kernel; rowDots: Kernel; outerAcc: Kernel; scanAbove: (...a: number[]) => number; adamRow: Kernel };
+  private readonly fns: Record<string, Kernel>;
+  private readonly pool: KernelPool;
   private scratchI32: Int32Array;
   private scratchF32: Float32Array;
   private scratchBig: Float32Array;
+  private readonly colPtr: Int32Array;
+  private readonly colTok: Int32Array;
+  private readonly colCoef: Float32Array;
+  private readonly bounds: Int32Array;
+  private readonly hyper: Float32Array;
+  private colNext = new Int32Array(0);
 
   /** bytes: arena size for allocations; scratchEntries: entries that fit the copy-in region; scratchFloats: rows copied in */
   constructor(
     bytes: number,
     readonly scratchEntries: number,
     scratchFloats: number,
+    options: WasmKernelOptions = {},
   ) {
-    const total = bytes + scratchEntries * 12 + 4 * (scratchFloats + 64) + 4 * 65536;
+    this.threads = Math.max(1, Math.floor(options.threads ?? 1));
+    const maxRows = options.maxRows ?? 65536;
+    const total =
+      bytes + scratchEntries * 20 + 4 * (scratchFloats + 64) + 4 * 65536 + 4 * (maxRows + MAX_CHUNKS + 2) + 4 * CONTROL_INTS + 64 * 16;
     const pages = Math.ceil(total / PAGE) + 1;
     if (pages > 65536) throw new WasmArenaFullError(`sparse kernels need ${total} bytes of WebAssembly memory (max 4 GiB)`);
-    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-    const mod = new WebAssembly.Module(assemble([decode, rowDots, outerAcc, scanAbove, adamRow], pages));
+    const shared = this.threads > 1;
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared } as WebAssembly.MemoryDescriptor);
+    const mod = new WebAssembly.Module(assemble(KERNELS, pages, shared ? pages : undefined));
     const inst = new WebAssembly.Instance(mod, { env: { mem: this.memory } });
-    this.fns = inst.exports as unknown as WasmSparseKernels["fns"];
+    this.fns = inst.exports as unknown as Record<string, Kernel>;
+    const control = this.allocI32(CONTROL_INTS);
+    this.pool = new KernelPool(
+      mod,
+      this.memory,
+      control.byteOffset,
+      KERNELS.map((k) => k.name),
+      this.fns,
+      this.threads,
+    );
     this.scratchI32 = this.allocI32(2 * scratchEntries + 65536);
     this.scratchF32 = this.allocF32(scratchEntries);
     this.scratchBig = this.allocF32(scratchFloats);
+    this.colPtr = this.allocI32(maxRows + 1);
+    this.colTok = this.allocI32(scratchEntries);
+    this.colCoef = this.allocF32(scratchEntries);
+    this.bounds = this.allocI32(MAX_CHUNKS + 1);
+    this.hyper = this.allocF32(8);
   }
 
   allocF32(n: number): Float32Array {
@@ -477,6 +597,10 @@ export class WasmSparseKernels {
     return nnz <= this.scratchEntries && nTokens + 1 <= 65536 + this.scratchEntries;
   }
 
+  async dispose(): Promise<void> {
+    await this.pool.dispose();
+  }
+
   private entries(rowPtr: Int32Array, idx: Int32Array, val: Float32Array | null): [number, number, number] {
     const n = rowPtr.length;
     const nnz = idx.length;
@@ -502,14 +626,34 @@ export class WasmSparseKernels {
     return this.scratchBig.byteOffset;
   }
 
+  /** Splits [0, n) into chunks of about equal weight (ptr: CSR row pointers; none: equal counts); returns the count. */
+  private split(n: number, ptr: Int32Array | null): number {
+    const chunks = this.threads === 1 ? 1 : Math.min(n, MAX_CHUNKS, this.threads * CHUNKS_PER_THREAD);
+    const b = this.bounds;
+    b[0] = 0;
+    if (!ptr) for (let c = 1; c <= chunks; c++) b[c] = Math.floor((c * n) / chunks);
+    else {
+      const total = ptr[n] - ptr[0];
+      let i = 0;
+      for (let c = 1; c < chunks; c++) {
+        const want = ptr[0] + (c * total) / chunks;
+        while (i < n && ptr[i] < want) i++;
+        b[c] = Math.max(i, b[c - 1]);
+      }
+      b[chunks] = n;
+    }
+    return chunks;
+  }
+
   /**
    * Entries of raw [n, m] (arena) with raw[t, j] > low[j] (arena), m a multiple of 4:
-   * fills rowPtr (n + 1) and idx; returns the count, or -1 when more than `cap` entries exist.
+   * fills rowPtr (n + 1), idx and vals (raw[t, j]); returns the count, or -1 when more than `cap` entries exist.
    */
-  scanAbove(raw: Float32Array, low: Float32Array, m: number, n: number, idx: Int32Array, rowPtr: Int32Array): number {
-    if (!this.owns(raw) || !this.owns(low) || !this.owns(idx) || !this.owns(rowPtr))
+  scanAbove(raw: Float32Array, low: Float32Array, m: number, n: number, idx: Int32Array, rowPtr: Int32Array, vals: Float32Array): number {
+    if (!this.owns(raw) || !this.owns(low) || !this.owns(idx) || !this.owns(rowPtr) || !this.owns(vals))
       throw new WasmArenaFullError("scanAbove: operands must live in the arena");
-    return this.fns.scanAbove(raw.byteOffset, low.byteOffset, m * 4, n, idx.byteOffset, rowPtr.byteOffset, idx.length);
+    const cap = Math.min(idx.length, vals.length);
+    return this.fns.scanAbove(raw.byteOffset, low.byteOffset, m * 4, n, idx.byteOffset, vals.byteOffset, rowPtr.byteOffset, cap);
   }
 
   /** Adam(beta1 = 0) on row j of arena matrices p, g, v ([rows, d]); zeroes the gradient row. */
@@ -529,6 +673,34 @@ export class WasmSparseKernels {
     this.fns.adamRow(p.byteOffset + o, g.byteOffset + o, v.byteOffset + o, d * 4, decay, lr, 1 - beta2, beta2, sqrtBiasCorr, eps);
   }
 
+  /**
+   * adamRow on every row j with decay[j] >= 0 (its second moments' lazy decay
+   * factor; -1 skips the row), on all threads. decay lives in the arena.
+   */
+  adamRows(
+    p: Float32Array,
+    g: Float32Array,
+    v: Float32Array,
+    decay: Float32Array,
+    d: number,
+    lr: number,
+    beta2: number,
+    sqrtBiasCorr: number,
+    eps: number,
+  ): void {
+    if (!this.owns(p) || !this.owns(g) || !this.owns(v) || !this.owns(decay))
+      throw new WasmArenaFullError("adamRows: operands must live in the arena");
+    this.hyper.set([lr, 1 - beta2, beta2, sqrtBiasCorr, eps]);
+    const rows = decay.length;
+    const chunks = this.split(rows, null);
+    this.pool.run(
+      "adamRows",
+      [p.byteOffset, g.byteOffset, v.byteOffset, decay.byteOffset, this.hyper.byteOffset, d * 4],
+      this.bounds,
+      chunks,
+    );
+  }
+
   decode(
     rowPtr: Int32Array,
     idx: Int32Array,
@@ -545,7 +717,8 @@ export class WasmSparseKernels {
       else out.fill(0, t * d, (t + 1) * d);
     }
     const [rp, ix, vl] = this.entries(rowPtr, idx, val);
-    this.fns.decode(rp, ix, vl, W.byteOffset, d * 4, out.byteOffset, n);
+    const chunks = this.split(n, rowPtr);
+    this.pool.run("decode", [rp, ix, vl, W.byteOffset, d * 4, out.byteOffset], this.bounds, chunks);
   }
 
   rowDots(rowPtr: Int32Array, idx: Int32Array, G: Float32Array, W: Float32Array, d: number, out: Float32Array): void {
@@ -554,10 +727,18 @@ export class WasmSparseKernels {
     const [rp, ix] = this.entries(rowPtr, idx, null);
     const g = this.inArena(G.subarray(0, n * d));
     const res = this.scratchF32;
-    this.fns.rowDots(rp, ix, res.byteOffset, g, W.byteOffset, d * 4, n);
+    const chunks = this.split(n, rowPtr);
+    this.pool.run("rowDots", [rp, ix, res.byteOffset, g, W.byteOffset, d * 4], this.bounds, chunks);
     out.set(res.subarray(0, idx.length));
   }
 
+  /**
+   * acc[idx[e]] += coef[e] * X[t] for every entry e of token t (entries with
+   * coef 0 skipped, their rows not marked touched). Runs feature-major: the
+   * entries are transposed by a counting sort that keeps tokens ascending, so
+   * every accumulator row sums its terms in the same order as a token-major
+   * loop would, and threads split the features.
+   */
   outerAcc(
     rowPtr: Int32Array,
     idx: Int32Array,
@@ -568,10 +749,32 @@ export class WasmSparseKernels {
     touched: Uint8Array,
   ): void {
     const n = rowPtr.length - 1;
+    const rows = touched.length;
     if (!this.owns(acc)) throw new WasmArenaFullError("outerAcc: the accumulator must live in the arena");
-    for (let e = 0; e < idx.length; e++) if (coef[e] !== 0) touched[idx[e]] = 1;
-    const [rp, ix, cf] = this.entries(rowPtr, idx, coef);
+    if (rows + 1 > this.colPtr.length) throw new WasmArenaFullError(`outerAcc: ${rows} rows exceed the arena's maxRows`);
+    const col = this.colPtr.subarray(0, rows + 1);
+    col.fill(0);
+    for (let e = 0; e < idx.length; e++)
+      if (coef[e] !== 0) {
+        touched[idx[e]] = 1;
+        col[idx[e] + 1]++;
+      }
+    for (let j = 0; j < rows; j++) col[j + 1] += col[j];
+    if (this.colNext.length < rows) this.colNext = new Int32Array(rows);
+    const next = this.colNext;
+    next.set(col.subarray(0, rows));
+    const tok = this.colTok;
+    const cf = this.colCoef;
+    for (let t = 0; t < n; t++)
+      for (let e = rowPtr[t]; e < rowPtr[t + 1]; e++) {
+        const c = coef[e];
+        if (c === 0) continue;
+        const p = next[idx[e]]++;
+        tok[p] = t;
+        cf[p] = c;
+      }
     const x = this.inArena(X.subarray(0, n * d));
-    this.fns.outerAcc(rp, ix, cf, x, d * 4, acc.byteOffset, n);
+    const chunks = this.split(rows, col);
+    this.pool.run("outerAccByFeature", [col.byteOffset, tok.byteOffset, cf.byteOffset, x, d * 4, acc.byteOffset], this.bounds, chunks);
   }
 }

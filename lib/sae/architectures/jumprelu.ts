@@ -39,18 +39,20 @@ export const jumprelu: ArchitectureModule = {
     const lowRaw = new Float32Array(m);
     for (let j = 0; j < m; j++) lowRaw[j] = low[j] - b[j];
     const found = ctx.scanAbove(lowRaw);
+    // raw at each entry, kept so the gradient pass below reads no [B, dSae] row again
+    let rawAt: Float32Array;
     if (found) {
       need.reserve(found.nnz);
+      rawAt = found.raw;
       for (let t = 0; t < B; t++) {
-        const r = t * m;
         for (let e = found.rowPtr[t]; e < found.rowPtr[t + 1]; e++) {
           const j = found.idx[e];
-          const pre = raw[r + j] + b[j];
+          const pre = rawAt[e] + b[j];
           need.push(j, pre > theta[j] ? pre : 0);
         }
         need.endRow();
       }
-    } else
+    } else {
       for (let t = 0; t < B; t++) {
         const r = t * m;
         need.reserve(m);
@@ -67,6 +69,9 @@ export const jumprelu: ArchitectureModule = {
         need.nnz = n;
         need.endRow();
       }
+      rawAt = ctx.scratch.f("jumprelu.rawAt", need.nnz);
+      for (let t = 0; t < B; t++) for (let e = need.rowPtr[t]; e < need.rowPtr[t + 1]; e++) rawAt[e] = raw[t * m + need.idx[e]];
+    }
     const codes = need.view();
     const rec = await ctx.decoderTerm(codes, ctx.x, 1, true);
     let l0 = 0;
@@ -79,17 +84,14 @@ export const jumprelu: ArchitectureModule = {
     const gB = ctx.grads.b_enc;
     const gTheta = new Float64Array(m);
     const half = eps / 2;
-    for (let t = 0; t < B; t++) {
-      const r = t * m;
-      for (let e = codes.rowPtr[t]; e < codes.rowPtr[t + 1]; e++) {
-        const j = codes.idx[e];
-        const active = codes.val[e] > 0;
-        const g = active ? gradF[e] : 0;
-        gRaw[e] = g;
-        gB[j] += g;
-        const u = raw[r + j] + b[j] - theta[j];
-        if (u > -half && u < half) gTheta[j] += -(theta[j] / eps) * gradF[e] - lambda / (B * eps);
-      }
+    for (let e = 0; e < codes.nnz; e++) {
+      const j = codes.idx[e];
+      const active = codes.val[e] > 0;
+      const g = active ? gradF[e] : 0;
+      gRaw[e] = g;
+      gB[j] += g;
+      const u = rawAt[e] + b[j] - theta[j];
+      if (u > -half && u < half) gTheta[j] += -(theta[j] / eps) * gradF[e] - lambda / (B * eps);
     }
     if (o.thresholdParam === "log") for (let j = 0; j < m; j++) ctx.grads.log_threshold[j] = gTheta[j] * theta[j];
     else for (let j = 0; j < m; j++) ctx.grads.threshold[j] = gTheta[j];

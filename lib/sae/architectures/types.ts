@@ -63,11 +63,11 @@ export interface StepContext {
   /** grad W_dec[j] += coef[j] * W_dec[j] / ||W_dec[j]|| (for decoder-norm-weighted penalties) */
   addDecoderNormGrad(coef: Float32Array): void;
   /**
-   * The entries with raw[t, j] > low[j] (CSR by token), found by a SIMD scan
-   * with early skips; null when unavailable (JS kernels, dSae not a multiple
-   * of 4) or too many entries: the caller scans in JS then.
+   * The entries with raw[t, j] > low[j] (CSR by token) and their raw values,
+   * found by a SIMD scan with early skips; null when unavailable (JS kernels,
+   * dSae not a multiple of 4) or too many entries: the caller scans in JS then.
    */
-  scanAbove(low: Float32Array): { rowPtr: Int32Array; idx: Int32Array; nnz: number } | null;
+  scanAbove(low: Float32Array): { rowPtr: Int32Array; idx: Int32Array; raw: Float32Array; nnz: number } | null;
   /** 1 where a feature has not fired for deadWindowTokens training tokens */
   deadMask(): Uint8Array;
 }

@@ -13,6 +13,7 @@
  * entries (options.computeMode, options.sparseMaxDensity): JumpReLU at the
  * paper's recipe starts with half of all entries active and ends with tens.
  */
+import { availableParallelism } from "node:os";
 import type { ComputeBackend } from "@/lib/compute/backend";
 import { clearDense, gatherDense, sparseDecode, sparseOuterAccumulate, sparseRowDots } from "@/lib/compute/sparse-kernels";
 import { WasmSparseKernels } from "@/lib/compute/wasm/sparse-kernels-wasm";
@@ -53,11 +54,19 @@ export class SaeStepEngine {
   timings: StepTimings = {};
   /** WebAssembly SIMD kernels, when rows are a multiple of 4 floats (else the JS kernels run) */
   private readonly wasm: WasmSparseKernels | null = null;
+  /**
+   * raw [B, dSae] and the scan over it: a second, unshared memory on this
+   * thread, because onnxruntime writes raw and cannot take a SharedArrayBuffer
+   * (copying 4 * B * dSae bytes out would cost more than the scan)
+   */
+  private readonly rawArena: WasmSparseKernels | null = null;
   private readonly wasmBuffers = new Map<string, Float32Array>();
   private rawBuf: Float32Array | null = null;
   private scanLow: Float32Array | null = null;
   private scanIdx: Int32Array | null = null;
+  private scanVal: Float32Array | null = null;
   private scanRowPtr: Int32Array | null = null;
+  private adamDecay: Float32Array | null = null;
 
   constructor(
     readonly state: TrainState,
@@ -70,7 +79,8 @@ export class SaeStepEngine {
     if (o.kernels === "wasm" && d % 4 === 0) {
       // parameters, their gradients and the [B, dIn] step buffers move into the kernels' linear memory
       const entryCap = o.computeMode === "sparse" ? B * m : Math.ceil(Math.max(o.sparseMaxDensity, 0.001) * B * m) + B;
-      this.wasm = new WasmSparseKernels(4 * (6 * m * d + 9 * B * d + B * m + m + entryCap + B + 1) + 64 * 16, entryCap, 0);
+      const threads = o.kernelThreads ?? Math.min(availableParallelism(), 8);
+      this.wasm = new WasmSparseKernels(4 * (6 * m * d + 9 * B * d + m + entryCap + B + 1) + 64 * 16, entryCap, 0, { threads, maxRows: m });
       for (const k of ["W_encT", "W_dec"] as const) {
         const moved = this.wasm.allocF32(m * d);
         moved.set(state.params[k]);
@@ -80,13 +90,21 @@ export class SaeStepEngine {
         state.adamV[k] = v;
         this.grads[k] = this.wasm.allocF32(m * d);
       }
-      this.rawBuf = this.wasm.allocF32(B * m);
-      this.scanLow = this.wasm.allocF32(m);
-      this.scanIdx = this.wasm.allocI32(entryCap);
-      this.scanRowPtr = this.wasm.allocI32(B + 1);
+      this.adamDecay = this.wasm.allocF32(m);
+      this.rawArena = new WasmSparseKernels(4 * (B * m + m + 2 * entryCap + B + 1) + 64 * 16, 0, 0, { maxRows: 0 });
+      this.rawBuf = this.rawArena.allocF32(B * m);
+      this.scanLow = this.rawArena.allocF32(m);
+      this.scanIdx = this.rawArena.allocI32(entryCap);
+      this.scanVal = this.rawArena.allocF32(entryCap);
+      this.scanRowPtr = this.rawArena.allocI32(B + 1);
     }
     for (const [k, v] of Object.entries(state.params)) this.grads[k] ??= new Float32Array(v.length);
     this.touched = { W_encT: new Uint8Array(m), W_dec: new Uint8Array(m) };
+  }
+
+  /** Stops the kernels' worker threads. */
+  async dispose(): Promise<void> {
+    await this.wasm?.dispose();
   }
 
   /** A [B, dIn]-sized step buffer, in the kernels' memory when they run in WebAssembly. */
@@ -194,12 +212,12 @@ export class SaeStepEngine {
         }
       },
       scanAbove: (low) => {
-        const k = this.wasm;
+        const k = this.rawArena;
         if (!k || m % 4 !== 0 || !this.scanLow) return null;
         this.scanLow.set(low);
         const rowPtr = this.scanRowPtr!.subarray(0, B + 1);
-        const n = k.scanAbove(raw, this.scanLow, m, B, this.scanIdx!, rowPtr);
-        return n < 0 ? null : { rowPtr, idx: this.scanIdx!.subarray(0, n), nnz: n };
+        const n = k.scanAbove(raw, this.scanLow, m, B, this.scanIdx!, rowPtr, this.scanVal!);
+        return n < 0 ? null : { rowPtr, idx: this.scanIdx!.subarray(0, n), raw: this.scanVal!.subarray(0, n), nnz: n };
       },
       deadMask: () => {
         const dead = new Uint8Array(m);
@@ -371,17 +389,21 @@ export class SaeStepEngine {
     if (o.unitNormDecoder) removeParallelGradient(params.W_dec, this.grads.W_dec, this.touched.W_dec, d);
     for (const k of ["W_encT", "W_dec"] as const) {
       const wk = this.wasm;
-      if (wk && wk.owns(adamV[k])) {
-        // same row-lazy rule as adamRows, one SIMD call per touched row
+      const decay = this.adamDecay;
+      if (wk && decay && wk.owns(adamV[k])) {
+        // same row-lazy rule as adamRows: each touched row's decay factor, -1 for rows to skip
         const rowStep = this.state.rowStep[k];
         const touched = this.touched[k];
-        const sbc = Math.sqrt(1 - h.beta2 ** t);
         for (let j = 0; j < touched.length; j++) {
-          if (!touched[j]) continue;
+          if (!touched[j]) {
+            decay[j] = -1;
+            continue;
+          }
           const missed = t - 1 - rowStep[j];
           rowStep[j] = t;
-          wk.adamRow(params[k], this.grads[k], adamV[k], j, d, missed > 0 ? h.beta2 ** missed : 1, h.lr, h.beta2, sbc, h.eps);
+          decay[j] = missed > 0 ? h.beta2 ** missed : 1;
         }
+        wk.adamRows(params[k], this.grads[k], adamV[k], decay, d, h.lr, h.beta2, Math.sqrt(1 - h.beta2 ** t), h.eps);
       } else adamRows(params[k], this.grads[k], adamV[k], this.state.rowStep[k], this.touched[k], d, h);
     }
     for (const k of Object.keys(params)) if (k !== "W_encT" && k !== "W_dec") adamDense(params[k], this.grads[k], adamV[k], h);

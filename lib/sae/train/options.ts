@@ -64,6 +64,8 @@ export const trainOptionsSchema = z
     computeMode: z.enum(["auto", "sparse", "dense"]).default("auto"),
     /** sparse kernels: WebAssembly SIMD (rows of a multiple of 4 floats) or plain JS loops */
     kernels: z.enum(["wasm", "js"]).default("wasm"),
+    /** threads for the WebAssembly kernels (default: the machine's cores, at most 8); results do not depend on it */
+    kernelThreads: z.number().int().positive().max(64).optional(),
     /** in auto mode, entries per token above which dense GEMMs are used (as a share of dSae) */
     sparseMaxDensity: z.number().gt(0).max(1).default(0.02),
 

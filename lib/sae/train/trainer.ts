@@ -102,7 +102,9 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
   let curves: Curves = { train: [], eval: [] };
   const resumed = args.resume && args.checkpointDir ? await loadCheckpoint<Curves>(args.checkpointDir) : null;
   if (resumed) {
-    if (JSON.stringify(resumed.meta.options) !== JSON.stringify(o))
+    // kernelThreads changes only the speed (the kernels' results do not depend on it)
+    const same = (a: TrainOptions) => JSON.stringify({ ...a, kernelThreads: undefined });
+    if (same(resumed.meta.options) !== same(o))
       throw new CheckpointError(
         `${args.checkpointDir}: the checkpoint was written with different options; resume with the same options or start a new run`,
       );
@@ -172,6 +174,7 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
       }
     }
   } finally {
+    await engine.dispose();
     if (!args.backend) await backend.dispose();
   }
   assertFiniteState(state);

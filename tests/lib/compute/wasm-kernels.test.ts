@@ -58,7 +58,8 @@ describe("WebAssembly SIMD kernels agree with the JS reference kernels", () => {
     low.set(Float32Array.from({ length: m }, () => 0.5 + rng.next()));
     const idx = k.allocI32(B * m);
     const rowPtr = k.allocI32(B + 1);
-    const n = k.scanAbove(raw, low, m, B, idx, rowPtr);
+    const vals = k.allocF32(B * m);
+    const n = k.scanAbove(raw, low, m, B, idx, rowPtr, vals);
     const want: number[] = [];
     const wantPtr = [0];
     for (let t = 0; t < B; t++) {
@@ -68,7 +69,8 @@ describe("WebAssembly SIMD kernels agree with the JS reference kernels", () => {
     expect(n).toBe(want.length);
     expect(Array.from(idx.subarray(0, n))).toEqual(want);
     expect(Array.from(rowPtr)).toEqual(wantPtr);
-    expect(k.scanAbove(raw, low, m, B, idx.subarray(0, 2), rowPtr)).toBe(-1);
+    for (let t = 0; t < B; t++) for (let e = wantPtr[t]; e < wantPtr[t + 1]; e++) expect(vals[e]).toBe(raw[t * m + want[e]]);
+    expect(k.scanAbove(raw, low, m, B, idx.subarray(0, 2), rowPtr, vals)).toBe(-1);
   });
 
   it("adamRow matches the JS row-lazy Adam", () => {
@@ -88,5 +90,86 @@ describe("WebAssembly SIMD kernels agree with the JS reference kernels", () => {
       expect(v[i]).toBeCloseTo(vJ[i], 5);
       expect(g[i]).toBe(0);
     }
+  });
+});
+
+describe("multi-threaded kernels equal the single-threaded ones bitwise", () => {
+  const n = 300,
+    dd = 32,
+    rows = 96;
+  const r = createRng(21);
+  const rowPtr = new Int32Array(n + 1);
+  const ix: number[] = [];
+  for (let t = 0; t < n; t++) {
+    for (let j = 0; j < rows; j++) if (r.next() < 0.1) ix.push(j);
+    rowPtr[t + 1] = ix.length;
+  }
+  const idx = Int32Array.from(ix);
+  // some zero coefficients, as JumpReLU's kernel-window entries have
+  const val = Float32Array.from(idx, () => (r.next() < 0.2 ? 0 : r.normal()));
+  const W0 = Float32Array.from({ length: rows * dd }, () => r.normal());
+  const G0 = Float32Array.from({ length: n * dd }, () => r.normal());
+  const bias = Float32Array.from({ length: dd }, () => r.normal());
+  const decay0 = Float32Array.from({ length: rows }, (_, j) => (j % 5 === 0 ? -1 : j % 7 === 0 ? 0 : 0.999 ** (j % 3)));
+
+  function runAll(threads: number) {
+    const k = new WasmSparseKernels(4 * (8 * rows * dd + 4 * n * dd + rows), idx.length, 0, { threads, maxRows: rows });
+    const W = k.allocF32(rows * dd);
+    W.set(W0);
+    const G = k.allocF32(n * dd);
+    G.set(G0);
+    const out = k.allocF32(n * dd);
+    k.decode(rowPtr, idx, val, W, dd, bias, out);
+    const dots = new Float32Array(idx.length);
+    k.rowDots(rowPtr, idx, G, W, dd, dots);
+    const acc = k.allocF32(rows * dd);
+    const touched = new Uint8Array(rows);
+    k.outerAcc(rowPtr, idx, val, G, dd, acc, touched);
+    k.outerAcc(rowPtr, idx, dots, G, dd, acc, touched);
+    const v = k.allocF32(rows * dd);
+    v.set(W0.map((x) => x * x));
+    const decay = k.allocF32(rows);
+    decay.set(decay0);
+    const p = k.allocF32(rows * dd);
+    p.set(W);
+    k.adamRows(p, acc, v, decay, dd, 0.01, 0.999, Math.sqrt(1 - 0.999 ** 4), 1e-8);
+    const res = { out: out.slice(), dots, touched, p: p.slice(), v: v.slice(), g: acc.slice() };
+    return { k, res };
+  }
+
+  it("decode, row dots, outer accumulation and Adam rows with 2 and 3 threads", async () => {
+    const one = runAll(1);
+    for (const threads of [2, 3]) {
+      const many = runAll(threads);
+      expect(many.k.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+      for (const key of Object.keys(one.res) as (keyof typeof one.res)[])
+        expect(many.res[key], `${key}, ${threads} threads`).toEqual(one.res[key]);
+      await many.k.dispose();
+    }
+    // skipped rows (-1) keep their gradient; a decay that underflowed to 0 still updates its row
+    expect(one.res.g[0]).not.toBe(0);
+    expect(Array.from(one.res.g.subarray(7 * dd, 8 * dd))).toEqual(new Array(dd).fill(0));
+    await one.k.dispose();
+  });
+
+  it("decode and the feature-major outer accumulation add in token order, as float32 loops do", () => {
+    const { k, res } = runAll(2);
+    const f = Math.fround;
+    const out = new Float32Array(n * dd);
+    const acc = new Float32Array(rows * dd);
+    for (let t = 0; t < n; t++) {
+      out.set(bias, t * dd);
+      for (let e = rowPtr[t]; e < rowPtr[t + 1]; e++)
+        for (let c = 0; c < dd; c++) {
+          out[t * dd + c] = f(out[t * dd + c] + f(val[e] * W0[idx[e] * dd + c]));
+          if (val[e] !== 0) acc[idx[e] * dd + c] = f(acc[idx[e] * dd + c] + f(val[e] * G0[t * dd + c]));
+        }
+    }
+    expect(res.out).toEqual(out);
+    const k1 = new WasmSparseKernels(4 * rows * dd, idx.length, n * dd, { threads: 2, maxRows: rows });
+    const a = k1.allocF32(rows * dd);
+    k1.outerAcc(rowPtr, idx, val, G0, dd, a, new Uint8Array(rows));
+    expect(a.slice()).toEqual(acc);
+    return Promise.all([k.dispose(), k1.dispose()]);
   });
 });

@@ -102,6 +102,34 @@ describe("training runs", () => {
     expect(resumed.curves.train).toEqual(full.curves.train);
   });
 
+  it("kernel threads change nothing: a 2-thread run, and a run resumed across thread counts, equal a 1-thread run bitwise", async () => {
+    const one = await trainSae({ options: { ...options, kernelThreads: 1 }, source: source(), backend });
+    const two = await trainSae({ options: { ...options, kernelThreads: 2 }, source: source(), backend });
+    for (const k of Object.keys(one.state.params)) expect(two.state.params[k], k).toEqual(one.state.params[k]);
+    expect(two.curves.train).toEqual(one.curves.train);
+
+    const dir = tmp();
+    const ctl = new AbortController();
+    await expect(
+      trainSae({
+        options: { ...options, kernelThreads: 2 },
+        source: source(),
+        backend,
+        checkpointDir: dir,
+        signal: ctl.signal,
+        onProgress: (p) => p.step === 11 && ctl.abort(),
+      }),
+    ).rejects.toThrow(TrainingAbortedError);
+    const resumed = await trainSae({
+      options: { ...options, kernelThreads: 1 },
+      source: source(),
+      backend,
+      checkpointDir: dir,
+      resume: true,
+    });
+    for (const k of Object.keys(one.state.params)) expect(resumed.state.params[k], k).toEqual(one.state.params[k]);
+  });
+
   it("refuses to resume with different options", async () => {
     const dir = tmp();
     await trainSae({ options, source: source(), backend, checkpointDir: dir });
