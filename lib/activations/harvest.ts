@@ -8,6 +8,10 @@
  * temporary names, renamed, and only then recorded in the manifest (atomically),
  * so after a crash a rerun skips exactly the recorded contexts: no token is
  * duplicated or lost. Memory is bounded by one shard plus one batch.
+ *
+ * Two harvests of the same store (two pipelines on the same data, on one
+ * machine or several) take turns on the store's lock file (store-lock.ts): the
+ * second waits, then finds the store complete and reuses it.
  */
 import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -20,6 +24,7 @@ import { openCorpus, type CorpusSpec } from "@/lib/activations/corpus";
 import { corpusContexts } from "@/lib/activations/context-stream";
 import { encodeHalf } from "@/lib/activations/float16";
 import { ActivationStoreError, readManifest, writeManifest, type Manifest, type ShardEntry } from "@/lib/activations/manifest";
+import { withStoreLock, type StoreLockOptions } from "@/lib/activations/store-lock";
 
 export interface HarvestOptions {
   lm: LanguageModel;
@@ -42,6 +47,10 @@ export interface HarvestOptions {
   signal?: AbortSignal;
   /** test hook: called after each shard is recorded */
   afterShard?: (shard: ShardEntry) => void | Promise<void>;
+  /** called once if another harvest holds the store and this one waits for it (holder: host:pid) */
+  onWait?: (holder: string) => void;
+  /** the store lock's timings (tests) */
+  lock?: Omit<StoreLockOptions, "signal" | "onWait">;
 }
 
 export interface HarvestProgress {
@@ -91,6 +100,11 @@ function sameRun(a: Manifest, b: Manifest): string | null {
 }
 
 export async function harvestActivations(opts: HarvestOptions): Promise<HarvestSummary> {
+  await mkdir(opts.dir, { recursive: true });
+  return withStoreLock(opts.dir, () => harvestLocked(opts), { ...opts.lock, signal: opts.signal, onWait: opts.onWait });
+}
+
+async function harvestLocked(opts: HarvestOptions): Promise<HarvestSummary> {
   const { lm, dir } = opts;
   const hook = lm.hook(opts.hook);
   const d = hook.shape[2];

@@ -2,7 +2,9 @@
  * HARVEST: the hook's activations over each token set the pipeline needs
  * (training, recording, evaluation), into the activation store. The store
  * resumes after a crash from its last complete shard, and a store already
- * complete (another pipeline on the same data) is reused as it is.
+ * complete (another pipeline on the same data) is reused as it is. Two
+ * pipelines harvesting the same store at once take turns on the store's lock
+ * (lib/activations/store-lock): the second waits, then reuses the store.
  */
 import { loadLanguageModel } from "@/lib/lm/model";
 import { corpusSpec } from "@/lib/activations/corpus";
@@ -43,6 +45,7 @@ export const harvestStage: Stage<HarvestPayload> = async ({ job, signal, progres
         dtype: p.dtype,
         maxTokens: s.tokens,
         signal,
+        onWait: (holder) => log(`waiting for another harvest of the ${s.split} store (${holder})`),
         onProgress: (h) =>
           progress({
             phase: `harvest ${s.split}`,
@@ -53,6 +56,9 @@ export const harvestStage: Stage<HarvestPayload> = async ({ job, signal, progres
             fraction: h.fraction,
             etaSeconds: h.etaSeconds,
           }),
+      }).catch((error: unknown) => {
+        throwIfAborted(signal, `harvest of ${s.split}`);
+        throw error;
       });
       throwIfAborted(signal, `harvest of ${s.split}`);
       log(`harvested ${s.split}: ${summary.manifest.tokenCount} tokens (${summary.newTokens} new${summary.resumed ? ", resumed" : ""})`);

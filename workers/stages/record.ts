@@ -5,11 +5,16 @@
  * SAE and in every other saved SAE on the same hook (both directions, so the
  * last SAE recorded completes every pair). All rows are written by `commit`,
  * in the transaction that completes the job: a recording is visible whole or
- * not at all, and a rerun after a crash replaces, never duplicates.
+ * not at all, and a rerun after a crash replaces, never duplicates. The
+ * recording's encode is checkpointed beside the saved SAE
+ * (`<saeDir>/recording-checkpoint`), so a rerun resumes where the killed one
+ * stopped; the checkpoint is removed by the commit.
  */
+import path from "node:path";
 import { loadLanguageModel } from "@/lib/lm/model";
 import { loadSaeLens } from "@/lib/sae/io/saelens";
 import { recordSae } from "@/lib/recording/record-sae";
+import { removeRecordingCheckpoint } from "@/lib/recording/recording-checkpoint";
 import { computeLogitEffects } from "@/lib/recording/logit-effects";
 import { nearestFeaturesAcross, nearestFeaturesWithin } from "@/lib/recording/nearest-features";
 import type { RecordingOptionsInput } from "@/lib/recording/types";
@@ -33,10 +38,23 @@ export interface RecordPayload {
 
 export const recordStage: Stage<RecordPayload> = async ({ job, pool, signal, progress, log }) => {
   const p = job.payload;
-  const { params } = await loadSaeLens(await saePathOf(pool, p.saeId));
+  const saePath = await saePathOf(pool, p.saeId);
+  const { params } = await loadSaeLens(saePath);
   const source = await recordingSource(p.recordingDir);
+  const checkpointDir = path.join(path.dirname(saePath), "recording-checkpoint");
   const recorded = await recordSae(params, source, p.options, {
-    onProgress: (r) => progress({ phase: `record ${r.phase}`, tokens: r.tokensDone, tokensTotal: r.tokensTotal }),
+    checkpoint: { dir: checkpointDir, log },
+    signal,
+    onProgress: (r) =>
+      progress({
+        phase: `record ${r.phase}`,
+        tokens: r.tokensDone,
+        tokensTotal: r.tokensTotal,
+        ...(r.phase === "encode" && { batch: r.batchesDone, checkpointBatch: r.checkpointBatches, resumedFromBatch: r.resumedFromBatch }),
+      }),
+  }).catch((error: unknown) => {
+    throwIfAborted(signal, "recording");
+    throw error;
   });
   throwIfAborted(signal, "recording");
   const lm = await loadLanguageModel(p.modelFile);
@@ -91,6 +109,8 @@ export const recordStage: Stage<RecordPayload> = async ({ job, pool, signal, pro
         neighborsIn,
       });
       log(`wrote ${counts.features} features, ${counts.examples} examples, ${counts.neighbors} neighbour rows`);
+      // Inside the transaction, before COMMIT: should the commit fail after this, the rerun records from the start (same result).
+      await removeRecordingCheckpoint(checkpointDir);
     },
   };
 };

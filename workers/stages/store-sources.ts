@@ -4,8 +4,11 @@
  * ActivationSource with a resumable position, so training loads the (small)
  * harvested set into memory and uses the engine's InMemoryActivationSource,
  * whose seeded order makes resume exact; recording maps each shard (whole
- * contexts, ascending positions) to one RecordingBatch.
+ * contexts, ascending positions) to one RecordingBatch (the recorder cuts it
+ * into encode batches) and can start at any shard, so a recording resumes.
  */
+import { createHash } from "node:crypto";
+import path from "node:path";
 import { openActivationStore, type ActivationStore } from "@/lib/activations/store";
 import { InMemoryActivationSource } from "@/lib/sae/train/activation-source";
 import type { RecordingBatch, RecordingSource } from "@/lib/recording/types";
@@ -42,8 +45,13 @@ export async function recordingSource(dir: string): Promise<RecordingSource> {
     dIn: store.d,
     tokens,
     nTokens: store.tokenCount,
-    async *batches(): AsyncGenerator<RecordingBatch> {
-      for await (const shard of store.sequential()) {
+    // A store's manifest names its harvest (model, hook, corpus, dtype, creation time) and its shards, i.e. the batches.
+    fingerprint: createHash("sha256")
+      .update(JSON.stringify({ dir: path.resolve(dir), manifest: store.manifest }))
+      .digest("hex"),
+    async *batches(fromBatch = 0): AsyncGenerator<RecordingBatch> {
+      for (let i = fromBatch; i < store.manifest.shards.length; i++) {
+        const shard = await store.readShard(i);
         const n = shard.shard.tokenCount;
         const b: RecordingBatch = {
           nTokens: n,
