@@ -258,41 +258,6 @@ interface RawDashboard {
   ratings: RatingResult[];
 }
 
-interface RawExample {
-  kind: "TOP" | "INTERVAL";
-  rank: number;
-  interval: number | null;
-  contextId: number;
-  startPos: number;
-  tokenIds: number[];
-  acts: number[];
-  maxAct: number;
-}
-
-interface RawDashboard {
-  sae: SaeHeader | null;
-  feature: {
-    index: number;
-    dead: boolean;
-    density: number;
-    maxAct: number;
-    meanAct: number;
-    histCounts: number[];
-    intervalShares: number[];
-    logitTopIds: number[];
-    logitTopValues: number[];
-    logitBottomIds: number[];
-    logitBottomValues: number[];
-    logitNormFolded: boolean;
-    nearestIndices: number[];
-    nearestCosines: number[];
-  } | null;
-  examples: RawExample[];
-  siblings: FeatureNeighborView[];
-  explanations: { id: string; text: string; createdAt: string }[];
-  ratings: RatingResult[];
-}
-
 /** Yes/Maybe/No/Skip counts for one feature in each study that sampled it. */
 export async function featureRatings(db: Db, saeId: string, featureIndex: number, openStudies: boolean): Promise<RatingResult[]> {
   const items = await db.studyItem.findMany({
