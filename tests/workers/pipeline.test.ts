@@ -6,13 +6,18 @@
  *    means, histogram counts, interval shares and membership, top-k context
  *    sets and windows, neighbours in both directions, Token table, metrics;
  *  - a worker SIGKILLed during harvesting, training (after a checkpoint) and
- *    recording, restarted each time, ends with exactly the database of the
- *    uninterrupted run (same rows, no duplicates, nothing missing), and its
- *    training resumed from the checkpoint rather than from step 1;
+ *    recording (after a checkpoint), restarted each time, ends with exactly
+ *    the database of the uninterrupted run (same rows, no duplicates, nothing
+ *    missing), and its training and recording resumed from their checkpoints
+ *    rather than from the start;
  *  - two workers on one queue finish the sweep with no job run twice, and the
- *    same final database.
+ *    same final database;
+ *  - two pipelines on the same data, harvested by two workers at once, take
+ *    turns on the activation stores: one harvests, the other waits and reuses
+ *    them, and the stores are exactly the uninterrupted run's.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -22,6 +27,7 @@ import { startQueue } from "@/lib/queue/boss";
 import { enqueuePipeline } from "@/lib/pipeline/enqueue";
 import { startWorker } from "@/workers/runner";
 import { loadSaeLens } from "@/lib/sae/io/saelens";
+import { openActivationStore } from "@/lib/activations/store";
 import { loadTokenizer } from "@/lib/lm/tokenizer";
 import { bruteForceRecording } from "./support/brute-force";
 import type { EnqueuedPipeline } from "@/lib/pipeline/enqueue";
@@ -186,18 +192,24 @@ describe("the pipeline on the bundled model", () => {
 describe("crash safety", () => {
   it("SIGKILL during harvest, training and recording loses nothing and duplicates nothing", async () => {
     const { tdb, pool, pipelineId } = await freshPipeline();
-    const points: { what: string; match: (l: string) => boolean }[] = [
+    // The recording worker stops dead right after reporting its first recording checkpoint, and is killed there.
+    const recordingCheckpoint = String.raw`^PROGRESS \S+ record:\S+ .*"checkpointBatch":[1-9]`;
+    const points: { what: string; match: (l: string) => boolean; env?: Record<string, string> }[] = [
       { what: "harvest", match: (l) => progressOf(l)?.key === "harvest" },
       {
         what: "training after a checkpoint",
         match: (l) => !!progressOf(l)?.key.startsWith("train:") && Number(progressOf(l)!.p.step) >= 6,
       },
-      { what: "recording", match: (l) => !!progressOf(l)?.key.startsWith("record:") },
+      {
+        what: "recording after a checkpoint",
+        match: (l) => new RegExp(recordingCheckpoint).test(l),
+        env: { FEATURELAB_CHILD_HOLD: recordingCheckpoint },
+      },
     ];
     const seen: { what: string; line: string }[] = [];
     let resumedTrain: string | undefined;
     for (const point of points) {
-      const w: ChildWorker = startChildWorker(tdb.url, point.what);
+      const w: ChildWorker = startChildWorker(tdb.url, point.what, point.env);
       const line = await w.waitFor(point.match, 120_000);
       await kill9(w);
       seen.push({ what: point.what, line });
@@ -220,6 +232,18 @@ describe("crash safety", () => {
     const resumedAt = Number(progressOf(resumedTrain!)!.p.step);
     expect(resumedAt).toBeGreaterThan(1);
     expect(resumedAt).toBeLessThanOrEqual(killedAt + 1);
+    // The killed recording resumed from the checkpoint it had reported, not from its first batch.
+    const killedRecording = progressOf(seen[2].line)!;
+    const checkpointBatch = Number(killedRecording.p.checkpointBatch);
+    expect(checkpointBatch).toBeGreaterThan(0);
+    expect(last.lines).toContainEqual(
+      expect.stringContaining(
+        `${killedRecording.key} (job ${killedRecording.jobId.slice(0, 8)}): recording resumed from its checkpoint at encode batch ${checkpointBatch} `,
+      ),
+    );
+    const resumedRecording = last.lines.map(progressOf).filter((p) => p?.key === killedRecording.key && p.p.phase === "record encode");
+    expect(resumedRecording.length).toBeGreaterThan(0);
+    expect(resumedRecording.every((p) => p!.p.resumedFromBatch === checkpointBatch && Number(p!.p.batch) > checkpointBatch)).toBe(true);
     const jobs = await jobStates(pool, pipelineId);
     for (const { line } of seen) expect(jobs.find((j) => j.key === progressOf(line)!.key)!.attempts).toBeGreaterThanOrEqual(2);
     expect(firstDifference(await databaseSnapshot(pool), reference)).toBeNull();
@@ -246,4 +270,67 @@ describe("crash safety", () => {
     expect(rows[0]).toEqual({ r: 0, n: jobs.length });
     expect(firstDifference(await databaseSnapshot(pool), reference)).toBeNull();
   }, 240_000);
+
+  it("two pipelines on the same data, harvested by two workers at once, take turns on each store and reuse it", async () => {
+    const tdb = await createTestDatabase();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fl-shared-store-"));
+    const shared = createPool(tdb.url, 2);
+    cleanup.push(async () => {
+      await shared.end();
+      await tdb.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+    const boss = await startQueue(shared, { supervise: false });
+    const pipelines = [
+      await enqueuePipeline(shared, boss, spec, { dataDir }),
+      await enqueuePipeline(shared, boss, { ...spec, name: "the same data again" }, { dataDir }),
+    ];
+    await boss.stop({ graceful: false, close: false, wait: true });
+    // A stops dead for 5 s at its first harvest report, holding the store it harvests, so B's harvest surely overlaps.
+    const a = startChildWorker(tdb.url, "A", {
+      FEATURELAB_CHILD_HOLD: String.raw`^PROGRESS \S+ harvest `,
+      FEATURELAB_CHILD_HOLD_MS: "5000",
+    });
+    const b = startChildWorker(tdb.url, "B");
+    try {
+      for (const { pipelineId } of pipelines) {
+        for (let t = Date.now(); ; await new Promise((r) => setTimeout(r, 250))) {
+          const harvest = (await jobStates(shared, pipelineId)).find((j) => j.key === "harvest")!;
+          if (harvest.status === "SUCCEEDED") break;
+          if (harvest.status === "FAILED" || Date.now() - t > 120_000) throw new Error(`harvest ${harvest.status}: ${harvest.error}`);
+        }
+      }
+    } finally {
+      a.process.kill("SIGTERM");
+      b.process.kill("SIGTERM");
+      await Promise.all([a.exited, b.exited]);
+    }
+    const lines = [...a.lines, ...b.lines];
+    expect(lines.filter((l) => / started \(attempt/.test(l) && /harvest harvest/.test(l))).toHaveLength(2);
+    expect(lines.some((l) => /: waiting for another harvest of the \w+ store \(/.test(l))).toBe(true);
+    // Per store, one harvest stored every token and the other none (it found the store complete).
+    const { rows: stores } = await shared.query(`SELECT "split", "path", "nTokens", "complete" FROM "ActivationDataset" ORDER BY "split"`);
+    expect(stores).toHaveLength(3);
+    const { rows: refStores } = await pool.query(`SELECT "split", "path", "nTokens" FROM "ActivationDataset" ORDER BY "split"`);
+    for (const [i, store] of stores.entries()) {
+      const split = ({ TRAIN: "train", RECORDING: "recording", EVAL: "eval" } as Record<string, string>)[store.split];
+      const fresh = lines.flatMap(
+        (l) => new RegExp(`: harvested ${split}: (\\d+) tokens \\((\\d+) new`).exec(l)?.slice(1).map(Number) ?? [],
+      );
+      expect(fresh).toHaveLength(4);
+      expect([fresh[1], fresh[3]].sort((x, y) => x - y)).toEqual([0, store.nTokens]);
+      expect(store.complete).toBe(true);
+      expect(store.nTokens).toBe(refStores[i].nTokens);
+      expect(await storeDigest(store.path)).toBe(await storeDigest(refStores[i].path));
+    }
+  }, 240_000);
 });
+
+/** sha256 of a store's manifest shards and every shard's bytes (activations, rows, contexts). */
+async function storeDigest(dir: string): Promise<string> {
+  const store = await openActivationStore(dir);
+  const h = crypto.createHash("sha256").update(JSON.stringify(store.manifest.shards));
+  for await (const s of store.sequential())
+    for (const a of [s.acts, s.rows, s.contexts]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  return h.digest("hex");
+}

@@ -12,11 +12,11 @@ export interface ChildWorker {
   waitFor(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
 }
 
-export function startChildWorker(databaseUrl: string, name: string): ChildWorker {
+export function startChildWorker(databaseUrl: string, name: string, env: Record<string, string> = {}): ChildWorker {
   // `node --import tsx` runs the script in this very process, so SIGKILL hits the worker itself
   // (the tsx CLI would run it in a grandchild that survives its parent's death).
   const child = spawn(process.execPath, ["--import", "tsx", script], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, FEATURELAB_CHILD: name },
+    env: { ...process.env, ...env, DATABASE_URL: databaseUrl, FEATURELAB_CHILD: name },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];

@@ -35,7 +35,17 @@ export function tinySpec(overrides: Partial<PipelineSpecInput> = {}): PipelineSp
       { architecture: "topk", train: { k: 8, kAux: 16 } },
     ],
     evaluate: { batchSize: 8 },
-    record: { topK: 5, windowSize: 16, nIntervals: 4, samplesPerInterval: 2, nHistogramBins: 8, seed: 7 },
+    // Encode batches of 8 contexts (1,536 tokens: 7 batches), a checkpoint every 2: the fault test kills a recording after one.
+    record: {
+      topK: 5,
+      windowSize: 16,
+      nIntervals: 4,
+      samplesPerInterval: 2,
+      nHistogramBins: 8,
+      seed: 7,
+      batchTokens: 256,
+      checkpointEveryBatches: 2,
+    },
     retry: { limit: 5, delaySeconds: 1 },
     ...overrides,
   });

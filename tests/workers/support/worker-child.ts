@@ -1,9 +1,16 @@
 /**
  * A worker as its own process, for the fault and concurrency tests: logs every
  * job start and progress report on stdout, one line each, so the test can
- * SIGKILL it at a chosen point.
+ * SIGKILL it at a chosen point. With FEATURELAB_CHILD_HOLD (a regular
+ * expression), the first progress line that matches it is followed by
+ * "HOLDING" and the process then stops dead (its thread blocked, nothing more
+ * runs) for FEATURELAB_CHILD_HOLD_MS (default 120 s): a kill then lands
+ * exactly after that progress report.
  */
 import { startWorker } from "@/workers/runner";
+
+const hold = process.env.FEATURELAB_CHILD_HOLD ? new RegExp(process.env.FEATURELAB_CHILD_HOLD) : null;
+let held = false;
 
 const worker = await startWorker({
   databaseUrl: process.env.DATABASE_URL!,
@@ -11,7 +18,15 @@ const worker = await startWorker({
   heartbeatSeconds: 1,
   reapSeconds: 1,
   log: (line) => console.log(`LOG ${line}`),
-  onProgress: (job, p) => console.log(`PROGRESS ${job.id} ${job.payload.key} ${JSON.stringify(p)}`),
+  onProgress: (job, p) => {
+    const line = `PROGRESS ${job.id} ${job.payload.key} ${JSON.stringify(p)}`;
+    console.log(line); // synchronous on a pipe (Linux), so the line is out before the hold
+    if (hold && !held && hold.test(line)) {
+      held = true;
+      console.log("HOLDING");
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.FEATURELAB_CHILD_HOLD_MS ?? 120_000));
+    }
+  },
 });
 console.log(`READY ${worker.workerId}`);
 process.on("SIGTERM", () => {
