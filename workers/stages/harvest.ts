@@ -45,7 +45,10 @@ export const harvestStage: Stage<HarvestPayload> = async ({ job, signal, progres
         dtype: p.dtype,
         maxTokens: s.tokens,
         signal,
-        onWait: (holder) => log(`waiting for another harvest of the ${s.split} store (${holder})`),
+        onWait: (holder) => {
+          log(`waiting for another harvest of the ${s.split} store (${holder})`);
+          progress({ phase: `harvest ${s.split}: waiting for another harvest of this store`, split: i + 1, splits: p.splits.length });
+        },
         onProgress: (h) =>
           progress({
             phase: `harvest ${s.split}`,
