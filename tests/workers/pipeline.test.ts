@@ -190,7 +190,7 @@ describe("the pipeline on the bundled model", () => {
 });
 
 describe("crash safety", () => {
-  it("SIGKILL during harvest, training and recording loses nothing and duplicates nothing", async () => {
+  it("SIGKILL during harvest, training and recording loses nothing, duplicates nothing, and resumes training and recording from their checkpoints", async () => {
     const { tdb, pool, pipelineId } = await freshPipeline();
     // The recording worker stops dead right after reporting its first recording checkpoint, and is killed there.
     const recordingCheckpoint = String.raw`^PROGRESS \S+ record:\S+ .*"checkpointBatch":[1-9]`;
