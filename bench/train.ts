@@ -8,7 +8,7 @@
  *   init    the recipe's init (theta = 0.001, L0 ~ dSae/2): auto picks dense
  * Repeats each measurement and reports medians, plus where the step's time goes.
  *
- *   npx tsx bench/train.ts [--repeats 3] [--only small|large] [--l0 64] [--regimes sparse,dense,init]
+ *   npx tsx bench/train.ts [--repeats 3] [--only small|large] [--l0 64] [--regimes sparse,dense,init] [--threads n]
  */
 import { Command } from "commander";
 import cliProgress from "cli-progress";
@@ -25,6 +25,7 @@ const cli = new Command()
   .option("--l0 <n>", "target L0 of the sparse regime", "64")
   .option("--batch <n>", "batch size", "4096")
   .option("--regimes <list>", "comma-separated regimes to run", "sparse,dense,init")
+  .option("--threads <n>", "threads for the WebAssembly kernels (default: the machine's cores)")
   .parse();
 const args = cli.opts();
 const repeats = Number(args.repeats);
@@ -73,6 +74,7 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
       batchSize: B,
       lambdaWarmupSteps: 0,
       computeMode: regime === "dense" ? "dense" : "auto",
+      kernelThreads: args.threads === undefined ? undefined : Number(args.threads),
     });
     const state = initTrainState(o, dIn, 1);
     if (regime !== "init") {
@@ -96,6 +98,7 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
       paths = `${res.paths.decoder}/${res.paths.encoderGrad}`;
       bar.increment();
     }
+    await engine.dispose();
     const stepMs = median(times);
     const gemmMs = median(gemmTimes);
     const inStepGemm = (engine.timings.encoderGemm ?? 0) / repeats;

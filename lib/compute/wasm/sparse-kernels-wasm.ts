@@ -429,16 +429,97 @@ const adamRow: FuncDef = (() => {
   };
 })();
 
-// adamRows(p, g, v, decay, hyper, dB, lo, hi): adamRow on each row lo <= j < hi with decay[j] >= 0
-// (-1 marks an untouched row; a decay that underflowed to 0 is still a touched row), hyper = [lr, 1 - beta2, beta2, sqrtBiasCorr, eps]
+// lane sum ((l0 + l1) + (l2 + l3)) of a v128 local
+const laneSum = (v: number) => [
+  I.get(v),
+  I.f32x4ExtractLane(0),
+  I.get(v),
+  I.f32x4ExtractLane(1),
+  I.f32Add,
+  I.get(v),
+  I.f32x4ExtractLane(2),
+  I.get(v),
+  I.f32x4ExtractLane(3),
+  I.f32Add,
+  I.f32Add,
+];
+// for lo <= t < hi: off = t * dB; body
+const rowLoop = (lo: number, hi: number, t: number, dB: number, off: number, body: number[][]) => [
+  I.get(lo),
+  I.set(t),
+  I.block,
+  I.loop,
+  I.get(t),
+  I.get(hi),
+  I.i32GeS,
+  I.brIf(1),
+  I.get(t),
+  I.get(dB),
+  I.i32Mul,
+  I.set(off),
+  ...body,
+  I.get(t),
+  I.i32(1),
+  I.i32Add,
+  I.set(t),
+  I.br(0),
+  I.end,
+  I.end,
+];
+const at = (base: number, off: number, k: number) => [I.get(base), I.get(off), I.i32Add, I.get(k), I.i32Add];
+const f32At = (base: number, t: number) => [I.get(base), I.get(t), I.i32(2), I.i32Shl, I.i32Add];
+
+// adamRows(p, g, v, decay, hyper, dB, unitNorm, lo, hi): adamRow on each row lo <= j < hi with decay[j] >= 0
+// (-1 marks an untouched row; a decay that underflowed to 0 is still a touched row),
+// hyper = [lr, 1 - beta2, beta2, sqrtBiasCorr, eps]. With unitNorm (unit-norm decoder rows): first the
+// gradient's component along the row is removed, g -= (g . w) w, and the updated row is scaled back to norm 1.
 const ADAM_ROW = 4; // adamRow's index in KERNELS
 const adamRows: FuncDef = (() => {
-  const [p, g, v, decay, hyper, dB, lo, hi, j, off, dec] = Array.from({ length: 11 }, (_, i) => i);
-  const at = (base: number, i: number) => [I.get(base), I.get(i), I.i32Add];
+  const [p, g, v, decay, hyper, dB, unitNorm, lo, hi, j, off, dec, k, acc, vd, sq] = Array.from({ length: 16 }, (_, i) => i);
+  const dotInto = (a: number, b: number) => [
+    I.f32(0),
+    I.f32x4Splat,
+    I.set(acc),
+    ...kLoop(k, dB, [I.get(acc), ...at(a, off, k), I.v128Load(0), ...at(b, off, k), I.v128Load(0), I.f32x4Mul, I.f32x4Add, I.set(acc)]),
+  ];
+  const removeParallel = [
+    ...dotInto(g, p),
+    ...laneSum(acc),
+    I.f32x4Splat,
+    I.set(vd),
+    ...kLoop(k, dB, [
+      ...at(g, off, k),
+      ...at(g, off, k),
+      I.v128Load(0),
+      I.get(vd),
+      ...at(p, off, k),
+      I.v128Load(0),
+      I.f32x4Mul,
+      I.f32x4Sub,
+      I.v128Store(0),
+    ]),
+  ];
+  const normalize = [
+    ...dotInto(p, p),
+    ...laneSum(acc),
+    I.tee(sq),
+    I.f32(0),
+    I.f32Gt,
+    I.ifVoid,
+    I.f32(1),
+    I.get(sq),
+    I.f32Sqrt,
+    I.f32Div,
+    I.f32x4Splat,
+    I.set(vd),
+    ...kLoop(k, dB, [...at(p, off, k), ...at(p, off, k), I.v128Load(0), I.get(vd), I.f32x4Mul, I.v128Store(0)]),
+    I.end,
+  ];
+  const plus = (base: number) => [I.get(base), I.get(off), I.i32Add];
   return {
     name: "adamRows",
-    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
-    locals: ["i32", "i32", "f32"],
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    locals: ["i32", "i32", "f32", "i32", "v128", "v128", "f32"],
     body: [
       I.get(lo),
       I.set(j),
@@ -462,9 +543,13 @@ const adamRows: FuncDef = (() => {
       I.get(dB),
       I.i32Mul,
       I.set(off),
-      ...at(p, off),
-      ...at(g, off),
-      ...at(v, off),
+      I.get(unitNorm),
+      I.ifVoid,
+      ...removeParallel,
+      I.end,
+      ...plus(p),
+      ...plus(g),
+      ...plus(v),
       I.get(dB),
       I.get(dec),
       I.get(hyper),
@@ -478,6 +563,10 @@ const adamRows: FuncDef = (() => {
       I.get(hyper),
       I.f32Load(16),
       I.call(ADAM_ROW),
+      I.get(unitNorm),
+      I.ifVoid,
+      ...normalize,
+      I.end,
       I.end,
       I.get(j),
       I.i32(1),
@@ -490,7 +579,196 @@ const adamRows: FuncDef = (() => {
   };
 })();
 
-const KERNELS = [decode, rowDots, outerAccByFeature, scanAbove, adamRow, adamRows];
+// center(x, b, out, dB, lo, hi): out[t] = x[t] - b for rows lo <= t < hi
+const center: FuncDef = (() => {
+  const [x, b, out, dB, lo, hi, t, off, k] = Array.from({ length: 9 }, (_, i) => i);
+  return {
+    name: "center",
+    params: ["i32", "i32", "i32", "i32", "i32", "i32"],
+    locals: ["i32", "i32", "i32"],
+    body: rowLoop(lo, hi, t, dB, off, [
+      ...kLoop(k, dB, [
+        ...at(out, off, k),
+        ...at(x, off, k),
+        I.v128Load(0),
+        I.get(b),
+        I.get(k),
+        I.i32Add,
+        I.v128Load(0),
+        I.f32x4Sub,
+        I.v128Store(0),
+      ]),
+    ]),
+  };
+})();
+
+// residual(out, target, g, scaleP, rowLoss, dB, lo, hi): e = out - target stored in out, g = scale * e,
+// rowLoss[t] = sum of e^2 (four lanes, then lane sum) for rows lo <= t < hi
+const residual: FuncDef = (() => {
+  const [out, target, g, scaleP, rowLoss, dB, lo, hi, t, off, k, vs, acc, e] = Array.from({ length: 14 }, (_, i) => i);
+  return {
+    name: "residual",
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    locals: ["i32", "i32", "i32", "v128", "v128", "v128"],
+    body: [
+      I.get(scaleP),
+      I.f32Load(0),
+      I.f32x4Splat,
+      I.set(vs),
+      ...rowLoop(lo, hi, t, dB, off, [
+        I.f32(0),
+        I.f32x4Splat,
+        I.set(acc),
+        ...kLoop(k, dB, [
+          ...at(out, off, k),
+          I.v128Load(0),
+          ...at(target, off, k),
+          I.v128Load(0),
+          I.f32x4Sub,
+          I.set(e),
+          ...at(out, off, k),
+          I.get(e),
+          I.v128Store(0),
+          ...at(g, off, k),
+          I.get(vs),
+          I.get(e),
+          I.f32x4Mul,
+          I.v128Store(0),
+          I.get(acc),
+          I.get(e),
+          I.get(e),
+          I.f32x4Mul,
+          I.f32x4Add,
+          I.set(acc),
+        ]),
+        ...f32At(rowLoss, t),
+        ...laneSum(acc),
+        I.f32Store(0),
+      ]),
+    ],
+  };
+})();
+
+// rowDistSq(a, b, res, dB, lo, hi): res[t] = sum of (a[t] - b)^2 (four lanes, then lane sum)
+const rowDistSq: FuncDef = (() => {
+  const [a, b, res, dB, lo, hi, t, off, k, acc, e] = Array.from({ length: 11 }, (_, i) => i);
+  return {
+    name: "rowDistSq",
+    params: ["i32", "i32", "i32", "i32", "i32", "i32"],
+    locals: ["i32", "i32", "i32", "v128", "v128"],
+    body: rowLoop(lo, hi, t, dB, off, [
+      I.f32(0),
+      I.f32x4Splat,
+      I.set(acc),
+      ...kLoop(k, dB, [
+        ...at(a, off, k),
+        I.v128Load(0),
+        I.get(b),
+        I.get(k),
+        I.i32Add,
+        I.v128Load(0),
+        I.f32x4Sub,
+        I.set(e),
+        I.get(acc),
+        I.get(e),
+        I.get(e),
+        I.f32x4Mul,
+        I.f32x4Add,
+        I.set(acc),
+      ]),
+      ...f32At(res, t),
+      ...laneSum(acc),
+      I.f32Store(0),
+    ]),
+  };
+})();
+
+// colAcc(A, coef, acc, dB, nRows, lo, hi): for rows j in order, acc[c] += A[j, c] (coef 0: every row) or
+// acc[c] -= coef[j] * A[j, c] for rows with coef[j] != 0, over the 4-float column blocks lo <= c < hi:
+// column sums in row order, split by columns
+const colAcc: FuncDef = (() => {
+  const [A, coef, acc, dB, nRows, lo, hi, j, row, c, end, vc] = Array.from({ length: 12 }, (_, i) => i);
+  const cols = (body: number[][]) => [
+    I.get(lo),
+    I.i32(4),
+    I.i32Shl,
+    I.set(c),
+    I.block,
+    I.loop,
+    I.get(c),
+    I.get(end),
+    I.i32GeS,
+    I.brIf(1),
+    I.get(acc),
+    I.get(c),
+    I.i32Add,
+    I.get(acc),
+    I.get(c),
+    I.i32Add,
+    I.v128Load(0),
+    ...body,
+    I.v128Store(0),
+    I.get(c),
+    I.i32(16),
+    I.i32Add,
+    I.set(c),
+    I.br(0),
+    I.end,
+    I.end,
+  ];
+  const rowAt = [I.get(row), I.get(c), I.i32Add, I.v128Load(0)];
+  return {
+    name: "colAcc",
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    locals: ["i32", "i32", "i32", "i32", "v128"],
+    body: [
+      I.get(hi),
+      I.i32(4),
+      I.i32Shl,
+      I.set(end),
+      I.i32(0),
+      I.set(j),
+      I.block,
+      I.loop,
+      I.get(j),
+      I.get(nRows),
+      I.i32GeS,
+      I.brIf(1),
+      I.get(A),
+      I.get(j),
+      I.get(dB),
+      I.i32Mul,
+      I.i32Add,
+      I.set(row),
+      I.get(coef),
+      I.i32(0),
+      I.i32Eq,
+      I.ifVoid,
+      ...cols([...rowAt, I.f32x4Add]),
+      I.else,
+      ...f32At(coef, j),
+      I.f32Load(0),
+      I.f32x4Splat,
+      I.tee(vc),
+      I.f32x4ExtractLane(0),
+      I.f32(0),
+      I.f32Ne,
+      I.ifVoid,
+      ...cols([I.get(vc), ...rowAt, I.f32x4Mul, I.f32x4Sub]),
+      I.end,
+      I.end,
+      I.get(j),
+      I.i32(1),
+      I.i32Add,
+      I.set(j),
+      I.br(0),
+      I.end,
+      I.end,
+    ],
+  };
+})();
+
+const KERNELS = [decode, rowDots, outerAccByFeature, scanAbove, adamRow, adamRows, center, residual, rowDistSq, colAcc];
 
 const PAGE = 65536;
 type Kernel = (...args: number[]) => number;
@@ -531,6 +809,7 @@ export class WasmSparseKernels {
   private readonly colCoef: Float32Array;
   private readonly bounds: Int32Array;
   private readonly hyper: Float32Array;
+  private readonly scale: Float32Array;
   private colNext = new Int32Array(0);
 
   /** bytes: arena size for allocations; scratchEntries: entries that fit the copy-in region; scratchFloats: rows copied in */
@@ -568,6 +847,7 @@ export class WasmSparseKernels {
     this.colCoef = this.allocF32(scratchEntries);
     this.bounds = this.allocI32(MAX_CHUNKS + 1);
     this.hyper = this.allocF32(8);
+    this.scale = this.allocF32(4);
   }
 
   allocF32(n: number): Float32Array {
@@ -676,6 +956,8 @@ export class WasmSparseKernels {
   /**
    * adamRow on every row j with decay[j] >= 0 (its second moments' lazy decay
    * factor; -1 skips the row), on all threads. decay lives in the arena.
+   * unitNorm: the decoder constraint around the update (gradient component
+   * along the row removed before, row scaled to unit norm after).
    */
   adamRows(
     p: Float32Array,
@@ -687,6 +969,7 @@ export class WasmSparseKernels {
     beta2: number,
     sqrtBiasCorr: number,
     eps: number,
+    unitNorm = false,
   ): void {
     if (!this.owns(p) || !this.owns(g) || !this.owns(v) || !this.owns(decay))
       throw new WasmArenaFullError("adamRows: operands must live in the arena");
@@ -695,7 +978,7 @@ export class WasmSparseKernels {
     const chunks = this.split(rows, null);
     this.pool.run(
       "adamRows",
-      [p.byteOffset, g.byteOffset, v.byteOffset, decay.byteOffset, this.hyper.byteOffset, d * 4],
+      [p.byteOffset, g.byteOffset, v.byteOffset, decay.byteOffset, this.hyper.byteOffset, d * 4, unitNorm ? 1 : 0],
       this.bounds,
       chunks,
     );
@@ -776,5 +1059,43 @@ export class WasmSparseKernels {
     const x = this.inArena(X.subarray(0, n * d));
     const chunks = this.split(rows, col);
     this.pool.run("outerAccByFeature", [col.byteOffset, tok.byteOffset, cf.byteOffset, x, d * 4, acc.byteOffset], this.bounds, chunks);
+  }
+
+  private mustOwn(what: string, ...arrays: ArrayBufferView[]): void {
+    if (arrays.some((a) => !this.owns(a))) throw new WasmArenaFullError(`${what}: operands must live in the arena`);
+  }
+
+  /** out[t] = x[t] - b for the n rows of [n, d] x. */
+  center(x: Float32Array, b: Float32Array, out: Float32Array, d: number, n: number): void {
+    this.mustOwn("center", x, b, out);
+    const chunks = this.split(n, null);
+    this.pool.run("center", [x.byteOffset, b.byteOffset, out.byteOffset, d * 4], this.bounds, chunks);
+  }
+
+  /** out -= target (in place), g = scale * out, rowLoss[t] = ||out[t]||^2 (float32 lanes), for n rows. */
+  residual(out: Float32Array, target: Float32Array, g: Float32Array, scale: number, rowLoss: Float32Array, d: number, n: number): void {
+    this.mustOwn("residual", out, target, g, rowLoss);
+    this.scale[0] = scale;
+    const chunks = this.split(n, null);
+    const args = [out.byteOffset, target.byteOffset, g.byteOffset, this.scale.byteOffset, rowLoss.byteOffset, d * 4];
+    this.pool.run("residual", args, this.bounds, chunks);
+  }
+
+  /** res[t] = ||a[t] - b||^2 for the n rows of [n, d] a. */
+  rowDistSq(a: Float32Array, b: Float32Array, res: Float32Array, d: number, n: number): void {
+    this.mustOwn("rowDistSq", a, b, res);
+    const chunks = this.split(n, null);
+    this.pool.run("rowDistSq", [a.byteOffset, b.byteOffset, res.byteOffset, d * 4], this.bounds, chunks);
+  }
+
+  /**
+   * acc += sum over the rows of [rows, d] A, or with coef: acc -= sum of
+   * coef[j] A[j] over rows with coef[j] != 0; each column in row order
+   * (float32), threads split the columns.
+   */
+  columnSums(A: Float32Array, acc: Float32Array, d: number, rows: number, coef: Float32Array | null = null): void {
+    this.mustOwn("columnSums", A, acc, ...(coef ? [coef] : []));
+    const chunks = this.split(d / 4, null);
+    this.pool.run("colAcc", [A.byteOffset, coef ? coef.byteOffset : 0, acc.byteOffset, d * 4, rows], this.bounds, chunks);
   }
 }

@@ -80,7 +80,10 @@ export class SaeStepEngine {
       // parameters, their gradients and the [B, dIn] step buffers move into the kernels' linear memory
       const entryCap = o.computeMode === "sparse" ? B * m : Math.ceil(Math.max(o.sparseMaxDensity, 0.001) * B * m) + B;
       const threads = o.kernelThreads ?? Math.min(availableParallelism(), 8);
-      this.wasm = new WasmSparseKernels(4 * (6 * m * d + 9 * B * d + m + entryCap + B + 1) + 64 * 16, entryCap, 0, { threads, maxRows: m });
+      this.wasm = new WasmSparseKernels(4 * (6 * m * d + 9 * B * d + 2 * m + entryCap + 6 * B + 8 * d + 1) + 64 * 32, entryCap, 0, {
+        threads,
+        maxRows: m,
+      });
       for (const k of ["W_encT", "W_dec"] as const) {
         const moved = this.wasm.allocF32(m * d);
         moved.set(state.params[k]);
@@ -109,11 +112,32 @@ export class SaeStepEngine {
 
   /** A [B, dIn]-sized step buffer, in the kernels' memory when they run in WebAssembly. */
   private rowBuffer(name: string, length: number): Float32Array {
-    if (!this.wasm) return this.scratch.f(name, length);
+    return this.wasm ? this.arenaBuffer(name, length, this.o.batchSize * this.state.dIn) : this.scratch.f(name, length);
+  }
+
+  /** A named buffer of at most `capacity` floats in the kernels' memory, allocated once. */
+  private arenaBuffer(name: string, length: number, capacity: number): Float32Array {
     let b = this.wasmBuffers.get(name);
-    if (!b) this.wasmBuffers.set(name, (b = this.wasm.allocF32(this.o.batchSize * this.state.dIn)));
+    if (!b) this.wasmBuffers.set(name, (b = this.wasm!.allocF32(capacity)));
     if (length > b.length) throw new RangeError(`batch of ${length / this.state.dIn} tokens exceeds batchSize ${this.o.batchSize}`);
     return b.subarray(0, length);
+  }
+
+  /** sum over the B float32 values the kernels left in res, in float64 and token order */
+  private static total(res: Float32Array): number {
+    let s = 0;
+    for (let t = 0; t < res.length; t++) s += res[t];
+    return s;
+  }
+
+  /** grad b_dec += sum of rows of A [rows, dIn], or -= sum of coef[j] A[j] (SIMD column sums, in row order). */
+  private addColumnSums(wk: WasmSparseKernels, A: Float32Array, rows: number, coef: Float32Array | null): void {
+    const d = this.state.dIn;
+    const gb = this.grads.b_dec;
+    const acc = this.arenaBuffer("gradBdec", d, d);
+    acc.set(gb);
+    wk.columnSums(A, acc, d, rows, coef);
+    gb.set(acc);
   }
 
   private kernelsFor(nnz: number, B: number): WasmSparseKernels | null {
@@ -151,7 +175,16 @@ export class SaeStepEngine {
     let t0 = performance.now();
     const xc = this.rowBuffer("xc", B * d);
     const bDec = params.b_dec;
-    for (let t = 0; t < B; t++) for (let k = 0; k < d; k++) xc[t * d + k] = x[t * d + k] - bDec[k];
+    const wk = this.wasm;
+    if (wk) {
+      // the batch and b_dec move into the kernels' memory; architectures get that copy as x
+      const xa = this.rowBuffer("x", B * d);
+      xa.set(x.subarray(0, B * d));
+      x = xa;
+      const b = this.arenaBuffer("b_dec", d, d);
+      b.set(bDec);
+      wk.center(x, b, xc, d, B);
+    } else for (let t = 0; t < B; t++) for (let k = 0; k < d; k++) xc[t * d + k] = x[t * d + k] - bDec[k];
     const raw = this.rawBuf ? this.rawBuf.subarray(0, B * m) : s.f("raw", B * m);
     this.time("center", t0);
     t0 = performance.now();
@@ -233,18 +266,29 @@ export class SaeStepEngine {
     let l0Count = 0;
     for (let e = 0; e < r.codes.nnz; e++) if (r.codes.val[e] > 0) l0Count++;
     // batch FVU, mean-centred (numerator and denominator summed separately)
-    const mean = new Float64Array(d);
-    for (let t = 0; t < B; t++) for (let k = 0; k < d; k++) mean[k] += x[t * d + k];
-    for (let k = 0; k < d; k++) mean[k] /= B;
     let num = 0;
     let den = 0;
-    for (let t = 0; t < B; t++)
-      for (let k = 0; k < d; k++) {
-        const e = r.err[t * d + k];
-        const c = x[t * d + k] - mean[k];
-        num += e * e;
-        den += c * c;
-      }
+    if (wk && wk.owns(r.err)) {
+      const mean = this.arenaBuffer("mean", d, d).fill(0);
+      wk.columnSums(x, mean, d, B);
+      for (let k = 0; k < d; k++) mean[k] /= B;
+      const rows = this.arenaBuffer("rowSums", B, this.o.batchSize);
+      wk.rowDistSq(x, mean, rows, d, B);
+      den = SaeStepEngine.total(rows);
+      wk.rowDistSq(r.err, this.arenaBuffer("zeros", d, d), rows, d, B);
+      num = SaeStepEngine.total(rows);
+    } else {
+      const mean = new Float64Array(d);
+      for (let t = 0; t < B; t++) for (let k = 0; k < d; k++) mean[k] += x[t * d + k];
+      for (let k = 0; k < d; k++) mean[k] /= B;
+      for (let t = 0; t < B; t++)
+        for (let k = 0; k < d; k++) {
+          const e = r.err[t * d + k];
+          const c = x[t * d + k] - mean[k];
+          num += e * e;
+          den += c * c;
+        }
+    }
 
     let encoderPath: "sparse" | "dense" | "none" = "none";
     if (!forwardOnly) {
@@ -294,12 +338,22 @@ export class SaeStepEngine {
       for (let t = 0; t < B; t++) for (let e = codes.rowPtr[t]; e < codes.rowPtr[t + 1]; e++) F[t * m + codes.idx[e]] = codes.val[e];
       await this.backend.gemm({ a: F, b: W, M: B, K: m, N: d, out: err, bias: bias ?? undefined });
     }
+    // err = x_hat - target, loss, and the upstream gradient g = 2 coef err / B
+    const g = this.rowBuffer(`term${term}.g`, B * d);
+    const scale = (2 * coef) / B;
+    const wr = this.wasm && this.wasm.owns(target) ? this.wasm : null;
     let loss = 0;
-    for (let i = 0; i < B * d; i++) {
-      const e = err[i] - target[i];
-      err[i] = e;
-      loss += e * e;
-    }
+    if (wr) {
+      const rowLoss = this.arenaBuffer(`term${term}.rowLoss`, B, this.o.batchSize);
+      wr.residual(err, target, g, scale, rowLoss, d, B);
+      loss = SaeStepEngine.total(rowLoss);
+    } else
+      for (let i = 0; i < B * d; i++) {
+        const e = err[i] - target[i];
+        err[i] = e;
+        loss += e * e;
+        g[i] = scale * e;
+      }
     loss = (coef * loss) / B;
     this.time("decode", t0);
     if (forwardOnly) {
@@ -308,10 +362,8 @@ export class SaeStepEngine {
     }
 
     t0 = performance.now();
-    const g = this.rowBuffer(`term${term}.g`, B * d);
-    const scale = (2 * coef) / B;
-    for (let i = 0; i < B * d; i++) g[i] = scale * err[i];
-    if (bias) {
+    if (bias && wr) this.addColumnSums(wr, g, B, null);
+    else if (bias) {
       const gb = this.grads.b_dec;
       for (let t = 0; t < B; t++) for (let k = 0; k < d; k++) gb[k] += g[t * d + k];
     }
@@ -371,11 +423,17 @@ export class SaeStepEngine {
     // pre = (x - b_dec) W_enc + ...: dL/db_dec gets -sum_j (sum_t dL/draw_tj) W_enc[:, j]
     const gb = this.grads.b_dec;
     const WT = params.W_encT;
-    for (let j = 0; j < m; j++) {
-      const c = featureSum[j];
-      if (c === 0) continue;
-      for (let k = 0; k < d; k++) gb[k] -= c * WT[j * d + k];
-    }
+    const wk = this.wasm;
+    if (wk && wk.owns(WT)) {
+      const coef = this.arenaBuffer("featureSum", m, m);
+      coef.set(featureSum);
+      this.addColumnSums(wk, WT, m, coef);
+    } else
+      for (let j = 0; j < m; j++) {
+        const c = featureSum[j];
+        if (c === 0) continue;
+        for (let k = 0; k < d; k++) gb[k] -= c * WT[j * d + k];
+      }
     return path;
   }
 
@@ -386,7 +444,9 @@ export class SaeStepEngine {
     const o = this.o;
     const t = this.state.step + 1;
     const h = { lr: learningRateAt(o, this.state.step), beta2: o.adamBeta2, eps: o.adamEps, t };
-    if (o.unitNormDecoder) removeParallelGradient(params.W_dec, this.grads.W_dec, this.touched.W_dec, d);
+    // the SIMD Adam rows apply the decoder constraint themselves
+    const wasmRows = !!(this.wasm && this.adamDecay && this.wasm.owns(adamV.W_dec));
+    if (o.unitNormDecoder && !wasmRows) removeParallelGradient(params.W_dec, this.grads.W_dec, this.touched.W_dec, d);
     for (const k of ["W_encT", "W_dec"] as const) {
       const wk = this.wasm;
       const decay = this.adamDecay;
@@ -403,11 +463,12 @@ export class SaeStepEngine {
           rowStep[j] = t;
           decay[j] = missed > 0 ? h.beta2 ** missed : 1;
         }
-        wk.adamRows(params[k], this.grads[k], adamV[k], decay, d, h.lr, h.beta2, Math.sqrt(1 - h.beta2 ** t), h.eps);
+        const unitNorm = k === "W_dec" && o.unitNormDecoder;
+        wk.adamRows(params[k], this.grads[k], adamV[k], decay, d, h.lr, h.beta2, Math.sqrt(1 - h.beta2 ** t), h.eps, unitNorm);
       } else adamRows(params[k], this.grads[k], adamV[k], this.state.rowStep[k], this.touched[k], d, h);
     }
     for (const k of Object.keys(params)) if (k !== "W_encT" && k !== "W_dec") adamDense(params[k], this.grads[k], adamV[k], h);
-    if (o.unitNormDecoder) normalizeRows(params.W_dec, this.state.dSae, d, this.touched.W_dec);
+    if (o.unitNormDecoder && !wasmRows) normalizeRows(params.W_dec, this.state.dSae, d, this.touched.W_dec);
     this.touched.W_encT.fill(0);
     this.touched.W_dec.fill(0);
     this.arch.afterUpdate?.(params, o);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { WasmSparseKernels } from "@/lib/compute/wasm/sparse-kernels-wasm";
 import { sparseDecode, sparseOuterAccumulate, sparseRowDots } from "@/lib/compute/sparse-kernels";
-import { adamRows } from "@/lib/sae/train/adam";
+import { adamRows, removeParallelGradient } from "@/lib/sae/train/adam";
+import { normalizeRows } from "@/lib/sae/train/state";
 import { createRng } from "@/lib/random/seeded";
 
 const rng = createRng(9);
@@ -133,7 +134,49 @@ describe("multi-threaded kernels equal the single-threaded ones bitwise", () => 
     const p = k.allocF32(rows * dd);
     p.set(W);
     k.adamRows(p, acc, v, decay, dd, 0.01, 0.999, Math.sqrt(1 - 0.999 ** 4), 1e-8);
-    const res = { out: out.slice(), dots, touched, p: p.slice(), v: v.slice(), g: acc.slice() };
+    // the decoder constraint around Adam, on a copy
+    const [p2, g2, v2] = [k.allocF32(rows * dd), k.allocF32(rows * dd), k.allocF32(rows * dd)];
+    p2.set(W0);
+    g2.set(G0.subarray(0, rows * dd));
+    v2.set(W0.map((x) => x * x));
+    k.adamRows(p2, g2, v2, decay, dd, 0.01, 0.999, Math.sqrt(1 - 0.999 ** 4), 1e-8, true);
+    // row-parallel elementwise kernels and column sums
+    const xa = k.allocF32(n * dd);
+    xa.set(G0);
+    const b = k.allocF32(dd);
+    b.set(bias);
+    const xc = k.allocF32(n * dd);
+    k.center(xa, b, xc, dd, n);
+    const err = k.allocF32(n * dd);
+    err.set(out);
+    const gr = k.allocF32(n * dd);
+    const rowLoss = k.allocF32(n);
+    k.residual(err, xa, gr, 2 / n, rowLoss, dd, n);
+    const dist = k.allocF32(n);
+    k.rowDistSq(xa, b, dist, dd, n);
+    const sums = k.allocF32(dd);
+    k.columnSums(xa, sums, dd, n);
+    const coef = k.allocF32(rows);
+    coef.set(val.subarray(0, rows));
+    const wsums = k.allocF32(dd);
+    k.columnSums(W, wsums, dd, rows, coef);
+    const res = {
+      out: out.slice(),
+      dots,
+      touched,
+      p: p.slice(),
+      v: v.slice(),
+      g: acc.slice(),
+      p2: p2.slice(),
+      g2: g2.slice(),
+      xc: xc.slice(),
+      err: err.slice(),
+      gr: gr.slice(),
+      rowLoss: rowLoss.slice(),
+      dist: dist.slice(),
+      sums: sums.slice(),
+      wsums: wsums.slice(),
+    };
     return { k, res };
   }
 
@@ -171,5 +214,43 @@ describe("multi-threaded kernels equal the single-threaded ones bitwise", () => 
     k1.outerAcc(rowPtr, idx, val, G0, dd, a, new Uint8Array(rows));
     expect(a.slice()).toEqual(acc);
     return Promise.all([k.dispose(), k1.dispose()]);
+  });
+
+  it("centring, residuals, row distances and column sums match float32 loops; the decoder constraint matches the JS one", () => {
+    const { k, res } = runAll(2);
+    const f = Math.fround;
+    const sums = new Float32Array(dd);
+    const wsums = new Float32Array(dd);
+    for (let t = 0; t < n; t++) {
+      let loss = 0;
+      let dist = 0;
+      for (let c = 0; c < dd; c++) {
+        const i = t * dd + c;
+        expect(res.xc[i]).toBe(f(G0[i] - bias[c]));
+        const e = f(res.out[i] - G0[i]);
+        expect(res.err[i]).toBe(e);
+        expect(res.gr[i]).toBe(f(f(2 / n) * e));
+        loss += e * e;
+        dist += (G0[i] - bias[c]) ** 2;
+        sums[c] = f(sums[c] + G0[i]);
+      }
+      expect(res.rowLoss[t]).toBeCloseTo(loss, 3);
+      expect(res.dist[t]).toBeCloseTo(dist, 3);
+    }
+    for (let j = 0; j < rows; j++) for (let c = 0; c < dd; c++) if (val[j] !== 0) wsums[c] = f(wsums[c] - f(val[j] * W0[j * dd + c]));
+    expect(res.sums).toEqual(sums);
+    expect(res.wsums).toEqual(wsums);
+
+    const [p, g, v] = [W0.slice(), G0.slice(0, rows * dd), W0.map((x) => x * x)];
+    const touched = Uint8Array.from(decay0, (x) => (x >= 0 ? 1 : 0));
+    const rowStep = Int32Array.from(decay0, (x) => (x === 1 ? 3 : 2));
+    removeParallelGradient(p, g, touched, dd);
+    adamRows(p, g, v, rowStep, touched, dd, { lr: 0.01, beta2: 0.999, eps: 1e-8, t: 4 });
+    normalizeRows(p, rows, dd, touched);
+    for (let j = 0; j < rows; j++) {
+      if (decay0[j] === 0) continue; // underflowed decay: JS would use 0.999^missed
+      for (let c = 0; c < dd; c++) expect(res.p2[j * dd + c]).toBeCloseTo(p[j * dd + c], 5);
+    }
+    return k.dispose();
   });
 });
