@@ -88,6 +88,9 @@ const splatOf = (arrP: number, e: number, out: number) => [
   I.f32x4Splat,
   I.set(out),
 ];
+const zeroV = (v: number) => [I.f32(0), I.f32x4Splat, I.set(v)];
+// acc += e * e (four lanes)
+const addSquare = (acc: number, e: number) => [I.get(acc), I.get(e), I.get(e), I.f32x4Mul, I.f32x4Add, I.set(acc)];
 const kLoop = (k: number, dB: number, body: number[][]) => [
   I.i32(0),
   I.set(k),
@@ -146,9 +149,7 @@ const rowDots: FuncDef = (() => {
     params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
     locals: ["i32", "i32", "i32", "i32", "i32", "i32", "v128"],
     body: perEntry({ rowPtr, lo, hi, dB, base: G }, { t, e, end, row }, [
-      I.f32(0),
-      I.f32x4Splat,
-      I.set(acc),
+      ...zeroV(acc),
       ...featureRow(idx, e, W, dB, wrow),
       ...kLoop(k, dB, [
         I.get(acc),
@@ -616,9 +617,7 @@ const residual: FuncDef = (() => {
       I.f32x4Splat,
       I.set(vs),
       ...rowLoop(lo, hi, t, dB, off, [
-        I.f32(0),
-        I.f32x4Splat,
-        I.set(acc),
+        ...zeroV(acc),
         ...kLoop(k, dB, [
           ...at(out, off, k),
           I.v128Load(0),
@@ -634,12 +633,7 @@ const residual: FuncDef = (() => {
           I.get(e),
           I.f32x4Mul,
           I.v128Store(0),
-          I.get(acc),
-          I.get(e),
-          I.get(e),
-          I.f32x4Mul,
-          I.f32x4Add,
-          I.set(acc),
+          ...addSquare(acc, e),
         ]),
         ...f32At(rowLoss, t),
         ...laneSum(acc),
@@ -657,9 +651,7 @@ const rowDistSq: FuncDef = (() => {
     params: ["i32", "i32", "i32", "i32", "i32", "i32"],
     locals: ["i32", "i32", "i32", "v128", "v128"],
     body: rowLoop(lo, hi, t, dB, off, [
-      I.f32(0),
-      I.f32x4Splat,
-      I.set(acc),
+      ...zeroV(acc),
       ...kLoop(k, dB, [
         ...at(a, off, k),
         I.v128Load(0),
@@ -669,12 +661,7 @@ const rowDistSq: FuncDef = (() => {
         I.v128Load(0),
         I.f32x4Sub,
         I.set(e),
-        I.get(acc),
-        I.get(e),
-        I.get(e),
-        I.f32x4Mul,
-        I.f32x4Add,
-        I.set(acc),
+        ...addSquare(acc, e),
       ]),
       ...f32At(res, t),
       ...laneSum(acc),
