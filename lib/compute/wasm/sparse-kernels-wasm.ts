@@ -91,6 +91,21 @@ const splatOf = (arrP: number, e: number, out: number) => [
 const zeroV = (v: number) => [I.f32(0), I.f32x4Splat, I.set(v)];
 // acc += e * e (four lanes)
 const addSquare = (acc: number, e: number) => [I.get(acc), I.get(e), I.get(e), I.f32x4Mul, I.f32x4Add, I.set(acc)];
+// mem[row + k] += v * x (x: instructions leaving a v128)
+const addScaled = (row: number, k: number, v: number, x: number[][]) => [
+  I.get(row),
+  I.get(k),
+  I.i32Add,
+  I.get(row),
+  I.get(k),
+  I.i32Add,
+  I.v128Load(0),
+  I.get(v),
+  ...x,
+  I.f32x4Mul,
+  I.f32x4Add,
+  I.v128Store(0),
+];
 const kLoop = (k: number, dB: number, body: number[][]) => [
   I.i32(0),
   I.set(k),
@@ -110,6 +125,46 @@ const kLoop = (k: number, dB: number, body: number[][]) => [
   I.end,
 ];
 
+// lane sum ((l0 + l1) + (l2 + l3)) of a v128 local
+const laneSum = (v: number) => [
+  I.get(v),
+  I.f32x4ExtractLane(0),
+  I.get(v),
+  I.f32x4ExtractLane(1),
+  I.f32Add,
+  I.get(v),
+  I.f32x4ExtractLane(2),
+  I.get(v),
+  I.f32x4ExtractLane(3),
+  I.f32Add,
+  I.f32Add,
+];
+// for lo <= t < hi: off = t * dB; body
+const rowLoop = (lo: number, hi: number, t: number, dB: number, off: number, body: number[][]) => [
+  I.get(lo),
+  I.set(t),
+  I.block,
+  I.loop,
+  I.get(t),
+  I.get(hi),
+  I.i32GeS,
+  I.brIf(1),
+  I.get(t),
+  I.get(dB),
+  I.i32Mul,
+  I.set(off),
+  ...body,
+  I.get(t),
+  I.i32(1),
+  I.i32Add,
+  I.set(t),
+  I.br(0),
+  I.end,
+  I.end,
+];
+const at = (base: number, off: number, k: number) => [I.get(base), I.get(off), I.i32Add, I.get(k), I.i32Add];
+const f32At = (base: number, t: number) => [I.get(base), I.get(t), I.i32(2), I.i32Shl, I.i32Add];
+
 // decode(rowPtr, idx, val, W, dB, out, lo, hi): out[t] += sum val[e] * W[idx[e]] for tokens lo <= t < hi
 const decode: FuncDef = (() => {
   const [rowPtr, idx, val, W, dB, out, lo, hi, t, e, end, row, wrow, k, vv] = Array.from({ length: 15 }, (_, i) => i);
@@ -120,23 +175,7 @@ const decode: FuncDef = (() => {
     body: perEntry({ rowPtr, lo, hi, dB, base: out }, { t, e, end, row }, [
       ...splatOf(val, e, vv),
       ...featureRow(idx, e, W, dB, wrow),
-      ...kLoop(k, dB, [
-        I.get(row),
-        I.get(k),
-        I.i32Add,
-        I.get(row),
-        I.get(k),
-        I.i32Add,
-        I.v128Load(0),
-        I.get(vv),
-        I.get(wrow),
-        I.get(k),
-        I.i32Add,
-        I.v128Load(0),
-        I.f32x4Mul,
-        I.f32x4Add,
-        I.v128Store(0),
-      ]),
+      ...kLoop(k, dB, [...addScaled(row, k, vv, [I.get(wrow), I.get(k), I.i32Add, I.v128Load(0)])]),
     ]),
   };
 })();
@@ -198,23 +237,63 @@ const outerAccByFeature: FuncDef = (() => {
     body: perEntry({ rowPtr: colPtr, lo, hi, dB, base: acc }, { t: j, e: p, end, row: arow }, [
       ...splatOf(coef, p, vv),
       ...featureRow(tok, p, X, dB, xrow),
+      ...kLoop(k, dB, [...addScaled(arow, k, vv, [I.get(xrow), I.get(k), I.i32Add, I.v128Load(0)])]),
+    ]),
+  };
+})();
+
+// decoderGradByFeature(colPtr, tok, ent, coef, G, W, dB, acc, dots, lo, hi): for features lo <= j < hi and
+// their entries p (tokens ascending): dots[ent[p]] = G[tok[p]] . W[j] and acc[j] += coef[p] * G[tok[p]].
+// The decoder's two products over the upstream gradient G in one pass: each G row is read once for both,
+// W[j] and acc[j] stay in L1. Same lane order as rowDots, same per-row order as outerAccByFeature.
+const decoderGradByFeature: FuncDef = (() => {
+  const [colPtr, tok, ent, coef, G, W, dB, acc, dots, lo, hi, j, p, end, arow, grow, k, wrow, vv, dot, gv] = Array.from(
+    { length: 21 },
+    (_, i) => i,
+  );
+  return {
+    name: "decoderGradByFeature",
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    locals: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "v128", "v128", "v128"],
+    body: perEntry({ rowPtr: colPtr, lo, hi, dB, base: acc }, { t: j, e: p, end, row: arow }, [
+      I.get(W),
+      I.get(j),
+      I.get(dB),
+      I.i32Mul,
+      I.i32Add,
+      I.set(wrow),
+      ...splatOf(coef, p, vv),
+      ...featureRow(tok, p, G, dB, grow),
+      ...zeroV(dot),
       ...kLoop(k, dB, [
-        I.get(arow),
-        I.get(k),
-        I.i32Add,
-        I.get(arow),
+        I.get(grow),
         I.get(k),
         I.i32Add,
         I.v128Load(0),
-        I.get(vv),
-        I.get(xrow),
+        I.set(gv),
+        I.get(dot),
+        I.get(gv),
+        I.get(wrow),
         I.get(k),
         I.i32Add,
         I.v128Load(0),
         I.f32x4Mul,
         I.f32x4Add,
-        I.v128Store(0),
+        I.set(dot),
+        ...addScaled(arow, k, vv, [I.get(gv)]),
       ]),
+      I.get(dots),
+      I.get(ent),
+      I.get(p),
+      I.i32(2),
+      I.i32Shl,
+      I.i32Add,
+      I.i32Load(0),
+      I.i32(2),
+      I.i32Shl,
+      I.i32Add,
+      ...laneSum(dot),
+      I.f32Store(0),
     ]),
   };
 })();
@@ -429,46 +508,6 @@ const adamRow: FuncDef = (() => {
     ],
   };
 })();
-
-// lane sum ((l0 + l1) + (l2 + l3)) of a v128 local
-const laneSum = (v: number) => [
-  I.get(v),
-  I.f32x4ExtractLane(0),
-  I.get(v),
-  I.f32x4ExtractLane(1),
-  I.f32Add,
-  I.get(v),
-  I.f32x4ExtractLane(2),
-  I.get(v),
-  I.f32x4ExtractLane(3),
-  I.f32Add,
-  I.f32Add,
-];
-// for lo <= t < hi: off = t * dB; body
-const rowLoop = (lo: number, hi: number, t: number, dB: number, off: number, body: number[][]) => [
-  I.get(lo),
-  I.set(t),
-  I.block,
-  I.loop,
-  I.get(t),
-  I.get(hi),
-  I.i32GeS,
-  I.brIf(1),
-  I.get(t),
-  I.get(dB),
-  I.i32Mul,
-  I.set(off),
-  ...body,
-  I.get(t),
-  I.i32(1),
-  I.i32Add,
-  I.set(t),
-  I.br(0),
-  I.end,
-  I.end,
-];
-const at = (base: number, off: number, k: number) => [I.get(base), I.get(off), I.i32Add, I.get(k), I.i32Add];
-const f32At = (base: number, t: number) => [I.get(base), I.get(t), I.i32(2), I.i32Shl, I.i32Add];
 
 // adamRows(p, g, v, decay, hyper, dB, unitNorm, lo, hi): adamRow on each row lo <= j < hi with decay[j] >= 0
 // (-1 marks an untouched row; a decay that underflowed to 0 is still a touched row),
@@ -755,7 +794,19 @@ const colAcc: FuncDef = (() => {
   };
 })();
 
-const KERNELS = [decode, rowDots, outerAccByFeature, scanAbove, adamRow, adamRows, center, residual, rowDistSq, colAcc];
+const KERNELS = [
+  decode,
+  rowDots,
+  outerAccByFeature,
+  scanAbove,
+  adamRow,
+  adamRows,
+  center,
+  residual,
+  rowDistSq,
+  colAcc,
+  decoderGradByFeature,
+];
 
 const PAGE = 65536;
 type Kernel = (...args: number[]) => number;
@@ -794,6 +845,7 @@ export class WasmSparseKernels {
   private readonly colPtr: Int32Array;
   private readonly colTok: Int32Array;
   private readonly colCoef: Float32Array;
+  private readonly colEnt: Int32Array;
   private readonly bounds: Int32Array;
   private readonly hyper: Float32Array;
   private readonly scale: Float32Array;
@@ -809,7 +861,7 @@ export class WasmSparseKernels {
     this.threads = Math.max(1, Math.floor(options.threads ?? 1));
     const maxRows = options.maxRows ?? 65536;
     const total =
-      bytes + scratchEntries * 20 + 4 * (scratchFloats + 64) + 4 * 65536 + 4 * (maxRows + MAX_CHUNKS + 2) + 4 * CONTROL_INTS + 64 * 16;
+      bytes + scratchEntries * 24 + 4 * (scratchFloats + 64) + 4 * 65536 + 4 * (maxRows + MAX_CHUNKS + 2) + 4 * CONTROL_INTS + 64 * 16;
     const pages = Math.ceil(total / PAGE) + 1;
     if (pages > 65536) throw new WasmArenaFullError(`sparse kernels need ${total} bytes of WebAssembly memory (max 4 GiB)`);
     const shared = this.threads > 1;
@@ -832,6 +884,7 @@ export class WasmSparseKernels {
     this.colPtr = this.allocI32(maxRows + 1);
     this.colTok = this.allocI32(scratchEntries);
     this.colCoef = this.allocF32(scratchEntries);
+    this.colEnt = this.allocI32(scratchEntries);
     this.bounds = this.allocI32(MAX_CHUNKS + 1);
     this.hyper = this.allocF32(8);
     this.scale = this.allocF32(4);
@@ -1021,31 +1074,78 @@ export class WasmSparseKernels {
     const n = rowPtr.length - 1;
     const rows = touched.length;
     if (!this.owns(acc)) throw new WasmArenaFullError("outerAcc: the accumulator must live in the arena");
-    if (rows + 1 > this.colPtr.length) throw new WasmArenaFullError(`outerAcc: ${rows} rows exceed the arena's maxRows`);
+    const col = this.byFeature(rowPtr, idx, coef, rows, touched, true);
+    const x = this.inArena(X.subarray(0, n * d));
+    const chunks = this.split(rows, col);
+    const args = [col.byteOffset, this.colTok.byteOffset, this.colCoef.byteOffset, x, d * 4, acc.byteOffset];
+    this.pool.run("outerAccByFeature", args, this.bounds, chunks);
+  }
+
+  /**
+   * The entries transposed to feature-major order by a counting sort (tokens
+   * ascending within a feature) into colPtr, colTok, colCoef and colEnt (the
+   * entry's index); marks rows with a nonzero coefficient touched. skipZero
+   * leaves out entries whose coefficient is 0.
+   */
+  private byFeature(
+    rowPtr: Int32Array,
+    idx: Int32Array,
+    coef: Float32Array,
+    rows: number,
+    touched: Uint8Array,
+    skipZero: boolean,
+  ): Int32Array {
+    if (rows + 1 > this.colPtr.length) throw new WasmArenaFullError(`${rows} rows exceed the arena's maxRows`);
     const col = this.colPtr.subarray(0, rows + 1);
     col.fill(0);
-    for (let e = 0; e < idx.length; e++)
-      if (coef[e] !== 0) {
-        touched[idx[e]] = 1;
-        col[idx[e] + 1]++;
-      }
+    for (let e = 0; e < idx.length; e++) {
+      const nz = coef[e] !== 0;
+      if (nz) touched[idx[e]] = 1;
+      if (nz || !skipZero) col[idx[e] + 1]++;
+    }
     for (let j = 0; j < rows; j++) col[j + 1] += col[j];
     if (this.colNext.length < rows) this.colNext = new Int32Array(rows);
     const next = this.colNext;
     next.set(col.subarray(0, rows));
-    const tok = this.colTok;
-    const cf = this.colCoef;
+    const { colTok: tok, colCoef: cf, colEnt: ent } = this;
+    const n = rowPtr.length - 1;
     for (let t = 0; t < n; t++)
       for (let e = rowPtr[t]; e < rowPtr[t + 1]; e++) {
         const c = coef[e];
-        if (c === 0) continue;
+        if (c === 0 && skipZero) continue;
         const p = next[idx[e]]++;
         tok[p] = t;
         cf[p] = c;
+        ent[p] = e;
       }
-    const x = this.inArena(X.subarray(0, n * d));
-    const chunks = this.split(rows, col);
-    this.pool.run("outerAccByFeature", [col.byteOffset, tok.byteOffset, cf.byteOffset, x, d * 4, acc.byteOffset], this.bounds, chunks);
+    return col;
+  }
+
+  /**
+   * Both decoder products over the upstream gradient G [n, d] in one
+   * feature-major pass: dots[e] = G[t] . W[idx[e]] (as rowDots) and
+   * acc[idx[e]] += coef[e] * G[t] (as outerAcc, rows with coef != 0 marked).
+   */
+  decoderGrad(
+    rowPtr: Int32Array,
+    idx: Int32Array,
+    coef: Float32Array,
+    G: Float32Array,
+    W: Float32Array,
+    d: number,
+    acc: Float32Array,
+    touched: Uint8Array,
+    dots: Float32Array,
+  ): void {
+    const n = rowPtr.length - 1;
+    this.mustOwn("decoderGrad", W, acc);
+    const col = this.byFeature(rowPtr, idx, coef, touched.length, touched, false);
+    const g = this.inArena(G.subarray(0, n * d));
+    const res = this.scratchF32;
+    const chunks = this.split(touched.length, col);
+    const args = [col.byteOffset, this.colTok.byteOffset, this.colEnt.byteOffset, this.colCoef.byteOffset, g, W.byteOffset, d * 4];
+    this.pool.run("decoderGradByFeature", [...args, acc.byteOffset, res.byteOffset], this.bounds, chunks);
+    dots.set(res.subarray(0, idx.length));
   }
 
   private mustOwn(what: string, ...arrays: ArrayBufferView[]): void {

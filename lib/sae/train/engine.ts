@@ -368,6 +368,13 @@ export class SaeStepEngine {
       for (let t = 0; t < B; t++) for (let k = 0; k < d; k++) gb[k] += g[t * d + k];
     }
     const gW = this.grads.W_dec;
+    const out = this.scratch.f(`term${term}.gradAt`, gradAt.nnz);
+    if (wk && !F && gradAt === codes) {
+      // dL/df at the codes' own entries and grad W_dec in one pass over g (feature-major)
+      wk.decoderGrad(codes.rowPtr, codes.idx, codes.val, g, W, d, gW, this.touched.W_dec, out);
+      this.time("decoderGrad", t0);
+      return { loss, err, gradAt: out };
+    }
     if (F) {
       const tmp = this.scratch.f("dense.gradWdec", m * d);
       await this.backend.gemm({ a: F, transA: true, b: g, M: m, K: B, N: d, out: tmp });
@@ -379,7 +386,6 @@ export class SaeStepEngine {
     this.time("decoderGrad", t0);
 
     t0 = performance.now();
-    const out = this.scratch.f(`term${term}.gradAt`, gradAt.nnz);
     const wkAt = this.kernelsFor(gradAt.nnz, B);
     if (this.useSparse(gradAt.nnz, B) && wkAt) wkAt.rowDots(gradAt.rowPtr, gradAt.idx, g, W, d, out);
     else if (this.useSparse(gradAt.nnz, B)) sparseRowDots(gradAt.rowPtr, gradAt.idx, g, W, d, out);

@@ -114,7 +114,10 @@ describe("multi-threaded kernels equal the single-threaded ones bitwise", () => 
   const decay0 = Float32Array.from({ length: rows }, (_, j) => (j % 5 === 0 ? -1 : j % 7 === 0 ? 0 : 0.999 ** (j % 3)));
 
   function runAll(threads: number) {
-    const k = new WasmSparseKernels(4 * (8 * rows * dd + 4 * n * dd + rows), idx.length, 0, { threads, maxRows: rows });
+    const k = new WasmSparseKernels(4 * (12 * rows * dd + 6 * n * dd + 4 * rows + 4 * n + 4 * dd), idx.length, 0, {
+      threads,
+      maxRows: rows,
+    });
     const W = k.allocF32(rows * dd);
     W.set(W0);
     const G = k.allocF32(n * dd);
@@ -160,7 +163,18 @@ describe("multi-threaded kernels equal the single-threaded ones bitwise", () => 
     coef.set(val.subarray(0, rows));
     const wsums = k.allocF32(dd);
     k.columnSums(W, wsums, dd, rows, coef);
+    // the fused decoder pass against the two separate products
+    const accVal = k.allocF32(rows * dd);
+    k.outerAcc(rowPtr, idx, val, G, dd, accVal, new Uint8Array(rows));
+    const accFused = k.allocF32(rows * dd);
+    const touchedFused = new Uint8Array(rows);
+    const dotsFused = new Float32Array(idx.length);
+    k.decoderGrad(rowPtr, idx, val, G, W, dd, accFused, touchedFused, dotsFused);
     const res = {
+      accVal: accVal.slice(),
+      accFused: accFused.slice(),
+      dotsFused,
+      touchedFused,
       out: out.slice(),
       dots,
       touched,
@@ -180,7 +194,7 @@ describe("multi-threaded kernels equal the single-threaded ones bitwise", () => 
     return { k, res };
   }
 
-  it("decode, row dots, outer accumulation and Adam rows with 2 and 3 threads", async () => {
+  it("decode, row dots, outer accumulation (separate and fused with row dots), Adam rows with 2 and 3 threads", async () => {
     const one = runAll(1);
     for (const threads of [2, 3]) {
       const many = runAll(threads);
@@ -189,6 +203,9 @@ describe("multi-threaded kernels equal the single-threaded ones bitwise", () => 
         expect(many.res[key], `${key}, ${threads} threads`).toEqual(one.res[key]);
       await many.k.dispose();
     }
+    expect(one.res.accFused).toEqual(one.res.accVal);
+    expect(one.res.dotsFused).toEqual(one.res.dots);
+    expect(Array.from(one.res.touchedFused)).toEqual(Array.from(one.res.touched));
     // skipped rows (-1) keep their gradient; a decay that underflowed to 0 still updates its row
     expect(one.res.g[0]).not.toBe(0);
     expect(Array.from(one.res.g.subarray(7 * dd, 8 * dd))).toEqual(new Array(dd).fill(0));
