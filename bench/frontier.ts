@@ -40,7 +40,7 @@ import { Command } from "commander";
 import cliProgress from "cli-progress";
 import { OrtCpuBackend } from "@/lib/compute/backend";
 import { InMemoryActivationSource } from "@/lib/sae/train/activation-source";
-import { trainSae, type EvalPoint } from "@/lib/sae/train/trainer";
+import { trainSae, type CurvePoint, type EvalPoint } from "@/lib/sae/train/trainer";
 import type { TrainOptionsInput } from "@/lib/sae/train/options";
 import type { Architecture } from "@/lib/sae/params";
 import { fileData, harvestedData, syntheticData, type FrontierData } from "./frontier-data";
@@ -60,6 +60,7 @@ const cli = new Command()
   .option("--lr <x>", "learning rate (all architectures)", "2e-3")
   .option("--jumprelu-bandwidth <x>", "JumpReLU kernel bandwidth eps", "0.005")
   .option("--jumprelu-threshold <x>", "JumpReLU initial threshold", "0.005")
+  .option("--jumprelu-param <p>", "JumpReLU threshold parameter: direct or log (the paper's)", "direct")
   .option("--only <archs>", "comma-separated architectures")
   .option("--sweep <arch=values>", "override a sweep, e.g. jumprelu=0.001,0.003 (repeatable)", (v, acc: string[]) => [...acc, v], [])
   .option("--evals <n>", "held-out evaluations per run, evenly spaced (the frontier is printed at each)", "4")
@@ -86,7 +87,7 @@ interface Run {
   data: string;
   setup: string;
   points: Point[];
-  curves: { arch: Architecture; value: number; eval: EvalPoint[] }[];
+  curves: { arch: Architecture; value: number; eval: EvalPoint[]; train: CurvePoint[] }[];
 }
 
 if (a.report) {
@@ -133,7 +134,7 @@ async function train(): Promise<Run> {
   const archs = (a.only ? a.only.split(",") : Object.keys(sweeps)) as Architecture[];
   const run: Run = {
     data: data.what,
-    setup: `width ${dSae}, ${steps} steps of ${batchSize} tokens per SAE, lr ${a.lr}, JumpReLU eps ${a.jumpreluBandwidth} theta0 ${a.jumpreluThreshold}; ${new Date().toISOString()}`,
+    setup: `width ${dSae}, ${steps} steps of ${batchSize} tokens per SAE, lr ${a.lr}, JumpReLU eps ${a.jumpreluBandwidth} theta0 ${a.jumpreluThreshold} ${a.jumpreluParam} theta; ${new Date().toISOString()}`,
     points: [],
     curves: [],
   };
@@ -178,7 +179,7 @@ async function train(): Promise<Run> {
         run.points.push(point);
         if (!tty) console.log(`done ${JSON.stringify(point)}`);
       }
-      run.curves.push({ arch, value: v, eval: r.curves.eval });
+      run.curves.push({ arch, value: v, eval: r.curves.eval, train: r.curves.train });
       if (a.json) await writeFile(a.json, JSON.stringify(run, null, 1));
     }
   }
@@ -255,18 +256,18 @@ function sweepsFor(synthetic: boolean): Record<Architecture, Sweep> {
     : {
         jumprelu: {
           knob: "lambda",
-          values: [0.0015, 0.003, 0.006, 0.012, 0.025],
+          values: [0.0003, 0.0007, 0.0015, 0.003, 0.006, 0.012, 0.025],
           opts: (v) => ({
             lambda: v,
-            thresholdParam: "direct",
+            thresholdParam: a.jumpreluParam as "direct" | "log",
             initialThreshold: Number(a.jumpreluThreshold),
             bandwidth: Number(a.jumpreluBandwidth),
           }),
         },
         topk: { knob: "k", values: [5, 10, 20, 40, 64], opts: (v) => ({ k: v, kAux: 256 }) },
-        batchtopk: { knob: "k", values: [5, 10, 20, 40, 64], opts: (v) => ({ k: v, kAux: 256 }) },
-        gated: { knob: "lambda", values: [0.15, 0.3, 0.55, 1], opts: l1 },
-        relu: { knob: "lambda", values: [0.12, 0.2, 0.33, 0.55], opts: l1 },
+        batchtopk: { knob: "k", values: [5, 10, 20, 40], opts: (v) => ({ k: v, kAux: 256 }) },
+        gated: { knob: "lambda", values: [0.03, 0.07, 0.15, 0.3, 0.55], opts: l1 },
+        relu: { knob: "lambda", values: [0.03, 0.1, 0.3], opts: l1 },
       };
   for (const s of a.sweep as string[]) {
     const [arch, values] = s.split("=");
