@@ -190,8 +190,11 @@ async function train(): Promise<Run> {
 
 /** The frontier table at each evaluated step, then FVU at matched L0 (runs of the same data and setup may be merged). */
 function report(runs: Run[]): void {
-  const points = runs.flatMap((r) => r.points);
-  const archs = [...new Set(points.map((p) => p.arch))];
+  const order: Architecture[] = ["jumprelu", "topk", "batchtopk", "gated", "relu"];
+  const points = runs
+    .flatMap((r) => r.points)
+    .sort((p, q) => order.indexOf(p.arch) - order.indexOf(q.arch) || (p.knob === "k" ? p.value - q.value : q.value - p.value));
+  const archs = order.filter((x) => points.some((p) => p.arch === x));
   const steps = [...new Set(points.map((p) => p.step))].sort((x, y) => x - y);
   const targets = [5, 8, 10, 15, 20, 30, 40, 60];
   console.log(`\nL0-FVU frontier on held-out activations (${runs[0].data})`);
