@@ -31,7 +31,7 @@
  *   2's d = 2304-3584 at E||x||^2 = 1, where a pre-activation of a random
  *   unit direction has scale 1/sqrt(d) ~ 0.02; at d = 128 it is ~0.09, so
  *   the same relative kernel width is eps ~ 0.005 (see --jumprelu-bandwidth).
- *   On the bundled model JumpReLU reaches a 1.5-2x lower FVU at matched L0
+ *   On the bundled model JumpReLU reaches a 1.4-2.1x lower FVU at matched L0
  *   within this budget with --jumprelu-threshold 0.1 --jumprelu-bandwidth
  *   0.02 (thresholds start near their final values instead of annealing
  *   down from L0 ~ 1000); the defaults stay the paper's values, rescaled.
