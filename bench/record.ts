@@ -25,7 +25,8 @@ import type { SaeParams } from "@/lib/sae/params";
 import { recordFeatures } from "@/lib/recording/record-features";
 import { computeLogitEffects } from "@/lib/recording/logit-effects";
 import { nearestFeaturesWithin, nearestFeaturesAcross } from "@/lib/recording/nearest-features";
-import type { RecordingBatch, RecordingSource } from "@/lib/recording/types";
+import type { RecordingSource } from "@/lib/recording/types";
+import { createInMemorySource } from "@/lib/recording/in-memory-source";
 import { measureBulkInsertOnServer } from "./record-insert";
 
 const BUNDLED_MODEL = "assets/model/model.onnx";
@@ -178,35 +179,6 @@ async function calibrateThresholds(sae: SaeParams, x: Float32Array): Promise<voi
   }
 }
 
-function sourceOver(x: Float32Array, tokens: Int32Array): RecordingSource {
-  return {
-    nContexts,
-    ctxLen,
-    dIn,
-    tokens,
-    nTokens,
-    async *batches(): AsyncGenerator<RecordingBatch> {
-      for (let c0 = 0; c0 < nContexts; c0 += perBatch) {
-        const nc = Math.min(perBatch, nContexts - c0);
-        const n = nc * ctxLen;
-        const contextIds = new Int32Array(n);
-        const positions = new Int32Array(n);
-        for (let t = 0; t < n; t++) {
-          contextIds[t] = c0 + Math.floor(t / ctxLen);
-          positions[t] = t % ctxLen;
-        }
-        yield {
-          nTokens: n,
-          contextIds,
-          positions,
-          tokenIds: tokens.subarray(c0 * ctxLen, c0 * ctxLen + n),
-          activations: x.subarray(c0 * ctxLen * dIn, (c0 * ctxLen + n) * dIn),
-        };
-      }
-    },
-  };
-}
-
 async function timeBareEncode(sae: SaeParams, source: RecordingSource): Promise<{ ms: number; cpuMs: number; nnz: number }> {
   const enc = await createSaeEncoder(sae);
   const b = bar("bare encode", nTokens);
@@ -256,7 +228,7 @@ async function main(): Promise<void> {
   await calibrateThresholds(sae, x);
   const rng = createRng(4);
   const tokens = Int32Array.from({ length: nTokens }, () => rng.int(vocab));
-  const source = sourceOver(x, tokens);
+  const source = createInMemorySource({ nContexts, ctxLen, dIn, tokens, activations: x, contextsPerBatch: perBatch });
 
   const encodeMs: number[] = [];
   const recordMs: number[] = [];

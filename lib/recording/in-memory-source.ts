@@ -42,9 +42,32 @@ export function createInMemorySource(input: InMemorySourceInput): RecordingSourc
   let nTokens = 0;
   for (let i = 0; i < nContexts * ctxLen; i++) if (isRecorded(i)) nTokens++;
 
+  function contiguousBatch(c0: number, nc: number): RecordingBatch {
+    const start = c0 * ctxLen;
+    const n = nc * ctxLen;
+    const contextIds = new Int32Array(n);
+    const positions = new Int32Array(n);
+    for (let t = 0; t < n; t++) {
+      contextIds[t] = c0 + Math.floor(t / ctxLen);
+      positions[t] = t % ctxLen;
+    }
+    return {
+      nTokens: n,
+      contextIds,
+      positions,
+      tokenIds: tokens.subarray(start, start + n),
+      activations: activations.subarray(start * dIn, (start + n) * dIn),
+    };
+  }
+
   async function* batches(fromBatch = 0): AsyncGenerator<RecordingBatch> {
     for (let b = fromBatch * perBatch; b < order.length; b += perBatch) {
       const ctxs = order.slice(b, b + perBatch);
+      // Whole consecutive contexts, all recorded: views into the arrays, no copy (benchmarks pass 1M-token sources).
+      if (!recorded && ctxs.every((c, i) => c === ctxs[0] + i)) {
+        yield contiguousBatch(ctxs[0], ctxs.length);
+        continue;
+      }
       const rows: number[] = [];
       for (const c of ctxs) for (let p = 0; p < ctxLen; p++) if (isRecorded(c * ctxLen + p)) rows.push(c * ctxLen + p);
       const n = rows.length;
