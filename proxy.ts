@@ -4,8 +4,15 @@
  *   (header `x-csrf-token` must equal the `fl_csrf` cookie, which other sites
  *   cannot read) plus an Origin check. Session cookies are also SameSite=Lax.
  * - Issues the CSRF cookie when missing and passes the path to page guards.
+ * - Serves viewers' feature dashboards from their snapshots when there is one
+ *   (lib/db/dashboard-snapshots): one indexed query instead of a render.
  */
+import { gunzipSync } from "node:zlib";
 import { NextResponse, type NextRequest } from "next/server";
+import { rawPool } from "@/lib/db/client";
+import { servableSnapshot } from "@/lib/db/dashboard-snapshots";
+import { featurePageTarget, runningBuildId, SNAPSHOT_RENDER_HEADER, SNAPSHOT_SERVED_HEADER } from "@/lib/snapshots/protocol";
+import { SESSION_COOKIE } from "@/lib/auth/sessions";
 
 const CSRF_COOKIE = "fl_csrf";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -16,8 +23,41 @@ function randomToken(): string {
   return Buffer.from(bytes).toString("base64url");
 }
 
-export function proxy(request: NextRequest) {
+/**
+ * A full page load of a feature dashboard by a viewer, answered from its snapshot, or null.
+ * Client-side navigations (RSC requests) and the warmer's own renders go to the page.
+ */
+async function snapshotResponse(request: NextRequest): Promise<NextResponse | null> {
+  if (request.method !== "GET" || request.headers.has("rsc") || request.headers.has(SNAPSHOT_RENDER_HEADER)) return null;
+  const target = featurePageTarget(request.nextUrl.pathname);
+  const buildId = runningBuildId();
+  if (!target || !buildId || request.nextUrl.search) return null;
+  const sessionToken = request.cookies.get(SESSION_COOKIE)?.value;
+  let gz: Buffer | null;
+  try {
+    gz = await servableSnapshot(rawPool(), { sessionToken, buildId, ...target });
+  } catch (e) {
+    console.error(`[proxy] dashboard snapshot lookup failed, rendering instead: ${(e as Error).message}`);
+    return null;
+  }
+  if (!gz) return null;
+  // Next.js compresses every response itself and drops a proxy's content-encoding, so the HTML goes out as text.
+  return new NextResponse(new Uint8Array(gunzipSync(gz)), {
+    headers: {
+      "content-type": "text/html; charset=utf-8",
+      "cache-control": "private, no-cache, no-store, max-age=0, must-revalidate",
+      [SNAPSHOT_SERVED_HEADER]: "snapshot",
+    },
+  });
+}
+
+export async function proxy(request: NextRequest) {
   const cookieToken = request.cookies.get(CSRF_COOKIE)?.value;
+  const snapshot = await snapshotResponse(request);
+  if (snapshot) {
+    if (!cookieToken) snapshot.cookies.set(CSRF_COOKIE, randomToken(), { sameSite: "strict", path: "/", httpOnly: false });
+    return snapshot;
+  }
   if (!SAFE_METHODS.has(request.method)) {
     const origin = request.headers.get("origin");
     if (origin && origin !== request.nextUrl.origin && new URL(origin).host !== request.headers.get("host")) {

@@ -6,6 +6,7 @@
  */
 import { PrismaClient } from "@prisma/client";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 
 export type Db = PrismaClient;
 
@@ -14,16 +15,32 @@ export function createDb(url: string, options: { max?: number } = {}): Db {
   return new PrismaClient({ adapter });
 }
 
-const globalForDb = globalThis as unknown as { featurelabDb?: Db };
+const globalForDb = globalThis as unknown as { featurelabDb?: Db; featurelabPool?: pg.Pool };
+
+function databaseUrl(): string {
+  const url = process.env.DATABASE_URL;
+  if (!url)
+    throw new Error(
+      "DATABASE_URL is not set. Start Featurelab with `npm run demo` or `npm start`, which set it (to the embedded database when you have not).",
+    );
+  return url;
+}
 
 export function db(): Db {
-  if (!globalForDb.featurelabDb) {
-    const url = process.env.DATABASE_URL;
-    if (!url)
-      throw new Error(
-        "DATABASE_URL is not set. Start Featurelab with `npm run demo` or `npm start`, which set it (to the embedded database when you have not).",
-      );
-    globalForDb.featurelabDb = createDb(url);
-  }
+  globalForDb.featurelabDb ??= createDb(databaseUrl());
   return globalForDb.featurelabDb;
+}
+
+/**
+ * A plain pg pool for the one query on the web app's hottest path (serving a
+ * dashboard snapshot, lib/db/dashboard-snapshots): it returns a bytea, which
+ * pg hands over as a Buffer at a fraction of the cost of going through Prisma.
+ */
+export function rawPool(): pg.Pool {
+  if (!globalForDb.featurelabPool) {
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 4, application_name: "featurelab-web" });
+    pool.on("error", (error) => console.error(`[web] database connection lost: ${error.message}`));
+    globalForDb.featurelabPool = pool;
+  }
+  return globalForDb.featurelabPool;
 }

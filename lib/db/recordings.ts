@@ -8,6 +8,7 @@
 import type { PoolClient } from "@/lib/queue/pool";
 import type { LogitEffects, NearestFeatures, RecordedFeatures } from "@/lib/recording/types";
 import { bulkWrite, type BulkMode, type Cell, type Column } from "@/lib/db/bulk-copy";
+import { forgetHookSnapshots } from "@/lib/db/dashboard-snapshots";
 
 export interface NeighborsAcross {
   /** neighbours of this SAE's features among `otherSaeId`'s features */
@@ -144,6 +145,7 @@ export async function writeRecording(client: PoolClient, r: RecordingToWrite, mo
   checkShapes(r);
   // Two SAEs on one hook recorded at once both rewrite their pair's FeatureNeighbor rows: take turns.
   await client.query(`SELECT 1 FROM "Hook" WHERE "id" = $1 FOR UPDATE`, [r.hookId]);
+  await forgetHookSnapshots(client, r.hookId);
   await client.query(`DELETE FROM "Feature" WHERE "saeId" = $1`, [r.saeId]); // examples cascade
   const features = await bulkWrite(client, "Feature", FEATURE_COLUMNS, featureRows(r), mode);
   const examples = await bulkWrite(client, "FeatureExample", EXAMPLE_COLUMNS, exampleRows(r), mode);

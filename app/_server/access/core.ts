@@ -8,6 +8,7 @@ export const CORE_ACCESS = {
   "/admin/users": ADMINS,
   "POST /api/auth/login": "public",
   "POST /api/auth/logout": "public",
+  "GET /api/auth/me": "public",
   "POST /api/invites/accept": "public",
   "POST /api/admin/invites": ADMINS,
   "GET /api/health": "public",

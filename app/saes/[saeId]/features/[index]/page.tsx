@@ -4,6 +4,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { cache } from "react";
 import { guardPage } from "@/app/_server/guard";
+import { isSnapshotRender } from "@/app/_server/snapshot";
 import { db } from "@/lib/db/client";
 import { getFeatureDashboard, parseFeatureIndex, type FeatureNeighborView } from "@/lib/db/features";
 import { FeatureEvidence } from "@/app/_components/feature/feature-evidence";
@@ -57,7 +58,8 @@ function Neighbors({ title, items }: { title: string; items: FeatureNeighborView
 }
 
 export default async function FeaturePage({ params }: { params: Params }) {
-  const user = await guardPage("/saes/[saeId]/features/[index]");
+  // A snapshot is this page as every viewer sees it (lib/snapshots): no per-user parts, no open studies' ratings.
+  const user = (await isSnapshotRender()) ? { role: "VIEWER" as const } : await guardPage("/saes/[saeId]/features/[index]");
   const { saeId, index: rawIndex } = await params;
   const d = await load(saeId, rawIndex, user.role === "ADMIN");
   if (!d) notFound();

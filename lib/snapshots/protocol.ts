@@ -1,0 +1,36 @@
+/**
+ * How the web app's parts agree on dashboard snapshots: the warmer asks the
+ * app to render a dashboard as a snapshot with a per-process secret header,
+ * and the proxy serves snapshots of the running build to viewers.
+ */
+import fs from "node:fs";
+import path from "node:path";
+
+/** Request header that makes the feature page render the viewer's snapshot (value: the process's secret). */
+export const SNAPSHOT_RENDER_HEADER = "x-featurelab-snapshot-render";
+/** Environment variable holding that secret; set by instrumentation.ts in the web process, never configured by people. */
+export const SNAPSHOT_SECRET_ENV = "FEATURELAB_SNAPSHOT_SECRET";
+/** Response header on a dashboard served from its snapshot (value "snapshot"), for people debugging and for tests. */
+export const SNAPSHOT_SERVED_HEADER = "x-featurelab-dashboard";
+
+/** A feature page path with a canonical index; other spellings are left to the page, which answers them. */
+const FEATURE_PAGE = /^\/saes\/([A-Za-z0-9_-]{1,64})\/features\/(0|[1-9][0-9]{0,8})$/;
+
+export function featurePageTarget(pathname: string): { saeId: string; featureIndex: number } | null {
+  const m = FEATURE_PAGE.exec(pathname);
+  return m ? { saeId: m[1], featureIndex: Number(m[2]) } : null;
+}
+
+let buildId: string | null | undefined;
+
+/** The production build's id (`.next/BUILD_ID`), or null when there is none (the dev server): snapshots are a production-build feature. */
+export function runningBuildId(root = process.cwd()): string | null {
+  if (buildId === undefined) {
+    try {
+      buildId = process.env.NODE_ENV === "production" ? fs.readFileSync(path.join(root, ".next", "BUILD_ID"), "utf8").trim() : null;
+    } catch {
+      buildId = null;
+    }
+  }
+  return buildId;
+}

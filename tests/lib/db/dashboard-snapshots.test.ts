@@ -1,0 +1,170 @@
+/**
+ * Dashboard snapshots against the real PostgreSQL: who is served one, which
+ * writes forget them, and that a render racing such a write is never saved.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { gunzipSync, gzipSync } from "node:zlib";
+import pg from "pg";
+import { createDb, type Db } from "@/lib/db/client";
+import { createSession } from "@/lib/auth/sessions";
+import { forgetHookSnapshots, missingSnapshots, saveSnapshot, servableSnapshot, snapshotWork } from "@/lib/db/dashboard-snapshots";
+import { changeStudyStatus, createStudy } from "@/lib/db/studies";
+import { createTestDatabase, type TestDatabase } from "../../support/postgres";
+import { seedStudyWorld, type StudyWorld } from "@/tests/e2e/support/seed/studies";
+
+let database: TestDatabase;
+let db: Db;
+let pool: pg.Pool;
+let world: StudyWorld;
+let otherWorld: StudyWorld;
+const BUILD = "build-a";
+const tokens: Record<string, string> = {};
+let adminId: string;
+const raterIds: string[] = [];
+
+async function user(email: string, role: "ADMIN" | "RATER" | "VIEWER", disabled = false): Promise<string> {
+  const u = await db.user.create({ data: { email, name: email.split("@")[0], role, passwordHash: "x", disabled } });
+  tokens[email] = (await createSession(db, u.id, 1)).token;
+  return u.id;
+}
+
+const epoch = async (saeId: string) => (await db.sae.findUniqueOrThrow({ where: { id: saeId } })).dashboardEpoch;
+const page = (text: string) => gzipSync(`<html>${text}</html>`);
+
+async function save(saeId: string, featureIndex: number, text = `${saeId}/${featureIndex}`): Promise<boolean> {
+  return saveSnapshot(db, { saeId, featureIndex, buildId: BUILD, epoch: await epoch(saeId), html: page(text) });
+}
+
+async function snapshotCount(saeId: string): Promise<number> {
+  return db.dashboardSnapshot.count({ where: { saeId } });
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = createDb(database.url, { max: 6 });
+  pool = new pg.Pool({ connectionString: database.url, max: 3 });
+  world = await seedStudyWorld(db, {
+    prefix: "s",
+    saes: [
+      { name: "alpha", architecture: "JUMPRELU" },
+      { name: "beta", architecture: "TOPK" },
+    ],
+    dSae: 12,
+  });
+  otherWorld = await seedStudyWorld(db, { prefix: "o", saes: [{ name: "other hook", architecture: "RELU" }], dSae: 12 });
+  await user("viewer@x.test", "VIEWER");
+  await user("disabled@x.test", "VIEWER", true);
+  adminId = await user("admin@x.test", "ADMIN");
+  for (const i of [0, 1]) raterIds.push(await user(`rater${i}@x.test`, "RATER"));
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await db?.$disconnect();
+  await database?.drop();
+});
+
+beforeEach(async () => {
+  await db.dashboardSnapshot.deleteMany();
+});
+
+describe("serving a snapshot", () => {
+  it("serves the stored page to a signed-in viewer, for the build that rendered it only", async () => {
+    const sae = world.saes[0].id;
+    expect(await save(sae, 3, "feature three")).toBe(true);
+    const hit = await servableSnapshot(pool, { sessionToken: tokens["viewer@x.test"], saeId: sae, featureIndex: 3, buildId: BUILD });
+    expect(gunzipSync(hit!).toString()).toBe("<html>feature three</html>");
+    expect(
+      await servableSnapshot(pool, { sessionToken: tokens["viewer@x.test"], saeId: sae, featureIndex: 3, buildId: "build-b" }),
+    ).toBeNull();
+    expect(await servableSnapshot(pool, { sessionToken: tokens["viewer@x.test"], saeId: sae, featureIndex: 4, buildId: BUILD })).toBeNull();
+  });
+
+  it("never serves admins, raters, disabled users, unknown or expired sessions: their pages render (and guard) per request", async () => {
+    const sae = world.saes[0].id;
+    await save(sae, 3);
+    const ask = (sessionToken: string | undefined) => servableSnapshot(pool, { sessionToken, saeId: sae, featureIndex: 3, buildId: BUILD });
+    expect(await ask(tokens["admin@x.test"])).toBeNull();
+    expect(await ask(tokens["rater0@x.test"])).toBeNull();
+    expect(await ask(tokens["disabled@x.test"])).toBeNull();
+    expect(await ask(undefined)).toBeNull();
+    expect(await ask("not-a-session")).toBeNull();
+    await db.session.updateMany({ where: { user: { email: "viewer@x.test" } }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    try {
+      expect(await ask(tokens["viewer@x.test"])).toBeNull();
+    } finally {
+      await db.session.updateMany({ where: { user: { email: "viewer@x.test" } }, data: { expiresAt: new Date(Date.now() + 3600_000) } });
+    }
+  });
+});
+
+describe("what is left to render", () => {
+  it("lists SAEs with recorded features missing snapshots of this build, and which features", async () => {
+    const [a, b] = world.saes.map((s) => s.id);
+    for (let i = 0; i < 12; i++) await save(a, i);
+    await save(b, 0);
+    await save(b, 5);
+    const work = await snapshotWork(db, BUILD);
+    expect(work.find((w) => w.saeId === a)).toBeUndefined();
+    expect(work.find((w) => w.saeId === b)).toMatchObject({ features: 12, snapshots: 2, epoch: await epoch(b) });
+    expect(await missingSnapshots(db, b, BUILD, 4)).toEqual([1, 2, 3, 4]);
+    // another build's snapshots do not count
+    expect((await snapshotWork(db, "build-b")).find((w) => w.saeId === a)).toMatchObject({ snapshots: 0 });
+  });
+});
+
+describe("forgetting snapshots when dashboards change", () => {
+  it("a recording forgets every SAE's snapshots on its hook (neighbours cross SAEs), and no other hook's", async () => {
+    const [a, b] = world.saes.map((s) => s.id);
+    const other = otherWorld.saes[0].id;
+    for (const s of [a, b, other]) await save(s, 1);
+    const before = await Promise.all([a, b, other].map(epoch));
+    const client = await pool.connect();
+    try {
+      await client.query("BEGIN");
+      await forgetHookSnapshots(client, world.hookId);
+      await client.query("COMMIT");
+    } finally {
+      client.release();
+    }
+    expect([await snapshotCount(a), await snapshotCount(b), await snapshotCount(other)]).toEqual([0, 0, 1]);
+    expect(await Promise.all([a, b, other].map(epoch))).toEqual([before[0] + 1, before[1] + 1, before[2]]);
+  });
+
+  it("a study closing (its ratings become visible to viewers) forgets its sampled features' snapshots only", async () => {
+    const [a, b] = world.saes.map((s) => s.id);
+    const study = await createStudy(db, adminId, {
+      name: `snapshots ${Date.now()}`,
+      saeIds: [a],
+      featuresPerSae: 3,
+      raterIds,
+      ratingsPerItem: 1,
+    });
+    const sampled = (await db.studyItem.findMany({ where: { studyId: study.id } })).map((i) => i.featureIndex);
+    for (let i = 0; i < 12; i++) await save(a, i);
+    await save(b, 0);
+    await changeStudyStatus(db, study.id, "close");
+    const left = (await db.dashboardSnapshot.findMany({ where: { saeId: a } })).map((s) => s.featureIndex).sort((x, y) => x - y);
+    expect(left).toEqual([...Array(12).keys()].filter((i) => !sampled.includes(i)));
+    expect(await snapshotCount(b)).toBe(1);
+  });
+
+  it("drops a render that raced a change: the save waits for the change's transaction, then refuses", async () => {
+    const a = world.saes[0].id;
+    const renderedUnder = await epoch(a);
+    const client = await pool.connect();
+    try {
+      await client.query("BEGIN");
+      await forgetHookSnapshots(client, world.hookId);
+      // the warmer saves while the recording's transaction is still open
+      const saving = saveSnapshot(db, { saeId: a, featureIndex: 2, buildId: BUILD, epoch: renderedUnder, html: page("stale") });
+      await new Promise((r) => setTimeout(r, 300));
+      await client.query("COMMIT");
+      expect(await saving).toBe(false);
+    } finally {
+      client.release();
+    }
+    expect(await snapshotCount(a)).toBe(0);
+    expect(await save(a, 2)).toBe(true);
+  });
+});
