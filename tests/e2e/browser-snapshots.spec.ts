@@ -1,0 +1,78 @@
+/**
+ * Dashboard snapshots (lib/snapshots): once the app's warmer has rendered a
+ * dashboard, a viewer's full page load is served from its snapshot. It must
+ * be the same page: the evidence (checked against the database), the viewer's
+ * own navigation (filled in after load), and a working live text test (which
+ * needs the CSRF cookie the proxy issues). Admins always get rendered pages.
+ */
+import { expect, test } from "@playwright/test";
+import pg from "pg";
+import { loginAs } from "./support/login";
+import { readState } from "./support/state";
+import { E2E_USERS } from "./support/users";
+import { BROWSER_SEED } from "./support/seed/browser";
+
+const SERVED = "x-featurelab-dashboard";
+
+async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: readState().databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+test("viewers are served dashboards from snapshots: same evidence, their own navigation, a working live test", async ({
+  page,
+  browser,
+}) => {
+  const [{ id }] = await query<{ id: string }>(`SELECT id FROM "Sae" WHERE name = $1`, [BROWSER_SEED.saes[0].name]);
+  const index = BROWSER_SEED.explainedFeature;
+  const url = `/saes/${id}/features/${index}`;
+  await loginAs(page, "viewer");
+  // the warmer starts with the server and renders every recorded dashboard
+  await expect
+    .poll(async () => (await page.request.get(url)).headers()[SERVED] ?? "rendered", { timeout: 120_000, intervals: [1000] })
+    .toBe("snapshot");
+
+  const response = await page.goto(url);
+  expect(response!.headers()[SERVED]).toBe("snapshot");
+  await expect(page.getByTestId("whoami")).toContainText(E2E_USERS.viewer.name);
+  await expect(page.locator('[data-nav="Compare"]')).toBeVisible();
+  await expect(page.locator('[data-nav="Jobs"]')).toHaveCount(0);
+
+  const [top0] = await query<{ acts: number[] }>(
+    `SELECT acts FROM "FeatureExample" WHERE "saeId" = $1 AND "featureIndex" = $2 AND kind = 'TOP' AND rank = 0`,
+    [id, index],
+  );
+  const shown = await page
+    .locator(`[data-example="top-0"] .tokens > span:not(.hx-mark)`)
+    .evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.act ?? 0)));
+  expect(shown.length).toBe(top0.acts.length);
+  shown.forEach((v, i) => expect(v).toBeCloseTo(top0.acts[i], 4));
+  await expect(page.getByText(BROWSER_SEED.explanation)).toBeVisible();
+  await expect(page.getByTestId("feature-ratings")).toContainText(`${BROWSER_SEED.studyName} closed`);
+
+  await page.getByRole("textbox", { name: /Your text/ }).fill("The ship sailed across the sea.");
+  const live = page.waitForResponse((r) => r.url().endsWith("/api/text-test"));
+  await page.getByRole("button", { name: "Run" }).click();
+  expect((await live).status()).toBe(200);
+  await expect(page.getByTestId("live-tokens").locator("span").first()).toBeVisible();
+
+  // client-side navigation from a snapshot renders the next page as usual
+  await page.getByRole("link", { name: "Next →" }).click();
+  await expect(page).toHaveURL(new RegExp(`/features/${index + 1}$`));
+  await expect(page.getByTestId("feature-index")).toHaveText(String(index + 1));
+
+  const admin = await browser.newPage();
+  try {
+    await loginAs(admin, "admin");
+    const adminResponse = await admin.goto(url);
+    expect(adminResponse!.headers()[SERVED]).toBeUndefined();
+    await expect(admin.getByTestId("whoami")).toContainText(E2E_USERS.admin.name);
+  } finally {
+    await admin.close();
+  }
+});
