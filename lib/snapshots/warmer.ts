@@ -38,7 +38,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Progress for one SAE, logged at most every 10 s: done of total, rate and ETA. */
 class ProgressLog {
   private started = Date.now();
-  private lastLog = 0;
+  private lastLog = this.started;
   private renderedHere = 0;
   constructor(
     private readonly work: SnapshotWork,
