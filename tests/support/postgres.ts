@@ -6,6 +6,8 @@
  */
 import pg from "pg";
 import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import { inject } from "vitest";
 
 export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -49,4 +51,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
+}
+
+/** The migrations in prisma/migrations, oldest first (what an unmigrated database is missing). */
+export function migrationNames(): string[] {
+  return fs
+    .readdirSync(path.join(process.cwd(), "prisma", "migrations"))
+    .filter((d) => /^\d{14}_/.test(d))
+    .sort();
+}
+
+/** A regular expression matching `text` literally. */
+export function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { adminQuery, urlFor } from "../support/postgres";
+import { adminQuery, literal, migrationNames, urlFor } from "../support/postgres";
 
 function featurelab(args: string[], env: Record<string, string>) {
   const result = spawnSync(process.execPath, [path.join(process.cwd(), "bin", "featurelab.mjs"), ...args], {
@@ -38,8 +38,11 @@ describe("featurelab with bad configuration", () => {
     try {
       const r = featurelab(["serve"], { DATABASE_URL: urlFor(name) });
       expect(r.status).toBe(1);
+      const missing = migrationNames();
       expect(r.stderr).toMatch(
-        /^featurelab: The database at .* is missing 1 migration\(s\) \(20261126000000_init\)\. Run `npm run db:migrate` to apply them\.$/,
+        new RegExp(
+          `^featurelab: The database at .* is missing ${literal(`${missing.length} migration(s) (${missing.join(", ")}). Run \`npm run db:migrate\` to apply them.`)}$`,
+        ),
       );
     } finally {
       await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
