@@ -24,11 +24,16 @@ function randomToken(): string {
 }
 
 /**
- * A full page load of a feature dashboard by a viewer, answered from its snapshot, or null.
- * Client-side navigations (RSC requests) and the warmer's own renders go to the page.
+ * A full page load of a feature dashboard by a viewer or admin, answered from its snapshot, or null.
+ * Client-side navigations and prefetches go to the page: they want the RSC payload, not HTML. Next.js
+ * strips their `rsc` header and `_rsc` parameter before the proxy sees them, so they are told apart by
+ * what the browser says it is fetching (Sec-Fetch-Dest: "document" for a page load, "empty" for
+ * fetch()); clients that send no Sec-Fetch-Dest (curl, old browsers) are treated as page loads.
+ * The warmer's own renders go to the page too.
  */
 async function snapshotResponse(request: NextRequest): Promise<NextResponse | null> {
-  if (request.method !== "GET" || request.headers.has("rsc") || request.headers.has(SNAPSHOT_RENDER_HEADER)) return null;
+  const dest = request.headers.get("sec-fetch-dest");
+  if (request.method !== "GET" || (dest !== null && dest !== "document") || request.headers.has(SNAPSHOT_RENDER_HEADER)) return null;
   const target = featurePageTarget(request.nextUrl.pathname);
   const buildId = runningBuildId();
   if (!target || !buildId || request.nextUrl.search) return null;

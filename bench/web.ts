@@ -12,9 +12,9 @@
  * round and their medians, throughput, errors, the share served from
  * snapshots, the page size and the server's CPU time per request. Target
  * (issue 6): p95 < 100 ms, no errors. The same clients then measure, in the
- * same run, the page rendered per request (an admin, who is never served a
- * snapshot) and the floor under any page on this machine: the cheapest
- * dynamic route (health) and a static file.
+ * same run, the page rendered per request (the same URLs with a query
+ * string, which the proxy leaves to the page) and the floor under any page
+ * on this machine: the cheapest dynamic route (health) and a static file.
  *
  *   npm run bench:web [-- --features 16384 --clients 20 --requests 1500 --rounds 3 --keep]
  */
@@ -253,23 +253,6 @@ async function reuse(url: string): Promise<{ saeId: string; cookie: string }> {
   }
 }
 
-/** A signed-in session cookie for a bench user of this role (created on first use). */
-async function sessionCookie(url: string, role: "VIEWER" | "ADMIN"): Promise<string> {
-  const db = createDb(url, { max: 1 });
-  try {
-    const email = `bench-${role.toLowerCase()}@test.local`;
-    const user = await db.user.upsert({
-      where: { email },
-      update: {},
-      create: { email, name: `Bench ${role.toLowerCase()}`, role, passwordHash: await hashPassword("bench-password-123") },
-    });
-    const { token } = await createSession(db, user.id, 24);
-    return `${SESSION_COOKIE}=${token}`;
-  } finally {
-    await db.$disconnect();
-  }
-}
-
 /** Waits until the app's snapshot warmer has rendered every dashboard of the SAE; returns seconds taken and server CPU ms per page. */
 async function waitForSnapshots(
   url: string,
@@ -341,11 +324,12 @@ interface Target {
   ok: (status: number, body: string) => boolean;
 }
 
-function featurePages(saeId: string, name: string, cookie: string): Target {
+/** Random feature pages; `query` (any) makes the proxy leave the request to the page, which renders it. */
+function featurePages(saeId: string, name: string, cookie: string, query = ""): Target {
   return {
     name,
     cookie,
-    path: () => `/saes/${saeId}/features/${Math.floor(Math.random() * N_FEATURES)}`,
+    path: () => `/saes/${saeId}/features/${Math.floor(Math.random() * N_FEATURES)}${query}`,
     ok: (status, body) => status === 200 && body.includes(`data-example="top-0"`),
   };
 }
@@ -379,7 +363,8 @@ async function round(base: string, target: Target, requests: number, label: stri
       const t0 = performance.now();
       try {
         const res = await fetch(`${base}${pathname}`, {
-          headers: { cookie: target.cookie, "accept-encoding": "gzip" },
+          // what a browser sends on a page load (the proxy serves snapshots to page loads only)
+          headers: { cookie: target.cookie, "accept-encoding": "gzip", "sec-fetch-dest": "document", "sec-fetch-mode": "navigate" },
           redirect: "manual",
         });
         const body = await res.text();
@@ -517,7 +502,7 @@ async function main() {
     await waitForHealth(`${base}/api/health`, server, 60_000);
     const warm = await waitForSnapshots(dbUrl, saeId, server, root);
     const pages = featurePages(saeId, "feature page (viewer)", cookie);
-    const rendered = featurePages(saeId, "rendered per request", await sessionCookie(dbUrl, "ADMIN"));
+    const rendered = featurePages(saeId, "rendered per request", cookie, "?render=1");
     await round(base, pages, Math.max(200, CLIENTS * 10), "warm-up");
     const measure = async (target: Target): Promise<Summary> => {
       const rounds: Round[] = [];

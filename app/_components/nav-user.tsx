@@ -2,11 +2,9 @@
 import Link from "next/link";
 import { useEffect, useState } from "react";
 import { LogoutButton } from "@/app/_components/logout-button";
+import { whoAmI, type WhoAmI } from "@/app/_components/who-am-i";
 
-export interface NavUserView {
-  name: string;
-  role: string;
-}
+export type NavUserView = WhoAmI;
 
 const LINKS: { href: string; label: string; roles: string[] }[] = [
   { href: "/", label: "SAEs", roles: ["ADMIN", "VIEWER"] },
@@ -28,10 +26,7 @@ export function NavUser({ user, deferred }: { user: NavUserView | null; deferred
   useEffect(() => {
     if (!deferred) return;
     let live = true;
-    fetch("/api/auth/me")
-      .then((r) => (r.ok ? r.json() : { user: null }))
-      .then((body: { user: NavUserView | null }) => live && setShown({ user: body.user, known: true }))
-      .catch(() => live && setShown({ user: null, known: true }));
+    whoAmI().then((u) => live && setShown({ user: u, known: true }));
     return () => {
       live = false;
     };

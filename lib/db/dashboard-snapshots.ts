@@ -18,8 +18,12 @@ import type { Db } from "@/lib/db/client";
 import type { Pool, PoolClient } from "@/lib/queue/pool";
 import { sha256 } from "@/lib/auth/tokens";
 
-/** Who may be served a snapshot: viewers. Admins' dashboards also show open studies' ratings, so they are rendered per request. */
-export const SNAPSHOT_ROLE = "VIEWER";
+/**
+ * Who may be served a snapshot: the roles that browse features. Raters never
+ * are (they are blinded; the page's guard answers them). A snapshot is the
+ * viewer's page; an admin's browser adds open studies' ratings after load.
+ */
+export const SNAPSHOT_ROLES = ["VIEWER", "ADMIN"];
 
 export interface SnapshotRequest {
   /** the fl_session cookie's value, if any */
@@ -29,7 +33,7 @@ export interface SnapshotRequest {
   buildId: string;
 }
 
-/** The gzipped dashboard for this request, or null when the page must be rendered (no snapshot, another build, or not a signed-in viewer). */
+/** The gzipped dashboard for this request, or null when the page must be rendered (no snapshot, another build, or not a signed-in viewer or admin). */
 export async function servableSnapshot(pool: Pool, r: SnapshotRequest): Promise<Buffer | null> {
   if (!r.sessionToken) return null;
   const { rows } = await pool.query<{ html: Buffer }>({
@@ -37,8 +41,8 @@ export async function servableSnapshot(pool: Pool, r: SnapshotRequest): Promise<
     text: `SELECT d.html FROM "Session" s
              JOIN "User" u ON u.id = s."userId"
              JOIN "DashboardSnapshot" d ON d."saeId" = $2 AND d."featureIndex" = $3 AND d."buildId" = $4
-            WHERE s.id = $1 AND s."expiresAt" > now() AND NOT u.disabled AND u.role::text = $5`,
-    values: [sha256(r.sessionToken), r.saeId, r.featureIndex, r.buildId, SNAPSHOT_ROLE],
+            WHERE s.id = $1 AND s."expiresAt" > now() AND NOT u.disabled AND u.role::text = ANY($5)`,
+    values: [sha256(r.sessionToken), r.saeId, r.featureIndex, r.buildId, SNAPSHOT_ROLES],
   });
   return rows.length ? rows[0].html : null;
 }

@@ -123,6 +123,28 @@ export interface DashboardOptions {
   openStudies?: boolean;
 }
 
+/** Rating counts per study for one feature, as one JSON array (closed studies only unless `openStudies`). */
+function ratingsJson(saeId: string, index: number, opts: DashboardOptions): Prisma.Sql {
+  const studyFilter = opts.openStudies ? Prisma.empty : Prisma.sql`AND st.status = 'CLOSED'`;
+  return Prisma.sql`(SELECT coalesce(json_agg(r ORDER BY r."studyName"), '[]'::json) FROM (
+                    SELECT st.id AS "studyId", st.name AS "studyName", st.status AS "studyStatus",
+                           count(g.answer) FILTER (WHERE g.answer = 'YES')::int AS yes,
+                           count(g.answer) FILTER (WHERE g.answer = 'MAYBE')::int AS maybe,
+                           count(g.answer) FILTER (WHERE g.answer = 'NO')::int AS no,
+                           count(g.answer) FILTER (WHERE g.answer = 'SKIP')::int AS skip
+                    FROM "StudyItem" i JOIN "Study" st ON st.id = i."studyId"
+                    LEFT JOIN "Assignment" a ON a."itemId" = i.id LEFT JOIN "Rating" g ON g."assignmentId" = a.id
+                    WHERE i."saeId" = ${saeId} AND i."featureIndex" = ${index} ${studyFilter}
+                    GROUP BY st.id) r)`;
+}
+
+/** A feature's rating results alone (what a dashboard snapshot fills in for admins after load: open studies' counts). */
+export async function getFeatureRatings(db: Db, saeId: string, index: number, opts: DashboardOptions = {}): Promise<RatingResult[]> {
+  const rows = await db.$queryRaw<{ r: RatingResult[] | string }[]>`SELECT ${ratingsJson(saeId, index, opts)} AS r`;
+  const raw = rows[0].r;
+  return typeof raw === "string" ? JSON.parse(raw) : raw;
+}
+
 /**
  * The dashboard of feature `index` of SAE `saeId`, or null when the SAE does
  * not exist or the index is outside [0, dSae).
@@ -138,7 +160,6 @@ export async function getFeatureDashboard(
   index: number,
   opts: DashboardOptions = {},
 ): Promise<FeatureDashboard | null> {
-  const studyFilter = opts.openStudies ? Prisma.empty : Prisma.sql`AND st.status = 'CLOSED'`;
   const rows = await db.$queryRaw<{ d: RawDashboard | string }[]>`
     SELECT json_build_object(
       'sae', (SELECT json_build_object('id', s.id, 'name', s.name, 'architecture', s.architecture, 'dSae', s."dSae", 'status', s.status,
@@ -157,16 +178,7 @@ export async function getFeatureDashboard(
                    WHERE n."saeId" = ${saeId} AND n."featureIndex" = ${index}),
       'explanations', (SELECT coalesce(json_agg(json_build_object('id', x.id, 'text', x.text, 'createdAt', x."createdAt") ORDER BY x."createdAt" DESC), '[]'::json)
                        FROM "Explanation" x WHERE x."saeId" = ${saeId} AND x."featureIndex" = ${index}),
-      'ratings', (SELECT coalesce(json_agg(r ORDER BY r."studyName"), '[]'::json) FROM (
-                    SELECT st.id AS "studyId", st.name AS "studyName", st.status AS "studyStatus",
-                           count(g.answer) FILTER (WHERE g.answer = 'YES')::int AS yes,
-                           count(g.answer) FILTER (WHERE g.answer = 'MAYBE')::int AS maybe,
-                           count(g.answer) FILTER (WHERE g.answer = 'NO')::int AS no,
-                           count(g.answer) FILTER (WHERE g.answer = 'SKIP')::int AS skip
-                    FROM "StudyItem" i JOIN "Study" st ON st.id = i."studyId"
-                    LEFT JOIN "Assignment" a ON a."itemId" = i.id LEFT JOIN "Rating" g ON g."assignmentId" = a.id
-                    WHERE i."saeId" = ${saeId} AND i."featureIndex" = ${index} ${studyFilter}
-                    GROUP BY st.id) r)
+      'ratings', ${ratingsJson(saeId, index, opts)}
     ) AS d`;
   const raw = rows[0]?.d;
   const data: RawDashboard = typeof raw === "string" ? JSON.parse(raw) : raw;

@@ -148,7 +148,9 @@ test("feature dashboard: highlighting equals the recorded activations, and the e
   await expect(page).toHaveURL(new RegExp(`/features/${index}$`));
   await page.getByRole("link", { name: "Random" }).click();
   await expect(page).toHaveURL(/\/features\/\d+$/);
-  await expect(page.getByTestId("feature-index")).toHaveText(/^\d+$/);
+  // wait for the random feature's page itself, not just the URL, before navigating again
+  const randomIndex = new URL(page.url()).pathname.split("/").pop()!;
+  await expect(page.getByTestId("feature-index")).toHaveText(randomIndex);
 
   await page.goto(`/saes/${id}/features/${index}`);
   await page.setViewportSize({ width: 1280, height: 900 });

@@ -3,7 +3,8 @@
  * dashboard, a viewer's full page load is served from its snapshot. It must
  * be the same page: the evidence (checked against the database), the viewer's
  * own navigation (filled in after load), and a working live text test (which
- * needs the CSRF cookie the proxy issues). Admins always get rendered pages.
+ * needs the CSRF cookie the proxy issues). Admins are served the same
+ * snapshot with their own navigation; raters never are.
  */
 import { expect, test } from "@playwright/test";
 import pg from "pg";
@@ -24,7 +25,7 @@ async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[]
   }
 }
 
-test("viewers are served dashboards from snapshots: same evidence, their own navigation, a working live test", async ({
+test("viewers and admins are served dashboards from snapshots: same evidence, their own navigation, a working live test", async ({
   page,
   browser,
 }) => {
@@ -37,6 +38,10 @@ test("viewers are served dashboards from snapshots: same evidence, their own nav
     .poll(async () => (await page.request.get(url)).headers()[SERVED] ?? "rendered", { timeout: 120_000, intervals: [1000] })
     .toBe("snapshot");
 
+  const ratingRequests: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().endsWith("/ratings")) ratingRequests.push(r.url());
+  });
   const response = await page.goto(url);
   expect(response!.headers()[SERVED]).toBe("snapshot");
   await expect(page.getByTestId("whoami")).toContainText(E2E_USERS.viewer.name);
@@ -54,6 +59,7 @@ test("viewers are served dashboards from snapshots: same evidence, their own nav
   shown.forEach((v, i) => expect(v).toBeCloseTo(top0.acts[i], 4));
   await expect(page.getByText(BROWSER_SEED.explanation)).toBeVisible();
   await expect(page.getByTestId("feature-ratings")).toContainText(`${BROWSER_SEED.studyName} closed`);
+  expect(ratingRequests).toEqual([]); // only admins' browsers ask for open studies' ratings
 
   await page.getByRole("textbox", { name: /Your text/ }).fill("The ship sailed across the sea.");
   const live = page.waitForResponse((r) => r.url().endsWith("/api/text-test"));
@@ -61,17 +67,27 @@ test("viewers are served dashboards from snapshots: same evidence, their own nav
   expect((await live).status()).toBe(200);
   await expect(page.getByTestId("live-tokens").locator("span").first()).toBeVisible();
 
-  // client-side navigation from a snapshot renders the next page as usual
+  // moving on from a snapshot is a client-side navigation (the RSC payload, not another page load)
+  const pageLoads: string[] = [];
+  page.on("request", (r) => {
+    if (r.isNavigationRequest()) pageLoads.push(r.url());
+  });
   await page.getByRole("link", { name: "Next →" }).click();
   await expect(page).toHaveURL(new RegExp(`/features/${index + 1}$`));
   await expect(page.getByTestId("feature-index")).toHaveText(String(index + 1));
+  expect(pageLoads).toEqual([]);
 
   const admin = await browser.newPage();
   try {
     await loginAs(admin, "admin");
+    const ratings = admin.waitForResponse((r) => r.url().endsWith(`${url}/ratings`));
     const adminResponse = await admin.goto(url);
-    expect(adminResponse!.headers()[SERVED]).toBeUndefined();
+    expect(adminResponse!.headers()[SERVED]).toBe("snapshot");
     await expect(admin.getByTestId("whoami")).toContainText(E2E_USERS.admin.name);
+    await expect(admin.locator('[data-nav="Jobs"]')).toBeVisible();
+    // an admin's browser asks for every study's ratings (open ones are never in a snapshot)
+    expect(((await (await ratings).json()) as { openStudies: boolean }).openStudies).toBe(true);
+    await expect(admin.getByTestId("feature-ratings")).toContainText(`${BROWSER_SEED.studyName} closed`);
   } finally {
     await admin.close();
   }

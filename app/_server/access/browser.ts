@@ -8,5 +8,6 @@ export const BROWSER_ACCESS = {
   "/compare": BROWSERS,
   "GET /api/saes/[saeId]/features": BROWSERS,
   "GET /api/saes/[saeId]/features/[index]": BROWSERS,
+  "GET /api/saes/[saeId]/features/[index]/ratings": BROWSERS,
   "POST /api/text-test": BROWSERS,
 } as const satisfies Record<string, Audience>;

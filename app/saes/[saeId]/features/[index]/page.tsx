@@ -11,6 +11,7 @@ import { FeatureEvidence } from "@/app/_components/feature/feature-evidence";
 import { CopyPermalink } from "@/app/_components/feature/copy-permalink";
 import { KeyboardNav } from "@/app/_components/feature/keyboard-nav";
 import { LiveTextTest } from "@/app/_components/feature/live-text-test";
+import { FeatureRatings } from "@/app/_components/feature/feature-ratings";
 import { architectureStyle } from "@/app/_components/charts/palette";
 
 export const dynamic = "force-dynamic";
@@ -58,8 +59,9 @@ function Neighbors({ title, items }: { title: string; items: FeatureNeighborView
 }
 
 export default async function FeaturePage({ params }: { params: Params }) {
-  // A snapshot is this page as every viewer sees it (lib/snapshots): no per-user parts, no open studies' ratings.
-  const user = (await isSnapshotRender()) ? { role: "VIEWER" as const } : await guardPage("/saes/[saeId]/features/[index]");
+  // A snapshot is this page as a viewer sees it (lib/snapshots): no per-user parts; admins' browsers add open studies' ratings.
+  const snapshot = await isSnapshotRender();
+  const user = snapshot ? { role: "VIEWER" as const } : await guardPage("/saes/[saeId]/features/[index]");
   const { saeId, index: rawIndex } = await params;
   const d = await load(saeId, rawIndex, user.role === "ADMIN");
   if (!d) notFound();
@@ -182,34 +184,12 @@ export default async function FeaturePage({ params }: { params: Params }) {
             <h2 id="ratings" className="mb-1 font-semibold">
               Ratings
             </h2>
-            {d.ratings.length === 0 ? (
-              <p className="text-sm text-slate-500">
-                {user.role === "ADMIN" ? "Not sampled in any study." : "Not rated in any closed study."}
-              </p>
-            ) : (
-              <table className="w-full text-sm" data-testid="feature-ratings">
-                <thead className="text-left text-xs text-slate-500">
-                  <tr>
-                    <th className="font-medium">Study</th>
-                    <th className="text-right font-medium">Yes</th>
-                    <th className="text-right font-medium">Maybe</th>
-                    <th className="text-right font-medium">No</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {d.ratings.map((r) => (
-                    <tr key={r.studyId} className="border-t border-slate-100">
-                      <td>
-                        {r.studyName} <span className="text-xs text-slate-500">{r.studyStatus.toLowerCase()}</span>
-                      </td>
-                      <td className="text-right tabular-nums">{r.yes}</td>
-                      <td className="text-right tabular-nums">{r.maybe}</td>
-                      <td className="text-right tabular-nums">{r.no}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
+            <FeatureRatings
+              saeId={sae.id}
+              index={index}
+              ratings={d.ratings}
+              scope={snapshot ? "snapshot" : user.role === "ADMIN" ? "all" : "closed"}
+            />
           </section>
           <section className="rounded-lg border border-slate-200 bg-white p-3" aria-labelledby="live">
             <h2 id="live" className="mb-1 font-semibold">
