@@ -4,8 +4,9 @@
  *   (header `x-csrf-token` must equal the `fl_csrf` cookie, which other sites
  *   cannot read) plus an Origin check. Session cookies are also SameSite=Lax.
  * - Issues the CSRF cookie when missing and passes the path to page guards.
- * - Serves viewers' feature dashboards from their snapshots when there is one
- *   (lib/db/dashboard-snapshots): one indexed query instead of a render.
+ * - Serves viewers' and admins' feature dashboards from their snapshots when
+ *   there is one (lib/db/dashboard-snapshots): one indexed query instead of a
+ *   render.
  */
 import { gunzipSync } from "node:zlib";
 import { NextResponse, type NextRequest } from "next/server";

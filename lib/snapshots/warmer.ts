@@ -117,7 +117,12 @@ export function startSnapshotWarmer(o: WarmerOptions): Warmer {
         if (origin && work.length) await warm(origin, work[0]);
       } catch (e) {
         // The database or the app restarting: say so once per failure and try again later; serving never depends on the warmer.
-        o.log(`dashboard snapshots: ${(e as Error).message}; trying again in ${idleMs / 1000} s`);
+        const reason =
+          (e as Error).message
+            .split("\n")
+            .filter((line) => line.trim())
+            .pop() ?? String(e);
+        o.log(`dashboard snapshots: ${reason}; trying again in ${idleMs / 1000} s`);
         work = [];
       }
       if (!work.length) await sleep(idleMs);
