@@ -48,7 +48,7 @@ async function snapshotResponse(request: NextRequest): Promise<NextResponse | nu
   }
   if (!gz) return null;
   // Next.js compresses every response itself and drops a proxy's content-encoding, so the HTML goes out as text.
-  return new NextResponse(new Uint8Array(gunzipSync(gz)), {
+  return new NextResponse(gunzipSync(gz), {
     headers: {
       "content-type": "text/html; charset=utf-8",
       "cache-control": "private, no-cache, no-store, max-age=0, must-revalidate",
