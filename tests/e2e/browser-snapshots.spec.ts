@@ -77,6 +77,19 @@ test("viewers and admins are served dashboards from snapshots: same evidence, th
   await expect(page.getByTestId("feature-index")).toHaveText(String(index + 1));
   expect(pageLoads).toEqual([]);
 
+  // Random is chosen when clicked, not frozen into the snapshot
+  const landed = new Set<string>();
+  for (let i = 0; i < 4; i++) {
+    await page.goto(url);
+    await page.getByRole("link", { name: "Random" }).click();
+    // (it may pick this very feature, 1 time in dSae: then the URL does not change)
+    await page.waitForURL((u) => !u.pathname.endsWith(`/features/${index}`), { timeout: 5000 }).catch(() => undefined);
+    const landedIndex = new URL(page.url()).pathname.split("/").pop()!;
+    await expect(page.getByTestId("feature-index")).toHaveText(landedIndex);
+    landed.add(landedIndex);
+  }
+  expect(landed.size).toBeGreaterThan(1);
+
   const admin = await browser.newPage();
   try {
     await loginAs(admin, "admin");

@@ -12,6 +12,7 @@ import { CopyPermalink } from "@/app/_components/feature/copy-permalink";
 import { KeyboardNav } from "@/app/_components/feature/keyboard-nav";
 import { LiveTextTest } from "@/app/_components/feature/live-text-test";
 import { FeatureRatings } from "@/app/_components/feature/feature-ratings";
+import { RandomFeatureLink } from "@/app/_components/feature/random-feature";
 import { architectureStyle } from "@/app/_components/charts/palette";
 
 export const dynamic = "force-dynamic";
@@ -73,7 +74,7 @@ export default async function FeaturePage({ params }: { params: Params }) {
 
   return (
     <div className="space-y-6">
-      <KeyboardNav prev={prev} next={next} random={random} />
+      <KeyboardNav prev={prev} next={next} base={base} dSae={sae.dSae} />
       <nav aria-label="Breadcrumb" className="text-sm text-slate-600">
         <Link href="/" className="hover:underline">
           {sae.modelName}
@@ -105,14 +106,7 @@ export default async function FeaturePage({ params }: { params: Params }) {
           ) : (
             <span className="rounded border border-slate-200 px-2 py-1 text-slate-400">Next →</span>
           )}
-          <Link
-            href={random}
-            prefetch={false}
-            className="rounded border border-slate-300 px-2 py-1 hover:bg-slate-50"
-            aria-keyshortcuts="r"
-          >
-            Random
-          </Link>
+          <RandomFeatureLink base={base} dSae={sae.dSae} fallback={random} />
           <CopyPermalink path={`${base}/${index}`} />
         </div>
       </header>
