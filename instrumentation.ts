@@ -2,10 +2,12 @@
  * Next.js calls register() once when the web app starts. In a production
  * build it starts the dashboard snapshot warmer (lib/snapshots/warmer.ts)
  * with a fresh per-process render secret. FEATURELAB_SNAPSHOTS=off turns it
- * off; dashboards then render per request.
+ * off (and proxy.ts serves no snapshots); dashboards then render per request.
  */
 export async function register() {
-  if (process.env.NEXT_RUNTIME !== "nodejs" || process.env.FEATURELAB_SNAPSHOTS === "off") return;
+  if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  const { config } = await import("@/lib/config");
+  if (config().FEATURELAB_SNAPSHOTS === "off") return;
   const { runningBuildId, SNAPSHOT_SECRET_ENV } = await import("@/lib/snapshots/protocol");
   const buildId = runningBuildId();
   if (!buildId) return;

@@ -11,6 +11,7 @@
 import { gunzipSync } from "node:zlib";
 import { NextResponse, type NextRequest } from "next/server";
 import { rawPool } from "@/lib/db/client";
+import { config as featurelabConfig } from "@/lib/config";
 import { servableSnapshot } from "@/lib/db/dashboard-snapshots";
 import { featurePageTarget, runningBuildId, SNAPSHOT_RENDER_HEADER, SNAPSHOT_SERVED_HEADER } from "@/lib/snapshots/protocol";
 import { SESSION_COOKIE } from "@/lib/auth/sessions";
@@ -37,7 +38,7 @@ async function snapshotResponse(request: NextRequest): Promise<NextResponse | nu
   if (request.method !== "GET" || (dest !== null && dest !== "document") || request.headers.has(SNAPSHOT_RENDER_HEADER)) return null;
   const target = featurePageTarget(request.nextUrl.pathname);
   const buildId = runningBuildId();
-  if (!target || !buildId || request.nextUrl.search) return null;
+  if (!target || !buildId || request.nextUrl.search || featurelabConfig().FEATURELAB_SNAPSHOTS === "off") return null;
   const sessionToken = request.cookies.get(SESSION_COOKIE)?.value;
   let gz: Buffer | null;
   try {

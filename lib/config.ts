@@ -36,6 +36,8 @@ export const configSchema = z.object({
   FEATURELAB_ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(12, "must be at least 12 characters").optional()),
   /** "auto" picks a GPU provider when one is present, else the CPU */
   FEATURELAB_COMPUTE: z.enum(["auto", "cpu", "webgpu", "cuda"]).default("auto"),
+  /** "off" stops the web app rendering feature dashboards ahead of time (lib/snapshots); they then render per request */
+  FEATURELAB_SNAPSHOTS: z.enum(["on", "off"]).default("on"),
   /** session lifetime in hours */
   FEATURELAB_SESSION_HOURS: z.coerce
     .number()

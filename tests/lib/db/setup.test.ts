@@ -15,11 +15,13 @@ describe("configuration", () => {
     expect(() => parseConfig({ DATABASE_URL: "mysql://nope" })).toThrow(ConfigError);
     expect(() => parseConfig({ DATABASE_URL: "not a url" })).toThrow(/Invalid DATABASE_URL: must look like postgresql:\/\//);
     expect(() => parseConfig({ PORT: "70000" })).toThrow(/Invalid PORT/);
+    expect(() => parseConfig({ FEATURELAB_SNAPSHOTS: "no" })).toThrow(/Invalid FEATURELAB_SNAPSHOTS/);
   });
   it("treats an empty DATABASE_URL as unset and resolves the data folder", () => {
     const cfg = parseConfig({ DATABASE_URL: "", FEATURELAB_DATA_DIR: "x/y" });
     expect(cfg.DATABASE_URL).toBeUndefined();
     expect(path.isAbsolute(cfg.dataDir)).toBe(true);
+    expect(cfg.FEATURELAB_SNAPSHOTS).toBe("on");
   });
 });
 
