@@ -14,15 +14,15 @@ import { rawPool } from "@/lib/db/client";
 import { config as featurelabConfig } from "@/lib/config";
 import { servableSnapshot } from "@/lib/db/dashboard-snapshots";
 import { featurePageTarget, runningBuildId, SNAPSHOT_RENDER_HEADER, SNAPSHOT_SERVED_HEADER } from "@/lib/snapshots/protocol";
-import { SESSION_COOKIE } from "@/lib/auth/sessions";
+import { CSRF_COOKIE, SESSION_COOKIE } from "@/lib/auth/sessions";
+import { randomToken } from "@/lib/auth/tokens";
 
-const CSRF_COOKIE = "fl_csrf";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-function randomToken(): string {
-  const bytes = new Uint8Array(18);
-  crypto.getRandomValues(bytes);
-  return Buffer.from(bytes).toString("base64url");
+/** Issues the CSRF cookie on a response to a browser that has none yet. */
+function withCsrfCookie(response: NextResponse, cookieToken: string | undefined): NextResponse {
+  if (!cookieToken) response.cookies.set(CSRF_COOKIE, randomToken(18), { sameSite: "strict", path: "/", httpOnly: false });
+  return response;
 }
 
 /**
@@ -61,10 +61,7 @@ async function snapshotResponse(request: NextRequest): Promise<NextResponse | nu
 export async function proxy(request: NextRequest) {
   const cookieToken = request.cookies.get(CSRF_COOKIE)?.value;
   const snapshot = await snapshotResponse(request);
-  if (snapshot) {
-    if (!cookieToken) snapshot.cookies.set(CSRF_COOKIE, randomToken(), { sameSite: "strict", path: "/", httpOnly: false });
-    return snapshot;
-  }
+  if (snapshot) return withCsrfCookie(snapshot, cookieToken);
   if (!SAFE_METHODS.has(request.method)) {
     const origin = request.headers.get("origin");
     if (origin && origin !== request.nextUrl.origin && new URL(origin).host !== request.headers.get("host")) {
@@ -82,11 +79,7 @@ export async function proxy(request: NextRequest) {
   }
   const forwarded = new Headers(request.headers);
   forwarded.set("x-featurelab-path", request.nextUrl.pathname + request.nextUrl.search);
-  const response = NextResponse.next({ request: { headers: forwarded } });
-  if (!cookieToken) {
-    response.cookies.set(CSRF_COOKIE, randomToken(), { sameSite: "strict", path: "/", httpOnly: false });
-  }
-  return response;
+  return withCsrfCookie(NextResponse.next({ request: { headers: forwarded } }), cookieToken);
 }
 
 export const config = {

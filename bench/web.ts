@@ -34,7 +34,7 @@ import { EXAMPLE_COLUMNS, FEATURE_COLUMNS, NEIGHBOR_COLUMNS } from "@/lib/db/rec
 import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions";
 import { hashPassword } from "@/lib/auth/passwords";
 import { createRng } from "@/lib/random/seeded";
-import { SNAPSHOT_SERVED_HEADER } from "@/lib/snapshots/protocol";
+import { readBuildId, SNAPSHOT_SERVED_HEADER } from "@/lib/snapshots/protocol";
 
 const program = new Command()
   .option("--features <n>", "features in the SAE", "16384")
@@ -261,7 +261,7 @@ async function waitForSnapshots(
   root: string,
 ): Promise<{ seconds: number; cpuMsPerPage: number }> {
   const pool = new pg.Pool({ connectionString: url, max: 1 });
-  const buildId = fs.readFileSync(path.join(root, ".next", "BUILD_ID"), "utf8").trim();
+  const buildId = readBuildId(root);
   const count = async () =>
     Number(
       (await pool.query(`SELECT count(*) AS n FROM "DashboardSnapshot" WHERE "saeId" = $1 AND "buildId" = $2`, [saeId, buildId])).rows[0]
@@ -464,7 +464,7 @@ function staticAssetPath(root: string): string {
 
 async function main() {
   const root = process.cwd();
-  if (!fs.existsSync(path.join(root, ".next", "BUILD_ID"))) throw new Error("No production build in .next: run `npm run build` first.");
+  if (!readBuildId(root)) throw new Error("No production build in .next: run `npm run build` first.");
   const name = opts.reuse ?? `fl_bench_web_${Date.now().toString(36)}`;
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`--reuse: "${name}" is not a database name`);
   if (!opts.reuse) await admin(`CREATE DATABASE ${name}`);

@@ -4,8 +4,6 @@ import { useEffect, useState } from "react";
 import { LogoutButton } from "@/app/_components/logout-button";
 import { whoAmI, type WhoAmI } from "@/app/_components/who-am-i";
 
-export type NavUserView = WhoAmI;
-
 const LINKS: { href: string; label: string; roles: string[] }[] = [
   { href: "/", label: "SAEs", roles: ["ADMIN", "VIEWER"] },
   { href: "/compare", label: "Compare", roles: ["ADMIN", "VIEWER"] },
@@ -21,8 +19,8 @@ const LINKS: { href: string; label: string; roles: string[] }[] = [
  * which are rendered once for every viewer: the user is then asked for after
  * the page loads.
  */
-export function NavUser({ user, deferred }: { user: NavUserView | null; deferred: boolean }) {
-  const [shown, setShown] = useState<{ user: NavUserView | null; known: boolean }>({ user, known: !deferred });
+export function NavUser({ user, deferred }: { user: WhoAmI | null; deferred: boolean }) {
+  const [shown, setShown] = useState<{ user: WhoAmI | null; known: boolean }>({ user, known: !deferred });
   useEffect(() => {
     if (!deferred) return;
     let live = true;

@@ -6,7 +6,7 @@
  */
 import { PrismaClient } from "@prisma/client";
 import { PrismaPg } from "@prisma/adapter-pg";
-import pg from "pg";
+import { createPool, type Pool } from "@/lib/queue/pool";
 
 export type Db = PrismaClient;
 
@@ -15,7 +15,7 @@ export function createDb(url: string, options: { max?: number } = {}): Db {
   return new PrismaClient({ adapter });
 }
 
-const globalForDb = globalThis as unknown as { featurelabDb?: Db; featurelabPool?: pg.Pool };
+const globalForDb = globalThis as unknown as { featurelabDb?: Db; featurelabPool?: Pool };
 
 function databaseUrl(): string {
   const url = process.env.DATABASE_URL;
@@ -36,11 +36,7 @@ export function db(): Db {
  * dashboard snapshot, lib/db/dashboard-snapshots): it returns a bytea, which
  * pg hands over as a Buffer at a fraction of the cost of going through Prisma.
  */
-export function rawPool(): pg.Pool {
-  if (!globalForDb.featurelabPool) {
-    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 4, application_name: "featurelab-web" });
-    pool.on("error", (error) => console.error(`[web] database connection lost: ${error.message}`));
-    globalForDb.featurelabPool = pool;
-  }
+export function rawPool(): Pool {
+  globalForDb.featurelabPool ??= createPool(databaseUrl(), 4, "web");
   return globalForDb.featurelabPool;
 }

@@ -9,10 +9,11 @@ import pg from "pg";
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
-export function createPool(url: string, max = 3): Pool {
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, application_name: "featurelab-worker" });
-  // An idle client losing its connection (server restart) must not crash the worker.
-  pool.on("error", (error) => console.error(`[worker] database connection lost: ${error.message}`));
+/** `name` is the process that uses it ("worker", "web"): it names the connections on the server and prefixes the log line. */
+export function createPool(url: string, max = 3, name = "worker"): Pool {
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, application_name: `featurelab-${name}` });
+  // An idle client losing its connection (server restart) must not crash the process.
+  pool.on("error", (error) => console.error(`[${name}] database connection lost: ${error.message}`));
   return pool;
 }
 

@@ -21,16 +21,19 @@ export function featurePageTarget(pathname: string): { saeId: string; featureInd
   return m ? { saeId: m[1], featureIndex: Number(m[2]) } : null;
 }
 
+/** The id of the production build in `root` (`.next/BUILD_ID`), or null when there is none. */
+export function readBuildId(root = process.cwd()): string | null {
+  try {
+    return fs.readFileSync(path.join(root, ".next", "BUILD_ID"), "utf8").trim();
+  } catch {
+    return null;
+  }
+}
+
 let buildId: string | null | undefined;
 
-/** The production build's id (`.next/BUILD_ID`), or null when there is none (the dev server): snapshots are a production-build feature. */
-export function runningBuildId(root = process.cwd()): string | null {
-  if (buildId === undefined) {
-    try {
-      buildId = process.env.NODE_ENV === "production" ? fs.readFileSync(path.join(root, ".next", "BUILD_ID"), "utf8").trim() : null;
-    } catch {
-      buildId = null;
-    }
-  }
+/** The running production build's id, read once; null under the dev server: snapshots are a production-build feature. */
+export function runningBuildId(): string | null {
+  buildId ??= process.env.NODE_ENV === "production" ? readBuildId() : null;
   return buildId;
 }

@@ -1,20 +1,9 @@
 /** Building a comparison of the seeded SAEs: charts, metrics, rating intervals and feature matching. */
 import { expect, test } from "@playwright/test";
-import pg from "pg";
 import { loginAs } from "./support/login";
-import { readState } from "./support/state";
+import { query } from "./support/db";
 import { BROWSER_SEED } from "./support/seed/browser";
 import { proportion } from "@/lib/studies/statistics/wilson-interval";
-
-async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: readState().databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 test("compare: pick SAEs on a hook, read frontiers, densities, ratings with intervals, and match a feature", async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 900 });

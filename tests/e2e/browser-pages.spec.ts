@@ -4,20 +4,9 @@
  * against the database), live text tests, and bad input.
  */
 import { expect, test, type Page } from "@playwright/test";
-import pg from "pg";
 import { loginAs, apiLogin } from "./support/login";
-import { readState } from "./support/state";
+import { query } from "./support/db";
 import { BROWSER_SEED } from "./support/seed/browser";
-
-async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: readState().databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 async function saeId(name: string): Promise<string> {
   const [row] = await query<{ id: string }>(`SELECT id FROM "Sae" WHERE name = $1`, [name]);

@@ -7,23 +7,12 @@
  * snapshot with their own navigation; raters never are.
  */
 import { expect, test } from "@playwright/test";
-import pg from "pg";
 import { loginAs } from "./support/login";
-import { readState } from "./support/state";
+import { query } from "./support/db";
 import { E2E_USERS } from "./support/users";
 import { BROWSER_SEED } from "./support/seed/browser";
 
 const SERVED = "x-featurelab-dashboard";
-
-async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: readState().databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 test("viewers and admins are served dashboards from snapshots: same evidence, their own navigation, a working live test", async ({
   page,
