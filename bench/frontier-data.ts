@@ -2,14 +2,13 @@
  * The activations bench:frontier trains on: a language model's hook harvested
  * over the training corpus (training set) and over a separate held-out corpus
  * (evaluation set), cached in activation stores under .featurelab/ so a rerun
- * reuses them; or an [n, d] file; or the synthetic sparse-dictionary data.
+ * reuses them; or the synthetic sparse-dictionary data.
  */
 import path from "node:path";
 import { loadLanguageModel } from "@/lib/lm/model";
 import { corpusSpec } from "@/lib/activations/corpus";
 import { harvestActivations } from "@/lib/activations/harvest";
 import { openActivationStore } from "@/lib/activations/store";
-import { importActivations } from "@/lib/formats/activation-dataset";
 import { makeSparseDictionaryData } from "@/lib/sae/synthetic";
 import { splitHeldOut } from "@/lib/sae/train/activation-source";
 import { modelFolder, resolveHook } from "@/lib/pipeline/enqueue";
@@ -20,6 +19,11 @@ export interface FrontierData {
   eval: { data: Float32Array; n: number };
   d: number;
   what: string;
+  /** harvested data: the held-out store (its contexts feed delta LM loss) and the resolved hook */
+  evalDir?: string;
+  hook?: string;
+  /** synthetic data: the true directions [nAtoms, d] */
+  dictionary?: Float32Array;
 }
 
 export interface HarvestedDataOptions {
@@ -56,12 +60,15 @@ export async function harvestedData(o: HarvestedDataOptions): Promise<FrontierDa
     const dirFor = (corpus: string, tokens: number) =>
       path.join(o.cacheDir, `${name}-${hook}-${corpus.replace(/[^A-Za-z0-9._-]+/g, "_")}-${tokens}`);
     const train = await harvestSplit(lm, hook, o.trainCorpus, o.trainTokens, dirFor(o.trainCorpus, o.trainTokens));
-    const evalSet = await harvestSplit(lm, hook, o.evalCorpus, o.evalTokens, dirFor(o.evalCorpus, o.evalTokens));
+    const evalDir = dirFor(o.evalCorpus, o.evalTokens);
+    const evalSet = await harvestSplit(lm, hook, o.evalCorpus, o.evalTokens, evalDir);
     const d = train.data.length / train.n;
     return {
       train,
       eval: evalSet,
       d,
+      evalDir,
+      hook,
       what: `${name} ${hook} (d=${d}): ${train.n} training tokens from ${o.trainCorpus}, ${evalSet.n} held-out tokens from ${o.evalCorpus}`,
     };
   } finally {
@@ -69,18 +76,11 @@ export async function harvestedData(o: HarvestedDataOptions): Promise<FrontierDa
   }
 }
 
-/** An [n, d] file; its last `evalTokens` rows are held out. */
-export async function fileData(file: string, evalTokens: number): Promise<FrontierData> {
-  const { data, n, d } = await importActivations(file);
-  const split = splitHeldOut(data, n, d, evalTokens);
-  return { ...split, d, what: `${file} [${n}, ${d}]` };
-}
-
 /** 512 unit directions in 64 dimensions, 5 active per token: exactly TopK's generative model. */
 export function syntheticData(evalTokens: number): FrontierData {
   const n = 200_000;
   const d = 64;
-  const { data } = makeSparseDictionaryData({ dIn: d, nAtoms: 512, active: 5, n, noise: 0.02, seed: 7 });
+  const { data, dictionary } = makeSparseDictionaryData({ dIn: d, nAtoms: 512, active: 5, n, noise: 0.02, seed: 7 });
   const split = splitHeldOut(data, n, d, evalTokens);
-  return { ...split, d, what: "synthetic: 512 directions in 64 dims, 5 active per token" };
+  return { ...split, d, what: "synthetic: 512 directions in 64 dims, 5 active per token", dictionary };
 }

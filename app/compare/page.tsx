@@ -14,6 +14,7 @@ import { ParetoChart } from "@/app/_components/charts/pareto-chart";
 import { DensityHistogram } from "@/app/_components/charts/density-histogram";
 import { RatingIntervals } from "@/app/_components/charts/rating-intervals";
 import { architectureStyle } from "@/app/_components/charts/palette";
+import { countedOn } from "@/app/_components/counted-on";
 import { FeatureEvidence } from "@/app/_components/feature/feature-evidence";
 
 export const dynamic = "force-dynamic";
@@ -22,7 +23,7 @@ export const metadata: Metadata = { title: "Compare SAEs" };
 type Search = Promise<Record<string, string | string[] | undefined>>;
 
 const fmt = (v: number | null | undefined, digits = 4) => (v === null || v === undefined ? "—" : Number(v.toPrecision(digits)).toString());
-const pctOf = (n: number, d: number) => (d > 0 ? `${((100 * n) / d).toPrecision(3)}%` : "—");
+const pctOf = (n: number | null, d: number) => (n !== null && d > 0 ? `${((100 * n) / d).toPrecision(3)}%` : "—");
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
 /** `saes` may come as "a,b" or repeated; ids are cuid-like, anything else is reported as unknown. */
@@ -127,11 +128,11 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
                     <td className="px-3 py-1.5 tabular-nums">{fmt(s.deltaLoss)}</td>
                     <td className="px-3 py-1.5 tabular-nums">{fmt(s.fvu)}</td>
                     <td className="px-3 py-1.5 tabular-nums">{fmt(s.lossRecovered)}</td>
-                    <td className="px-3 py-1.5 tabular-nums">
-                      {s.histogram.deadCount} ({pctOf(s.histogram.deadCount, s.histogram.recorded)})
+                    <td className="px-3 py-1.5 tabular-nums" data-dead={s.deadCount ?? ""} title={countedOn(s.countTokens)}>
+                      {s.deadCount ?? "—"} ({pctOf(s.deadCount, s.dSae)})
                     </td>
-                    <td className="px-3 py-1.5 tabular-nums" data-dense={s.histogram.denseCount}>
-                      {s.histogram.denseCount} ({pctOf(s.histogram.denseCount, s.histogram.recorded)})
+                    <td className="px-3 py-1.5 tabular-nums" data-dense={s.denseCount ?? ""} title={countedOn(s.countTokens)}>
+                      {s.denseCount ?? "—"} ({pctOf(s.denseCount, s.dSae)})
                     </td>
                     <td className="px-3 py-1.5 tabular-nums">{outcome?.total ?? 0}</td>
                   </tr>
@@ -162,7 +163,16 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
         <h2 id="densities" className="text-lg font-semibold">
           Feature density
         </h2>
-        <DensityHistogram series={cmp.saes.map((s) => ({ name: s.name, ...s.histogram }))} height={260} />
+        <DensityHistogram
+          series={cmp.saes.map((s) => ({
+            name: s.name,
+            ...s.histogram,
+            deadCount: s.deadCount,
+            denseCount: s.denseCount,
+            countTokens: s.countTokens,
+          }))}
+          height={260}
+        />
       </section>
 
       <section aria-labelledby="rating-outcomes" className="space-y-2">

@@ -9,9 +9,9 @@ import { z } from "zod";
 import type { Db } from "@/lib/db/client";
 import { summariseOutcomes, type OutcomeSummary, type AnsweredItem } from "@/lib/studies/statistics/outcome-summary";
 import type { RatingAnswer } from "@/lib/studies/types";
+import { DENSE_THRESHOLD } from "@/lib/sae/metrics";
 
 /** Features firing on more than this share of tokens are "dense" (paper: "How SAEs are judged"). */
-export const DENSE_THRESHOLD = 0.1;
 /** Width of a density histogram bin, in decades of log10 firing frequency. */
 export const DENSITY_BIN_DECADES = 0.25;
 
@@ -36,8 +36,11 @@ export interface SaeDetail {
   deltaLoss: number | null;
   klDiv: number | null;
   lossRecovered: number | null;
+  /** features that never fired on the recording's `countTokens` tokens (null until recorded) */
   deadCount: number | null;
+  /** features firing on more than 10% of those tokens */
   denseCount: number | null;
+  countTokens: number | null;
   path: string | null;
   createdAt: Date;
   hook: { id: string; name: string; kind: string; layer: number };
@@ -65,6 +68,7 @@ const SAE_DETAIL_SELECT = {
   lossRecovered: true,
   deadCount: true,
   denseCount: true,
+  countTokens: true,
   path: true,
   createdAt: true,
   hook: { select: { id: true, name: true, kind: true, layer: true, model: { select: { id: true, name: true } } } },
@@ -140,25 +144,24 @@ export interface DensityHistogram {
   /** bin b covers log10 density in [b * binDecades, (b + 1) * binDecades) */
   binDecades: number;
   bins: { bin: number; count: number }[];
-  deadCount: number;
-  denseCount: number;
+  /** recorded features (dead ones included; they have no bin) */
   recorded: number;
 }
 
-/** Histogram of log10 firing frequency over an SAE's recorded features (dead ones counted apart). */
+/**
+ * Histogram of log10 firing frequency over an SAE's recorded features on the
+ * recording tokens. Dead and dense counts are not recounted here: they are
+ * the SAE's own (Sae.deadCount, written with the recording, lib/db/recordings.ts).
+ */
 export async function densityHistogram(db: Db, saeId: string, binDecades = DENSITY_BIN_DECADES): Promise<DensityHistogram> {
   const [bins, totals] = await Promise.all([
     db.$queryRaw<{ bin: number; count: number }[]>`
       SELECT floor(log(density) / ${binDecades})::int AS bin, count(*)::int AS count
       FROM "Feature" WHERE "saeId" = ${saeId} AND density > 0 AND NOT dead
       GROUP BY 1 ORDER BY 1`,
-    db.$queryRaw<{ dead: number; dense: number; recorded: number }[]>`
-      SELECT count(*) FILTER (WHERE dead OR density <= 0)::int AS dead,
-             count(*) FILTER (WHERE density > ${DENSE_THRESHOLD})::int AS dense,
-             count(*)::int AS recorded
-      FROM "Feature" WHERE "saeId" = ${saeId}`,
+    db.$queryRaw<{ recorded: number }[]>`SELECT count(*)::int AS recorded FROM "Feature" WHERE "saeId" = ${saeId}`,
   ]);
-  return { binDecades, bins, deadCount: totals[0].dead, denseCount: totals[0].dense, recorded: totals[0].recorded };
+  return { binDecades, bins, recorded: totals[0].recorded };
 }
 
 // ---------------------------------------------------------------- feature list

@@ -9,6 +9,7 @@ import type { PoolClient } from "@/lib/queue/pool";
 import type { LogitEffects, NearestFeatures, RecordedFeatures } from "@/lib/recording/types";
 import { bulkWrite, type BulkMode, type Cell, type Column } from "@/lib/db/bulk-copy";
 import { forgetHookSnapshots } from "@/lib/db/dashboard-snapshots";
+import { DENSE_THRESHOLD } from "@/lib/sae/metrics";
 
 export interface NeighborsAcross {
   /** neighbours of this SAE's features among `otherSaeId`'s features */
@@ -140,6 +141,29 @@ function* neighborRows(saeId: string, n: NeighborsAcross): Generator<Cell[]> {
   }
 }
 
+/**
+ * The one definition of dead and dense features, shown on every page: a
+ * feature is dead when it never fired on the recording's tokens (the largest
+ * token set each SAE is run over, the same set for every SAE of a harvest),
+ * dense when it fired on more than DENSE_THRESHOLD of them. Written with the
+ * Feature rows it is counted from, with the number of tokens, so a page can
+ * say what it was measured on.
+ */
+async function saveFeatureCounts(client: PoolClient, r: RecordingToWrite): Promise<void> {
+  let dead = 0;
+  let dense = 0;
+  for (const s of r.recorded.stats) {
+    if (s.dead) dead++;
+    if (s.density > DENSE_THRESHOLD) dense++;
+  }
+  await client.query(`UPDATE "Sae" SET "deadCount" = $2, "denseCount" = $3, "countTokens" = $4, "updatedAt" = now() WHERE "id" = $1`, [
+    r.saeId,
+    dead,
+    dense,
+    r.recorded.nTokens,
+  ]);
+}
+
 /** Deletes the SAE's rows, then writes them afresh (call inside a transaction). */
 export async function writeRecording(client: PoolClient, r: RecordingToWrite, mode?: BulkMode): Promise<WrittenCounts> {
   checkShapes(r);
@@ -148,6 +172,7 @@ export async function writeRecording(client: PoolClient, r: RecordingToWrite, mo
   await forgetHookSnapshots(client, r.hookId);
   await client.query(`DELETE FROM "Feature" WHERE "saeId" = $1`, [r.saeId]); // examples cascade
   const features = await bulkWrite(client, "Feature", FEATURE_COLUMNS, featureRows(r), mode);
+  await saveFeatureCounts(client, r);
   const examples = await bulkWrite(client, "FeatureExample", EXAMPLE_COLUMNS, exampleRows(r), mode);
   let neighbors = 0;
   const pairs: [string, NeighborsAcross][] = [

@@ -2,8 +2,8 @@
  * The worker's writes to Sae and SaeCurvePoint: the row created when a
  * pipeline is enqueued, live progress while training, the saved folder and
  * training curve when trained, and the evaluation metrics (paper section
- * "How SAEs are judged": L0, FVU, delta LM loss, KL, loss recovered, dead and
- * dense features, the log10 density histogram).
+ * "How SAEs are judged": L0, FVU, delta LM loss, KL, loss recovered; dead and
+ * dense features are written with the recording, lib/db/recordings.ts).
  */
 import type { Pool, PoolClient } from "@/lib/queue/pool";
 import { bulkWrite } from "@/lib/db/bulk-copy";
@@ -98,28 +98,13 @@ export interface SaeEvaluation {
   deltaLoss: number;
   klDiv: number;
   lossRecovered: number;
-  deadCount: number;
-  denseCount: number;
-  densityHistogram: { edges: number[]; counts: number[]; deadCount: number };
 }
 
 export async function saveSaeEvaluation(client: PoolClient, saeId: string, e: SaeEvaluation): Promise<void> {
   await client.query(
     `UPDATE "Sae" SET "l0" = $2, "fvu" = $3, "mse" = $4, "cosine" = $5, "deltaLoss" = $6, "klDiv" = $7, "lossRecovered" = $8,
-       "deadCount" = $9, "denseCount" = $10, "densityHistogram" = $11, "updatedAt" = now() WHERE "id" = $1`,
-    [
-      saeId,
-      e.l0,
-      e.fvu,
-      e.mse,
-      e.cosine,
-      e.deltaLoss,
-      e.klDiv,
-      e.lossRecovered,
-      e.deadCount,
-      e.denseCount,
-      JSON.stringify(e.densityHistogram),
-    ],
+       "updatedAt" = now() WHERE "id" = $1`,
+    [saeId, e.l0, e.fvu, e.mse, e.cosine, e.deltaLoss, e.klDiv, e.lossRecovered],
   );
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Architecture } from "@/lib/sae/params";
 import type { ImportEntry, PipelineSpec, SaeEntry } from "@/lib/pipeline/spec";
+import { DEFAULT_PIPELINE_RECIPE } from "@/lib/sae/train/recipes";
 
 export type PlannedJobKind = "HARVEST" | "TRAIN" | "EVALUATE" | "RECORD" | "IMPORT";
 
@@ -14,8 +15,8 @@ export interface PlannedSae {
   key: string;
   name: string;
   architecture: Architecture;
-  /** trained: the merged training options (engine names); imported: the import entry */
-  source: { kind: "train"; options: Record<string, unknown> } | { kind: "import"; entry: ImportEntry };
+  /** trained: the merged training options (engine names) and the index of its `saes` entry; imported: the import entry */
+  source: { kind: "train"; options: Record<string, unknown>; entry: number } | { kind: "import"; entry: ImportEntry };
 }
 
 export interface PlannedJob {
@@ -45,11 +46,11 @@ function priorityOf(kind: PlannedJobKind, saeIndex: number): number {
   return JOB_PRIORITY[kind] + Math.max(0, 999 - saeIndex);
 }
 
-type SweepValues = { lambda?: number; k?: number; dSae?: number };
+type SweepValues = { lambda?: number; k?: number; targetL0?: number; dSae?: number };
 
 function combinations(sweep: SaeEntry["sweep"]): SweepValues[] {
   let out: SweepValues[] = [{}];
-  for (const knob of ["dSae", "lambda", "k"] as const) {
+  for (const knob of ["dSae", "lambda", "k", "targetL0"] as const) {
     const values = sweep?.[knob];
     if (!values) continue;
     out = out.flatMap((c) => values.map((v) => ({ ...c, [knob]: v })));
@@ -75,9 +76,14 @@ export function planPipeline(spec: PipelineSpec): PipelinePlan {
     names.add(name);
     return name;
   };
-  for (const entry of spec.saes) {
+  for (const [entryIndex, entry] of spec.saes.entries()) {
     for (const combo of combinations(entry.sweep)) {
-      const options: Record<string, unknown> = { ...spec.train, ...entry.train, architecture: entry.architecture };
+      const options: Record<string, unknown> = {
+        recipe: DEFAULT_PIPELINE_RECIPE,
+        ...spec.train,
+        ...entry.train,
+        architecture: entry.architecture,
+      };
       if (entry.dSae !== undefined) options.dSae = entry.dSae;
       Object.assign(options, combo);
       const parts = [entry.name ?? entry.architecture];
@@ -87,7 +93,7 @@ export function planPipeline(spec: PipelineSpec): PipelinePlan {
         key: `sae${saes.length}`,
         name: uniqueName(parts.join(" ")),
         architecture: entry.architecture,
-        source: { kind: "train", options },
+        source: { kind: "train", options, entry: entryIndex },
       });
     }
   }

@@ -10,6 +10,8 @@ import { z } from "zod";
 import YAML from "yaml";
 import { ARCHITECTURES } from "@/lib/sae/params";
 import { RecordingOptionsSchema } from "@/lib/recording/types";
+import { planPipeline } from "@/lib/pipeline/plan";
+import { safeParseTrainOptions, type TrainOptionsInput } from "@/lib/sae/train/options";
 
 export class PipelineSpecError extends Error {
   override name = "PipelineSpecError";
@@ -40,7 +42,8 @@ const harvestSpec = z
 /**
  * Training options shared by every SAE of the pipeline, and overridable per
  * entry: the training engine's own option names (lib/sae/train/options.ts),
- * checked again by its schema when the job runs.
+ * checked again by its schema when the job runs. `recipe` picks the preset
+ * under them (lib/sae/train/recipes.ts; pipelines default to the modern one).
  */
 const trainOverrides = z.record(z.string(), z.unknown());
 
@@ -49,6 +52,8 @@ const sweepSpec = z
   .object({
     lambda: z.array(z.number().nonnegative().finite()).min(1).optional(),
     k: z.array(z.number().int().positive()).min(1).optional(),
+    /** JumpReLU (modern recipe): the L0 each SAE should land on (lib/sae/train/options.ts targetL0) */
+    targetL0: z.array(z.number().positive().finite()).min(1).optional(),
     dSae: z.array(z.number().int().positive()).min(1).optional(),
   })
   .strict();
@@ -105,6 +110,23 @@ export const pipelineSpecSchema = z
   .superRefine((spec, ctx) => {
     if (spec.saes.length === 0 && spec.imports.length === 0) {
       ctx.addIssue({ code: "custom", path: ["saes"], message: "the pipeline has no SAEs: list some under `saes` (to train) or `imports`" });
+    }
+    // every SAE's merged training options, checked now by the engine's own schema rather than when its job runs
+    const reported = new Set<string>();
+    for (const sae of planPipeline(spec as PipelineSpec).saes) {
+      if (sae.source.kind !== "train") continue;
+      const r = safeParseTrainOptions(sae.source.options as TrainOptionsInput);
+      if (r.success) continue;
+      for (const issue of r.error.issues) {
+        const key = `${sae.source.entry}:${issue.path.join(".")}:${issue.message}`;
+        if (reported.has(key)) continue;
+        reported.add(key);
+        ctx.addIssue({
+          code: "custom",
+          path: ["saes", sae.source.entry, "train", ...issue.path],
+          message: `${sae.name}: ${issue.message}`,
+        });
+      }
     }
   });
 

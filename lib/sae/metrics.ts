@@ -9,6 +9,9 @@
  *   feature frequencies: dead count, log10-frequency histogram, features
  *   firing on more than 10% of tokens.
  */
+/** A feature firing on more than this share of tokens is "dense" (the paper's > 10% features). */
+export const DENSE_THRESHOLD = 0.1;
+
 export interface SaeMetrics {
   tokens: number;
   l0: number;
@@ -87,7 +90,7 @@ export class MetricsAccumulator {
         dead++;
         continue;
       }
-      if (f > 0.1) dense++;
+      if (f > DENSE_THRESHOLD) dense++;
       const b = Math.min(counts.length - 1, Math.max(0, Math.floor((Math.log10(f) - edges[0]) / 0.5)));
       counts[b]++;
     }

@@ -1,8 +1,9 @@
 /**
- * EVALUATE: the saved SAE on held-out activations (L0, FVU, MSE, cosine, dead
- * and dense features, log10 density histogram) and spliced into the LM at its
- * hook (delta LM loss, KL, loss recovered) — the paper's measures. Pure
- * computation: a crash just reruns it.
+ * EVALUATE: the saved SAE on held-out activations (L0, FVU, MSE, cosine) and
+ * spliced into the LM at its hook (delta LM loss, KL, loss recovered) — the
+ * paper's measures. Dead and dense features are counted by RECORD, on the
+ * recording's larger token set (lib/db/recordings.ts). Pure computation: a
+ * crash just reruns it.
  */
 import { loadLanguageModel } from "@/lib/lm/model";
 import { createSplicer } from "@/lib/lm/splice";
@@ -64,9 +65,6 @@ export const evaluateStage: Stage<EvaluatePayload> = async ({ job, pool, signal,
       deltaLoss: fidelity.deltaLoss,
       klDiv: fidelity.kl,
       lossRecovered: fidelity.lossRecovered,
-      deadCount: m.deadFeatures,
-      denseCount: m.denseFeatures,
-      densityHistogram: { edges: m.densityHistogram.edges, counts: m.densityHistogram.counts, deadCount: m.deadFeatures },
     };
     log(`evaluated: L0 ${m.l0.toFixed(1)}, FVU ${m.fvu.toFixed(3)}, delta loss ${fidelity.deltaLoss.toFixed(3)}`);
     return { summary: `L0 ${m.l0.toFixed(1)} FVU ${m.fvu.toFixed(3)}`, commit: (client) => saveSaeEvaluation(client, p.saeId, e) };

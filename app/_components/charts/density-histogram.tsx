@@ -8,13 +8,16 @@ import { ClientOnly } from "@/app/_components/charts/client-only";
  */
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ReferenceArea, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { DASHES, seriesColor } from "@/app/_components/charts/palette";
+import { countedOn } from "@/app/_components/counted-on";
 
 export interface DensitySeries {
   name: string;
   binDecades: number;
   bins: { bin: number; count: number }[];
-  deadCount: number;
-  denseCount: number;
+  /** the SAE's own counts (never fired / > 10% on the recording's countTokens tokens) */
+  deadCount: number | null;
+  denseCount: number | null;
+  countTokens: number | null;
   recorded: number;
 }
 
@@ -42,7 +45,7 @@ export function DensityHistogram({ series, height = 224 }: { series: DensitySeri
   const caption = series
     .map(
       (s) =>
-        `${s.name}: ${s.deadCount} dead, ${s.denseCount} on > 10% of tokens (${s.recorded ? ((100 * s.denseCount) / s.recorded).toFixed(2) : "0"}%)`,
+        `${s.name}: ${s.deadCount ?? "—"} dead, ${s.denseCount ?? "—"} on > 10% of tokens${s.recorded && s.denseCount !== null ? ` (${((100 * s.denseCount) / s.recorded).toFixed(2)}%)` : ""}, ${countedOn(s.countTokens)}`,
     )
     .join("; ");
   const band = (

@@ -17,6 +17,7 @@ import {
 } from "@/lib/db/browse";
 import { TrainingCurves } from "@/app/_components/charts/training-curves";
 import { DensityHistogram } from "@/app/_components/charts/density-histogram";
+import { countedOn } from "@/app/_components/counted-on";
 import { architectureStyle } from "@/app/_components/charts/palette";
 import { StatusBadge, SaeProgress } from "@/app/_components/feature/sae-status";
 
@@ -57,8 +58,12 @@ export default async function SaePage({ params, searchParams }: { params: Promis
     ["Loss recovered", fmt(sae.lossRecovered), "vs zero ablation"],
     ["KL", fmt(sae.klDiv), "clean vs spliced next-token"],
     ["Cosine", fmt(sae.cosine), "x vs reconstruction"],
-    ["Dead", sae.deadCount === null ? String(histogram.deadCount) : String(sae.deadCount), `of ${sae.dSae.toLocaleString()} features`],
-    ["> 10% of tokens", sae.denseCount === null ? String(histogram.denseCount) : String(sae.denseCount), "dense features"],
+    [
+      "Dead",
+      sae.deadCount === null ? "—" : String(sae.deadCount),
+      `of ${sae.dSae.toLocaleString()} features, ${countedOn(sae.countTokens)}`,
+    ],
+    ["> 10% of tokens", sae.denseCount === null ? "—" : String(sae.denseCount), `dense features, ${countedOn(sae.countTokens)}`],
   ];
   const sortHeader = (key: (typeof FEATURE_SORTS)[number], label: string) => {
     const active = query.sort === key;
@@ -128,7 +133,9 @@ export default async function SaePage({ params, searchParams }: { params: Promis
         <h2 id="density" className="mb-2 text-lg font-semibold">
           Feature density
         </h2>
-        <DensityHistogram series={[{ name: sae.name, ...histogram }]} />
+        <DensityHistogram
+          series={[{ name: sae.name, ...histogram, deadCount: sae.deadCount, denseCount: sae.denseCount, countTokens: sae.countTokens }]}
+        />
       </section>
 
       {others.length > 0 && (

@@ -12,9 +12,15 @@ export interface AuxKResult {
   grad: Float32Array | null;
 }
 
+/** kAux, or Gao et al.'s choice when unset: the power of two nearest dIn / 2. */
+export function auxKCount(kAux: number | undefined, dIn: number): number {
+  return kAux ?? 2 ** Math.round(Math.log2(Math.max(1, dIn / 2)));
+}
+
 export async function auxKTerm(ctx: StepContext, mainErr: Float32Array): Promise<AuxKResult> {
   const { o, B, dSae: m, dIn } = ctx;
-  if (o.kAux === 0 || o.auxCoef === 0 || ctx.forwardOnly) return { loss: 0, codes: null, grad: null };
+  const kAux = auxKCount(o.kAux, dIn);
+  if (kAux === 0 || o.auxCoef === 0 || ctx.forwardOnly) return { loss: 0, codes: null, grad: null };
   const dead = ctx.deadMask();
   let nDead = 0;
   for (let j = 0; j < m; j++) nDead += dead[j];
@@ -22,7 +28,7 @@ export async function auxKTerm(ctx: StepContext, mainErr: Float32Array): Promise
   const cand = new Int32Array(nDead);
   for (let j = 0, c = 0; j < m; j++) if (dead[j]) cand[c++] = j;
   const e = ctx.entries("auxk.codes");
-  topKPerToken(ctx.raw, ctx.params.b_enc, B, m, Math.min(o.kAux, nDead), e, cand);
+  topKPerToken(ctx.raw, ctx.params.b_enc, B, m, Math.min(kAux, nDead), e, cand);
   const codes = e.view();
   if (codes.nnz === 0) return { loss: 0, codes: null, grad: null };
   const residual = ctx.scratch.f("auxk.residual", B * dIn);

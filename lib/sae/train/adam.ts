@@ -1,5 +1,6 @@
 /**
- * Adam with beta1 = 0 (the paper's choice) and the decoder-row constraint.
+ * Adam with beta1 = 0 (the paper's choice) and the decoder-row constraint;
+ * `adamMomentum` is full Adam (beta1 > 0, Gao et al.'s 0.9 for TopK).
  *
  * With beta1 = 0 the update is lr * g / (sqrt(v / (1 - beta2^t)) + eps): an
  * entry whose gradient is zero does not move, and its second moment only
@@ -26,6 +27,32 @@ export function adamDense(p: Float32Array, g: Float32Array, v: Float32Array, h: 
     const vi = beta2 * v[i] + c * gi * gi;
     v[i] = vi;
     p[i] -= (lr * gi) / (Math.sqrt(vi) / sbc + eps);
+    g[i] = 0;
+  }
+}
+
+export interface AdamMomentumHyper extends AdamHyper {
+  beta1: number;
+}
+
+/**
+ * Full Adam (Kingma and Ba, Algorithm 1) on every entry; zeroes the gradient.
+ * With momentum an entry moves even in steps where its gradient is zero, so
+ * there is no row-lazy form: every row is updated every step.
+ */
+export function adamMomentum(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: AdamMomentumHyper): void {
+  const { lr, beta1, beta2, eps, t } = h;
+  const c1 = 1 - beta1;
+  const c2 = 1 - beta2;
+  const step = lr / (1 - beta1 ** t);
+  const sbc = Math.sqrt(1 - beta2 ** t);
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const mi = beta1 * m[i] + c1 * gi;
+    const vi = beta2 * v[i] + c2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] -= (step * mi) / (Math.sqrt(vi) / sbc + eps);
     g[i] = 0;
   }
 }

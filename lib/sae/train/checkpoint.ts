@@ -1,6 +1,5 @@
 /**
- * Training checkpoints: one safetensors file holding parameters, Adam second
- * moments, lazy-row step counters and dead-feature counters, with the step,
+ * Training checkpoints: one safetensors file holding parameters, Adam moments, lazy-row step counters and dead-feature counters, with the step,
  * input scale, architecture state, options, data-source position and metric
  * curves in its JSON metadata. Written to a temp file and renamed, so a kill
  * mid-write leaves the previous checkpoint intact. Resuming restores every
@@ -38,6 +37,7 @@ export async function saveCheckpoint<C>(
   const t: Record<string, NamedTensor> = {};
   for (const [k, v] of Object.entries(state.params)) t[`param.${k}`] = { data: v, shape: [v.length] };
   for (const [k, v] of Object.entries(state.adamV)) t[`adam_v.${k}`] = { data: v, shape: [v.length] };
+  for (const [k, v] of Object.entries(state.adamM ?? {})) t[`adam_m.${k}`] = { data: v, shape: [v.length] };
   t["row_step.W_encT"] = { data: state.rowStep.W_encT, shape: [state.dSae] };
   t["row_step.W_dec"] = { data: state.rowStep.W_dec, shape: [state.dSae] };
   t.tokens_since_fired = { data: BigInt64Array.from(state.tokensSinceFired, (v) => BigInt(v)), shape: [state.dSae] };
@@ -58,9 +58,11 @@ export async function loadCheckpoint<C>(dir: string): Promise<{ state: TrainStat
   const meta = JSON.parse(metadata.featurelab) as CheckpointMeta<C>;
   const params: Record<string, Float32Array> = {};
   const adamV: Record<string, Float32Array> = {};
+  const adamM: Record<string, Float32Array> = {};
   for (const [k, v] of Object.entries(tensors)) {
     if (k.startsWith("param.")) params[k.slice(6)] = v.data as Float32Array;
     if (k.startsWith("adam_v.")) adamV[k.slice(7)] = v.data as Float32Array;
+    if (k.startsWith("adam_m.")) adamM[k.slice(7)] = v.data as Float32Array;
   }
   const state: TrainState = {
     architecture: meta.options.architecture,
@@ -68,6 +70,7 @@ export async function loadCheckpoint<C>(dir: string): Promise<{ state: TrainStat
     dSae: meta.options.dSae,
     params,
     adamV,
+    ...(Object.keys(adamM).length ? { adamM } : {}),
     rowStep: { W_encT: tensors["row_step.W_encT"].data as Int32Array, W_dec: tensors["row_step.W_dec"].data as Int32Array },
     step: meta.step,
     inputScale: meta.inputScale,

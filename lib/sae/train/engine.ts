@@ -7,7 +7,8 @@
  *   decoderTerm: x_hat = f @ W_dec + b_dec, err, dL/df at needed entries,
  *                grad W_dec += f^T g, grad b_dec        (sparse JS kernels, or dense GEMMs)
  *   grad W_enc = xc^T @ gradRaw, grad b_dec -= W_enc gradRaw summed   (sparse or dense)
- *   Adam(beta1 = 0) on touched rows, decoder rows back to unit norm.
+ *   Adam(beta1 = 0) on touched rows (or full Adam on every row when beta1 > 0),
+ *   decoder rows back to unit norm.
  *
  * Every sparse/dense choice is made per product from the density of its
  * entries (options.computeMode, options.sparseMaxDensity): JumpReLU at the
@@ -19,7 +20,7 @@ import { clearDense, gatherDense, sparseDecode, sparseOuterAccumulate, sparseRow
 import { WasmSparseKernels } from "@/lib/compute/wasm/sparse-kernels-wasm";
 import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
 import type { ArchitectureModule, DecoderTermResult, EntryView, StepContext } from "@/lib/sae/architectures/types";
-import { adamDense, adamRows, removeParallelGradient } from "@/lib/sae/train/adam";
+import { adamDense, adamMomentum, adamRows, removeParallelGradient, type AdamMomentumHyper } from "@/lib/sae/train/adam";
 import { Entries, Scratch } from "@/lib/sae/train/entries";
 import type { TrainOptions } from "@/lib/sae/train/options";
 import { lambdaAt, learningRateAt } from "@/lib/sae/train/schedule";
@@ -42,6 +43,16 @@ export interface StepResult {
 
 /** Timings of the parts of a step in ms (for the benchmark). */
 export type StepTimings = Record<string, number>;
+
+/**
+ * Threads for the WebAssembly kernels when not set: the machine's cores (at
+ * most 8) for steps big enough to split, one below that, where handing each
+ * kernel to worker threads costs more than it saves (a demo-sized step,
+ * 1024 x 128 x 512, ran faster on one thread). Results do not depend on it.
+ */
+export function defaultKernelThreads(B: number, dIn: number, dSae: number): number {
+  return B * dIn * dSae >= 2 ** 28 ? Math.min(availableParallelism(), 8) : 1;
+}
 
 export class SaeStepEngine {
   readonly arch: ArchitectureModule;
@@ -79,7 +90,7 @@ export class SaeStepEngine {
     if (o.kernels === "wasm" && d % 4 === 0) {
       // parameters, their gradients and the [B, dIn] step buffers move into the kernels' linear memory
       const entryCap = o.computeMode === "sparse" ? B * m : Math.ceil(Math.max(o.sparseMaxDensity, 0.001) * B * m) + B;
-      const threads = o.kernelThreads ?? Math.min(availableParallelism(), 8);
+      const threads = o.kernelThreads ?? defaultKernelThreads(B, d, m);
       this.wasm = new WasmSparseKernels(4 * (6 * m * d + 9 * B * d + 2 * m + entryCap + 6 * B + 8 * d + 1) + 64 * 32, entryCap, 0, {
         threads,
         maxRows: m,
@@ -450,6 +461,10 @@ export class SaeStepEngine {
     const o = this.o;
     const t = this.state.step + 1;
     const h = { lr: learningRateAt(o, this.state.step), beta2: o.adamBeta2, eps: o.adamEps, t };
+    if (this.state.adamM) {
+      this.momentumUpdate({ ...h, beta1: o.adamBeta1 }, this.state.adamM);
+      return;
+    }
     // the SIMD Adam rows apply the decoder constraint themselves
     const wasmRows = !!(this.wasm && this.adamDecay && this.wasm.owns(adamV.W_dec));
     if (o.unitNormDecoder && !wasmRows) removeParallelGradient(params.W_dec, this.grads.W_dec, this.touched.W_dec, d);
@@ -473,13 +488,56 @@ export class SaeStepEngine {
         wk.adamRows(params[k], this.grads[k], adamV[k], decay, d, h.lr, h.beta2, Math.sqrt(1 - h.beta2 ** t), h.eps, unitNorm);
       } else adamRows(params[k], this.grads[k], adamV[k], this.state.rowStep[k], this.touched[k], d, h);
     }
-    for (const k of Object.keys(params)) if (k !== "W_encT" && k !== "W_dec") adamDense(params[k], this.grads[k], adamV[k], h);
+    for (const k of Object.keys(params))
+      if (k !== "W_encT" && k !== "W_dec")
+        adamDense(params[k], this.grads[k], adamV[k], { ...h, lr: h.lr * this.lrScaleOf(k), t: this.adamStepOf(k, t) });
     if (o.unitNormDecoder && !wasmRows) normalizeRows(params.W_dec, this.state.dSae, d, this.touched.W_dec);
     this.touched.W_encT.fill(0);
     this.touched.W_dec.fill(0);
     this.arch.afterUpdate?.(params, o);
     this.state.step = t;
     this.time("optimizer", t0);
+  }
+
+  /**
+   * Full Adam (beta1 > 0) on every parameter, every row: momentum moves rows
+   * whose gradient is zero this step. The decoder constraint as with beta1 = 0:
+   * gradient parallel to each row removed, rows renormalised.
+   */
+  private momentumUpdate(h: AdamMomentumHyper, adamM: Record<string, Float32Array>): void {
+    const t0 = performance.now();
+    const { dIn: d, dSae: m, params, adamV } = this.state;
+    const o = this.o;
+    const all = new Uint8Array(m).fill(1);
+    if (o.unitNormDecoder) removeParallelGradient(params.W_dec, this.grads.W_dec, all, d);
+    for (const k of Object.keys(params)) {
+      const hk = { ...h, t: this.adamStepOf(k, h.t) };
+      // JumpReLU thresholds keep the paper's beta1 = 0: with momentum, a threshold pushed past its
+      // feature's pre-activations keeps moving after its pseudo-gradient stops, and the feature dies
+      if (k === "threshold" || k === "log_threshold")
+        adamDense(params[k], this.grads[k], adamV[k], { ...hk, lr: hk.lr * this.lrScaleOf(k) });
+      else adamMomentum(params[k], this.grads[k], adamM[k], adamV[k], hk);
+    }
+    if (o.unitNormDecoder) normalizeRows(params.W_dec, m, d);
+    this.touched.W_encT.fill(0);
+    this.touched.W_dec.fill(0);
+    this.arch.afterUpdate?.(params, o);
+    this.state.step = h.t;
+    this.time("optimizer", t0);
+  }
+
+  /** JumpReLU's thresholds may train at a share of the learning rate (thresholdLrScale). */
+  private lrScaleOf(name: string): number {
+    return name === "threshold" || name === "log_threshold" ? this.o.thresholdLrScale : 1;
+  }
+
+  /**
+   * Adam's step count for one parameter: a parameter an architecture starts
+   * training late (JumpReLU's thresholds after a warm start) counts its bias
+   * correction from then, as a fresh optimizer would (extra["adamStart.<name>"]).
+   */
+  private adamStepOf(name: string, t: number): number {
+    return t - (this.state.extra[`adamStart.${name}`] ?? 0);
   }
 
   /** One full training step on x (training units). */

@@ -1,23 +1,32 @@
 /**
- * Every training option in one zod schema. Defaults are the paper's recipe
- * (Gemma Scope section 3) for JumpReLU; baselines take their sparsity knob
+ * Every training option in one zod schema. The schema's own defaults are the
+ * paper's recipe (Gemma Scope section 3) for JumpReLU; a named recipe
+ * (`recipe`, lib/sae/train/recipes.ts) fills in other defaults first, and
+ * options given explicitly always win. Baselines take their sparsity knob
  * (k, lambda) from the same object.
  */
 import { z } from "zod";
 import { ARCHITECTURES } from "@/lib/sae/params";
+import { RECIPES, recipeDefaults, type Recipe } from "@/lib/sae/train/recipes";
 
 export const trainOptionsSchema = z
   .object({
     architecture: z.enum(ARCHITECTURES).default("jumprelu"),
+    /** the named preset whose defaults were applied (kept so a checkpoint knows its recipe) */
+    recipe: z.enum(RECIPES).default("paper"),
     dSae: z.number().int().positive(),
     seed: z.number().int().nonnegative().default(0),
 
     batchSize: z.number().int().positive().default(4096),
     totalSteps: z.number().int().positive(),
 
-    /** Adam with beta1 = 0 (paper): entries with zero gradient get no update, only second-moment decay */
     lr: z.number().positive().finite().default(7e-5),
-    adamBeta1: z.literal(0).default(0),
+    /**
+     * 0 (the paper): entries with zero gradient get no update, only second-moment
+     * decay, so untouched rows are skipped. > 0 (Gao et al.'s 0.9 for TopK): every
+     * row moves every step with its momentum.
+     */
+    adamBeta1: z.number().min(0).lt(1).default(0),
     adamBeta2: z.number().min(0).lt(1).default(0.999),
     adamEps: z.number().positive().default(1e-8),
     /** cosine warm-up of the learning rate from lrWarmupStartFactor * lr over these steps */
@@ -31,17 +40,51 @@ export const trainOptionsSchema = z
     /** lambda rises linearly from 0 over these steps */
     lambdaWarmupSteps: z.number().int().nonnegative().default(10_000),
 
+    /**
+     * JumpReLU: an L0 to land on. The L0 penalty becomes the quadratic
+     * targetL0Coef * (L0 / targetL0 - 1)^2 (dictionary_learning's JumpReluTrainer),
+     * whose threshold pseudo-gradient is the paper's Eq. 11 with lambda replaced by
+     * 2 targetL0Coef (L0 / targetL0 - 1) / targetL0: below the target it lowers thresholds.
+     */
+    targetL0: z.number().positive().finite().optional(),
+    targetL0Coef: z.number().positive().finite().default(1),
+    /**
+     * JumpReLU: the first `warmStartFraction` of the steps train as TopK or
+     * BatchTopK with k = targetL0 (with AuxK); each threshold then starts at the
+     * cut that best reproduces that phase's selections of its feature
+     * (threshold-fit.ts) and trains by the paper's estimators (dictionary_learning
+     * #29/#31 run BatchTopK as JumpReLU; the TopK phase is our variant).
+     */
+    warmStart: z.enum(["none", "topk", "batchtopk"]).default("none"),
+    warmStartFraction: z.number().gt(0).lt(1).default(0.5),
+    /** JumpReLU: AuxK on dead features after the warm start as well (Gao et al.'s remedy for dead latents) */
+    jumpreluAuxK: z.boolean().default(false),
+    /** JumpReLU: Anthropic's pre-activation loss on dead features (0 = off; jumprelu.ts) */
+    preActCoef: z.number().min(0).finite().default(0),
+    /**
+     * JumpReLU: a bandwidth set at the warm-start switch to this share of the
+     * median threshold, so the kernel matches the activation scale (SAELens #494);
+     * 0 keeps `bandwidth`.
+     */
+    relativeBandwidth: z.number().min(0).finite().default(0),
+
     /** JumpReLU: rectangle-kernel bandwidth, for inputs scaled to E||x||^2 = 1 */
     bandwidth: z.number().positive().finite().default(0.001),
     initialThreshold: z.number().positive().finite().default(0.001),
     /** "log": the paper's pseudo-code parameter log(theta); "direct": theta itself (clamped >= minThreshold) */
     thresholdParam: z.enum(["log", "direct"]).default("log"),
     minThreshold: z.number().positive().default(1e-6),
+    /** JumpReLU: the thresholds' learning rate as a share of lr (Adam moves a threshold by about lr a step, whatever its gradient's size) */
+    thresholdLrScale: z.number().positive().max(1).default(1),
 
     /** TopK / BatchTopK */
     k: z.number().int().positive().default(32),
-    /** AuxK (Gao et al.): top kAux dead features reconstruct the residual, weight auxCoef */
-    kAux: z.number().int().nonnegative().default(512),
+    /**
+     * AuxK (Gao et al.): top kAux dead features reconstruct the residual, weight
+     * auxCoef. Unset: Gao et al.'s rule, the power of two nearest dIn / 2
+     * (512 for GPT-2 small's 768; auxKCount in auxk.ts). 0 turns AuxK off.
+     */
+    kAux: z.number().int().nonnegative().optional(),
     auxCoef: z
       .number()
       .nonnegative()
@@ -64,7 +107,7 @@ export const trainOptionsSchema = z
     computeMode: z.enum(["auto", "sparse", "dense"]).default("auto"),
     /** sparse kernels: WebAssembly SIMD (rows of a multiple of 4 floats) or plain JS loops */
     kernels: z.enum(["wasm", "js"]).default("wasm"),
-    /** threads for the WebAssembly kernels (default: the machine's cores, at most 8); results do not depend on it */
+    /** threads for the WebAssembly kernels (default: engine.ts defaultKernelThreads); results do not depend on it */
     kernelThreads: z.number().int().positive().max(64).optional(),
     /** in auto mode, entries per token above which dense GEMMs are used (as a share of dSae) */
     sparseMaxDensity: z.number().gt(0).max(1).default(0.02),
@@ -74,6 +117,14 @@ export const trainOptionsSchema = z
     checkpointEverySteps: z.number().int().nonnegative().default(1000),
   })
   .superRefine((o, ctx) => {
+    if (o.warmStart !== "none" && o.architecture === "jumprelu" && o.targetL0 === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["targetL0"],
+        message: `a JumpReLU warm start trains as ${o.warmStart} with k = targetL0: set targetL0 (e.g. 32)`,
+      });
+    if (o.targetL0 !== undefined && o.targetL0 > o.dSae)
+      ctx.addIssue({ code: "custom", path: ["targetL0"], message: `targetL0=${o.targetL0} exceeds dSae=${o.dSae}` });
     if ((o.architecture === "topk" || o.architecture === "batchtopk") && o.k > o.dSae)
       ctx.addIssue({ code: "custom", path: ["k"], message: `k=${o.k} exceeds dSae=${o.dSae}` });
     if (o.lrDecaySteps > o.totalSteps)
@@ -91,8 +142,14 @@ export class TrainOptionsError extends Error {
   override name = "TrainOptionsError";
 }
 
+/** The recipe's defaults under the options given (which win), then the schema. */
+export function safeParseTrainOptions(input: TrainOptionsInput) {
+  const recipe = RECIPES.includes(input.recipe as Recipe) ? (input.recipe as Recipe) : "paper";
+  return trainOptionsSchema.safeParse({ ...recipeDefaults(recipe, input.architecture ?? "jumprelu"), ...input });
+}
+
 export function parseTrainOptions(input: TrainOptionsInput): TrainOptions {
-  const r = trainOptionsSchema.safeParse(input);
+  const r = safeParseTrainOptions(input);
   if (!r.success)
     throw new TrainOptionsError(
       `invalid training options: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,

@@ -17,8 +17,10 @@ export interface TrainState {
   dSae: number;
   /** W_encT [dSae, dIn], W_dec [dSae, dIn], b_dec [dIn], plus the architecture's own */
   params: Record<string, Float32Array>;
-  /** Adam second moments, same keys and sizes as params (beta1 = 0: no first moment) */
+  /** Adam second moments, same keys and sizes as params */
   adamV: Record<string, Float32Array>;
+  /** Adam first moments when adamBeta1 > 0 (same keys and sizes as params); absent for the paper's beta1 = 0 */
+  adamM?: Record<string, Float32Array>;
   /** per matrix row: the Adam step (1-based) its second moments were last brought up to date */
   rowStep: { W_encT: Int32Array; W_dec: Int32Array };
   /** completed optimizer steps */
@@ -59,12 +61,18 @@ export function initTrainState(o: TrainOptions, dIn: number, inputScale: number)
   };
   const adamV: Record<string, Float32Array> = {};
   for (const [k, v] of Object.entries(params)) adamV[k] = new Float32Array(v.length);
+  let adamM: Record<string, Float32Array> | undefined;
+  if (o.adamBeta1 > 0) {
+    adamM = {};
+    for (const [k, v] of Object.entries(params)) adamM[k] = new Float32Array(v.length);
+  }
   return {
     architecture: o.architecture,
     dIn,
     dSae: m,
     params,
     adamV,
+    ...(adamM ? { adamM } : {}),
     rowStep: { W_encT: new Int32Array(m), W_dec: new Int32Array(m) },
     step: 0,
     inputScale,

@@ -7,7 +7,7 @@ const spec = parsePipelineSpec({
   name: "p",
   train: { dSae: 256, totalSteps: 100, lambda: 0.5 },
   saes: [
-    { architecture: "jumprelu", sweep: { lambda: [0.001, 0.01, 0.1] }, train: { bandwidth: 0.01 } },
+    { architecture: "jumprelu", sweep: { lambda: [0.001, 0.01, 0.1] }, train: { bandwidth: 0.01, recipe: "paper" } },
     { architecture: "topk", sweep: { k: [8, 16], dSae: [128, 512] } },
     { architecture: "relu", name: "plain", dSae: 64 },
   ],
@@ -30,7 +30,13 @@ describe("planPipeline", () => {
       "width_16k/params.npz",
     ]);
     const j1 = plan.saes[1].source;
-    expect(j1).toEqual({ kind: "train", options: { dSae: 256, totalSteps: 100, lambda: 0.01, bandwidth: 0.01, architecture: "jumprelu" } });
+    expect(j1).toEqual({
+      kind: "train",
+      options: { recipe: "paper", dSae: 256, totalSteps: 100, lambda: 0.01, bandwidth: 0.01, architecture: "jumprelu" },
+      entry: 0,
+    });
+    // entries that name no recipe get the pipelines' default
+    expect(plan.saes[3].source).toMatchObject({ kind: "train", options: { recipe: "modern" }, entry: 1 });
     expect(plan.saes[6].source).toMatchObject({ kind: "train", options: { dSae: 512, k: 16, lambda: 0.5 } });
     expect(plan.saes[7].source).toMatchObject({ kind: "train", options: { dSae: 64, architecture: "relu" } });
     expect(plan.saes[8].source).toMatchObject({ kind: "import" });

@@ -13,6 +13,7 @@ train: { dSae: 2048, totalSteps: 5000 }
 saes:
   - architecture: jumprelu
     sweep: { lambda: [0.001, 0.01] }
+    train: { recipe: paper }
   - architecture: topk
     sweep: { k: [16, 32] }
 `;
@@ -29,7 +30,7 @@ describe("pipeline specs", () => {
   });
 
   it("parses the same spec written as JSON", () => {
-    const json = JSON.stringify({ name: "j", saes: [{ architecture: "gated", dSae: 512 }] });
+    const json = JSON.stringify({ name: "j", train: { totalSteps: 100 }, saes: [{ architecture: "gated", dSae: 512 }] });
     expect(parsePipelineSpecText(json).saes[0]).toMatchObject({ architecture: "gated", dSae: 512, train: {} });
   });
 
@@ -67,10 +68,29 @@ describe("pipeline specs", () => {
     fs.rmSync(dir, { recursive: true });
   });
 
-  it("has a valid demo pipeline: JumpReLU at three lambdas plus TopK, Gated and ReLU at one width", () => {
+  it("checks every SAE's training options with the engine's schema when the spec is read, naming the entry", () => {
+    // pipelines default to the modern recipe, which trains JumpReLU to a target L0
+    const noTarget = `name: x\ntrain: { dSae: 64, totalSteps: 10 }\nsaes:\n  - architecture: jumprelu\n    sweep: { lambda: [0.001] }\n`;
+    expect(() => parsePipelineSpecText(noTarget, "t.yaml")).toThrow(
+      /saes\[0\]\.train\.targetL0: jumprelu 64 lambda=0\.001: .*set targetL0/,
+    );
+    expect(() => parsePipelineSpecText(`name: x\nsaes: [{ architecture: relu, dSae: 8 }]\n`, "t.yaml")).toThrow(
+      /saes\[0\]\.train\.totalSteps/,
+    );
+    expect(() =>
+      parsePipelineSpecText(`name: x\ntrain: { dSae: 8, totalSteps: 10 }\nsaes: [{ architecture: topk, train: { k: 9 } }]\n`, "t.yaml"),
+    ).toThrow(/saes\[0\]\.train\.k: topk 8: k=9 exceeds dSae=8/);
+    const ok = parsePipelineSpecText(
+      `name: x\ntrain: { dSae: 64, totalSteps: 10 }\nsaes:\n  - architecture: jumprelu\n    sweep: { targetL0: [8, 16] }\n`,
+      "t.yaml",
+    );
+    expect(ok.saes[0].sweep?.targetL0).toEqual([8, 16]);
+  });
+
+  it("has a valid demo pipeline: TopK's k and JumpReLU's target L0 over the same values, plus Gated and ReLU", () => {
     const demo = demoPipeline();
     expect(demo.saes.map((s) => s.architecture)).toEqual(["jumprelu", "topk", "gated", "relu"]);
-    expect(demo.saes[0].sweep?.lambda).toHaveLength(3);
+    expect(demo.saes[0].sweep?.targetL0).toEqual(demo.saes[1].sweep?.k);
     expect(demo.hook).toBe("mid");
   });
 });

@@ -1,0 +1,206 @@
+/**
+ * The terms the modern JumpReLU recipe adds to the paper's (lib/sae/train/recipes.ts):
+ * the quadratic L0 target's threshold pseudo-gradient on a hand-built case and
+ * against the density it estimates, Anthropic's pre-activation loss against
+ * central finite differences, full Adam (beta1 > 0) by hand, and the
+ * per-feature threshold fit on a hand case.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { OrtCpuBackend } from "@/lib/compute/backend";
+import { SaeStepEngine } from "@/lib/sae/train/engine";
+import { parseTrainOptions, type TrainOptionsInput } from "@/lib/sae/train/options";
+import { initTrainState } from "@/lib/sae/train/state";
+import { adamMomentum } from "@/lib/sae/train/adam";
+import { fitThresholds } from "@/lib/sae/architectures/threshold-fit";
+import { createRng } from "@/lib/random/seeded";
+
+const backend = new OrtCpuBackend(1);
+afterAll(() => backend.dispose());
+
+describe("quadratic L0 target: targetL0Coef * (L0 / T - 1)^2", () => {
+  // The hand case of gradients.test.ts: d = m = 2, W_enc = W_dec = I, pre = x, eps 0.1, theta 0.5.
+  // Token 0: pre (0.52, 0.9), both active (feature 0 inside the window); token 1: pre (0.47, 0.2),
+  // feature 0 inside the window below theta. L0 = 2 active / 2 tokens = 1.
+  it("replaces lambda in Eq. 11 by 2 c (L0 / T - 1) / T, and adds c (L0 / T - 1)^2 to the loss", async () => {
+    const o = parseTrainOptions({
+      architecture: "jumprelu",
+      dSae: 2,
+      totalSteps: 1,
+      batchSize: 2,
+      targetL0: 2,
+      targetL0Coef: 1,
+      bandwidth: 0.1,
+      initialThreshold: 0.5,
+      thresholdParam: "direct",
+      computeMode: "sparse",
+    });
+    const state = initTrainState(o, 2, 1);
+    state.params.W_encT.set([1, 0, 0, 1]);
+    state.params.W_dec.set([1, 0, 0, 1]);
+    const engine = new SaeStepEngine(state, o, backend);
+    const r = await engine.computeGradients(Float32Array.from([0.52, 0.9, 0.47, 0.2]), 2);
+    expect(r.l0).toBe(1);
+    // coefficient 2 * 1 * (1/2 - 1) / 2 = -0.5: below the target, the L0 term lowers thresholds
+    const coef = -0.5;
+    const eps = 0.1;
+    const theta = 0.5;
+    const B = 2;
+    // window entries of feature 0: token 0 (dL/df = 0, x_hat = x there), token 1 (dL/df = (2/B)(0 - 0.47))
+    const expected = -coef / (B * eps) + (-(theta / eps) * -0.47 - coef / (B * eps));
+    expect(engine.grads.threshold[0]).toBeCloseTo(expected, 5);
+    expect(engine.grads.threshold[1]).toBe(0);
+    const reconstruction = (0.47 ** 2 + 0.2 ** 2) / 2;
+    expect(r.loss).toBeCloseTo(reconstruction + 0.25, 6);
+  });
+
+  it("its threshold pseudo-gradient is the kernel density estimate of -d E[L0] / d theta (Gaussian pre-activations)", async () => {
+    // W_dec = 0 makes dL/df = 0, so the threshold gradient is the L0 term's alone:
+    // coef * (-(1/(B eps)) * #window entries), and #window / (B eps) estimates the density of pre at theta.
+    const d = 4;
+    const B = 40_000;
+    const thetas = [0.25, 0.5, 1, 1.5];
+    const eps = 0.1;
+    const o = parseTrainOptions({
+      architecture: "jumprelu",
+      dSae: d,
+      totalSteps: 1,
+      batchSize: B,
+      targetL0: 1,
+      targetL0Coef: 1,
+      bandwidth: eps,
+      thresholdParam: "direct",
+      computeMode: "sparse",
+      sparseMaxDensity: 1,
+    });
+    const state = initTrainState(o, d, 1);
+    state.params.W_encT.fill(0);
+    for (let j = 0; j < d; j++) state.params.W_encT[j * d + j] = 1;
+    state.params.W_dec.fill(0);
+    state.params.threshold.set(thetas);
+    const rng = createRng(11);
+    const x = Float32Array.from({ length: B * d }, () => rng.normal());
+    const engine = new SaeStepEngine(state, o, backend);
+    const r = await engine.computeGradients(x, B);
+    const coef = 2 * (r.l0 / 1 - 1);
+    const normalPdf = (t: number) => Math.exp(-0.5 * t * t) / Math.sqrt(2 * Math.PI);
+    for (let j = 0; j < d; j++) {
+      const density = -engine.grads.threshold[j] / coef;
+      expect(density, `feature ${j} at theta ${thetas[j]}`).toBeGreaterThan(0.9 * normalPdf(thetas[j]));
+      expect(density, `feature ${j} at theta ${thetas[j]}`).toBeLessThan(1.1 * normalPdf(thetas[j]));
+    }
+  });
+});
+
+describe("pre-activation loss on dead features (Anthropic, January 2025)", () => {
+  const B = 5;
+  const d = 8;
+  const m = 12;
+  const c = 0.7;
+  const base: TrainOptionsInput = {
+    architecture: "jumprelu",
+    dSae: m,
+    totalSteps: 1,
+    batchSize: B,
+    lambda: 0.2,
+    lambdaWarmupSteps: 0,
+    bandwidth: 0.3,
+    thresholdParam: "direct",
+    computeMode: "sparse",
+    deadWindowTokens: 1,
+  };
+
+  async function gradients(preActCoef: number) {
+    const o = parseTrainOptions({ ...base, preActCoef });
+    const state = initTrainState(o, d, 1);
+    const rng = createRng(21);
+    for (const [k, v] of Object.entries(state.params))
+      for (let i = 0; i < v.length; i++) v[i] = (k.startsWith("W") ? 0.6 : 0.2) * rng.normal();
+    for (let j = 0; j < m; j++) state.params.threshold[j] = 0.3 + 0.6 * rng.next();
+    // every other feature dead: the loss applies to those only
+    for (let j = 0; j < m; j += 2) state.tokensSinceFired[j] = 10;
+    const x = Float32Array.from({ length: B * d }, () => rng.normal());
+    const engine = new SaeStepEngine(state, o, backend);
+    const r = await engine.computeGradients(x, B);
+    return { engine, r, state, x };
+  }
+
+  /** c/B * sum over tokens and dead features of ReLU(theta_j - pre_tj), in float64 */
+  function preActLoss(P: Record<string, Float64Array>, x: Float32Array): number {
+    let s = 0;
+    for (let t = 0; t < B; t++)
+      for (let j = 0; j < m; j += 2) {
+        let pre = P.b_enc[j];
+        for (let k = 0; k < d; k++) pre += (x[t * d + k] - P.b_dec[k]) * P.W_encT[j * d + k];
+        s += Math.max(0, P.threshold[j] - pre);
+      }
+    return (c * s) / B;
+  }
+
+  it("adds its value to the loss and its gradient to W_enc, b_enc, b_dec and theta (central differences)", async () => {
+    const off = await gradients(0);
+    const on = await gradients(c);
+    const P = Object.fromEntries(Object.entries(on.state.params).map(([k, v]) => [k, Float64Array.from(v)]));
+    expect(on.r.loss - off.r.loss).toBeCloseTo(preActLoss(P, on.x), 5);
+    const h = 1e-6;
+    let checked = 0;
+    for (const name of ["W_encT", "b_enc", "b_dec", "threshold"]) {
+      const p = P[name];
+      for (let i = 0; i < p.length; i++) {
+        const keep = p[i];
+        p[i] = keep + h;
+        const up = preActLoss(P, on.x);
+        p[i] = keep - h;
+        const down = preActLoss(P, on.x);
+        p[i] = keep;
+        const fd = (up - down) / (2 * h);
+        const got = on.engine.grads[name][i] - off.engine.grads[name][i];
+        expect(Math.abs(got - fd), `${name}[${i}]: ${got} vs ${fd}`).toBeLessThan(1e-4 + 1e-3 * Math.abs(fd));
+        checked++;
+      }
+    }
+    expect(checked).toBe(m * d + m + d + m);
+  });
+});
+
+describe("full Adam (beta1 > 0, Gao et al.'s optimiser for TopK)", () => {
+  it("matches hand-computed values over two steps, momentum moving an entry whose gradient is zero", () => {
+    const p = Float32Array.from([1, 2]);
+    const m = new Float32Array(2);
+    const v = new Float32Array(2);
+    const h = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+    adamMomentum(p, Float32Array.from([0.5, -1]), m, v, { ...h, t: 1 });
+    // step 1: m_hat = g, v_hat = g^2, update = lr * sign(g)
+    expect(p[0]).toBeCloseTo(0.9, 6);
+    expect(p[1]).toBeCloseTo(2.1, 6);
+    adamMomentum(p, Float32Array.from([0, -1]), m, v, { ...h, t: 2 });
+    // entry 0: m = 0.9 * 0.05 = 0.045, v = 0.999 * 0.00025; m_hat = 0.045 / 0.19, v_hat = 0.00024975 / 0.001999
+    const mHat = 0.045 / (1 - 0.81);
+    const vHat = (0.999 * 0.00025) / (1 - 0.999 ** 2);
+    expect(p[0]).toBeCloseTo(0.9 - (0.1 * mHat) / (Math.sqrt(vHat) + 1e-8), 5);
+    expect(p[0]).toBeLessThan(0.9);
+  });
+});
+
+describe("per-feature threshold fit", () => {
+  it("puts each feature's threshold between its lowest kept and highest dropped value; rare features get the fallback", () => {
+    // B = 4 tokens, m = 3 features; pre [t, j]
+    const pre = Float32Array.from([0.9, 0.1, 0.2, 0.7, 0.3, 0.25, 0.2, 0.35, 0.1, 0.6, 0.05, 0.15]);
+    const kept = Uint8Array.from([1, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0, 0]);
+    const theta = fitThresholds(pre, kept, 4, 3, 1e-6, 0.4);
+    // feature 0: kept 0.9, 0.7, 0.6, dropped 0.2: cut between 0.6 and 0.2
+    expect(theta[0]).toBeCloseTo(0.4, 6);
+    // feature 1: kept 0.35 only, dropped 0.3, 0.1, 0.05
+    expect(theta[1]).toBeCloseTo(0.325, 6);
+    // feature 2: never kept on this batch
+    expect(theta[2]).toBeCloseTo(0.4, 6);
+  });
+
+  it("minimises the entries on the wrong side when kept and dropped values interleave", () => {
+    // sorted: 0.9 kept, 0.6 dropped, 0.5 kept, 0.3 kept, 0.2 dropped, 0.1 dropped. Cuts below
+    // 0.9 / 0.6 / 0.5 / 0.3 / 0.2 put 2 / 3 / 2 / 1 / 2 entries on the wrong side: the cut goes below 0.3
+    const pre = Float32Array.from([0.9, 0.6, 0.5, 0.3, 0.2, 0.1]);
+    const kept = Uint8Array.from([1, 0, 1, 1, 0, 0]);
+    const theta = fitThresholds(pre, kept, 6, 1, 1e-6, 1);
+    expect(theta[0]).toBeCloseTo(0.25, 6);
+  });
+});
