@@ -108,7 +108,7 @@ function sweepOf(
     case "jumprelu-paper":
       return {
         knob: "lambda",
-        values: synthetic ? [0.01, 0.03, 0.1] : [0.0007, 0.0015, 0.003, 0.006, 0.012, 0.025],
+        values: synthetic ? [0.01, 0.03, 0.1] : [0.0007, 0.0015, 0.003, 0.006, 0.012],
         opts: (x) => ({
           architecture: "jumprelu",
           recipe: "paper",

@@ -8,11 +8,25 @@
  *   init    the recipe's init (theta = 0.001, L0 ~ dSae/2): auto picks dense
  * Repeats each measurement and reports medians, plus where the step's time goes.
  *
+ * Then whole training steps through trainSae, bookkeeping included (logging,
+ * held-out evaluation, checkpoints, progress), for the `paper` and `modern`
+ * recipes (lib/sae/train/recipes.ts) at the demo's size (128 x 512, batch
+ * 1024, the demo's logging/eval/checkpoint cadence) and at 512 x 8192: each
+ * step timed between two progress events, medians per phase and the mean
+ * over the run (periodic work included), in encoder-GEMM units.
+ *
  *   npx tsx bench/train.ts [--repeats 3] [--only small|large] [--l0 64] [--regimes sparse,dense,init] [--threads n]
+ *       [--recipes demo,small] [--recipe-steps 200]
  */
 import { Command } from "commander";
 import cliProgress from "cli-progress";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { OrtCpuBackend } from "@/lib/compute/backend";
+import { InMemoryActivationSource } from "@/lib/sae/train/activation-source";
+import { trainSae, type TrainProgress } from "@/lib/sae/train/trainer";
+import type { TrainOptionsInput } from "@/lib/sae/train/options";
 import { SaeStepEngine } from "@/lib/sae/train/engine";
 import { parseTrainOptions } from "@/lib/sae/train/options";
 import { initTrainState } from "@/lib/sae/train/state";
@@ -25,7 +39,9 @@ const cli = new Command()
   .option("--l0 <n>", "target L0 of the sparse regime", "64")
   .option("--batch <n>", "batch size", "4096")
   .option("--regimes <list>", "comma-separated regimes to run", "sparse,dense,init")
-  .option("--threads <n>", "threads for the WebAssembly kernels (default: the machine's cores)")
+  .option("--threads <n>", "threads for the WebAssembly kernels (default: the engine's choice by size)")
+  .option("--recipes <sizes>", "sizes for the whole-step recipe comparison (demo, small; 'none' to skip)", "demo,small")
+  .option("--recipe-steps <n>", "steps per recipe run at the demo size (a tenth of it at 512 x 8192)", "200")
   .parse();
 const args = cli.opts();
 const repeats = Number(args.repeats);
@@ -135,6 +151,94 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
   return rows;
 }
 
+interface RecipeRow {
+  size: string;
+  recipe: string;
+  /** median step per phase (warm start / thresholds, or the one phase) */
+  phases: { name: string; ms: number }[];
+  /** total wall time over steps: periodic logging, evaluation and checkpoints included */
+  meanMs: number;
+  gemmMs: number;
+  l0: number;
+}
+
+/**
+ * Whole steps of trainSae on Gaussian data for each recipe: a step is the
+ * time between two progress events (the step, its logging, and every
+ * evaluation and checkpoint that falls on it).
+ */
+async function benchRecipes(dIn: number, dSae: number, batch: number, steps: number, demoCadence: boolean): Promise<RecipeRow[]> {
+  const backend = new OrtCpuBackend();
+  const rng = createRng(2);
+  const n = Math.max(batch * 8, 20_000);
+  const data = Float32Array.from({ length: n * dIn }, () => rng.normal());
+  const evalN = 2048;
+  const evalSet = { data: data.subarray(0, evalN * dIn), n: evalN };
+  const w = new Float32Array(dSae * dIn).map(() => rng.normal());
+  const raw = new Float32Array(batch * dSae);
+  const gemms: number[] = [];
+  for (let r = 0; r < 7; r++) {
+    const t0 = performance.now();
+    await backend.gemm({ a: data.subarray(0, batch * dIn), b: w, transB: true, M: batch, K: dIn, N: dSae, out: raw });
+    if (r > 0) gemms.push(performance.now() - t0);
+  }
+  const gemmMs = median(gemms);
+  const cadence = demoCadence
+    ? { logEverySteps: 10, evalEverySteps: 100, checkpointEverySteps: 25 }
+    : { logEverySteps: 10, evalEverySteps: steps, checkpointEverySteps: 0 };
+  const rows: RecipeRow[] = [];
+  const variants: [string, Partial<TrainOptionsInput>][] = [
+    [
+      "paper (JumpReLU, lambda)",
+      { architecture: "jumprelu", recipe: "paper", lambda: 0.003, thresholdParam: "direct", initialThreshold: 0.1, bandwidth: 0.02 },
+    ],
+    ["modern (JumpReLU, targetL0 32)", { architecture: "jumprelu", recipe: "modern", targetL0: 32 }],
+    ["modern (TopK, k 32)", { architecture: "topk", recipe: "modern", k: 32 }],
+  ];
+  for (const [name, opts] of variants) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "fl-bench-train-"));
+    const stamps: { t: number; p: TrainProgress }[] = [];
+    const t0 = performance.now();
+    const r = await trainSae({
+      options: {
+        dSae,
+        totalSteps: steps,
+        batchSize: batch,
+        lr: 2e-3,
+        lrWarmupSteps: Math.min(20, steps),
+        lambdaWarmupSteps: 0,
+        deadWindowTokens: 20_000,
+        scaleEstimateTokens: 20_000,
+        kernelThreads: args.threads === undefined ? undefined : Number(args.threads),
+        ...cadence,
+        ...opts,
+      },
+      source: new InMemoryActivationSource(data, n, dIn, 1),
+      evalSet,
+      backend,
+      checkpointDir: demoCadence ? dir : undefined,
+      onProgress: (p) => stamps.push({ t: performance.now(), p }),
+    });
+    const total = performance.now() - t0;
+    rmSync(dir, { recursive: true, force: true });
+    const byPhase = new Map<string, number[]>();
+    for (let i = 1; i < stamps.length; i++) {
+      const phase = stamps[i].p.phase ?? "all steps";
+      byPhase.set(phase, [...(byPhase.get(phase) ?? []), stamps[i].t - stamps[i - 1].t]);
+    }
+    rows.push({
+      size: `${dIn}x${dSae} b${batch}`,
+      recipe: name,
+      phases: [...byPhase].map(([phase, ms]) => ({ name: phase, ms: median(ms) })),
+      meanMs: total / steps,
+      gemmMs,
+      l0: r.curves.train.at(-1)?.l0 ?? 0,
+    });
+  }
+  await backend.dispose();
+  return rows;
+}
+
 const sizes: [number, number][] = [];
 if (args.only !== "large") sizes.push([512, 8192]);
 if (args.only !== "small") sizes.push([2304, 16384]);
@@ -157,3 +261,29 @@ for (const r of all)
 console.log("GEMM ms: x @ W_enc alone, timed just before each step (median); step/own-GEMM: step over the encoder GEMM inside that step");
 console.log("\nwhere the step's time goes:");
 for (const r of all) console.log(`  ${r.size} ${r.regime}: ${r.breakdown}`);
+
+const recipeSizes = String(args.recipes).split(",");
+const recipeSteps = Number(args.recipeSteps);
+const recipeRows: RecipeRow[] = [];
+if (recipeSizes.includes("demo")) recipeRows.push(...(await benchRecipes(128, 512, 1024, recipeSteps, true)));
+if (recipeSizes.includes("small"))
+  recipeRows.push(...(await benchRecipes(512, 8192, 4096, Math.max(20, Math.round(recipeSteps / 10)), false)));
+if (recipeRows.length) {
+  console.log("\nwhole training steps through trainSae, bookkeeping included (demo size: the demo's log/eval/checkpoint cadence)");
+  console.log(
+    "size              recipe                            median step by phase (ms, GEMM units)              mean ms (units)   L0",
+  );
+  for (const r of recipeRows) {
+    const phases = r.phases.map((p) => `${p.name} ${p.ms.toFixed(1)} (${(p.ms / r.gemmMs).toFixed(2)})`).join(", ");
+    console.log(
+      `${r.size.padEnd(18)}${r.recipe.padEnd(34)}${phases.padEnd(52)}${`${r.meanMs.toFixed(1)} (${(r.meanMs / r.gemmMs).toFixed(2)})`.padStart(16)}${r.l0.toFixed(0).padStart(6)}`,
+    );
+  }
+  for (const size of [...new Set(recipeRows.map((r) => r.size))]) {
+    const paper = recipeRows.find((r) => r.size === size && r.recipe.startsWith("paper"))!;
+    const modern = recipeRows.find((r) => r.size === size && r.recipe.startsWith("modern (JumpReLU"))!;
+    console.log(
+      `${size}: encoder GEMM ${paper.gemmMs.toFixed(2)} ms; modern JumpReLU / paper JumpReLU mean step ${(modern.meanMs / paper.meanMs).toFixed(2)}x`,
+    );
+  }
+}

@@ -35,6 +35,8 @@ test("home shows each hook's SAEs with architecture, width, metrics and live sta
   await expect(training.locator("[data-status]")).toHaveText("training");
   await expect(training).toContainText("30%");
   await expect(training).toContainText("step 1,200 / 4,000");
+  await expect(training).toContainText("L0 35.2 / target 32");
+  await expect(training).toContainText("dead 3.1%");
   const [{ hookId }] = await query<{ hookId: string }>(`SELECT "hookId" FROM "Sae" WHERE id = $1`, [id]);
   await expect(page.locator(`a[href="/compare?hook=${hookId}"]`)).toHaveText("Compare these 3 SAEs");
 });

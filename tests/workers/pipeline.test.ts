@@ -1,7 +1,7 @@
 /**
  * The worker end to end on the bundled model at a tiny size, against real
  * PostgreSQL, with workers as real processes where it matters:
- *  - a sweep (two JumpReLU lambdas and a TopK) runs to completion, and what it
+ *  - a sweep (JumpReLU at two target L0s and a TopK) runs to completion, and what it
  *    wrote is checked against a brute-force recomputation: densities, maxima,
  *    means, histogram counts, interval shares and membership, top-k context
  *    sets and windows, neighbours in both directions, Token table, metrics;
@@ -85,7 +85,7 @@ const progressOf = (line: string) => {
 
 describe("the pipeline on the bundled model", () => {
   it("fans the sweep out into three SAEs sharing one harvest, each trained, evaluated and recorded once", async () => {
-    expect(enqueued.saes.map((s) => s.name)).toEqual(["jumprelu 64 lambda=0.001", "jumprelu 64 lambda=0.01", "topk 64"]);
+    expect(enqueued.saes.map((s) => s.name)).toEqual(["jumprelu 64 targetL0=4", "jumprelu 64 targetL0=8", "topk 64"]);
     const { rows } = await pool.query(
       `SELECT "kind", count(*)::int AS n, max("attempts")::int AS attempts FROM "Job" GROUP BY "kind" ORDER BY "kind"`,
     );
@@ -96,8 +96,18 @@ describe("the pipeline on the bundled model", () => {
       { kind: "RECORD", n: 3, attempts: 1 },
     ]);
     const saes = await pool.query(
-      `SELECT "status", "l0", "fvu", "deltaLoss", "lossRecovered", "path", "trainedTokens"::int AS t FROM "Sae"`,
+      `SELECT "id", "status", "l0", "fvu", "deltaLoss", "lossRecovered", "path", "trainedTokens"::int AS t,
+              "deadCount", "denseCount", "countTokens" FROM "Sae"`,
     );
+    // dead and dense have one definition: counted by RECORD on the recording tokens, equal to the Feature rows
+    for (const s of saes.rows) {
+      const { rows: f } = await pool.query(
+        `SELECT count(*) FILTER (WHERE dead)::int AS dead, count(*) FILTER (WHERE density > 0.1)::int AS dense FROM "Feature" WHERE "saeId" = $1`,
+        [s.id],
+      );
+      expect([s.deadCount, s.denseCount]).toEqual([f[0].dead, f[0].dense]);
+      expect(s.countTokens).toBe(1536);
+    }
     for (const s of saes.rows) {
       expect(s.status).toBe("READY");
       expect(s.t).toBe(16 * 256);

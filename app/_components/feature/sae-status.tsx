@@ -28,6 +28,8 @@ const progressSchema = z
     etaSeconds: z.number().optional(),
     loss: z.number().optional(),
     l0: z.number().optional(),
+    targetL0: z.number().optional(),
+    deadShare: z.number().optional(),
     fvu: z.number().optional(),
     phase: z.string().optional(),
     done: z.number().optional(),
@@ -54,8 +56,10 @@ export function progressSummary(status: string, raw: unknown): { share: number |
     done !== undefined && total ? `${p.step !== undefined ? "step " : ""}${done.toLocaleString()} / ${total.toLocaleString()}` : null,
     p.tokensPerSecond ? `${Math.round(p.tokensPerSecond).toLocaleString()} tok/s` : null,
     p.etaSeconds !== undefined ? `ETA ${eta(p.etaSeconds)}` : null,
-    p.l0 !== undefined ? `L0 ${p.l0.toPrecision(3)}` : null,
+    p.phase === "warm start" || p.phase === "thresholds" ? p.phase : null,
+    p.l0 !== undefined ? `L0 ${p.l0.toPrecision(3)}${p.targetL0 !== undefined ? ` / target ${p.targetL0}` : ""}` : null,
     p.fvu !== undefined ? `FVU ${p.fvu.toPrecision(3)}` : null,
+    p.deadShare !== undefined ? `dead ${(100 * p.deadShare).toFixed(1)}%` : null,
   ].filter(Boolean);
   return { share, text: parts.join(" · ") || "starting" };
 }

@@ -36,8 +36,9 @@ function progressText(job: Job): string {
   if (typeof p.phase === "string") parts.push(p.phase);
   if (typeof p.step === "number" && typeof p.totalSteps === "number") parts.push(`step ${p.step}/${p.totalSteps}`);
   else if (typeof p.tokens === "number") parts.push(`${p.tokens.toLocaleString()} tokens`);
-  if (typeof p.l0 === "number") parts.push(`L0 ${p.l0.toFixed(1)}`);
+  if (typeof p.l0 === "number") parts.push(`L0 ${p.l0.toFixed(1)}${typeof p.targetL0 === "number" ? ` / target ${p.targetL0}` : ""}`);
   if (typeof p.fvu === "number") parts.push(`FVU ${p.fvu.toFixed(3)}`);
+  if (typeof p.deadShare === "number") parts.push(`dead ${(100 * p.deadShare).toFixed(1)}%`);
   if (typeof p.tokensPerSecond === "number" && p.tokensPerSecond > 0) parts.push(`${Math.round(p.tokensPerSecond).toLocaleString()} tok/s`);
   if (typeof p.etaSeconds === "number" && Number.isFinite(p.etaSeconds) && job.status === "RUNNING")
     parts.push(`ETA ${Math.ceil(p.etaSeconds)}s`);

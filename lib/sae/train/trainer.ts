@@ -15,6 +15,7 @@ import { SaeStepEngine } from "@/lib/sae/train/engine";
 import { parseTrainOptions, TrainOptionsError, type TrainOptions, type TrainOptionsInput } from "@/lib/sae/train/options";
 import { lambdaAt, learningRateAt } from "@/lib/sae/train/schedule";
 import { initTrainState, type TrainState } from "@/lib/sae/train/state";
+import { warmStartSteps } from "@/lib/sae/architectures/jumprelu";
 
 export interface TrainProgress {
   step: number;
@@ -24,6 +25,12 @@ export interface TrainProgress {
   loss: number;
   l0: number;
   fvu: number;
+  /** the L0 the run is asked to land on (JumpReLU targetL0, TopK k) */
+  targetL0?: number;
+  /** share of features that have not fired for deadWindowTokens training tokens */
+  deadShare: number;
+  /** JumpReLU with a warm start: which phase the step was in */
+  phase?: "warm start" | "thresholds";
 }
 
 export interface CurvePoint {
@@ -139,9 +146,9 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
         );
       engine.applyUpdate();
       const done = state.step;
+      let dead = 0;
+      for (let j = 0; j < o.dSae; j++) if (state.tokensSinceFired[j] >= o.deadWindowTokens) dead++;
       if (done % o.logEverySteps === 0 || done === o.totalSteps) {
-        let dead = 0;
-        for (let j = 0; j < o.dSae; j++) if (state.tokensSinceFired[j] >= o.deadWindowTokens) dead++;
         curves.train.push({
           step: done,
           loss: r.loss,
@@ -170,6 +177,8 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
           loss: r.loss,
           l0: r.l0,
           fvu: r.fvu,
+          ...targetOf(o, done),
+          deadShare: dead / o.dSae,
         });
       }
     }
@@ -182,6 +191,14 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
   validateSaeParams(params, "trained SAE");
   const finalMetrics = curves.eval.length ? curves.eval[curves.eval.length - 1] : null;
   return { params, state, options: o, curves, finalMetrics, timings: engine.timings };
+}
+
+/** What a run's progress reports its L0 against, and the JumpReLU warm start's phase. */
+function targetOf(o: TrainOptions, step: number): Pick<TrainProgress, "targetL0" | "phase"> {
+  if (o.architecture === "topk" || o.architecture === "batchtopk") return { targetL0: o.k };
+  if (o.architecture !== "jumprelu" || o.targetL0 === undefined) return {};
+  if (o.warmStart === "none") return { targetL0: o.targetL0 };
+  return { targetL0: o.targetL0, phase: step <= warmStartSteps(o) ? "warm start" : "thresholds" };
 }
 
 /** Metrics of the current parameters on held-out raw activations, in batches. */

@@ -102,6 +102,68 @@ describe("training runs", () => {
     expect(resumed.curves.train).toEqual(full.curves.train);
   });
 
+  it("the modern recipe resumes bitwise across its warm-start switch, Adam's first moments included", async () => {
+    // warm start as TopK for floor(0.7 * 24) = 16 steps; checkpoint at 15, killed at 17: the resume re-runs the switch
+    const modern: TrainOptionsInput = {
+      ...options,
+      recipe: "modern",
+      targetL0: 4,
+      lambda: undefined,
+      preActCoef: 0.01,
+      deadWindowTokens: 128,
+    };
+    const full = await trainSae({ options: modern, source: source(), backend, checkpointDir: tmp() });
+    expect(full.state.extra.thresholdsStarted).toBe(1);
+    expect(full.state.adamM).toBeDefined();
+    const dir = tmp();
+    const ctl = new AbortController();
+    await expect(
+      trainSae({
+        options: modern,
+        source: source(),
+        backend,
+        checkpointDir: dir,
+        signal: ctl.signal,
+        onProgress: (p) => p.step === 17 && ctl.abort(),
+      }),
+    ).rejects.toThrow(TrainingAbortedError);
+    const resumed = await trainSae({ options: modern, source: source(), backend, checkpointDir: dir, resume: true });
+    for (const k of Object.keys(full.state.params)) {
+      expect(resumed.state.params[k], k).toEqual(full.state.params[k]);
+      expect(resumed.state.adamM![k], `adam m ${k}`).toEqual(full.state.adamM![k]);
+      expect(resumed.state.adamV[k], `adam v ${k}`).toEqual(full.state.adamV[k]);
+    }
+    expect(resumed.curves.train).toEqual(full.curves.train);
+  });
+
+  it("the modern recipe's JumpReLU lands within 10% of its target L0 on held-out tokens", async () => {
+    const dIn = 32;
+    const syn = makeSparseDictionaryData({ dIn, nAtoms: 128, active: 6, n: 24_000, noise: 0.02, seed: 9 });
+    const train = new InMemoryActivationSource(syn.data.subarray(0, 20_000 * dIn), 20_000, dIn, 1);
+    const evalSet = { data: syn.data.subarray(20_000 * dIn), n: 4_000 };
+    for (const targetL0 of [4, 10]) {
+      const r = await trainSae({
+        options: {
+          architecture: "jumprelu",
+          recipe: "modern",
+          targetL0,
+          dSae: 128,
+          totalSteps: 300,
+          batchSize: 256,
+          lr: 3e-3,
+          lrWarmupSteps: 20,
+          lrDecaySteps: 60,
+          deadWindowTokens: 5_000,
+          evalEverySteps: 300,
+        },
+        source: train,
+        evalSet,
+        backend,
+      });
+      expect(Math.abs(r.finalMetrics!.l0 / targetL0 - 1), `targetL0 ${targetL0}: held-out L0 ${r.finalMetrics!.l0}`).toBeLessThan(0.1);
+    }
+  });
+
   it("kernel threads change nothing: a 2-thread run, and a run resumed across thread counts, equal a 1-thread run bitwise", async () => {
     const one = await trainSae({ options: { ...options, kernelThreads: 1 }, source: source(), backend });
     const two = await trainSae({ options: { ...options, kernelThreads: 2 }, source: source(), backend });

@@ -27,11 +27,8 @@ export function tinySpec(overrides: Partial<PipelineSpecInput> = {}): PipelineSp
       scaleEstimateTokens: 2048,
     },
     saes: [
-      {
-        architecture: "jumprelu",
-        sweep: { lambda: [1e-3, 1e-2] },
-        train: { thresholdParam: "direct", bandwidth: 0.05, initialThreshold: 0.05 },
-      },
+      // the modern recipe (the pipelines' default): 11 TopK warm-start steps, then 5 with thresholds
+      { architecture: "jumprelu", sweep: { targetL0: [4, 8] } },
       { architecture: "topk", train: { k: 8, kAux: 16 } },
     ],
     evaluate: { batchSize: 8 },

@@ -207,7 +207,7 @@ export async function seedBrowser(db: Db): Promise<void> {
     const alive = features.filter((f) => !f.dead);
     await db.sae.update({
       where: { id: sae.id },
-      data: { deadCount: features.length - alive.length, denseCount: features.filter((f) => f.density > 0.1).length },
+      data: { deadCount: features.length - alive.length, denseCount: features.filter((f) => f.density > 0.1).length, countTokens: 24_000 },
     });
   }
 
@@ -270,7 +270,18 @@ export async function seedBrowser(db: Db): Promise<void> {
       dSae: 256,
       hyperparams: {},
       status: "TRAINING",
-      progress: { step: 1200, totalSteps: 4000, tokensPerSecond: 52000, etaSeconds: 220, loss: 0.41, l0: 35.2, fvu: 0.31 },
+      progress: {
+        step: 1200,
+        totalSteps: 4000,
+        tokensPerSecond: 52000,
+        etaSeconds: 220,
+        loss: 0.41,
+        l0: 35.2,
+        targetL0: 32,
+        deadShare: 0.031,
+        phase: "warm start",
+        fvu: 0.31,
+      },
     },
   });
 }
