@@ -36,7 +36,7 @@ export function jsonProblem(value: unknown): InputProblem | null {
       const problem = textProblem(v);
       if (problem) return { location: "body", field: path || "body", message: problem };
     } else if (v !== null && typeof v === "object") {
-      if (depth >= MAX_JSON_DEPTH) return { location: "body", field: path || "body", message: `is nested more than ${MAX_JSON_DEPTH} levels deep` };
+      if (depth >= MAX_JSON_DEPTH) return { location: "body", field: "body", message: `is nested more than ${MAX_JSON_DEPTH} levels deep` };
       const entries: [string, unknown][] = Array.isArray(v) ? v.map((item, i) => [`[${i}]`, item]) : Object.entries(v);
       for (const [key, item] of entries.reverse()) {
         const itemPath = key.startsWith("[") ? `${path}${key}` : path ? `${path}.${key}` : key;
