@@ -30,7 +30,8 @@ const ROUTE_PATTERNS = Object.keys(ACCESS).map((key) => (key.includes(" ") ? key
 
 /** Sets the CSRF cookie when the browser's is missing or is not its session's token (after login, logout or expiry). */
 function withCsrfCookie(response: NextResponse, cookieToken: string | undefined, expected: string | undefined): NextResponse {
-  if (cookieToken === undefined || cookieToken !== expected) response.cookies.set(CSRF_COOKIE, expected ?? anonymousCsrfToken(), CSRF_COOKIE_OPTIONS);
+  if (cookieToken === undefined || cookieToken !== expected)
+    response.cookies.set(CSRF_COOKIE, expected ?? anonymousCsrfToken(), CSRF_COOKIE_OPTIONS);
   return response;
 }
 

@@ -61,7 +61,8 @@ export function apiRoute<B = undefined, Q = undefined>(
       const params = routeContext?.params ? await routeContext.params : {};
       for (const [name, value] of Object.entries(params)) {
         const problem = typeof value === "string" ? textProblem(value) : null;
-        if (problem) return jsonError(400, describeInputProblem({ location: "path parameter", field: name, message: problem }), { field: name });
+        if (problem)
+          return jsonError(400, describeInputProblem({ location: "path parameter", field: name, message: problem }), { field: name });
       }
       let body = undefined as B;
       if (options.body) {

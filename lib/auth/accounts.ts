@@ -44,7 +44,13 @@ export async function checkCredentials(db: Db, email: string, password: string):
 }
 let dummyHash: Promise<string> | undefined;
 
-export async function createInvite(db: Db | Prisma.TransactionClient, createdById: string, email: string, role: Role, days = 7): Promise<string> {
+export async function createInvite(
+  db: Db | Prisma.TransactionClient,
+  createdById: string,
+  email: string,
+  role: Role,
+  days = 7,
+): Promise<string> {
   if (role === "ADMIN") throw new AccountError("Invitations are for raters and viewers; promote an existing user to make another admin.");
   const token = randomToken();
   await db.invite.create({

@@ -44,7 +44,11 @@ async function begin(limits: Limit[], onSuccess: (limits: Limit[]) => Promise<vo
 
 const FIFTEEN_MINUTES = 15 * 60;
 export const LOGIN_FAILURES_PER_ACCOUNT = 5;
-const loginPerAccount = new RateLimiterMemory({ keyPrefix: "login_account", points: LOGIN_FAILURES_PER_ACCOUNT, duration: FIFTEEN_MINUTES });
+const loginPerAccount = new RateLimiterMemory({
+  keyPrefix: "login_account",
+  points: LOGIN_FAILURES_PER_ACCOUNT,
+  duration: FIFTEEN_MINUTES,
+});
 const loginPerAddress = new RateLimiterMemory({ keyPrefix: "login_address", points: 50, duration: FIFTEEN_MINUTES });
 const invitePerAddress = new RateLimiterMemory({ keyPrefix: "invite_address", points: 20, duration: FIFTEEN_MINUTES });
 

@@ -37,4 +37,3 @@ export async function userForSession(db: Db, token: string | undefined): Promise
 export async function deleteSession(db: Db, token: string): Promise<void> {
   await db.session.deleteMany({ where: { id: sha256(token) } });
 }
-

@@ -16,7 +16,14 @@ describe("safeNext (after login)", () => {
   });
 
   it("refuses every way of naming another origin", () => {
-    for (const next of ["//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example/", "javascript:alert(1)", "/.//evil"]) {
+    for (const next of [
+      "//evil.example",
+      "/\\evil.example",
+      "/\t/evil.example",
+      "https://evil.example/",
+      "javascript:alert(1)",
+      "/.//evil",
+    ]) {
       expect(safeNext(next), JSON.stringify(next)).toBe("/");
     }
     // a percent-encoded backslash is a path character on this site, not a host

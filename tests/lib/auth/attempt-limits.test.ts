@@ -12,7 +12,8 @@ describe("login attempts", () => {
   });
 
   it("failures from one address do not lock the account's owner out of another", async () => {
-    for (let i = 0; i < LOGIN_FAILURES_PER_ACCOUNT; i++) expect((await beginLoginAttempt("owner@test.local", "203.0.113.66")).allowed).toBe(true);
+    for (let i = 0; i < LOGIN_FAILURES_PER_ACCOUNT; i++)
+      expect((await beginLoginAttempt("owner@test.local", "203.0.113.66")).allowed).toBe(true);
     expect((await beginLoginAttempt("owner@test.local", "203.0.113.66")).allowed).toBe(false);
     expect((await beginLoginAttempt("Owner@test.local", "192.0.2.10")).allowed).toBe(true);
   });
@@ -22,7 +23,8 @@ describe("login attempts", () => {
     const right = await beginLoginAttempt("typo@test.local", "192.0.2.20");
     if (!right.allowed) throw new Error("expected an allowed attempt");
     await right.succeeded();
-    for (let i = 0; i < LOGIN_FAILURES_PER_ACCOUNT; i++) expect((await beginLoginAttempt("typo@test.local", "192.0.2.20")).allowed).toBe(true);
+    for (let i = 0; i < LOGIN_FAILURES_PER_ACCOUNT; i++)
+      expect((await beginLoginAttempt("typo@test.local", "192.0.2.20")).allowed).toBe(true);
   });
 });
 

@@ -38,7 +38,9 @@ describe("FEATURELAB_TRUSTED_PROXIES", () => {
     expect(parseConfig({}).FEATURELAB_TRUSTED_PROXIES.entries).toEqual([]);
     for (const bad of ["localhost", "10.0.0.0/33", "10.0.0.1/8/2", "10.0.0.0/x"]) {
       expect(() => parseConfig({ FEATURELAB_TRUSTED_PROXIES: bad }), bad).toThrow(ConfigError);
-      expect(() => parseConfig({ FEATURELAB_TRUSTED_PROXIES: bad })).toThrow(/Invalid FEATURELAB_TRUSTED_PROXIES: .* is not an IP address or CIDR range/);
+      expect(() => parseConfig({ FEATURELAB_TRUSTED_PROXIES: bad })).toThrow(
+        /Invalid FEATURELAB_TRUSTED_PROXIES: .* is not an IP address or CIDR range/,
+      );
     }
   });
 });
