@@ -180,7 +180,7 @@ test("7. the CSRF token is bound to the session and changes at login and logout"
   const viewerToken = await apiLogin(viewer, "viewer");
   const afterLogin = await csrfFrom(viewer);
   expect(afterLogin).not.toBe(before);
-  expect(viewerToken).toBe(before);
+  expect(viewerToken).toBe(afterLogin);
 
   const admin = await signedIn(baseURL, "admin");
   const adminToken = await csrfFrom(admin.context);
