@@ -10,8 +10,6 @@ import { anonymousClient, rawRequest } from "./support/from-address";
 import { query } from "./support/db";
 import { E2E_PASSWORD, E2E_USERS } from "./support/users";
 
-test.describe.configure({ mode: "serial" });
-
 async function signedIn(baseURL: string | undefined, user: keyof typeof E2E_USERS): Promise<{ context: APIRequestContext; csrf: string }> {
   const context = await playwrightRequest.newContext({ baseURL, maxRedirects: 0 });
   return { context, csrf: await apiLogin(context, user) };
