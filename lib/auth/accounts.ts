@@ -93,11 +93,16 @@ export async function redeemInvite(
       data: { usedAt: now },
     });
     if (claimed.count !== 1) throw new AccountError(INVALID_INVITE);
-    const taken = await tx.user.findUnique({ where: { email: invite.email } });
-    if (taken) throw new AccountError(`An account for ${invite.email} already exists. Log in instead.`);
-    const user = await tx.user.create({
-      data: { email: invite.email, name, role: invite.role, passwordHash, invitedById: invite.createdById },
-    });
-    return user.id;
+    try {
+      const user = await tx.user.create({
+        data: { email: invite.email, name, role: invite.role, passwordHash, invitedById: invite.createdById },
+      });
+      return user.id;
+    } catch (error) {
+      // two invitations for one email, redeemed at once: the unique email lets one account through
+      if ((error as { code?: string }).code === "P2002")
+        throw new AccountError(`An account for ${invite.email} already exists. Log in instead.`);
+      throw error;
+    }
   });
 }

@@ -68,6 +68,14 @@ describe("redeeming an invitation", () => {
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     expect(await db.user.count({ where: { email: "race@lab.org" } })).toBe(1);
   });
+
+  it("lets one account through when two invitations for one email are redeemed at once", async () => {
+    const tokens = [await inviteUser(db, adminId, "twice@lab.org", "VIEWER"), await inviteUser(db, adminId, "twice@lab.org", "RATER")];
+    const results = await Promise.allSettled(tokens.map((t, i) => redeemInvite(db, t, `Twice ${i}`, "a-long-enough-password")));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ name: "AccountError", message: expect.stringMatching(/already exists/) });
+  });
 });
 
 describe("admin controls", () => {
