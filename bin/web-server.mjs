@@ -17,6 +17,8 @@ import next from "next";
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const port = Number(process.argv[2] ?? process.env.PORT ?? 3000);
 process.env.FEATURELAB_PEER_HEADER = "1";
+// as `next start -p` does: the dashboard snapshot warmer (instrumentation.ts) reaches the app through it
+process.env.PORT = String(port);
 
 const app = next({ dev: false, dir: root, port });
 await app.prepare();
