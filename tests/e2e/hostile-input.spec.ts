@@ -2,8 +2,8 @@
  * Hostile input on every route (issue 16): each page and API route file in
  * app/ (as the access matrix finds them) × anonymous, viewer, rater, admin ×
  * a corpus of bad input: NUL bytes, malformed percent-encoding, huge and
- * unicode ids, wrong methods, bad Origins (including `null`), bad JSON and
- * wrong content types. Never a 500, never a stack trace, and nothing
+ * unicode ids, wrong methods, bad Origins (including `null`), bad, deep and
+ * oversized JSON, and wrong content types. Never a 500, never a stack trace, and nothing
  * half-written: no row anywhere holds the corpus's marker afterwards.
  */
 import { expect, request as playwrightRequest, test, type APIRequestContext, type APIResponse } from "@playwright/test";
@@ -69,6 +69,7 @@ const BAD_BODIES: { contentType: string; body: string }[] = [
     contentType: "application/json",
     body: JSON.stringify({ name: `${MARKER}\ud800`, explanation: `${MARKER}\udfff`, revision: 1, answer: "yes" }),
   },
+  { contentType: "application/json", body: JSON.stringify({ name: MARKER, text: "x".repeat(3 * 1024 * 1024) }) },
   { contentType: "text/plain", body: JSON.stringify({ name: MARKER }) },
   { contentType: "application/x-www-form-urlencoded", body: `name=${MARKER}&email=x%00` },
   {
