@@ -1,9 +1,13 @@
 /**
  * Runs before every request (Next.js 16 "proxy", formerly middleware):
- * - CSRF protection for every state-changing request: the double-submit token
- *   (header `x-csrf-token` must equal the `fl_csrf` cookie, which other sites
- *   cannot read) plus an Origin check. Session cookies are also SameSite=Lax.
- * - Issues the CSRF cookie when missing and passes the path to page guards.
+ * - Refuses URLs that cannot be decoded or hold characters that are not text
+ *   (app/_server/input-checks) with a 400 naming the parameter.
+ * - CSRF protection for every state-changing request: the `x-csrf-token`
+ *   header must carry the session's token (lib/auth/csrf; for anonymous
+ *   requests, the `fl_csrf` cookie's, which other sites cannot read), and an
+ *   Origin, when sent, must be this site. Session cookies are also SameSite=Lax.
+ * - Keeps the CSRF cookie equal to the session's token, and passes the path to page guards.
+ * - Adds the security headers (app/_server/security-headers) to every response.
  * - Serves viewers' and admins' feature dashboards from their snapshots when
  *   there is one (lib/db/dashboard-snapshots): one indexed query instead of a
  *   render.
@@ -14,15 +18,40 @@ import { rawPool } from "@/lib/db/client";
 import { config as featurelabConfig } from "@/lib/config";
 import { servableSnapshot } from "@/lib/db/dashboard-snapshots";
 import { featurePageTarget, runningBuildId, SNAPSHOT_RENDER_HEADER, SNAPSHOT_SERVED_HEADER } from "@/lib/snapshots/protocol";
-import { CSRF_COOKIE, SESSION_COOKIE } from "@/lib/auth/sessions";
-import { randomToken } from "@/lib/auth/tokens";
+import { SESSION_COOKIE } from "@/lib/auth/sessions";
+import { anonymousCsrfToken, CSRF_COOKIE, CSRF_COOKIE_OPTIONS, CSRF_HEADER, expectedCsrfToken } from "@/lib/auth/csrf";
+import { constantTimeEqual } from "@/lib/auth/tokens";
+import { ACCESS } from "@/app/_server/access";
+import { describeInputProblem, urlProblem } from "@/app/_server/input-checks";
+import { withSecurityHeaders } from "@/app/_server/security-headers";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+const ROUTE_PATTERNS = Object.keys(ACCESS).map((key) => (key.includes(" ") ? key.split(" ")[1] : key));
 
-/** Issues the CSRF cookie on a response to a browser that has none yet. */
-function withCsrfCookie(response: NextResponse, cookieToken: string | undefined): NextResponse {
-  if (!cookieToken) response.cookies.set(CSRF_COOKIE, randomToken(18), { sameSite: "strict", path: "/", httpOnly: false });
+/** Sets the CSRF cookie when the browser's is missing or is not its session's token (after login, logout or expiry). */
+function withCsrfCookie(response: NextResponse, cookieToken: string | undefined, expected: string | undefined): NextResponse {
+  if (cookieToken === undefined || cookieToken !== expected)
+    response.cookies.set(CSRF_COOKIE, expected ?? anonymousCsrfToken(), CSRF_COOKIE_OPTIONS);
   return response;
+}
+
+/** Same-site, or no Origin at all (non-browser clients; the token is still required). "null" (sandboxed frames, file:) is refused. */
+function originAllowed(request: NextRequest): boolean {
+  const origin = request.headers.get("origin");
+  if (origin === null) return true;
+  if (origin === request.nextUrl.origin) return true;
+  try {
+    const url = new URL(origin);
+    return url.origin === origin && url.host === request.headers.get("host");
+  } catch {
+    return false;
+  }
+}
+
+/** JSON for the API, plain text for pages. */
+function refusal(request: NextRequest, status: number, message: string, extra: Record<string, string> = {}): NextResponse {
+  if (request.nextUrl.pathname.startsWith("/api/")) return NextResponse.json({ error: message, ...extra }, { status });
+  return new NextResponse(message, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
 
 /**
@@ -59,27 +88,31 @@ async function snapshotResponse(request: NextRequest): Promise<NextResponse | nu
 }
 
 export async function proxy(request: NextRequest) {
+  const { pathname } = request.nextUrl;
+  return withSecurityHeaders(await handle(request), pathname);
+}
+
+async function handle(request: NextRequest): Promise<NextResponse> {
+  const problem = urlProblem(request.nextUrl.pathname, request.nextUrl.search, ROUTE_PATTERNS);
+  if (problem) return refusal(request, 400, describeInputProblem(problem), { field: problem.field });
   const cookieToken = request.cookies.get(CSRF_COOKIE)?.value;
+  const expected = expectedCsrfToken(request.cookies.get(SESSION_COOKIE)?.value, cookieToken);
   const snapshot = await snapshotResponse(request);
-  if (snapshot) return withCsrfCookie(snapshot, cookieToken);
+  if (snapshot) return withCsrfCookie(snapshot, cookieToken, expected);
   if (!SAFE_METHODS.has(request.method)) {
-    const origin = request.headers.get("origin");
-    if (origin && origin !== request.nextUrl.origin && new URL(origin).host !== request.headers.get("host")) {
-      return NextResponse.json({ error: "Cross-site request refused." }, { status: 403 });
-    }
-    const headerToken = request.headers.get("x-csrf-token");
-    if (!cookieToken || !headerToken || headerToken !== cookieToken) {
-      return NextResponse.json(
-        {
-          error: "Missing or wrong CSRF token: reload the page and try again (send the fl_csrf cookie's value in the x-csrf-token header).",
-        },
-        { status: 403 },
+    if (!originAllowed(request)) return refusal(request, 403, "Cross-site request refused.");
+    const headerToken = request.headers.get(CSRF_HEADER);
+    if (!expected || !headerToken || !constantTimeEqual(headerToken, expected)) {
+      return refusal(
+        request,
+        403,
+        "Missing or wrong CSRF token: reload the page and try again (send the fl_csrf cookie's value in the x-csrf-token header).",
       );
     }
   }
   const forwarded = new Headers(request.headers);
   forwarded.set("x-featurelab-path", request.nextUrl.pathname + request.nextUrl.search);
-  return withCsrfCookie(NextResponse.next({ request: { headers: forwarded } }), cookieToken);
+  return withCsrfCookie(NextResponse.next({ request: { headers: forwarded } }), cookieToken, expected);
 }
 
 export const config = {

@@ -5,6 +5,8 @@
  */
 import path from "node:path";
 import { z } from "zod";
+import { newPasswordSchema } from "@/lib/auth/password-rules";
+import { parseTrustedProxies, type TrustedProxies } from "@/lib/auth/client-address";
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -33,11 +35,26 @@ export const configSchema = z.object({
   FEATURELAB_EMBEDDED_DB_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   FEATURELAB_ADMIN_EMAIL: z.preprocess(emptyAsUndefined, z.string().email().optional()),
-  FEATURELAB_ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(12, "must be at least 12 characters").optional()),
+  FEATURELAB_ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, newPasswordSchema.optional()),
   /** "auto" picks a GPU provider when one is present, else the CPU */
   FEATURELAB_COMPUTE: z.enum(["auto", "cpu", "webgpu", "cuda"]).default("auto"),
   /** "off" stops the web app rendering feature dashboards ahead of time (lib/snapshots); they then render per request */
   FEATURELAB_SNAPSHOTS: z.enum(["on", "off"]).default("on"),
+  /**
+   * reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For is believed
+   * for the client's address (lib/auth/client-address); empty: the socket's address is the client's
+   */
+  FEATURELAB_TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((text, ctx): TrustedProxies => {
+      try {
+        return parseTrustedProxies(text);
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** session lifetime in hours */
   FEATURELAB_SESSION_HOURS: z.coerce
     .number()

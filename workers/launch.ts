@@ -72,7 +72,11 @@ export async function launch(cfg: Config, options: { worker: boolean; migrate: b
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: prepared.url, NEXT_TELEMETRY_DISABLED: "1", PORT: String(cfg.PORT) };
   await ensureWebBuild(env);
   const children: ChildProcess[] = [];
-  const web = spawn(process.execPath, [nextBin, "start", "-p", String(cfg.PORT)], { stdio: ["ignore", "inherit", "inherit"], env });
+  // bin/web-server.mjs, not `next start`: it gives the app each request's socket address (lib/auth/client-address)
+  const web = spawn(process.execPath, [path.join(root, "bin", "web-server.mjs"), String(cfg.PORT)], {
+    stdio: ["ignore", "inherit", "inherit"],
+    env,
+  });
   children.push(web);
   if (options.worker) {
     const worker = spawn(

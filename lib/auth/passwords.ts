@@ -4,15 +4,15 @@
  */
 import { hash, verify, type Algorithm } from "@node-rs/argon2";
 import crypto from "node:crypto";
+import { passwordProblem } from "@/lib/auth/password-rules";
 
 // Algorithm is an ambient const enum (not importable as a value under isolatedModules); 2 is Argon2id.
 const ARGON2ID = 2 as Algorithm;
 const OPTIONS = { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
-export const MIN_PASSWORD_LENGTH = 12;
-
 export async function hashPassword(password: string): Promise<string> {
-  if (password.length < MIN_PASSWORD_LENGTH) throw new Error(`Passwords need at least ${MIN_PASSWORD_LENGTH} characters.`);
+  const problem = passwordProblem(password);
+  if (problem) throw new Error(`Password refused: ${problem}.`);
   return hash(password, OPTIONS);
 }
 

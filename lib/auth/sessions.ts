@@ -8,7 +8,6 @@ import type { Role } from "@/lib/auth/roles";
 import { randomToken, sha256 } from "@/lib/auth/tokens";
 
 export const SESSION_COOKIE = "fl_session";
-export const CSRF_COOKIE = "fl_csrf";
 
 export interface SessionUser {
   id: string;
@@ -20,7 +19,7 @@ export interface SessionUser {
 export async function createSession(db: Db, userId: string, hours: number): Promise<{ token: string; expiresAt: Date }> {
   const token = randomToken();
   const expiresAt = new Date(Date.now() + hours * 3600_000);
-  await db.session.create({ data: { id: sha256(token), userId, csrfToken: randomToken(16), expiresAt } });
+  await db.session.create({ data: { id: sha256(token), userId, expiresAt } });
   return { token, expiresAt };
 }
 

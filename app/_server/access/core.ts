@@ -11,5 +11,9 @@ export const CORE_ACCESS = {
   "GET /api/auth/me": "public",
   "POST /api/invites/accept": "public",
   "POST /api/admin/invites": ADMINS,
+  "POST /api/admin/invites/[inviteId]/revoke": ADMINS,
+  "POST /api/admin/users/[userId]/disabled": ADMINS,
+  "POST /api/admin/users/[userId]/end-sessions": ADMINS,
+  "POST /api/admin/users/[userId]/reset-password": ADMINS,
   "GET /api/health": "public",
 } as const satisfies Record<string, Audience>;

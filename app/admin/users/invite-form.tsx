@@ -1,8 +1,10 @@
 "use client";
+import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { api } from "@/app/_components/api-client";
 
 export function InviteForm() {
+  const router = useRouter();
   const [link, setLink] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   return (
@@ -15,6 +17,7 @@ export function InviteForm() {
         try {
           const result = await api<{ link: string }>("/api/admin/invites", { body: { email: form.get("email"), role: form.get("role") } });
           setLink(result.link);
+          router.refresh(); // the pending invitations list below
         } catch (e) {
           setError((e as Error).message);
         }

@@ -1,15 +1,29 @@
 import type { Metadata } from "next";
 import { guardPage } from "@/app/_server/guard";
 import { db } from "@/lib/db/client";
-import { listUsers } from "@/lib/db/users";
+import { listAuditEvents, listPendingInvites, listUsers } from "@/lib/db/users";
 import { InviteForm } from "@/app/admin/users/invite-form";
+import { RevokeInvite, UserActions } from "@/app/admin/users/user-actions";
 
 export const metadata: Metadata = { title: "Users" };
 export const dynamic = "force-dynamic";
 
+const ACTION_WORDS = {
+  INVITE_CREATE: "invited",
+  INVITE_REVOKE: "revoked the invitation of",
+  USER_DISABLE: "disabled",
+  USER_ENABLE: "enabled",
+  SESSIONS_END: "ended the sessions of",
+  PASSWORD_RESET: "reset the password of",
+} as const;
+
+const when = (d: Date) => d.toISOString().slice(0, 16).replace("T", " ") + " UTC";
+
 export default async function UsersPage() {
-  await guardPage("/admin/users");
-  const users = await listUsers(db());
+  const me = await guardPage("/admin/users");
+  const [users, invites, events] = await Promise.all([listUsers(db()), listPendingInvites(db()), listAuditEvents(db())]);
+  const cell = "px-4 py-2";
+  const head = "px-4 py-2 font-medium";
   return (
     <div className="space-y-6">
       <h1 className="text-2xl font-semibold">Users</h1>
@@ -17,24 +31,88 @@ export default async function UsersPage() {
         <h2 className="font-semibold">Invite a rater or viewer</h2>
         <InviteForm />
       </section>
-      <table className="w-full rounded-lg border border-slate-200 bg-white text-sm">
+      <table className="w-full rounded-lg border border-slate-200 bg-white text-sm" data-testid="users">
         <thead className="text-left text-slate-500">
           <tr>
-            <th className="px-4 py-2 font-medium">Name</th>
-            <th className="px-4 py-2 font-medium">Email</th>
-            <th className="px-4 py-2 font-medium">Role</th>
+            <th className={head}>Name</th>
+            <th className={head}>Email</th>
+            <th className={head}>Role</th>
+            <th className={head}>Status</th>
+            <th className={head}>Sessions</th>
+            <th className={head}>Actions</th>
           </tr>
         </thead>
         <tbody>
           {users.map((u) => (
-            <tr key={u.id} className="border-t border-slate-100">
-              <td className="px-4 py-2">{u.name}</td>
-              <td className="px-4 py-2">{u.email}</td>
-              <td className="px-4 py-2">{u.role.toLowerCase()}</td>
+            <tr key={u.id} className="border-t border-slate-100" data-testid={`user-${u.email}`}>
+              <td className={cell}>{u.name}</td>
+              <td className={cell}>{u.email}</td>
+              <td className={cell}>{u.role.toLowerCase()}</td>
+              <td className={cell}>{u.disabled ? "disabled" : "active"}</td>
+              <td className={cell}>{u.activeSessions}</td>
+              <td className={cell}>
+                <UserActions user={{ id: u.id, email: u.email, disabled: u.disabled }} self={u.id === me.id} />
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
+      <section className="rounded-lg border border-slate-200 bg-white p-4">
+        <h2 className="font-semibold">Pending invitations</h2>
+        {invites.length === 0 ? (
+          <p className="mt-2 text-sm text-slate-500">None.</p>
+        ) : (
+          <table className="mt-2 w-full text-sm" data-testid="invites">
+            <thead className="text-left text-slate-500">
+              <tr>
+                <th className={head}>Email</th>
+                <th className={head}>Role</th>
+                <th className={head}>Invited by</th>
+                <th className={head}>Expires</th>
+                <th className={head} />
+              </tr>
+            </thead>
+            <tbody>
+              {invites.map((i) => (
+                <tr key={i.id} className="border-t border-slate-100">
+                  <td className={cell}>{i.email}</td>
+                  <td className={cell}>{i.role.toLowerCase()}</td>
+                  <td className={cell}>{i.createdBy.email}</td>
+                  <td className={cell}>{when(i.expiresAt)}</td>
+                  <td className={cell}>
+                    <RevokeInvite inviteId={i.id} email={i.email} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      <section className="rounded-lg border border-slate-200 bg-white p-4">
+        <h2 className="font-semibold">Audit trail</h2>
+        <p className="text-sm text-slate-500">Who did what to which account, newest first (the last 100).</p>
+        <table className="mt-2 w-full text-sm" data-testid="audit">
+          <thead className="text-left text-slate-500">
+            <tr>
+              <th className={head}>When</th>
+              <th className={head}>Who</th>
+              <th className={head}>What</th>
+            </tr>
+          </thead>
+          <tbody>
+            {events.map((e) => (
+              <tr key={e.id} className="border-t border-slate-100">
+                <td className={cell}>{when(e.at)}</td>
+                <td className={cell}>{e.actor.email}</td>
+                <td className={cell}>
+                  {ACTION_WORDS[e.action]} {e.targetEmail}
+                  {e.detail ? ` (${e.detail})` : ""}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
     </div>
   );
 }

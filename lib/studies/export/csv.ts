@@ -9,8 +9,8 @@ export interface CsvOptions {
   /**
    * Prefix text cells starting with = + - @ TAB or CR with a single quote, so
    * spreadsheet programs do not run a rater's explanation as a formula (CSV
-   * injection). Off by default: it changes the data, which analysis scripts
-   * should get verbatim.
+   * injection). On by default: a file opened by double-click must be safe;
+   * analysis scripts that want the text verbatim ask for `false`.
    */
   spreadsheetSafe?: boolean;
 }
@@ -18,7 +18,7 @@ export interface CsvOptions {
 export function csvField(cell: CsvCell, options: CsvOptions = {}): string {
   if (cell === null) return "";
   let text = typeof cell === "string" ? cell : String(cell);
-  if (options.spreadsheetSafe && typeof cell === "string" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  if ((options.spreadsheetSafe ?? true) && typeof cell === "string" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

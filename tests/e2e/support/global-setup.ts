@@ -35,7 +35,7 @@ async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`next start did not become healthy at ${url}`);
+  throw new Error(`the web server did not become healthy at ${url}`);
 }
 
 export default async function globalSetup(): Promise<void> {
@@ -57,7 +57,7 @@ export default async function globalSetup(): Promise<void> {
   }
   fs.mkdirSync(path.join(process.cwd(), ".e2e"), { recursive: true });
   const logFile = fs.openSync(path.join(process.cwd(), ".e2e", "server.log"), "w");
-  const server = spawn(process.execPath, [path.join("node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port)], {
+  const server = spawn(process.execPath, [path.join("bin", "web-server.mjs"), String(port)], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,

@@ -10,7 +10,7 @@ export async function loginAs(page: Page, user: E2eUser): Promise<void> {
   await expect(page.getByTestId("whoami")).toContainText(E2E_USERS[user].name);
 }
 
-/** An API session for `request` fixtures: logs in over HTTP and returns the CSRF token to send. */
+/** An API session for `request` fixtures: logs in over HTTP and returns the session's CSRF token to send. */
 export async function apiLogin(request: APIRequestContext, user: E2eUser): Promise<string> {
   await request.get("/login");
   const csrf = await csrfFrom(request);
@@ -19,7 +19,8 @@ export async function apiLogin(request: APIRequestContext, user: E2eUser): Promi
     data: { email: E2E_USERS[user].email, password: E2E_PASSWORD },
   });
   expect(response.status(), await response.text()).toBe(200);
-  return csrf;
+  // login rotates the token: the session's own is what state-changing requests must send from now on
+  return csrfFrom(request);
 }
 
 export async function csrfFrom(request: APIRequestContext): Promise<string> {

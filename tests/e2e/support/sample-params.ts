@@ -8,6 +8,10 @@ import type { Db } from "@/lib/db/client";
 export async function sampleParams(db: Db): Promise<Record<string, string>> {
   const samples: Record<string, string> = {
     token: "not-a-real-invitation-token",
+    // Admin account actions are checked on ids that do not exist (a 404 is still "allowed"): the matrix
+    // must not disable, sign out or reset the password of a user whom another spec is logged in as.
+    userId: "no-such-user",
+    inviteId: "no-such-invitation",
   };
   const sae = await db.sae.findFirst({ orderBy: { createdAt: "asc" } });
   if (sae) {

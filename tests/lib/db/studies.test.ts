@@ -493,9 +493,10 @@ describe("export", () => {
     const yes = lines.find((l) => l.includes(rows[0].assignmentId))!;
     expect(yes).toContain(`${rows[0].saeId},${world.saes.find((s) => s.id === rows[0].saeId)!.name},`);
     expect(yes).toContain(`,${rows[0].featureIndex},yes,2,2,"commas, ""quotes""",`);
-    expect(lines.find((l) => l.includes(rows[1].assignmentId))).toContain(",no,0,,=SUM(A1),");
-    const safe = (await exportStudy(db, id, "csv", { spreadsheetSafe: true }))!;
-    expect(safe.body).toContain(",'=SUM(A1),");
+    // safe for spreadsheets by default; verbatim when asked
+    expect(lines.find((l) => l.includes(rows[1].assignmentId))).toContain(",no,0,,'=SUM(A1),");
+    const verbatim = (await exportStudy(db, id, "csv", { spreadsheetSafe: false }))!;
+    expect(verbatim.body).toContain(",no,0,,=SUM(A1),");
 
     const json = JSON.parse((await exportStudy(db, id, "json"))!.body);
     expect(json.format).toBe("featurelab-study-export");

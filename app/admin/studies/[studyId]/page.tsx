@@ -127,10 +127,15 @@ export default async function StudyPage({
             <dt className="text-slate-500">Export</dt>
             <dd className="space-x-3">
               <a href={`/api/admin/studies/${study.id}/export?format=csv`} className="text-sky-700 underline" data-testid="export-csv">
-                CSV
+                CSV (safe to open in a spreadsheet)
               </a>
-              <a href={`/api/admin/studies/${study.id}/export?format=csv&spreadsheetSafe=1`} className="text-sky-700 underline">
-                CSV for spreadsheets
+              <a
+                href={`/api/admin/studies/${study.id}/export?format=csv&spreadsheetSafe=0`}
+                className="text-sky-700 underline"
+                data-testid="export-csv-verbatim"
+                title="Explanations exactly as written, for analysis scripts: a spreadsheet may run text starting with = + - @ as a formula"
+              >
+                CSV, text verbatim (for scripts)
               </a>
               <a href={`/api/admin/studies/${study.id}/export?format=json`} className="text-sky-700 underline" data-testid="export-json">
                 JSON with metadata and results

@@ -1,41 +1,30 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
-import { apiRoute, jsonError } from "@/app/_server/api";
+import { apiRoute, jsonError, retryLater } from "@/app/_server/api";
+import { requestAddress } from "@/app/_server/client-address";
 import { db } from "@/lib/db/client";
 import { config } from "@/lib/config";
 import { checkCredentials } from "@/lib/auth/accounts";
-import { loginAllowed, recordFailedLogin, recordSuccessfulLogin } from "@/lib/auth/login-limiter";
+import { beginLoginAttempt } from "@/lib/auth/attempt-limits";
 import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions";
+import { CSRF_COOKIE, CSRF_COOKIE_OPTIONS, sessionCsrfToken } from "@/lib/auth/csrf";
 
 const body = z.object({
-  email: z.string().trim().email("enter an email address"),
+  email: z.string().trim().email("enter an email address").max(320),
   password: z.string().min(1, "enter your password").max(1000),
 });
 
-function clientAddress(headers: Headers): string {
-  return headers.get("x-forwarded-for")?.split(",")[0].trim() || headers.get("x-real-ip") || "local";
-}
-
 export const POST = apiRoute("POST /api/auth/login", { body }, async ({ request, body: { email, password } }) => {
-  const address = clientAddress(request.headers);
-  const verdict = await loginAllowed(email, address);
-  if (!verdict.allowed) {
-    return jsonError(429, `Too many failed logins. Try again in ${Math.ceil(verdict.retryAfterSeconds / 60)} minute(s).`);
-  }
+  const attempt = await beginLoginAttempt(email, requestAddress(request));
+  if (!attempt.allowed) return retryLater("Too many failed logins", attempt.retryAfterSeconds);
   const userId = await checkCredentials(db(), email, password);
-  if (!userId) {
-    await recordFailedLogin(email, address);
-    return jsonError(401, "Wrong email or password.");
-  }
-  await recordSuccessfulLogin(email, address);
+  if (!userId) return jsonError(401, "Wrong email or password.");
+  await attempt.succeeded();
   const { token, expiresAt } = await createSession(db(), userId, config().FEATURELAB_SESSION_HOURS);
   const response = NextResponse.json({ ok: true });
-  response.cookies.set(SESSION_COOKIE, token, {
-    httpOnly: true,
-    sameSite: "lax",
-    secure: request.nextUrl.protocol === "https:",
-    path: "/",
-    expires: expiresAt,
-  });
+  const secure = request.nextUrl.protocol === "https:";
+  response.cookies.set(SESSION_COOKIE, token, { httpOnly: true, sameSite: "lax", secure, path: "/", expires: expiresAt });
+  // A new session, a new CSRF token: one seen before login is worthless after it.
+  response.cookies.set(CSRF_COOKIE, sessionCsrfToken(token), { ...CSRF_COOKIE_OPTIONS, secure });
   return response;
 });

@@ -108,7 +108,7 @@ describe("CSV (RFC 4180)", () => {
   });
 
   it("round-trips explanations with commas, quotes and newlines through a strict reader", () => {
-    const records = parseCsv(studyRatingsCsv(study, ratings));
+    const records = parseCsv(studyRatingsCsv(study, ratings, { spreadsheetSafe: false }));
     expect(records[0]).toEqual([...RATING_CSV_COLUMNS]);
     expect(records).toHaveLength(ratings.length + 1);
     const col = (name: string) => RATING_CSV_COLUMNS.indexOf(name as never);
@@ -123,9 +123,11 @@ describe("CSV (RFC 4180)", () => {
     expect(records[1][col("confidence")]).toBe("1");
   });
 
-  it("can guard against spreadsheet formula injection", () => {
-    const records = parseCsv(studyRatingsCsv(study, ratings, { spreadsheetSafe: true }));
+  it("guards against spreadsheet formula injection by default, and gives the text verbatim when asked", () => {
+    const records = parseCsv(studyRatingsCsv(study, ratings));
     expect(records[4][RATING_CSV_COLUMNS.indexOf("explanation")]).toBe("'=SUM(A1:A9)");
+    const verbatim = parseCsv(studyRatingsCsv(study, ratings, { spreadsheetSafe: false }));
+    expect(verbatim[4][RATING_CSV_COLUMNS.indexOf("explanation")]).toBe("=SUM(A1:A9)");
   });
 
   it("refuses ratings of an SAE outside the study", () => {

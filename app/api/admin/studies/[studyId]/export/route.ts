@@ -5,8 +5,8 @@ import { exportStudy } from "@/lib/db/studies";
 
 const query = z.object({
   format: z.enum(["csv", "json"]).default("json"),
-  /** prefix cells that start with = + - @ so spreadsheets do not run them as formulas */
-  spreadsheetSafe: z.enum(["0", "1"]).default("0"),
+  /** prefix cells that start with = + - @ so spreadsheets do not run them as formulas; 0 gives the text verbatim */
+  spreadsheetSafe: z.enum(["0", "1"]).default("1"),
 });
 
 export const GET = apiRoute(
