@@ -8,9 +8,11 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { parseSafetensors, serializeSafetensors, type NamedTensor } from "@/lib/formats/safetensors";
+import { inspectSafetensors, readSafetensorsFile, writeSafetensorsFile, type NamedTensor } from "@/lib/formats/safetensors";
 import { writeFileAtomic } from "@/lib/formats/atomic-write";
 import { TensorFormatError } from "@/lib/formats/errors";
+import { trackProgress } from "@/lib/formats/read-progress";
+import { expectShapes, type SaeFileSummary, type SaeReadOptions } from "@/lib/sae/io/sae-file";
 import type { Architecture, SaeParams } from "@/lib/sae/params";
 import { validateSaeParams } from "@/lib/sae/params-validate";
 
@@ -81,13 +83,12 @@ export function saeTensors(p: SaeParams): Record<string, NamedTensor> {
 /** Writes `dir/sae_weights.safetensors` and `dir/cfg.json` (each atomically). */
 export async function saveSaeLens(dir: string, p: SaeParams, extraCfg: Record<string, unknown> = {}): Promise<void> {
   validateSaeParams(p, `SAE to save in ${dir}`);
-  await writeFileAtomic(path.join(dir, WEIGHTS_FILE), serializeSafetensors(saeTensors(p)));
+  await writeSafetensorsFile(path.join(dir, WEIGHTS_FILE), saeTensors(p));
   await writeFileAtomic(path.join(dir, CFG_FILE), JSON.stringify(saeLensCfg(p, extraCfg), null, 2) + "\n");
 }
 
-export async function loadSaeLens(dir: string): Promise<{ params: SaeParams; cfg: SaeLensCfg }> {
+async function readCfg(dir: string): Promise<SaeLensCfg> {
   const cfgPath = path.join(dir, CFG_FILE);
-  const weightsPath = path.join(dir, WEIGHTS_FILE);
   let cfgRaw: unknown;
   try {
     cfgRaw = JSON.parse(await fs.readFile(cfgPath, "utf8"));
@@ -99,8 +100,48 @@ export async function loadSaeLens(dir: string): Promise<{ params: SaeParams; cfg
     throw new TensorFormatError(
       `${cfgPath}: invalid SAELens config: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
     );
-  const cfg = parsed.data;
-  const { tensors } = parseSafetensors(new Uint8Array(await fs.readFile(weightsPath)), weightsPath);
+  return parsed.data;
+}
+
+function architectureOf(cfg: SaeLensCfg, source: string): Architecture {
+  const a =
+    cfg.featurelab?.architecture ??
+    ({ jumprelu: "jumprelu", standard: "relu", gated: "gated", topk: "topk", batchtopk: "batchtopk" } as Record<string, Architecture>)[
+      cfg.architecture
+    ];
+  if (!a) throw new TensorFormatError(`${source}: unknown SAELens architecture "${cfg.architecture}"`);
+  return a;
+}
+
+/** The tensors an SAE of this architecture is read from, with their shapes. */
+function requiredTensors(architecture: Architecture, dIn: number, dSae: number): Record<string, number[]> {
+  const t: Record<string, number[]> = { W_enc: [dIn, dSae], W_dec: [dSae, dIn], b_dec: [dIn] };
+  if (architecture === "gated") Object.assign(t, { b_gate: [dSae], r_mag: [dSae], b_mag: [dSae] });
+  else t.b_enc = [dSae];
+  if (architecture === "jumprelu" || architecture === "batchtopk") t.threshold = [dSae];
+  return t;
+}
+
+/** cfg.json plus the weights' header: what a full load would give, without reading the weights. */
+export async function inspectSaeLens(dir: string): Promise<SaeFileSummary> {
+  const cfg = await readCfg(dir);
+  const weightsPath = path.join(dir, WEIGHTS_FILE);
+  const architecture = architectureOf(cfg, weightsPath);
+  const { entries } = await inspectSafetensors(weightsPath);
+  const required = requiredTensors(architecture, cfg.d_in, cfg.d_sae);
+  expectShapes(weightsPath, Object.fromEntries(entries.map((e) => [e.name, e.shape])), required, `a SAELens ${architecture} SAE`);
+  const bytes = entries.filter((e) => e.name in required).reduce((s, e) => s + (e.end - e.begin), 0);
+  return { architecture, dIn: cfg.d_in, dSae: cfg.d_sae, bytes };
+}
+
+export async function loadSaeLens(dir: string, options: SaeReadOptions = {}): Promise<{ params: SaeParams; cfg: SaeLensCfg }> {
+  const cfg = await readCfg(dir);
+  const weightsPath = path.join(dir, WEIGHTS_FILE);
+  const required = requiredTensors(architectureOf(cfg, weightsPath), cfg.d_in, cfg.d_sae);
+  const names = Object.keys(required);
+  const progress = options.onProgress ? trackProgress((await inspectSaeLens(dir)).bytes, options.onProgress) : null;
+  const { tensors } = await readSafetensorsFile(weightsPath, { names, counter: progress?.count });
+  progress?.done();
   return { params: saeLensToParams(cfg, tensors, weightsPath), cfg };
 }
 
@@ -109,14 +150,9 @@ export function saeLensToParams(cfg: SaeLensCfg, tensors: Record<string, NamedTe
     throw new TensorFormatError(
       `${source}: normalize_activations "${cfg.normalize_activations}" is not supported; fold the scale into the weights first`,
     );
-  const architecture: Architecture =
-    cfg.featurelab?.architecture ??
-    ({ jumprelu: "jumprelu", standard: "relu", gated: "gated", topk: "topk", batchtopk: "batchtopk" } as Record<string, Architecture>)[
-      cfg.architecture
-    ] ??
-    (() => {
-      throw new TensorFormatError(`${source}: unknown SAELens architecture "${cfg.architecture}"`);
-    })();
+  const architecture = architectureOf(cfg, source);
+  const shapes = Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, v.shape]));
+  expectShapes(source, shapes, requiredTensors(architecture, cfg.d_in, cfg.d_sae), `a SAELens ${architecture} SAE`);
   const get = (name: string): Float32Array => {
     const t = tensors[name];
     if (!t) throw new TensorFormatError(`${source}: tensor ${name} is missing (needed for ${architecture})`);

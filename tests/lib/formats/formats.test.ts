@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseSafetensors, serializeSafetensors } from "@/lib/formats/safetensors";
 import { parseNpy, serializeNpy } from "@/lib/formats/npy";
-import { parseNpz, serializeNpz } from "@/lib/formats/npz";
+import { readNpzFile, serializeNpz } from "@/lib/formats/npz";
 import { TensorFormatError } from "@/lib/formats/errors";
 import { activationsFromBytes } from "@/lib/formats/activation-dataset";
 
@@ -52,8 +53,10 @@ describe("npy / npz (fixtures written by NumPy 1.24)", () => {
     expect(Array.from(d.data as Float32Array)).toEqual([Math.fround(0.1), -3, 1e10]);
   });
 
-  it("refuses Fortran order with advice", () => {
-    expect(() => parseNpy(fixture("fortran.npy"), "fortran.npy")).toThrow(/fortran.npy: Fortran-order.*ascontiguousarray/);
+  it("reads Fortran order into C order (more in streaming.test.ts)", () => {
+    const f = parseNpy(fixture("fortran.npy"), "fortran.npy");
+    expect(f.shape).toEqual([2, 3]);
+    expect(Array.from(f.data as Float32Array)).toEqual([0, 1, 2, 3, 4, 5]); // np.load(...).ravel()
   });
 
   it("writes .npy that it reads back, header padded to 64 bytes", () => {
@@ -65,10 +68,14 @@ describe("npy / npz (fixtures written by NumPy 1.24)", () => {
     expect(back.data).toEqual(data);
   });
 
-  it("reads stored and deflated .npz archives and round-trips our own", () => {
-    expect(Array.from(parseNpz(fixture("compressed.npz")).a.data as Float32Array)).toEqual([0, 1, 2, 3]);
-    const z = parseNpz(serializeNpz({ w: { data: Float32Array.from([9, 8]), shape: [1, 2] } }));
+  it("reads stored and deflated .npz archives and round-trips our own", async () => {
+    const compressed = await readNpzFile(path.join(import.meta.dirname, "fixtures", "compressed.npz"));
+    expect(Array.from(compressed.a.data as Float32Array)).toEqual([0, 1, 2, 3]);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "featurelab-npz-")), "w.npz");
+    writeFileSync(file, serializeNpz({ w: { data: Float32Array.from([9, 8]), shape: [1, 2] } }));
+    const z = await readNpzFile(file);
     expect(z.w.shape).toEqual([1, 2]);
+    expect(Array.from(z.w.data as Float32Array)).toEqual([9, 8]);
   });
 });
 

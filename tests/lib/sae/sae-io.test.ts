@@ -61,7 +61,7 @@ describe("SAELens folders", () => {
     const dir = tmp();
     writeFileSync(path.join(dir, WEIGHTS_FILE), serializeSafetensors({ W_enc: { data: new Float32Array(4), shape: [2, 2] } }));
     writeFileSync(path.join(dir, CFG_FILE), JSON.stringify({ d_in: 2, d_sae: 2, architecture: "jumprelu" }));
-    await expect(loadSaeLens(dir)).rejects.toThrow(/tensor W_dec is missing/);
+    await expect(loadSaeLens(dir)).rejects.toThrow(/W_dec is missing/);
   });
 });
 
