@@ -96,8 +96,14 @@ export async function readZipDirectory(fh: FileHandle, source: string): Promise<
       const len = v.getUint16(e + 2, true);
       if (id === 0x0001) {
         let q = e + 4;
-        if (uncompressedSize === U32_MAX) ((uncompressedSize = u64(v, q, source)), (q += 8));
-        if (compressedSize === U32_MAX) ((compressedSize = u64(v, q, source)), (q += 8));
+        if (uncompressedSize === U32_MAX) {
+          uncompressedSize = u64(v, q, source);
+          q += 8;
+        }
+        if (compressedSize === U32_MAX) {
+          compressedSize = u64(v, q, source);
+          q += 8;
+        }
         if (localHeaderOffset === U32_MAX) localHeaderOffset = u64(v, q, source);
       }
       e += 4 + len;
