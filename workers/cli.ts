@@ -10,6 +10,7 @@ import { runDemo, runServe } from "@/workers/launch";
 import { prepareDatabase } from "@/lib/db/setup";
 import { runWorkerProcess } from "@/workers/process";
 import { enqueueCommand, modelHooksCommand, resetPasswordCommand } from "@/workers/commands";
+import { saeConvertCommand } from "@/workers/sae-convert";
 
 const program = new Command("featurelab")
   .description("Featurelab: JumpReLU SAEs, feature dashboards and rating studies")
@@ -54,6 +55,21 @@ program
   .argument("<model>", '"bundled" or a folder with model.onnx and tokenizer.json')
   .description("list a model's hook points with their shapes")
   .action(async (model: string) => modelHooksCommand(model));
+
+program
+  .command("sae")
+  .description("SAE files")
+  .command("convert")
+  .argument("<path>", "a Gemma Scope params.npz or a SAELens folder")
+  .requiredOption("--format <format>", '"gemma-scope" or "saelens"')
+  .option("--out <dir>", "write the SAE in Featurelab's saved form (a SAELens folder) here")
+  .option("--json", "print the report as one JSON line")
+  .description("read an SAE as the IMPORT job does (progress, time, peak memory), and optionally save it")
+  .action(async (file: string, opts: { format: string; out?: string; json?: boolean }) => {
+    if (opts.format !== "gemma-scope" && opts.format !== "saelens")
+      throw new ConfigError(`--format must be "gemma-scope" or "saelens", got "${opts.format}"`);
+    await saeConvertCommand(file, { format: opts.format, out: opts.out, json: opts.json });
+  });
 
 program
   .command("admin")

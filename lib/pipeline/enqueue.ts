@@ -1,6 +1,6 @@
 /**
  * Enqueueing a pipeline: check everything that can be checked now (the model
- * loads, the hook exists, imported SAEs load and fit the hook), then in one
+ * loads, the hook exists, imported SAEs fit the hook, from their headers), then in one
  * transaction register the model (Model, Hook, Token rows), the activation
  * datasets, one Sae row per planned SAE (QUEUED, so the app lists them at
  * once), the Pipeline and its Job rows, and send the jobs that can start.
@@ -8,9 +8,8 @@
 import crypto from "node:crypto";
 import path from "node:path";
 import { loadLanguageModel, type LanguageModel } from "@/lib/lm/model";
-import { loadSaeLens } from "@/lib/sae/io/saelens";
-import { importGemmaScope } from "@/lib/sae/io/gemma-scope";
-import type { SaeParams } from "@/lib/sae/params";
+import { inspectImportedSae } from "@/lib/sae/io/imported-sae";
+import type { SaeFileSummary } from "@/lib/sae/io/sae-file";
 import { inTransaction, type Pool, type PoolClient } from "@/lib/queue/pool";
 import type { Boss } from "@/lib/queue/boss";
 import { registerModel } from "@/lib/db/models";
@@ -56,10 +55,6 @@ function safeSegment(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, "_");
 }
 
-async function loadImport(entry: { format: "saelens" | "gemma-scope"; path: string }): Promise<SaeParams> {
-  return entry.format === "saelens" ? (await loadSaeLens(entry.path)).params : importGemmaScope(entry.path);
-}
-
 async function datasetRow(
   client: PoolClient,
   hookId: string,
@@ -94,10 +89,10 @@ export async function enqueuePipeline(pool: Pool, boss: Boss, spec: PipelineSpec
     }
     const hookDim = lm.hook(hook).shape[2];
     const plan = planPipeline(spec);
-    const imported = new Map<string, SaeParams>();
+    const imported = new Map<string, SaeFileSummary>();
     for (const [i, sae] of plan.saes.entries()) {
       if (sae.source.kind !== "import") continue;
-      const params = await loadImport(sae.source.entry).catch((error: Error) => {
+      const params = await inspectImportedSae(sae.source.entry.format, sae.source.entry.path).catch((error: Error) => {
         throw new PipelineSpecError(`imports[${i - spec.saes.length}]: ${error.message}`);
       });
       if (params.dIn !== hookDim)

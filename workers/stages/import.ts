@@ -1,19 +1,20 @@
 /**
  * IMPORT: an SAE trained elsewhere (a SAELens folder or a Gemma Scope
  * params.npz) copied into the SAE's folder in our saved form, so evaluation
- * and recording treat it like one trained here.
+ * and recording treat it like one trained here. The weights stream in and out
+ * (peak memory about the parameters once); the job's progress gives the bytes
+ * read, the rate and the time left.
  */
 import path from "node:path";
-import { loadSaeLens, saveSaeLens } from "@/lib/sae/io/saelens";
-import { importGemmaScope } from "@/lib/sae/io/gemma-scope";
-import type { SaeParams } from "@/lib/sae/params";
+import { saveSaeLens } from "@/lib/sae/io/saelens";
+import { loadImportedSae, type ImportFormat } from "@/lib/sae/io/imported-sae";
 import { saveTrainedSae } from "@/lib/db/saes";
 import { FINAL_DIR } from "./train";
 import type { Stage } from "./context";
 
 export interface ImportPayload {
   saeId: string;
-  format: "saelens" | "gemma-scope";
+  format: ImportFormat;
   path: string;
   saeDir: string;
   hookDim: number;
@@ -23,22 +24,28 @@ export class ImportedSaeMismatchError extends Error {
   override name = "ImportedSaeMismatchError";
 }
 
-export async function loadImported(format: ImportPayload["format"], file: string): Promise<{ params: SaeParams; cfg: unknown }> {
-  if (format === "saelens") return loadSaeLens(file);
-  const params = await importGemmaScope(file);
-  return { params, cfg: { format: "gemma-scope", file } };
-}
-
-export const importStage: Stage<ImportPayload> = async ({ job, log }) => {
+export const importStage: Stage<ImportPayload> = async ({ job, log, progress }) => {
   const p = job.payload;
-  const { params, cfg } = await loadImported(p.format, p.path);
+  const started = performance.now();
+  const { params, cfg } = await loadImportedSae(p.format, p.path, {
+    onProgress: (r) =>
+      progress({
+        phase: "import read",
+        bytes: r.bytes,
+        totalBytes: r.totalBytes,
+        fraction: r.fraction,
+        bytesPerSecond: Math.round(r.bytesPerSecond),
+        etaSeconds: r.etaSeconds === null ? null : Math.round(r.etaSeconds),
+      }),
+  });
   if (params.dIn !== p.hookDim)
     throw new ImportedSaeMismatchError(
       `${p.path}: the SAE takes d_in=${params.dIn} but the hook has width ${p.hookDim}; import it against the hook it was trained on`,
     );
   const finalDir = path.join(p.saeDir, FINAL_DIR);
+  progress({ phase: "import write" });
   await saveSaeLens(finalDir, params, { featurelab: { architecture: params.architecture, importedFrom: p.path } });
-  log(`imported ${params.architecture} dSae=${params.dSae} from ${p.path}`);
+  log(`imported ${params.architecture} dSae=${params.dSae} from ${p.path} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return {
     async commit(client) {
       await saveTrainedSae(client, p.saeId, {
