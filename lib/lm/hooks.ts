@@ -1,15 +1,20 @@
 /**
  * Hook-point discovery by graph analysis, independent of any exporter's node names.
  *
- * A pre-norm transformer's residual stream is a chain of additions
- *   x_{i+1} = x_i + branch_i(x_i)
- * from the embedding to the final norm. A residual Add is an Add whose one input
- * (the stream) feeds the *values* of the other (the branch); chained residual Adds
- * are those whose stream input is the previous one's output. A branch containing
- * a Softmax (or a fused attention op) is attention, otherwise an MLP. A block is
- * an attention add followed by an MLP add (GPT-2, Llama, Gemma), or one add whose
- * branch is itself the sum of an attention and an MLP branch (Pythia's parallel
- * residual). The three sites the paper trains SAEs on are then
+ * A pre-norm transformer's residual stream is a chain of sums
+ *   x_{i+1} = x_i + branch_i(x_i) [+ branch'_i(x_i)]
+ * from the embedding to the final norm. Each sum is read as a whole: Adds
+ * whose partial result feeds only the next Add are flattened into one n-ary
+ * sum, so the association an exporter wrote does not matter (`(x + attn) +
+ * mlp` as Cohere writes it, `(mlp + attn) + x` as GPT-NeoX does, `x + (attn +
+ * mlp)`, ...). A residual sum has one term (the stream) whose values every
+ * other term (a branch) depends on; chained residual sums are those whose
+ * stream is the previous one's output. A branch containing a Softmax (or a
+ * fused attention op) is attention, otherwise an MLP. A block is an
+ * attention sum followed by an MLP sum (GPT-2, Llama, Gemma), or one sum with
+ * an attention and an MLP branch computed side by side (the parallel
+ * residual of GPT-J, Pythia, Cohere). The three sites the paper trains SAEs
+ * on are then
  *   blocks.L.hook_resid_post  the stream after block L
  *   blocks.L.hook_attn_out    the attention branch as added to the stream
  *   blocks.L.hook_mlp_out     the MLP branch as added to the stream
@@ -40,11 +45,12 @@ export class HookDiscoveryError extends Error {
   }
 }
 
-interface ResidualAdd {
+/** A flattened sum: its output, the stream term and the branch terms (tensors as added). */
+interface ResidualSum {
   node: number;
-  stream: string;
-  branch: string;
   output: string;
+  stream: string;
+  branches: string[];
 }
 
 const PASS_THROUGH = new Set(["Identity", "Cast"]);
@@ -56,14 +62,36 @@ function isConstant(index: GraphIndex, tensor: string): boolean {
   return p !== undefined && index.nodes[p].opType === "Constant";
 }
 
-function residualAdds(index: GraphIndex): ResidualAdd[] {
-  const found: ResidualAdd[] = [];
+/** An Add of two computed tensors (a bias or constant add is part of a branch, not a sum of terms). */
+function isSumNode(index: GraphIndex, i: number): boolean {
+  const n = index.nodes[i];
+  if (n.opType !== "Add" || (n.input ?? []).length !== 2 || !n.output?.[0]) return false;
+  return !n.input!.some((t) => !t || isConstant(index, t));
+}
+
+/** A partial sum: a sum node whose only consumer is another sum node (and not a graph output). */
+function isPartialSum(index: GraphIndex, i: number, outputs: Set<string>): boolean {
+  const out = index.nodes[i].output![0];
+  const users = index.consumers.get(out) ?? [];
+  return !outputs.has(out) && users.length === 1 && isSumNode(index, users[0]);
+}
+
+function residualSums(index: GraphIndex): ResidualSum[] {
+  const outputs = new Set((index.graph.output ?? []).map((o) => o.name ?? ""));
+  const found: ResidualSum[] = [];
   index.nodes.forEach((n, i) => {
-    if (n.opType !== "Add" || (n.input ?? []).length !== 2 || !n.output?.[0]) return;
-    const [a, b] = n.input as string[];
-    if (isConstant(index, a) || isConstant(index, b)) return;
-    if (dependsOnValues(index, b, a)) found.push({ node: i, stream: a, branch: b, output: n.output[0] });
-    else if (dependsOnValues(index, a, b)) found.push({ node: i, stream: b, branch: a, output: n.output[0] });
+    if (!isSumNode(index, i) || isPartialSum(index, i, outputs)) return;
+    const terms: string[] = [];
+    const expand = (t: string) => {
+      const p = index.producer.get(t);
+      if (p !== undefined && isSumNode(index, p) && isPartialSum(index, p, outputs)) index.nodes[p].input!.forEach(expand);
+      else terms.push(t);
+    };
+    n.input!.forEach(expand);
+    // the stream: the one term every other term reads
+    const streams = terms.filter((s) => terms.every((t) => t === s || (dependsOnValues(index, t, s) && !dependsOnValues(index, s, t))));
+    if (streams.length !== 1) return;
+    found.push({ node: i, output: n.output![0], stream: streams[0], branches: terms.filter((t) => t !== streams[0]) });
   });
   return found;
 }
@@ -78,17 +106,17 @@ function unwrap(index: GraphIndex, tensor: string): string {
   }
 }
 
-/** The longest chain of residual adds, each reading the previous one's output as its stream. */
-function residualChain(index: GraphIndex, adds: ResidualAdd[]): ResidualAdd[] {
-  const byOutput = new Map(adds.map((a) => [a.output, a]));
-  const prev = new Map<ResidualAdd, ResidualAdd>();
-  for (const a of adds) {
+/** The longest chain of residual sums, each reading the previous one's output as its stream. */
+function residualChain(index: GraphIndex, sums: ResidualSum[]): ResidualSum[] {
+  const byOutput = new Map(sums.map((a) => [a.output, a]));
+  const prev = new Map<ResidualSum, ResidualSum>();
+  for (const a of sums) {
     const p = byOutput.get(unwrap(index, a.stream));
     if (p) prev.set(a, p);
   }
   const hasNext = new Set(prev.values());
-  let best: ResidualAdd[] = [];
-  for (const end of adds) {
+  let best: ResidualSum[] = [];
+  for (const end of sums) {
     if (hasNext.has(end)) continue;
     const chain = [end];
     for (let p = prev.get(end); p; p = prev.get(p)) chain.unshift(p);
@@ -102,24 +130,20 @@ function branchHasAttention(index: GraphIndex, branch: string, stream: string): 
   return false;
 }
 
-/** A branch that is the sum of an attention part and an MLP part computed side by side from the stream. */
-function parallelParts(index: GraphIndex, add: ResidualAdd): { attn: string; mlp: string } | null {
-  const p = index.producer.get(add.branch);
-  if (p === undefined) return null;
-  const node = index.nodes[p];
-  if (node.opType !== "Add" || (node.input ?? []).length !== 2) return null;
-  const [a, b] = node.input as string[];
-  if (!dependsOnValues(index, a, add.stream) || !dependsOnValues(index, b, add.stream)) return null;
+/** The attention and MLP branches of a parallel block, side by side (neither reads the other). */
+function parallelParts(index: GraphIndex, sum: ResidualSum): { attn: string; mlp: string } | null {
+  if (sum.branches.length !== 2) return null;
+  const [a, b] = sum.branches;
   if (dependsOnValues(index, a, b) || dependsOnValues(index, b, a)) return null;
-  const aAttn = branchHasAttention(index, a, add.stream);
-  const bAttn = branchHasAttention(index, b, add.stream);
+  const aAttn = branchHasAttention(index, a, sum.stream);
+  const bAttn = branchHasAttention(index, b, sum.stream);
   if (aAttn === bAttn) return null;
   return aAttn ? { attn: a, mlp: b } : { attn: b, mlp: a };
 }
 
 export function discoverHooks(graph: onnxProto.onnx.IGraphProto): HookPoint[] {
   const index = indexGraph(graph);
-  const chain = residualChain(index, residualAdds(index));
+  const chain = residualChain(index, residualSums(index));
   if (chain.length === 0) throw new HookDiscoveryError("no chain of residual additions found: this does not look like a transformer");
   const hooks: HookPoint[] = [];
   let layer = 0;
@@ -135,15 +159,21 @@ export function discoverHooks(graph: onnxProto.onnx.IGraphProto): HookPoint[] {
       i += 1;
     } else {
       const next = chain[i + 1];
-      if (!next || !branchHasAttention(index, add.branch, add.stream) || branchHasAttention(index, next.branch, next.stream)) {
+      const single = (s: ResidualSum | undefined) => s !== undefined && s.branches.length === 1;
+      if (
+        !single(add) ||
+        !single(next) ||
+        !branchHasAttention(index, add.branches[0], add.stream) ||
+        branchHasAttention(index, next!.branches[0], next!.stream)
+      ) {
         throw new HookDiscoveryError(
-          `residual addition ${i + 1} of ${chain.length} (node "${index.nodes[add.node].name ?? add.node}") is not followed by the attention-then-MLP pattern of a transformer block`,
+          `residual sum ${i + 1} of ${chain.length} (node "${index.nodes[add.node].name ?? add.node}") is neither a parallel attention + MLP block nor followed by the attention-then-MLP pattern of a transformer block`,
         );
       }
       hooks.push(
-        { name: hookName(layer, "resid_post"), layer, site: "resid_post", tensor: next.output },
-        { name: hookName(layer, "attn_out"), layer, site: "attn_out", tensor: add.branch },
-        { name: hookName(layer, "mlp_out"), layer, site: "mlp_out", tensor: next.branch },
+        { name: hookName(layer, "resid_post"), layer, site: "resid_post", tensor: next!.output },
+        { name: hookName(layer, "attn_out"), layer, site: "attn_out", tensor: add.branches[0] },
+        { name: hookName(layer, "mlp_out"), layer, site: "mlp_out", tensor: next!.branches[0] },
       );
       i += 2;
     }

@@ -6,14 +6,18 @@
  *   - "sequential": Llama/GPT-2 blocks, residual adds written branch-first,
  *     tanh-GELU whose x + 0.044715 x^3 is an Add that looks residual but is
  *     not on the stream, and a causal mask sliced by Shape(scores);
- *   - "parallel": Pythia blocks, x + (attn(ln1 x) + mlp(ln2 x)).
+ *   - "parallel": Pythia / GPT-NeoX blocks, (mlp(ln2 x) + attn(ln1 x)) + x;
+ *   - "parallel-cohere": the same weights summed (x + attn) + mlp, as Cohere writes it;
+ *   - "parallel-split": the same weights summed x + (attn + mlp).
+ * The three parallel layouts share every weight (same seed), so their hooks
+ * must carry the same activations.
  */
 import onnxProto from "onnx-proto";
 import { GraphBuilder } from "@/lib/onnx/graph-builder";
 import { createRng } from "@/lib/random/seeded";
 
 export interface SyntheticSpec {
-  layout: "sequential" | "parallel";
+  layout: "sequential" | "parallel" | "parallel-cohere" | "parallel-split";
   layers: number;
   vocab: number;
   d: number;
@@ -130,8 +134,10 @@ export function buildSyntheticLm(spec: SyntheticSpec): { bytes: Uint8Array; expe
     } else {
       const a = attention(`${p}/attention`, layerNorm(`${p}/input_layernorm`, x));
       const m = mlp(`${p}/mlp`, layerNorm(`${p}/post_attention_layernorm`, x));
-      const both = g.op("Add", [m, a], {}, `${p}/Add_output_0`);
-      x = g.op("Add", [both, x], {}, `${p}/Add_1_output_0`);
+      if (spec.layout === "parallel") x = g.op("Add", [g.op("Add", [m, a], {}, `${p}/Add_output_0`), x], {}, `${p}/Add_1_output_0`);
+      else if (spec.layout === "parallel-cohere")
+        x = g.op("Add", [g.op("Add", [x, a], {}, `${p}/Add_output_0`), m], {}, `${p}/Add_1_output_0`);
+      else x = g.op("Add", [x, g.op("Add", [a, m], {}, `${p}/Add_output_0`)], {}, `${p}/Add_1_output_0`);
       expected[`blocks.${l}.hook_attn_out`] = a;
       expected[`blocks.${l}.hook_mlp_out`] = m;
     }
