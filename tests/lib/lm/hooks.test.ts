@@ -99,7 +99,7 @@ describe("parallel blocks, however the residual sum is associated", () => {
     const pe = init("model.embed_positions.weight");
     for (const layout of layouts) {
       const h = runs[layout].hooks;
-      let prev = Float32Array.from({ length: ids.length * D }, (_, k) => {
+      let prev: Float32Array = Float32Array.from({ length: ids.length * D }, (_, k) => {
         const row = Math.floor(k / D);
         return tok[ids[row] * D + (k % D)] + pe[(row % 6) * D + (k % D)];
       });
