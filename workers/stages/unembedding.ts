@@ -9,21 +9,12 @@
  */
 import onnxProto from "onnx-proto";
 import type { LanguageModel } from "@/lib/lm/model";
+import { initializerFloats } from "@/lib/formats/onnx-tensor";
 
-const { onnx } = onnxProto;
 type TensorProto = onnxProto.onnx.ITensorProto;
 
 export class UnembeddingNotFoundError extends Error {
   override name = "UnembeddingNotFoundError";
-}
-
-function floats(t: TensorProto): Float32Array {
-  if (t.dataType !== onnx.TensorProto.DataType.FLOAT) throw new UnembeddingNotFoundError(`initializer ${t.name} is not float32`);
-  if (t.rawData && t.rawData.length > 0) {
-    const raw = t.rawData;
-    return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  }
-  return Float32Array.from(t.floatData ?? []);
 }
 
 const dimsOf = (t: TensorProto) => (t.dims ?? []).map((d) => Number(d));
@@ -44,6 +35,7 @@ export function readUnembedding(lm: LanguageModel): Unembedding {
   const logitsName = (graph.output ?? []).some((o) => o.name === "logits") ? "logits" : (graph.output?.[0]?.name ?? "");
   const head = producer.get(logitsName);
   const d = lm.dModel;
+  const floats = (t: TensorProto) => initializerFloats(t, lm.modelFile);
   if (!head || (head.opType !== "MatMul" && head.opType !== "Gemm"))
     throw new UnembeddingNotFoundError(
       `${lm.modelFile}: the logits are not produced by a MatMul/Gemm with the unembedding (found ${head?.opType ?? "nothing"})`,
