@@ -11,8 +11,20 @@ export interface RowExtremesOut {
 }
 
 /**
+ * Column tiles of wider rows, scanned left to right: each tile's entries are
+ * merged into what `out` already holds for the row (`filled[row]` entries),
+ * with column indices offset by `colOffset`, so the result equals one scan of
+ * the whole row.
+ */
+export interface ColumnTile {
+  colOffset: number;
+  /** entries already in out for each block row (updated) */
+  filled: Int32Array;
+}
+
+/**
  * Writes the top-k of block rows [0, rows) into out rows [rowOffset, rowOffset + rows).
- * `skip(row)` names one column to leave out of that row (e.g. the feature itself), or -1.
+ * `skip(row)` names one column (of the block) to leave out of that row (e.g. the feature itself), or -1.
  * `largest` false gives the k smallest.
  */
 export function selectRowExtremes(
@@ -23,14 +35,24 @@ export function selectRowExtremes(
   rowOffset: number,
   largest: boolean,
   skip: (row: number) => number = () => -1,
+  tile?: ColumnTile,
 ): void {
   const k = out.k;
   const sign = largest ? 1 : -1;
   const bufV = new Float64Array(k);
   const bufI = new Int32Array(k);
+  const colOffset = tile?.colOffset ?? 0;
   for (let r = 0; r < rows; r++) {
     const skipCol = skip(r);
     let n = 0;
+    if (tile) {
+      n = tile.filled[r];
+      const o = (rowOffset + r) * k;
+      for (let i = 0; i < n; i++) {
+        bufV[i] = sign * out.values[o + i];
+        bufI[i] = out.indices[o + i];
+      }
+    }
     const base = r * cols;
     for (let c = 0; c < cols; c++) {
       if (c === skipCol) continue;
@@ -44,10 +66,11 @@ export function selectRowExtremes(
         p--;
       }
       bufV[p] = v;
-      bufI[p] = c;
+      bufI[p] = colOffset + c;
     }
     const o = (rowOffset + r) * k;
-    for (let i = 0; i < k; i++) {
+    if (tile) tile.filled[r] = n;
+    for (let i = 0; i < (tile ? n : k); i++) {
       out.indices[o + i] = bufI[i];
       out.values[o + i] = sign * bufV[i];
     }

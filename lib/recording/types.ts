@@ -177,6 +177,13 @@ export type LogitEffectOptionsInput = z.input<typeof LogitEffectOptionsSchema>;
 export const NearestFeatureOptionsSchema = z.object({
   nNeighbors: z.number().int().min(1).max(1_000).default(10),
   blockRows: z.number().int().min(1).max(65_536).default(512),
+  /** columns (features of the other SAE) per GEMM tile: memory is blockRows x blockColumns floats, whatever the widths */
+  blockColumns: z
+    .number()
+    .int()
+    .min(1)
+    .max(1 << 22)
+    .default(32_768),
 });
 export type NearestFeatureOptionsInput = z.input<typeof NearestFeatureOptionsSchema>;
 

@@ -128,6 +128,27 @@ describe("nearest features by decoder cosine", () => {
     }
   });
 
+  it("gives the same neighbours whatever the GEMM tiles (column tiles narrower than k included)", async () => {
+    const whole = await nearestFeaturesWithin({ W_dec: A, dSae: 41 }, dIn, { nNeighbors: 6, blockRows: 64, blockColumns: 4096 });
+    for (const [blockRows, blockColumns] of [
+      [10, 5],
+      [7, 3],
+      [41, 1],
+      [3, 40],
+    ]) {
+      const tiled = await nearestFeaturesWithin({ W_dec: A, dSae: 41 }, dIn, { nNeighbors: 6, blockRows, blockColumns });
+      expect(Array.from(tiled.indices), `${blockRows}x${blockColumns}`).toEqual(Array.from(whole.indices));
+      for (let i = 0; i < whole.cosines.length; i++) expect(tiled.cosines[i]).toBeCloseTo(whole.cosines[i], 6);
+    }
+    const across = await nearestFeaturesAcross({ W_dec: A, dSae: 41 }, { W_dec: B, dSae: 29 }, dIn, {
+      nNeighbors: 4,
+      blockRows: 6,
+      blockColumns: 2,
+    });
+    const acrossWhole = await nearestFeaturesAcross({ W_dec: A, dSae: 41 }, { W_dec: B, dSae: 29 }, dIn, { nNeighbors: 4 });
+    expect(Array.from(across.indices)).toEqual(Array.from(acrossWhole.indices));
+  });
+
   it("keeps fewer neighbours when there are fewer candidates", async () => {
     const nn = await nearestFeaturesWithin({ W_dec: A.subarray(0, 3 * dIn), dSae: 3 }, dIn);
     expect(nn.k).toBe(2);
