@@ -14,6 +14,9 @@
  * over all tokens, codes discarded) and full recording (the same encode plus
  * all accumulation, histograms, interval samples and example windows), and
  * their ratio (target <= 1.5). Also times logit effects and nearest features.
+ *
+ * With --features N (and --d): the scale ladder of bench/record-scale.ts instead
+ * (recording and nearest features at 16k, 65k, 131k features, and their ratios).
  */
 import fs from "node:fs";
 import { Command } from "commander";
@@ -28,6 +31,7 @@ import { nearestFeaturesWithin, nearestFeaturesAcross } from "@/lib/recording/ne
 import type { RecordingSource } from "@/lib/recording/types";
 import { createInMemorySource } from "@/lib/recording/in-memory-source";
 import { measureBulkInsertOnServer } from "./record-insert";
+import { runScaleLadder, runScalePoint, SCALE_SCRIPT } from "./record-scale";
 
 const BUNDLED_MODEL = "assets/model/model.onnx";
 
@@ -46,8 +50,27 @@ const program = new Command()
     "postgresql://postgres@127.0.0.1:5432/postgres",
   )
   .option("--no-insert", "skip the bulk-insert measurement")
+  .option("--features <n>", "scale ladder: widths 16384, 65536, 131072 up to this (see bench/record-scale.ts)")
+  .option("--d <n>", "scale ladder: input width", "2304")
+  .option("--scale-tokens <n>", "scale ladder: recording tokens per width", "2048")
+  .option("--nn-rows <n>", "scale ladder: decoder rows timed for nearest features", "512")
+  .option("--scale-point <n>", "(internal) one width of the ladder")
+  .option("--phase <phase>", "(internal) record | nearest")
   .parse();
 const o = program.opts();
+if (o.features || o.scalePoint) {
+  const scale = {
+    features: Number(o.features ?? o.scalePoint),
+    d: Number(o.d),
+    tokens: Number(o.scaleTokens),
+    nnRows: Number(o.nnRows),
+    l0: Number(o.l0),
+    ctxLen: Number(o.ctxLen),
+  };
+  if (o.scalePoint) await runScalePoint(o.phase, Number(o.scalePoint), scale);
+  else runScaleLadder(scale, SCALE_SCRIPT);
+  process.exit(0);
+}
 const nTokensWanted = Number(o.tokens);
 const dSae = Number(o.dSae);
 const bundled = fs.existsSync(BUNDLED_MODEL) ? await inspectLanguageModel(BUNDLED_MODEL) : null;
