@@ -2,7 +2,8 @@
  * The LM's unembedding W_U [dModel, vocab] and final-norm scale gamma, read
  * from the ONNX graph for logit effects (lib/recording/logit-effects). A thin
  * adapter the LM side does not provide: the logits come from a MatMul (or a
- * Gemm, possibly transposed) with a weight initializer; gamma is the
+ * Gemm, possibly transposed) with a weight initializer (or a Transpose of one:
+ * tied embeddings), possibly under a soft-cap (Gemma 2); gamma is the
  * per-dimension initializer multiplied in just before it (LayerNormalization's
  * scale, or the Mul of a decomposed LayerNorm/RMSNorm). Without a gamma found,
  * logit effects use W_U alone and say so (finalNormFolded = false).
@@ -12,6 +13,8 @@ import type { LanguageModel } from "@/lib/lm/model";
 import { initializerFloats } from "@/lib/formats/onnx-tensor";
 
 type TensorProto = onnxProto.onnx.ITensorProto;
+
+const SOFT_CAP_OPS = new Set(["Mul", "Div", "Tanh"]);
 
 export class UnembeddingNotFoundError extends Error {
   override name = "UnembeddingNotFoundError";
@@ -33,18 +36,30 @@ export function readUnembedding(lm: LanguageModel): Unembedding {
   const producer = new Map<string, onnxProto.onnx.INodeProto>();
   for (const n of graph.node ?? []) for (const o of n.output ?? []) producer.set(o, n);
   const logitsName = (graph.output ?? []).some((o) => o.name === "logits") ? "logits" : (graph.output?.[0]?.name ?? "");
-  const head = producer.get(logitsName);
   const d = lm.dModel;
+  // Over a final logit soft-cap (Gemma 2: cap * tanh(logits / cap)), monotone per logit, to the unembedding itself.
+  const isConstant = (t: string) => inits.has(t) || producer.get(t)?.opType === "Constant";
+  let head = producer.get(logitsName);
+  for (let hops = 0; head && hops < 4 && SOFT_CAP_OPS.has(head.opType ?? ""); hops++) {
+    const varying = (head.input ?? []).filter((t) => t && !isConstant(t));
+    if (varying.length !== 1) break;
+    head = producer.get(varying[0]);
+  }
   const floats = (t: TensorProto) => initializerFloats(t, lm.modelFile);
   if (!head || (head.opType !== "MatMul" && head.opType !== "Gemm"))
     throw new UnembeddingNotFoundError(
       `${lm.modelFile}: the logits are not produced by a MatMul/Gemm with the unembedding (found ${head?.opType ?? "nothing"})`,
     );
-  const [xName, wName] = head.input ?? [];
+  const [xName, headWeight] = head.input ?? [];
+  // Tied embeddings may reach the head as Transpose(embed_tokens.weight [vocab, d]).
+  const transposeOf = producer.get(headWeight ?? "");
+  const viaTranspose = transposeOf?.opType === "Transpose" && inits.has(transposeOf.input?.[0] ?? "");
+  const wName = viaTranspose ? transposeOf!.input![0] : headWeight;
   const w = inits.get(wName ?? "");
   if (!w) throw new UnembeddingNotFoundError(`${lm.modelFile}: the unembedding ${wName} is not a weight initializer`);
   const shape = dimsOf(w);
-  const transB = head.opType === "Gemm" && (head.attribute ?? []).some((a) => a.name === "transB" && Number(a.i) === 1);
+  const gemmTransB = head.opType === "Gemm" && (head.attribute ?? []).some((a) => a.name === "transB" && Number(a.i) === 1);
+  const transB = gemmTransB !== viaTranspose;
   let W_U = floats(w);
   let vocab: number;
   if (!transB && shape[0] === d) vocab = shape[1];
