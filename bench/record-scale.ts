@@ -23,6 +23,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { OrtCpuBackend } from "@/lib/compute/backend";
@@ -46,6 +47,8 @@ interface PointResult {
   phase: "record" | "nearest";
   dSae: number;
   seconds: number;
+  /** CPU time of all threads over the same span (steadier than wall time on a shared machine) */
+  cpuSeconds: number;
   rows: number;
   rowsPerSecond: number;
   l0?: number;
@@ -154,15 +157,18 @@ async function recordPoint(dSae: number, o: ScaleOptions): Promise<PointResult> 
   const source = createInMemorySource({ nContexts, ctxLen: o.ctxLen, dIn: o.d, tokens, activations: x, contextsPerBatch: 8 });
   const inputsRssBytes = process.memoryUsage().rss;
   const encoder = await createSaeEncoder(sae);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const out = await recordFeatures({ encoder, dSae, source });
   const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = cpuSince(c0);
   await encoder.dispose();
   const l0 = out.stats.reduce((s, f) => s + f.density, 0);
   return {
     phase: "record",
     dSae,
     seconds,
+    cpuSeconds,
     rows: nTokens,
     rowsPerSecond: nTokens / seconds,
     l0,
@@ -180,9 +186,12 @@ async function nearestPoint(dSae: number, o: ScaleOptions): Promise<PointResult>
   const W = makeDecoder(dSae, o.d, 23);
   const rows = Math.min(o.nnRows, Math.floor(dSae / 2));
   const inputsRssBytes = process.memoryUsage().rss;
+  const cpu: number[] = [];
   const time = async (n: number) => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await nearestFeaturesAcross({ W_dec: W.subarray(0, n * o.d), dSae: n }, { W_dec: W, dSae }, o.d);
+    cpu.push(cpuSince(c0));
     return (performance.now() - t0) / 1000;
   };
   const t1 = await time(rows);
@@ -193,6 +202,7 @@ async function nearestPoint(dSae: number, o: ScaleOptions): Promise<PointResult>
     phase: "nearest",
     dSae,
     seconds: t2 - t1,
+    cpuSeconds: cpu[1] - cpu[0],
     rows,
     rowsPerSecond,
     fixedSeconds,
@@ -204,6 +214,11 @@ async function nearestPoint(dSae: number, o: ScaleOptions): Promise<PointResult>
 
 const MB = 1e6;
 
+function cpuSince(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
+}
+
 export async function runScalePoint(phase: string, dSae: number, o: ScaleOptions): Promise<void> {
   const r = phase === "record" ? await recordPoint(dSae, o) : await nearestPoint(dSae, o);
   console.log(`RESULT ${JSON.stringify(r)}`);
@@ -213,7 +228,12 @@ export function runScaleLadder(o: ScaleOptions, script: string): void {
   const widths = [...new Set([...WIDTHS.filter((w) => w <= o.features), o.features])].sort((a, b) => a - b);
   const tsx = createRequire(import.meta.url).resolve("tsx/cli");
   console.log(
-    `bench:record scale — widths ${widths.join(", ")}, d ${o.d}; recording ${Math.ceil(o.tokens / o.ctxLen) * o.ctxLen} SYNTHETIC tokens (contexts of ${o.ctxLen}), target L0 ${o.l0}; nearest features on ${o.nnRows} rows x the full width; one process per point`,
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(
+        " ",
+      )} on ${os.cpus().length} cores\nbench:record scale — widths ${widths.join(", ")}, d ${o.d}; recording ${Math.ceil(o.tokens / o.ctxLen) * o.ctxLen} SYNTHETIC tokens (contexts of ${o.ctxLen}), target L0 ${o.l0}; nearest features on ${o.nnRows} rows x the full width; one process per point`,
   );
   const results: PointResult[] = [];
   for (const phase of ["record", "nearest"] as const)
@@ -242,7 +262,7 @@ export function runScaleLadder(o: ScaleOptions, script: string): void {
       const r = JSON.parse(line.slice(7)) as PointResult;
       results.push(r);
       console.log(
-        `  ${phase.padEnd(8)} ${String(w).padStart(8)} features: ${r.seconds.toFixed(2)} s, ${r.rowsPerSecond.toFixed(1)} rows/s` +
+        `  ${phase.padEnd(8)} ${String(w).padStart(8)} features: ${r.seconds.toFixed(2)} s (cpu ${r.cpuSeconds.toFixed(2)} s), ${r.rowsPerSecond.toFixed(1)} rows/s` +
           `${r.l0 !== undefined ? `, L0 ${r.l0.toFixed(1)}` : ""}, peak ${(r.peakRssBytes / MB).toFixed(0)} MB (inputs ${(r.inputsRssBytes / MB).toFixed(0)} MB)` +
           `${r.fixedSeconds !== undefined ? `, once per call ${r.fixedSeconds.toFixed(2)} s` : ""}` +
           `${r.extrapolatedFullSeconds !== undefined ? `, whole SAE within itself ~${(r.extrapolatedFullSeconds / 60).toFixed(1)} min` : ""}`,
