@@ -1,11 +1,12 @@
 /**
  * Importing activation datasets given as `.npy` or safetensors [n, d] arrays
- * (float32; float16/bfloat16/float64 are converted), besides the harvester's store.
+ * (float32; float16/bfloat16/float64 are converted), besides the harvester's
+ * store. Files stream from disk into the matrix (any size, C or Fortran order).
  */
-import { promises as fs } from "node:fs";
-import { parseNpy } from "@/lib/formats/npy";
-import { parseSafetensors } from "@/lib/formats/safetensors";
+import { parseNpy, readNpyFile } from "@/lib/formats/npy";
+import { inspectSafetensors, parseSafetensors, readSafetensorsFile } from "@/lib/formats/safetensors";
 import { TensorFormatError } from "@/lib/formats/errors";
+import type { NamedTensor } from "@/lib/formats/tensor-fill";
 
 export interface ActivationMatrix {
   data: Float32Array;
@@ -13,18 +14,20 @@ export interface ActivationMatrix {
   d: number;
 }
 
-export function activationsFromBytes(bytes: Uint8Array, source: string, tensorName?: string): ActivationMatrix {
-  let data: unknown;
-  let shape: number[];
-  if (source.endsWith(".npy")) ({ data, shape } = parseNpy(bytes, source));
-  else if (source.endsWith(".safetensors")) {
-    const { tensors } = parseSafetensors(bytes, source);
-    const names = Object.keys(tensors);
-    const name = tensorName ?? (names.length === 1 ? names[0] : undefined);
-    if (!name || !tensors[name])
-      throw new TensorFormatError(`${source}: choose the activation tensor by name; the file holds ${names.join(", ") || "no tensors"}`);
-    ({ data, shape } = tensors[name]);
-  } else throw new TensorFormatError(`${source}: activation datasets must be .npy or .safetensors files`);
+function kindOf(source: string): "npy" | "safetensors" {
+  if (source.endsWith(".npy")) return "npy";
+  if (source.endsWith(".safetensors")) return "safetensors";
+  throw new TensorFormatError(`${source}: activation datasets must be .npy or .safetensors files`);
+}
+
+function chooseTensor(names: string[], source: string, tensorName?: string): string {
+  const name = tensorName ?? (names.length === 1 ? names[0] : undefined);
+  if (!name || !names.includes(name))
+    throw new TensorFormatError(`${source}: choose the activation tensor by name; the file holds ${names.join(", ") || "no tensors"}`);
+  return name;
+}
+
+function toMatrix({ data, shape }: NamedTensor, source: string): ActivationMatrix {
   if (!(data instanceof Float32Array)) throw new TensorFormatError(`${source}: activations must be floating point`);
   if (shape.length !== 2) throw new TensorFormatError(`${source}: activations must be a 2-d [n, d] array, got shape (${shape})`);
   const [n, d] = shape;
@@ -32,6 +35,19 @@ export function activationsFromBytes(bytes: Uint8Array, source: string, tensorNa
   return { data, n, d };
 }
 
+export function activationsFromBytes(bytes: Uint8Array, source: string, tensorName?: string): ActivationMatrix {
+  if (kindOf(source) === "npy") return toMatrix(parseNpy(bytes, source), source);
+  const { tensors } = parseSafetensors(bytes, source);
+  return toMatrix(tensors[chooseTensor(Object.keys(tensors), source, tensorName)], source);
+}
+
 export async function importActivations(file: string, tensorName?: string): Promise<ActivationMatrix> {
-  return activationsFromBytes(new Uint8Array(await fs.readFile(file)), file, tensorName);
+  if (kindOf(file) === "npy") return toMatrix(await readNpyFile(file), file);
+  const name = chooseTensor(
+    (await inspectSafetensors(file)).entries.map((e) => e.name),
+    file,
+    tensorName,
+  );
+  const { tensors } = await readSafetensorsFile(file, { names: [name] });
+  return toMatrix(tensors[name], file);
 }
