@@ -274,7 +274,7 @@ export function runScaleLadder(o: ScaleOptions, script: string): void {
     const base = rs[0];
     for (const r of rs.slice(1))
       console.log(
-        `  ${phase.padEnd(8)} ${r.dSae} / ${base.dSae} = ${(r.dSae / base.dSae).toFixed(0)}x width: time per row ${(base.rowsPerSecond / r.rowsPerSecond).toFixed(2)}x, ` +
+        `  ${phase.padEnd(8)} ${r.dSae} / ${base.dSae} = ${(r.dSae / base.dSae).toFixed(0)}x width: time per row ${(base.rowsPerSecond / r.rowsPerSecond).toFixed(2)}x (CPU ${(r.cpuSeconds / r.rows / (base.cpuSeconds / base.rows)).toFixed(2)}x), ` +
           `memory above inputs ${((r.peakRssBytes - r.inputsRssBytes) / MB).toFixed(0)} MB vs ${((base.peakRssBytes - base.inputsRssBytes) / MB).toFixed(0)} MB`,
       );
   }
