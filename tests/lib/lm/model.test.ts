@@ -24,6 +24,17 @@ afterAll(async () => {
 });
 
 describe("the bundled model", () => {
+  it("builds its full session only for run(), and again after release()", async () => {
+    const own = await loadLanguageModel(MODEL);
+    const batch = { ids: Int32Array.from([own.tokenizer.bosId, 10, 20, 30]), batch: 1, seq: 4 };
+    const first = await own.run(batch, ["blocks.1.hook_resid_post"]);
+    await own.release();
+    const again = await own.run(batch, ["blocks.1.hook_resid_post"]);
+    expect(Array.from(again.logits)).toEqual(Array.from(first.logits));
+    expect(Array.from(again.hooks["blocks.1.hook_resid_post"])).toEqual(Array.from(first.hooks["blocks.1.hook_resid_post"]));
+    await own.release();
+  });
+
   it("has every block's three hook sites with [batch, sequence, d_model] shapes", () => {
     expect(lm.nLayers).toBe(4);
     expect(lm.dModel).toBe(128);
