@@ -10,7 +10,8 @@
  *
  *   npm run bench:frontier -- [--hook mid|blocks.1.hook_mlp_out] [--steps 1000] [--batch 1024] [--width 512]
  *       [--seeds 3] [--l0 8,16,32,64] [--only topk,jumprelu,jumprelu-paper] [--json out.json]
- *   npm run bench:frontier -- --report a.json,b.json     # tables of earlier runs (e.g. one per hook or budget)
+ *   npm run bench:frontier -- --report a.json,b.json     # tables of earlier runs (one per hook and budget; runs split
+ *                                                        # with --only on the same data and budget are merged)
  *   npm run bench:frontier -- --synthetic                # known dictionary: mean best cosine, TopK vs JumpReLU
  *
  * Variants: `topk`, `batchtopk` (Gao et al.'s Adam(0.9, 0.999) and AuxK: the
@@ -373,8 +374,16 @@ function budgetTable(runs: Run[]): void {
 }
 
 if (a.report) {
-  const runs: Run[] = [];
-  for (const f of (a.report as string).split(",")) runs.push(JSON.parse(await readFile(f, "utf8")) as Run);
+  // runs on the same data and budget (e.g. split with --only) are reported as one
+  const merged = new Map<string, Run>();
+  for (const f of (a.report as string).split(",")) {
+    const r = JSON.parse(await readFile(f, "utf8")) as Run;
+    const key = `${r.data}|${r.tokensPerSae}`;
+    const into = merged.get(key);
+    if (into) into.points.push(...r.points);
+    else merged.set(key, r);
+  }
+  const runs = [...merged.values()];
   for (const r of runs) report(r);
   if (runs.length > 1) budgetTable(runs);
 } else {
