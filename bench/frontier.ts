@@ -247,20 +247,24 @@ async function heldOut(params: SaeParams, data: FrontierData, dictionary: Float3
   return { l0: nnz / data.eval.n, fvu: num / den, dead: params.dSae - alive, recovery };
 }
 
-/** A metric at a given L0 for one variant and seed: linear in log L0 between its two nearest points (null outside). */
+/**
+ * A metric at a given L0 for one variant and seed: linear in log L0 between
+ * its two nearest points, or along its first/last segment up to 10% beyond
+ * its sweep (a target-L0 SAE lands a few percent off its target); null further out.
+ */
 function at(points: Point[], l0: number, metric: (p: Point) => number | null): number | null {
   const ps = points.filter((p) => p.l0 > 0 && metric(p) !== null).sort((x, y) => x.l0 - y.l0);
-  // a point within 2% of the target counts as matched (a target-L0 variant lands on it)
-  const near = ps.find((p) => Math.abs(Math.log(p.l0 / l0)) < 0.02);
-  if (near) return metric(near);
-  for (let i = 0; i + 1 < ps.length; i++) {
-    const [p, q] = [ps[i], ps[i + 1]];
-    if (l0 >= p.l0 && l0 <= q.l0) {
-      const w = (Math.log(l0) - Math.log(p.l0)) / (Math.log(q.l0) - Math.log(p.l0) || 1);
-      return metric(p)! + w * (metric(q)! - metric(p)!);
-    }
-  }
-  return null;
+  if (ps.length === 0) return null;
+  if (ps.length === 1) return Math.abs(Math.log(ps[0].l0 / l0)) < 0.02 ? metric(ps[0]) : null;
+  const lo = Math.log(ps[0].l0);
+  const hi = Math.log(ps[ps.length - 1].l0);
+  const x = Math.log(l0);
+  if (x < lo - Math.log(1.1) || x > hi + Math.log(1.1)) return null;
+  let i = 0;
+  while (i + 2 < ps.length && x > Math.log(ps[i + 1].l0)) i++;
+  const [p, q] = [ps[i], ps[i + 1]];
+  const w = (x - Math.log(p.l0)) / (Math.log(q.l0) - Math.log(p.l0) || 1);
+  return metric(p)! + w * (metric(q)! - metric(p)!);
 }
 
 const median = (v: number[]) => {
@@ -268,17 +272,37 @@ const median = (v: number[]) => {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
 };
 
-/** Median over seeds of a metric at matched L0 (null when any seed's sweep misses the L0). */
-function matched(run: Run, v: Variant, l0: number, metric: (p: Point) => number | null): number | null {
-  const seeds = [...new Set(run.points.filter((p) => p.variant === v).map((p) => p.seed))];
-  const vals = seeds.map((s) =>
-    at(
-      run.points.filter((p) => p.variant === v && p.seed === s),
+const seedsOf = (run: Run, v: Variant) => [...new Set(run.points.filter((p) => p.variant === v).map((p) => p.seed))];
+
+/**
+ * A variant against TopK at matched L0, for the SAEs aimed at `target`:
+ * each seed's SAE at its own held-out L0 against TopK of the same seed
+ * interpolated to that L0; medians over seeds of the L0, both values and
+ * the ratio. Variants swept over lambda are interpolated to the target.
+ */
+function versusTopK(run: Run, v: Variant, target: number, metric: (p: Point) => number | null) {
+  const ratios: number[] = [];
+  const mine: number[] = [];
+  const theirs: number[] = [];
+  const l0s: number[] = [];
+  for (const s of seedsOf(run, v)) {
+    const own = run.points.filter((p) => p.variant === v && p.seed === s);
+    const point = own.find((p) => p.knob !== "lambda" && p.value === target);
+    const l0 = point ? point.l0 : target;
+    const x = point ? metric(point) : at(own, target, metric);
+    const topkSeed = seedsOf(run, "topk").includes(s) ? s : seedsOf(run, "topk")[0];
+    const k = at(
+      run.points.filter((p) => p.variant === "topk" && p.seed === topkSeed),
       l0,
       metric,
-    ),
-  );
-  return vals.length && vals.every((x) => x !== null) ? median(vals as number[]) : null;
+    );
+    if (x === null || k === null) continue;
+    ratios.push(x / k);
+    mine.push(x);
+    theirs.push(k);
+    l0s.push(l0);
+  }
+  return ratios.length ? { l0: median(l0s), value: median(mine), topk: median(theirs), ratio: median(ratios), seeds: ratios.length } : null;
 }
 
 const f4 = (v: number | null) => (v === null ? "-" : v.toFixed(4)).padStart(10);
@@ -299,22 +323,22 @@ function report(run: Run): void {
     return;
   }
   const targets = [...new Set(run.points.filter((p) => p.knob !== "lambda").map((p) => p.value))].sort((x, y) => x - y);
+  const others = variants.filter((v) => v !== "topk");
   for (const [name, metric] of [
     ["FVU", (p: Point) => p.fvu],
     ["delta LM loss", (p: Point) => p.deltaLoss],
   ] as const) {
-    console.log(`\n${name} at matched L0 (median over seeds of each seed's log-L0 interpolation; '-' = outside the sweep)`);
-    console.log(`L0      ${variants.map((v) => v.padStart(16)).join("")}   jumprelu/topk  jumprelu-paper/topk`);
+    console.log(
+      `\n${name} against TopK at matched L0: each seed's SAE at its own held-out L0 against TopK (same seed) interpolated in log L0 there;`,
+    );
+    console.log("medians over seeds; lambda-swept variants are interpolated to the target L0");
+    console.log(`target  ${others.map((v) => `${v} (L0, value, topk, ratio)`.padStart(44)).join("")}`);
     for (const t of targets) {
-      const vals = variants.map((v) => matched(run, v, t, metric));
-      const topk = matched(run, "topk", t, metric);
-      const ratio = (v: Variant) => {
-        const x = matched(run, v, t, metric);
-        return x === null || topk === null ? null : x / topk;
-      };
-      console.log(
-        `${String(t).padEnd(8)}${vals.map((x) => f4(x).padStart(16)).join("")}${f2(ratio("jumprelu")).padStart(15)}${f2(ratio("jumprelu-paper")).padStart(21)}`,
-      );
+      const cells = others.map((v) => {
+        const r = versusTopK(run, v, t, metric);
+        return (r ? `${r.l0.toFixed(1)}  ${r.value.toPrecision(3)}  ${r.topk.toPrecision(3)}  ${r.ratio.toFixed(3)}x` : "-").padStart(44);
+      });
+      console.log(`${String(t).padEnd(8)}${cells.join("")}`);
     }
   }
   console.log("\ndead share at each target (never fired on the held-out tokens; median over seeds)");
@@ -324,14 +348,12 @@ function report(run: Run): void {
       .map((v) => v.padStart(12))
       .join("")}`,
   );
+  const share = (v: Variant, t: number) => median(run.points.filter((p) => p.variant === v && p.value === t).map((p) => p.dead / p.dSae));
   for (const t of targets)
     console.log(
       `${String(t).padEnd(8)}${variants
         .filter((v) => v !== "jumprelu-paper")
-        .map((v) => {
-          const ps = run.points.filter((p) => p.variant === v && p.value === t);
-          return (ps.length ? `${(100 * median(ps.map((p) => p.dead / p.dSae))).toFixed(1)}%` : "-").padStart(12);
-        })
+        .map((v) => (Number.isFinite(share(v, t)) ? `${(100 * share(v, t)).toFixed(1)}%` : "-").padStart(12))
         .join("")}`,
     );
   console.log("\nissue 13's bar: jumprelu within 1.05x of topk (FVU and delta LM loss) and dead share within topk + 2 points");
@@ -341,13 +363,11 @@ function report(run: Run): void {
       ["FVU", (p: Point) => p.fvu],
       ["dLM", (p: Point) => p.deltaLoss],
     ] as const) {
-      const j = matched(run, "jumprelu", t, metric);
-      const k = matched(run, "topk", t, metric);
-      if (j !== null && k !== null) checks.push(`${name} ${(j / k).toFixed(3)}x ${j <= 1.05 * k ? "ok" : "MISSED"}`);
+      const r = versusTopK(run, "jumprelu", t, metric);
+      if (r) checks.push(`${name} ${r.ratio.toFixed(3)}x ${r.ratio <= 1.05 ? "ok" : "MISSED"}`);
     }
-    const share = (v: Variant) => median(run.points.filter((p) => p.variant === v && p.value === t).map((p) => p.dead / p.dSae));
-    const dj = share("jumprelu");
-    const dk = share("topk");
+    const dj = share("jumprelu", t);
+    const dk = share("topk", t);
     if (Number.isFinite(dj) && Number.isFinite(dk))
       checks.push(`dead ${(100 * dj).toFixed(1)}% vs ${(100 * dk).toFixed(1)}% ${dj <= dk + 0.02 ? "ok" : "MISSED"}`);
     console.log(`L0 ${String(t).padEnd(5)}${checks.join("; ")}`);
@@ -356,21 +376,18 @@ function report(run: Run): void {
 
 /** JumpReLU / TopK FVU at matched L0 against training tokens, from runs at several budgets (docs/sae-engine.md's chart). */
 function budgetTable(runs: Run[]): void {
-  const byBudget = [...runs].sort((x, y) => x.tokensPerSae - y.tokensPerSae);
-  const targets = [...new Set(runs.flatMap((r) => r.points.filter((p) => p.knob !== "lambda").map((p) => p.value)))].sort((x, y) => x - y);
-  console.log("\nFVU ratio to TopK at matched L0, by training tokens per SAE");
-  console.log(`tokens     L0    jumprelu  jumprelu-paper`);
-  for (const r of byBudget)
+  const byBudget = [...runs].sort((x, y) => x.tokensPerSae - y.tokensPerSae || x.data.localeCompare(y.data));
+  console.log("\nFVU ratio to TopK at matched L0, by training tokens per SAE (median over seeds)");
+  console.log(`tokens     data                                            target  jumprelu  jumprelu-paper`);
+  for (const r of byBudget) {
+    const targets = [...new Set(r.points.filter((p) => p.knob !== "lambda").map((p) => p.value))].sort((x, y) => x - y);
     for (const t of targets) {
-      const k = matched(r, "topk", t, (p) => p.fvu);
-      const ratio = (v: Variant) => {
-        const x = matched(r, v, t, (p) => p.fvu);
-        return x === null || k === null ? null : x / k;
-      };
+      const ratio = (v: Variant) => versusTopK(r, v, t, (p) => p.fvu)?.ratio ?? null;
       console.log(
-        `${String(r.tokensPerSae).padEnd(11)}${String(t).padEnd(6)}${f2(ratio("jumprelu")).padStart(10)}${f2(ratio("jumprelu-paper")).padStart(16)}`,
+        `${String(r.tokensPerSae).padEnd(11)}${r.data.slice(0, 46).padEnd(48)}${String(t).padEnd(8)}${f2(ratio("jumprelu")).padStart(8)}${f2(ratio("jumprelu-paper")).padStart(16)}`,
       );
     }
+  }
 }
 
 if (a.report) {
