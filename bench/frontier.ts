@@ -46,6 +46,7 @@ import type { TrainOptionsInput } from "@/lib/sae/train/options";
 import type { SaeParams } from "@/lib/sae/params";
 import { harvestedData, syntheticData, type FrontierData } from "./frontier-data";
 import { deltaLmLoss, type LmScorer } from "./frontier-lm";
+import { ratioChartSvg, type ChartSeries } from "./frontier-chart";
 
 const VARIANTS = ["jumprelu", "jumprelu-paper", "topk", "batchtopk", "gated", "relu"] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -66,6 +67,7 @@ const cli = new Command()
   .option("--lm-contexts <n>", "held-out contexts for delta LM loss", "96")
   .option("--json <file>", "write every point as JSON")
   .option("--report <files>", "print the tables of earlier --json runs (comma-separated) instead of training")
+  .option("--chart <file.svg>", "with --report: write the FVU-ratio-by-tokens chart of the runs as SVG")
   .parse();
 const a = cli.opts();
 
@@ -390,6 +392,26 @@ function budgetTable(runs: Run[]): void {
   }
 }
 
+/** One line per recipe and target L0 over the runs' budgets (the chart's data). */
+function budgetSeries(runs: Run[]): ChartSeries[] {
+  const series: ChartSeries[] = [];
+  for (const v of ["jumprelu", "jumprelu-paper"] as const) {
+    const targets = [...new Set(runs.flatMap((r) => r.points.filter((p) => p.knob !== "lambda").map((p) => p.value)))].sort(
+      (x, y) => x - y,
+    );
+    for (const t of targets) {
+      const points: [number, number][] = [];
+      for (const r of runs) {
+        const ratio = versusTopK(r, v, t, (p) => p.fvu)?.ratio;
+        if (ratio !== undefined) points.push([r.tokensPerSae, ratio]);
+      }
+      if (points.length)
+        series.push({ label: `${v === "jumprelu" ? "modern" : "paper"} recipe, L0 ${t}`, points, dashed: v !== "jumprelu" });
+    }
+  }
+  return series;
+}
+
 if (a.report) {
   // runs on the same data and budget (e.g. split with --only) are reported as one
   const merged = new Map<string, Run>();
@@ -403,6 +425,10 @@ if (a.report) {
   const runs = [...merged.values()];
   for (const r of runs) report(r);
   if (runs.length > 1) budgetTable(runs);
+  if (a.chart) {
+    await writeFile(a.chart, ratioChartSvg(budgetSeries(runs), `JumpReLU / TopK FVU at matched L0 (${runs[0].data.split(":")[0]})`));
+    console.log(`\nwrote ${a.chart}`);
+  }
 } else {
   report(await train());
 }
