@@ -4,18 +4,20 @@
  * speed target; docs/browser.md "Dashboard snapshots").
  *
  * Freshness has two guards:
- * - every write that changes what a dashboard shows (a recording on the hook,
- *   a study changing status) deletes the affected snapshots and bumps the SAE's
- *   `dashboardEpoch`, in its own transaction;
+ * - every write that changes what a dashboard shows deletes the affected
+ *   snapshots and bumps the SAE's `dashboardEpoch`, in the writer's own
+ *   transaction. Database triggers do this (migration
+ *   20261204180000_dashboard_freshness_triggers), so no writer can forget it:
+ *   a recording's COPY, a study closing, an explanation written, an SAE
+ *   renamed, whatever code or tool writes it;
  * - a snapshot is saved only if the epoch it was rendered under is still the
  *   SAE's epoch, checked under a share lock on the SAE row, so a render that
  *   raced such a write is dropped instead of outliving it.
  * A snapshot also names the production build it was rendered by (its HTML
  * points at that build's scripts); other builds never serve it.
  */
-import type { Prisma } from "@prisma/client";
 import type { Db } from "@/lib/db/client";
-import type { Pool, PoolClient } from "@/lib/queue/pool";
+import type { Pool } from "@/lib/queue/pool";
 import { sha256 } from "@/lib/auth/tokens";
 
 /**
@@ -45,20 +47,6 @@ export async function servableSnapshot(pool: Pool, r: SnapshotRequest): Promise<
     values: [sha256(r.sessionToken), r.saeId, r.featureIndex, r.buildId, SNAPSHOT_ROLES],
   });
   return rows.length ? rows[0].html : null;
-}
-
-/** A recording on a hook changes its SAEs' dashboards (features, and neighbours across the hook): forget them all. Call inside the recording's transaction. */
-export async function forgetHookSnapshots(client: PoolClient, hookId: string): Promise<void> {
-  await client.query(`UPDATE "Sae" SET "dashboardEpoch" = "dashboardEpoch" + 1 WHERE "hookId" = $1`, [hookId]);
-  await client.query(`DELETE FROM "DashboardSnapshot" d USING "Sae" s WHERE d."saeId" = s.id AND s."hookId" = $1`, [hookId]);
-}
-
-/** A study changing status changes which ratings viewers see on its features' dashboards: forget those. Call inside the status change's transaction. */
-export async function forgetStudySnapshots(tx: Prisma.TransactionClient, studyId: string): Promise<void> {
-  await tx.$executeRaw`UPDATE "Sae" SET "dashboardEpoch" = "dashboardEpoch" + 1
-                        WHERE id IN (SELECT DISTINCT "saeId" FROM "StudyItem" WHERE "studyId" = ${studyId})`;
-  await tx.$executeRaw`DELETE FROM "DashboardSnapshot" d USING "StudyItem" i
-                        WHERE i."studyId" = ${studyId} AND d."saeId" = i."saeId" AND d."featureIndex" = i."featureIndex"`;
 }
 
 export interface SnapshotWork {

@@ -4,11 +4,12 @@
  * connection and inside the caller's transaction: the worker commits them
  * together with the job's completion, so a recording is either wholly visible
  * or not at all, and re-running it replaces the previous rows (no duplicates).
+ * The dashboards these rows change forget their snapshots by themselves
+ * (triggers, lib/db/dashboard-snapshots).
  */
 import type { PoolClient } from "@/lib/queue/pool";
 import type { LogitEffects, NearestFeatures, RecordedFeatures } from "@/lib/recording/types";
 import { bulkWrite, type BulkMode, type Cell, type Column } from "@/lib/db/bulk-copy";
-import { forgetHookSnapshots } from "@/lib/db/dashboard-snapshots";
 import { DENSE_THRESHOLD } from "@/lib/sae/metrics";
 
 export interface NeighborsAcross {
@@ -169,7 +170,6 @@ export async function writeRecording(client: PoolClient, r: RecordingToWrite, mo
   checkShapes(r);
   // Two SAEs on one hook recorded at once both rewrite their pair's FeatureNeighbor rows: take turns.
   await client.query(`SELECT 1 FROM "Hook" WHERE "id" = $1 FOR UPDATE`, [r.hookId]);
-  await forgetHookSnapshots(client, r.hookId);
   await client.query(`DELETE FROM "Feature" WHERE "saeId" = $1`, [r.saeId]); // examples cascade
   const features = await bulkWrite(client, "Feature", FEATURE_COLUMNS, featureRows(r), mode);
   await saveFeatureCounts(client, r);

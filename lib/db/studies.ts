@@ -15,7 +15,6 @@ import { randomInt, randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Prisma } from "@prisma/client";
 import type { Db } from "@/lib/db/client";
-import { forgetStudySnapshots } from "@/lib/db/dashboard-snapshots";
 import {
   raterViewSettingsSchema,
   DEFAULT_RATER_VIEW_SETTINGS,
@@ -297,7 +296,6 @@ export async function changeStudyStatus(db: Db, studyId: string, action: StudyAc
         : action === "pause"
           ? { status: "PAUSED" as const }
           : { status: "CLOSED" as const, closedAt: new Date() };
-    await forgetStudySnapshots(tx, studyId);
     return tx.study.update({ where: { id: studyId }, data, select: { id: true, status: true, closedAt: true } });
   });
 }

@@ -1,17 +1,25 @@
 /**
  * Dashboard snapshots against the real PostgreSQL: who is served one, which
  * writes forget them, and that a render racing such a write is never saved.
+ * Forgetting is the database's job (the triggers of migration
+ * 20261204180000_dashboard_freshness_triggers), so it is tested through the
+ * writers themselves: the recording's COPY writer, a study closing, an
+ * explanation or an SAE written by plain SQL or Prisma.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { gunzipSync, gzipSync } from "node:zlib";
 import pg from "pg";
 import { createDb, type Db } from "@/lib/db/client";
 import { createSession } from "@/lib/auth/sessions";
-import { forgetHookSnapshots, missingSnapshots, saveSnapshot, servableSnapshot, snapshotWork } from "@/lib/db/dashboard-snapshots";
+import { missingSnapshots, saveSnapshot, servableSnapshot, snapshotWork } from "@/lib/db/dashboard-snapshots";
+import { writeRecording } from "@/lib/db/recordings";
+import { setSaeProgress } from "@/lib/db/saes";
+import { inTransaction } from "@/lib/queue/pool";
 import { changeStudyStatus, createStudy } from "@/lib/db/studies";
 import { getFeatureRatings } from "@/lib/db/features";
 import { createTestDatabase, type TestDatabase } from "../../support/postgres";
-import { seedStudyWorld, type StudyWorld } from "@/tests/e2e/support/seed/studies";
+import { seedStudyWorld, STUDY_VOCABULARY, type StudyWorld } from "@/tests/e2e/support/seed/studies";
+import { tinyJumpReluSae, tinyRecording } from "../../support/tiny-recording";
 
 let database: TestDatabase;
 let db: Db;
@@ -116,21 +124,54 @@ describe("what is left to render", () => {
 });
 
 describe("forgetting snapshots when dashboards change", () => {
-  it("a recording forgets every SAE's snapshots on its hook (neighbours cross SAEs), and no other hook's", async () => {
+  it("a recording (the real COPY writer) forgets the recorded SAE's snapshots and its neighbours', and no other hook's", async () => {
     const [a, b] = world.saes.map((s) => s.id);
     const other = otherWorld.saes[0].id;
     for (const s of [a, b, other]) await save(s, 1);
     const before = await Promise.all([a, b, other].map(epoch));
-    const client = await pool.connect();
-    try {
-      await client.query("BEGIN");
-      await forgetHookSnapshots(client, world.hookId);
-      await client.query("COMMIT");
-    } finally {
-      client.release();
-    }
+    const recording = await tinyRecording({
+      saeId: a,
+      hookId: world.hookId,
+      params: tinyJumpReluSae(16, 12, 1),
+      vocabSize: STUDY_VOCABULARY.length,
+      others: [{ saeId: b, params: tinyJumpReluSae(16, 12, 2) }],
+    });
+    await inTransaction(pool, (client) => writeRecording(client, recording));
     expect([await snapshotCount(a), await snapshotCount(b), await snapshotCount(other)]).toEqual([0, 0, 1]);
-    expect(await Promise.all([a, b, other].map(epoch))).toEqual([before[0] + 1, before[1] + 1, before[2]]);
+    const after = await Promise.all([a, b, other].map(epoch));
+    expect([after[0] > before[0], after[1] > before[1], after[2]]).toEqual([true, true, before[2]]);
+  });
+
+  it("an explanation written, changed or deleted (by any writer) forgets that feature's snapshot only", async () => {
+    const [a, b] = world.saes.map((s) => s.id);
+    const remaining = () => db.dashboardSnapshot.findMany({ where: { saeId: a }, orderBy: { featureIndex: "asc" } });
+    for (const i of [1, 2, 3]) await save(a, i);
+    await save(b, 1);
+    const before = await epoch(a);
+    const x = await db.explanation.create({ data: { saeId: a, featureIndex: 1, text: "rivers" } });
+    expect((await remaining()).map((s) => s.featureIndex)).toEqual([2, 3]);
+    expect(await epoch(a)).toBeGreaterThan(before);
+    expect(await snapshotCount(b)).toBe(1);
+    await pool.query(`UPDATE "Explanation" SET text = 'mountains' WHERE id = $1`, [x.id]);
+    await save(a, 1);
+    await pool.query(`UPDATE "Explanation" SET "featureIndex" = 2 WHERE id = $1`, [x.id]);
+    expect((await remaining()).map((s) => s.featureIndex)).toEqual([3]);
+    await save(a, 2);
+    await db.explanation.delete({ where: { id: x.id } });
+    expect((await remaining()).map((s) => s.featureIndex)).toEqual([3]);
+  });
+
+  it("renaming an SAE forgets its hook's snapshots (neighbour lists name it); progress updates forget nothing", async () => {
+    const [a, b] = world.saes.map((s) => s.id);
+    const other = otherWorld.saes[0].id;
+    for (const s of [a, b, other]) await save(s, 4);
+    const before = await epoch(a);
+    await setSaeProgress(pool, a, { step: 3, totalSteps: 10 });
+    await db.sae.update({ where: { id: b }, data: { name: "beta" } }); // the same name: nothing changed
+    expect([await snapshotCount(a), await snapshotCount(b), await snapshotCount(other), await epoch(a)]).toEqual([1, 1, 1, before]);
+    await db.sae.update({ where: { id: b }, data: { name: "beta renamed" } });
+    expect([await snapshotCount(a), await snapshotCount(b), await snapshotCount(other)]).toEqual([0, 0, 1]);
+    await db.sae.update({ where: { id: b }, data: { name: "beta" } });
   });
 
   it("a study closing (its ratings become visible to viewers) forgets its sampled features' snapshots only", async () => {
@@ -163,8 +204,8 @@ describe("forgetting snapshots when dashboards change", () => {
     const client = await pool.connect();
     try {
       await client.query("BEGIN");
-      await forgetHookSnapshots(client, world.hookId);
-      // the warmer saves while the recording's transaction is still open
+      await client.query(`INSERT INTO "Explanation" (id, "saeId", "featureIndex", text) VALUES ('race', $1, 2, 'a change')`, [a]);
+      // the warmer saves while the writer's transaction is still open
       const saving = saveSnapshot(db, { saeId: a, featureIndex: 2, buildId: BUILD, epoch: renderedUnder, html: page("stale") });
       await new Promise((r) => setTimeout(r, 300));
       await client.query("COMMIT");

@@ -3,22 +3,8 @@ import { createRng } from "@/lib/random/seeded";
 import { recordSae } from "@/lib/recording/record-sae";
 import { createInMemorySource } from "@/lib/recording/in-memory-source";
 import { createSaeEncoder } from "@/lib/sae/inference";
-import type { SaeParams } from "@/lib/sae/params";
+import { tinyJumpReluSae } from "../../support/tiny-recording";
 import { referenceFeature } from "./reference";
-
-function jumpReluSae(dIn: number, dSae: number, seed: number): SaeParams {
-  const rng = createRng(seed);
-  return {
-    architecture: "jumprelu",
-    dIn,
-    dSae,
-    W_enc: Float32Array.from({ length: dIn * dSae }, () => rng.normal() / Math.sqrt(dIn)),
-    b_enc: Float32Array.from({ length: dSae }, () => 0.1 * rng.normal()),
-    W_dec: Float32Array.from({ length: dSae * dIn }, () => rng.normal()),
-    b_dec: new Float32Array(dIn),
-    threshold: Float32Array.from({ length: dSae }, () => 0.5 + rng.next()),
-  };
-}
 
 describe("recordSae with the onnxruntime encoder", () => {
   it("records exactly what the encoder gives over the whole token set", async () => {
@@ -26,7 +12,7 @@ describe("recordSae with the onnxruntime encoder", () => {
       dSae = 48,
       nContexts = 30,
       ctxLen = 32;
-    const params = jumpReluSae(dIn, dSae, 5);
+    const params = tinyJumpReluSae(dIn, dSae, 5);
     const rng = createRng(6);
     const tokens = Int32Array.from({ length: nContexts * ctxLen }, () => rng.int(1000));
     const activations = Float32Array.from({ length: nContexts * ctxLen * dIn }, () => rng.normal());
@@ -64,7 +50,7 @@ describe("recordSae with the onnxruntime encoder", () => {
   });
 
   it("refuses a source recorded at another width", async () => {
-    const params = jumpReluSae(8, 4, 1);
+    const params = tinyJumpReluSae(8, 4, 1);
     const source = createInMemorySource({ nContexts: 1, ctxLen: 2, dIn: 9, tokens: new Int32Array(2), activations: new Float32Array(18) });
     await expect(recordSae(params, source)).rejects.toThrow(/dIn 9.*dIn 8/);
   });

@@ -11,7 +11,6 @@ import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
 import pg from "pg";
 import { createDb, type Db } from "@/lib/db/client";
-import { forgetHookSnapshots } from "@/lib/db/dashboard-snapshots";
 import { startSnapshotWarmer, type Warmer } from "@/lib/snapshots/warmer";
 import { SNAPSHOT_RENDER_HEADER } from "@/lib/snapshots/protocol";
 import { createTestDatabase, type TestDatabase } from "../../support/postgres";
@@ -126,16 +125,15 @@ describe("the snapshot warmer", () => {
 
   it("drops renders made before the dashboards changed, and renders those features again", async () => {
     let changed = false;
-    const app = await fakeApp(async () => {
+    const app = await fakeApp(async (path) => {
       if (!changed) {
-        // a recording commits while the first page is being rendered
+        // an explanation of the feature being rendered is written meanwhile (any write a dashboard shows would do)
         changed = true;
-        const client = await pool.connect();
-        try {
-          await forgetHookSnapshots(client, world.hookId);
-        } finally {
-          client.release();
-        }
+        const [, , saeId, , index] = path.split("/");
+        await pool.query(`INSERT INTO "Explanation" (id, "saeId", "featureIndex", text) VALUES ('during render', $1, $2, 'new')`, [
+          saeId,
+          Number(index),
+        ]);
       }
       return 200;
     });
