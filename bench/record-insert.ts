@@ -22,7 +22,7 @@ import cliProgress from "cli-progress";
 import pg from "pg";
 import { applyMigrations } from "@/lib/db/migrations";
 import { startEmbeddedDatabase } from "@/lib/db/embedded";
-import { createPool, inTransaction } from "@/lib/queue/pool";
+import { createPool, inTransaction } from "@/lib/db/pool";
 import { bulkModeOf } from "@/lib/db/bulk-copy";
 import { writeRecording, type RecordingToWrite } from "@/lib/db/recordings";
 import { ExampleTable } from "@/lib/recording/example-table";

@@ -8,7 +8,7 @@ import type { Config } from "@/lib/config";
 import { resolveDatabase } from "@/lib/db/connection";
 import { assertMigrated } from "@/lib/db/migrations";
 import { loadLanguageModel } from "@/lib/lm/model";
-import { createPoolFor } from "@/lib/queue/pool";
+import { createPoolFor } from "@/lib/db/pool";
 import { startQueue } from "@/lib/queue/boss";
 import { readPipelineSpec } from "@/lib/pipeline/spec";
 import { enqueuePipeline, modelFolder, resolveHook } from "@/lib/pipeline/enqueue";

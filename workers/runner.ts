@@ -8,7 +8,7 @@
  * queue. Any number of worker processes can share one database.
  */
 import type PgBoss from "pg-boss";
-import { createPoolFor, type Pool } from "@/lib/queue/pool";
+import { createPoolFor, type Pool } from "@/lib/db/pool";
 import { JOB_QUEUE, startQueue, type Boss, type QueueJobData } from "@/lib/queue/boss";
 import {
   claimJob,

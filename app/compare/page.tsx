@@ -10,6 +10,7 @@ import { guardPage } from "@/app/_server/guard";
 import { db } from "@/lib/db/client";
 import { featureMatches, getComparison, listComparableHooks, type Comparison, type FeatureMatch } from "@/lib/db/browse";
 import { getFeatureDashboard, parseFeatureIndex, type FeatureDashboard } from "@/lib/db/features";
+import { seesOpenStudies, type RatingReader } from "@/lib/db/rating-scope";
 import { ParetoChart } from "@/app/_components/charts/pareto-chart";
 import { DensityHistogram } from "@/app/_components/charts/density-histogram";
 import { RatingIntervals } from "@/app/_components/charts/rating-intervals";
@@ -38,7 +39,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
   const hookId = first(sp.hook);
   if (!hookId) return <HookPicker />;
   if (hookId.length > 100) notFound();
-  const cmp = await getComparison(db(), hookId, saeIdsFrom(sp.saes), { openStudies: user.role === "ADMIN" });
+  const cmp = await getComparison(db(), hookId, saeIdsFrom(sp.saes), user);
   if (!cmp) notFound();
 
   const notes: string[] = [];
@@ -52,7 +53,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
     if (!source) notes.push("Feature matching: pick one of the compared SAEs.");
     else if (index === null || index >= source.dSae)
       notes.push(`Feature matching: the index must be a whole number from 0 to ${source.dSae - 1}.`);
-    else matching = await loadMatching(cmp, source.id, index, user.role === "ADMIN");
+    else matching = await loadMatching(cmp, source.id, index, user);
   }
   const selected = new Set(cmp.saes.map((s) => s.id));
   const nameOf = new Map(cmp.available.map((s) => [s.id, s.name]));
@@ -180,7 +181,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
           Rating outcomes
         </h2>
         <p className="text-xs text-slate-600">
-          Share of “Is this feature interpretable?” answers per SAE over {user.role === "ADMIN" ? "all studies" : "closed studies"}, each
+          Share of “Is this feature interpretable?” answers per SAE over {seesOpenStudies(user) ? "all studies" : "closed studies"}, each
           rating one trial, with 95% Wilson intervals.
         </p>
         <RatingIntervals
@@ -271,14 +272,14 @@ function ci(p: { share: number | null; interval: { lower: number; upper: number 
   return `${(p.share * 100).toFixed(1)}% [${(p.interval.lower * 100).toFixed(1)}, ${(p.interval.upper * 100).toFixed(1)}]`;
 }
 
-async function loadMatching(cmp: Comparison, saeId: string, index: number, openStudies: boolean) {
+async function loadMatching(cmp: Comparison, saeId: string, index: number, reader: RatingReader) {
   const others = cmp.saes.filter((s) => s.id !== saeId).map((s) => s.id);
   const [source, matches] = await Promise.all([
-    getFeatureDashboard(db(), saeId, index, { openStudies }),
+    getFeatureDashboard(db(), saeId, index, reader),
     featureMatches(db(), saeId, index, others),
   ]);
   const best = others.map((id) => matches.find((m) => m.otherSaeId === id && m.rank === 0)).filter((m): m is FeatureMatch => !!m);
-  const boards = await Promise.all(best.map((m) => getFeatureDashboard(db(), m.otherSaeId, m.otherIndex, { openStudies })));
+  const boards = await Promise.all(best.map((m) => getFeatureDashboard(db(), m.otherSaeId, m.otherIndex, reader)));
   const dashboards = new Map<string, FeatureDashboard>();
   boards.forEach((b, i) => b && dashboards.set(best[i].otherSaeId, b));
   return { source: source!, matches, dashboards };

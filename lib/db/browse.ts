@@ -10,6 +10,7 @@ import type { Db } from "@/lib/db/client";
 import { summariseOutcomes, type OutcomeSummary, type AnsweredItem } from "@/lib/studies/statistics/outcome-summary";
 import type { RatingAnswer } from "@/lib/studies/types";
 import { DENSE_THRESHOLD } from "@/lib/sae/metrics";
+import { ratingScope, type RatingReader } from "@/lib/db/rating-scope";
 
 /** Features firing on more than this share of tokens are "dense" (paper: "How SAEs are judged"). */
 /** Width of a density histogram bin, in decades of log10 firing frequency. */
@@ -233,13 +234,7 @@ function likePattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-export async function listFeatures(
-  db: Db,
-  saeId: string,
-  q: FeatureListQuery,
-  opts: { openStudies?: boolean } = {},
-): Promise<FeatureListPage> {
-  const studyFilter = opts.openStudies ? Prisma.empty : Prisma.sql`AND s.status = 'CLOSED'`;
+export async function listFeatures(db: Db, saeId: string, q: FeatureListQuery, reader: RatingReader = null): Promise<FeatureListPage> {
   const conditions: Prisma.Sql[] = [Prisma.sql`f."saeId" = ${saeId}`];
   if (q.status === "alive") conditions.push(Prisma.sql`NOT f.dead`);
   if (q.status === "dead") conditions.push(Prisma.sql`f.dead`);
@@ -261,10 +256,10 @@ export async function listFeatures(
              count(*) FILTER (WHERE g.answer = 'NO')::int AS no,
              count(*) FILTER (WHERE g.answer <> 'SKIP')::int AS total
       FROM "StudyItem" i
-      JOIN "Study" s ON s.id = i."studyId"
+      JOIN "Study" st ON st.id = i."studyId"
       JOIN "Assignment" a ON a."itemId" = i.id
       JOIN "Rating" g ON g."assignmentId" = a.id
-      WHERE i."saeId" = ${saeId} ${studyFilter}
+      WHERE i."saeId" = ${saeId} AND ${ratingScope(reader)}
       GROUP BY i."featureIndex"
     )`;
   const dir = q.dir === "desc" ? Prisma.sql`DESC` : Prisma.sql`ASC`;
@@ -358,12 +353,7 @@ export interface Comparison {
 }
 
 /** The comparison of `saeIds` (all SAEs on the hook when empty); null for an unknown hook. */
-export async function getComparison(
-  db: Db,
-  hookId: string,
-  saeIds: string[],
-  opts: { openStudies?: boolean } = {},
-): Promise<Comparison | null> {
+export async function getComparison(db: Db, hookId: string, saeIds: string[], reader: RatingReader = null): Promise<Comparison | null> {
   const hook = await db.hook.findUnique({ where: { id: hookId }, select: { id: true, name: true, model: { select: { name: true } } } });
   if (!hook) return null;
   const available = await listSiblings(db, hookId);
@@ -374,7 +364,7 @@ export async function getComparison(
   const byId = new Map(rows.map((r) => [r.id, r]));
   const [histograms, answered] = await Promise.all([
     Promise.all(chosen.map((id) => densityHistogram(db, id))),
-    ratingsForSaes(db, chosen, opts.openStudies ?? false),
+    ratingsForSaes(db, chosen, reader),
   ]);
   return {
     hook: { id: hook.id, name: hook.name, modelName: hook.model.name },
@@ -385,21 +375,14 @@ export async function getComparison(
   };
 }
 
-/** Every non-skip rating of a feature of these SAEs (closed studies only unless openStudies). */
-export async function ratingsForSaes(db: Db, saeIds: string[], openStudies: boolean): Promise<AnsweredItem[]> {
+/** Every non-skip rating of a feature of these SAEs, in the studies `reader` may see. */
+export async function ratingsForSaes(db: Db, saeIds: string[], reader: RatingReader): Promise<AnsweredItem[]> {
   if (saeIds.length === 0) return [];
-  const rows = await db.rating.findMany({
-    where: {
-      answer: { not: "SKIP" },
-      assignment: { item: { saeId: { in: saeIds }, ...(openStudies ? {} : { study: { status: "CLOSED" } }) } },
-    },
-    select: { answer: true, assignment: { select: { item: { select: { saeId: true, featureIndex: true } } } } },
-  });
-  return rows.map((r) => ({
-    saeId: r.assignment.item.saeId,
-    featureIndex: r.assignment.item.featureIndex,
-    answer: r.answer.toLowerCase() as RatingAnswer,
-  }));
+  const rows = await db.$queryRaw<{ saeId: string; featureIndex: number; answer: string }[]>`
+    SELECT i."saeId", i."featureIndex", g.answer::text AS answer
+      FROM "Rating" g JOIN "Assignment" a ON a.id = g."assignmentId" JOIN "StudyItem" i ON i.id = a."itemId" JOIN "Study" st ON st.id = i."studyId"
+     WHERE g.answer <> 'SKIP' AND i."saeId" = ANY (${saeIds}::text[]) AND ${ratingScope(reader)}`;
+  return rows.map((r) => ({ saeId: r.saeId, featureIndex: r.featureIndex, answer: r.answer.toLowerCase() as RatingAnswer }));
 }
 
 export interface FeatureMatch {

@@ -8,7 +8,7 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { from as copyFrom } from "pg-copy-streams";
-import type { PoolClient } from "@/lib/queue/pool";
+import { isEmbeddedServer, type PoolClient } from "@/lib/db/pool";
 
 export type BulkMode = "copy" | "insert";
 
@@ -23,16 +23,9 @@ export interface Column {
 
 export type Cell = string | number | boolean | null | ArrayLike<number>;
 
-const modeCache = new WeakMap<object, BulkMode>();
-
-/** PGlite reports an emscripten build in version(); everything else gets COPY. */
+/** COPY, except on the embedded database (INSERTs). */
 export async function bulkModeOf(client: PoolClient): Promise<BulkMode> {
-  const cached = modeCache.get(client);
-  if (cached) return cached;
-  const { rows } = await client.query(`SELECT version() AS v`);
-  const mode: BulkMode = /emscripten|wasm/i.test(String(rows[0].v)) ? "insert" : "copy";
-  modeCache.set(client, mode);
-  return mode;
+  return (await isEmbeddedServer(client)) ? "insert" : "copy";
 }
 
 function quoteIdent(name: string): string {

@@ -6,7 +6,7 @@
  */
 import { PrismaClient } from "@prisma/client";
 import { PrismaPg } from "@prisma/adapter-pg";
-import { createPool, type Pool } from "@/lib/queue/pool";
+import { createPool, type Pool } from "@/lib/db/pool";
 
 export type Db = PrismaClient;
 

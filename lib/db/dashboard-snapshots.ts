@@ -17,7 +17,7 @@
  * points at that build's scripts); other builds never serve it.
  */
 import type { Db } from "@/lib/db/client";
-import type { Pool } from "@/lib/queue/pool";
+import type { Pool } from "@/lib/db/pool";
 import { sha256 } from "@/lib/auth/tokens";
 
 /**

@@ -11,6 +11,7 @@
 import { Prisma } from "@prisma/client";
 import type { Db } from "@/lib/db/client";
 import { tokenTexts } from "@/lib/db/token-texts";
+import { ratingScope, type RatingReader } from "@/lib/db/rating-scope";
 
 export interface SaeHeader {
   id: string;
@@ -118,14 +119,8 @@ export function parseFeatureIndex(raw: string): number | null {
   return Number(raw);
 }
 
-export interface DashboardOptions {
-  /** include rating results of studies that are not closed (admins); others see closed studies only */
-  openStudies?: boolean;
-}
-
-/** Rating counts per study for one feature, as one JSON array (closed studies only unless `openStudies`). */
-function ratingsJson(saeId: string, index: number, opts: DashboardOptions): Prisma.Sql {
-  const studyFilter = opts.openStudies ? Prisma.empty : Prisma.sql`AND st.status = 'CLOSED'`;
+/** Rating counts per study for one feature, as one JSON array (the studies `reader` may see: lib/db/rating-scope). */
+function ratingsJson(saeId: string, index: number, reader: RatingReader): Prisma.Sql {
   return Prisma.sql`(SELECT coalesce(json_agg(r ORDER BY r."studyName"), '[]'::json) FROM (
                     SELECT st.id AS "studyId", st.name AS "studyName", st.status AS "studyStatus",
                            count(g.answer) FILTER (WHERE g.answer = 'YES')::int AS yes,
@@ -134,20 +129,23 @@ function ratingsJson(saeId: string, index: number, opts: DashboardOptions): Pris
                            count(g.answer) FILTER (WHERE g.answer = 'SKIP')::int AS skip
                     FROM "StudyItem" i JOIN "Study" st ON st.id = i."studyId"
                     LEFT JOIN "Assignment" a ON a."itemId" = i.id LEFT JOIN "Rating" g ON g."assignmentId" = a.id
-                    WHERE i."saeId" = ${saeId} AND i."featureIndex" = ${index} ${studyFilter}
+                    WHERE i."saeId" = ${saeId} AND i."featureIndex" = ${index} AND ${ratingScope(reader)}
                     GROUP BY st.id) r)`;
 }
 
 /** A feature's rating results alone (what a dashboard snapshot fills in for admins after load: open studies' counts). */
-export async function getFeatureRatings(db: Db, saeId: string, index: number, opts: DashboardOptions = {}): Promise<RatingResult[]> {
-  const rows = await db.$queryRaw<{ r: RatingResult[] | string }[]>`SELECT ${ratingsJson(saeId, index, opts)} AS r`;
+export async function getFeatureRatings(db: Db, saeId: string, index: number, reader: RatingReader = null): Promise<RatingResult[]> {
+  const rows = await db.$queryRaw<{ r: RatingResult[] | string }[]>`SELECT ${ratingsJson(saeId, index, reader)} AS r`;
   const raw = rows[0].r;
   return typeof raw === "string" ? JSON.parse(raw) : raw;
 }
 
 /**
  * The dashboard of feature `index` of SAE `saeId`, or null when the SAE does
- * not exist or the index is outside [0, dSae).
+ * not exist or the index is outside [0, dSae). The one loader of a feature's
+ * evidence: the feature page, its API, the comparison and (through
+ * lib/studies/blinding, which whitelists what a rater sees) the rating page.
+ * Rating results are those `reader` may see (lib/db/rating-scope).
  *
  * One statement: PostgreSQL assembles the whole dashboard as one JSON value
  * from index lookups, so the page costs one round trip and one JSON.parse
@@ -158,7 +156,7 @@ export async function getFeatureDashboard(
   db: Db,
   saeId: string,
   index: number,
-  opts: DashboardOptions = {},
+  reader: RatingReader = null,
 ): Promise<FeatureDashboard | null> {
   const rows = await db.$queryRaw<{ d: RawDashboard | string }[]>`
     SELECT json_build_object(
@@ -178,7 +176,7 @@ export async function getFeatureDashboard(
                    WHERE n."saeId" = ${saeId} AND n."featureIndex" = ${index}),
       'explanations', (SELECT coalesce(json_agg(json_build_object('id', x.id, 'text', x.text, 'createdAt', x."createdAt") ORDER BY x."createdAt" DESC), '[]'::json)
                        FROM "Explanation" x WHERE x."saeId" = ${saeId} AND x."featureIndex" = ${index}),
-      'ratings', ${ratingsJson(saeId, index, opts)}
+      'ratings', ${ratingsJson(saeId, index, reader)}
     ) AS d`;
   const raw = rows[0]?.d;
   const data: RawDashboard = typeof raw === "string" ? JSON.parse(raw) : raw;
@@ -268,23 +266,4 @@ interface RawDashboard {
   siblings: FeatureNeighborView[];
   explanations: { id: string; text: string; createdAt: string }[];
   ratings: RatingResult[];
-}
-
-/** Yes/Maybe/No/Skip counts for one feature in each study that sampled it. */
-export async function featureRatings(db: Db, saeId: string, featureIndex: number, openStudies: boolean): Promise<RatingResult[]> {
-  const items = await db.studyItem.findMany({
-    where: { saeId, featureIndex, ...(openStudies ? {} : { study: { status: "CLOSED" } }) },
-    select: {
-      study: { select: { id: true, name: true, status: true } },
-      assignments: { select: { rating: { select: { answer: true } } } },
-    },
-  });
-  return items.map((item) => {
-    const counts = { yes: 0, maybe: 0, no: 0, skip: 0 };
-    for (const a of item.assignments) {
-      const answer = a.rating?.answer;
-      if (answer) counts[answer.toLowerCase() as keyof typeof counts]++;
-    }
-    return { studyId: item.study.id, studyName: item.study.name, studyStatus: item.study.status, ...counts };
-  });
 }

@@ -16,7 +16,7 @@ import os from "node:os";
 import type { Db } from "@/lib/db/client";
 import type { Boss } from "@/lib/queue/boss";
 import { JOB_QUEUE, bossDb, sendJob } from "@/lib/queue/boss";
-import { inTransaction, type Pool, type PoolClient } from "@/lib/queue/pool";
+import { inTransaction, type Pool, type PoolClient } from "@/lib/db/pool";
 
 export type JobKind = "HARVEST" | "TRAIN" | "EVALUATE" | "RECORD" | "IMPORT";
 export type JobStatus = "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
@@ -83,6 +83,12 @@ export interface NewJob {
   kind: JobKind;
   saeId: string | null;
   payload: JobPayloadBase & Record<string, unknown>;
+}
+
+/** Whether a pipeline of this name was ever enqueued. */
+export async function pipelineNamed(pool: Pool, name: string): Promise<boolean> {
+  const { rows } = await pool.query(`SELECT 1 FROM "Pipeline" WHERE "name" = $1 LIMIT 1`, [name]);
+  return rows.length > 0;
 }
 
 export async function insertPipeline(client: PoolClient, p: NewPipeline): Promise<void> {

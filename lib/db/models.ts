@@ -7,7 +7,7 @@
 import crypto from "node:crypto";
 import type { LanguageModel } from "@/lib/lm/model";
 import type { HookSite } from "@/lib/lm/hooks";
-import type { PoolClient } from "@/lib/queue/pool";
+import type { PoolClient } from "@/lib/db/pool";
 import { bulkWrite } from "@/lib/db/bulk-copy";
 
 const HOOK_KIND: Record<HookSite, string> = { resid_post: "RESID_POST", attn_out: "ATTN_OUT", mlp_out: "MLP_OUT" };

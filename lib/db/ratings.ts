@@ -18,6 +18,7 @@ import { buildRaterItemView, type FeatureEvidence, type RaterItemView } from "@/
 import { deriveSeed } from "@/lib/studies/design/derive-seed";
 import { opaqueItemIdSchema } from "@/lib/studies/design/opaque-item-id";
 import { answerFromDb, answerToDb, assignmentStatus, parseStudySettings, type StoredAnswer } from "@/lib/db/studies";
+import { getFeatureDashboard, type FeatureDashboard } from "@/lib/db/features";
 
 // ---------------------------------------------------------------- errors
 
@@ -249,7 +250,8 @@ export async function getRaterItem(db: Db, raterId: string, assignmentId: string
     if (statuses[j] !== "answered") nextOpenItemId = queue[j].id;
   }
   const { saeId, featureIndex } = assignment.item;
-  const evidence = await loadFeatureEvidence(db, saeId, featureIndex);
+  const dashboard = await getFeatureDashboard(db, saeId, featureIndex);
+  const evidence = dashboard && featureEvidence(dashboard);
   const rating = queue[at].rating;
   const item = buildRaterItemView(evidence ?? EMPTY_EVIDENCE, settings.view, {
     itemId: assignmentId,
@@ -292,39 +294,22 @@ const EMPTY_EVIDENCE: FeatureEvidence = {
   logitTokens: null,
 };
 
-/** Everything recorded about a feature (identity included): the blinding builder decides what a rater sees. */
-export async function loadFeatureEvidence(db: Db, saeId: string, featureIndex: number): Promise<FeatureEvidence | null> {
-  const feature = await db.feature.findUnique({
-    where: { saeId_index: { saeId, index: featureIndex } },
-    select: {
-      maxAct: true,
-      logitTopIds: true,
-      logitBottomIds: true,
-      sae: { select: { name: true, architecture: true, hook: { select: { modelId: true } } } },
-    },
-  });
-  if (!feature || !(feature.maxAct > 0)) return null;
-  const examples = await db.featureExample.findMany({
-    where: { saeId, featureIndex },
-    orderBy: [{ kind: "asc" }, { interval: "asc" }, { rank: "asc" }],
-    select: { kind: true, tokenIds: true, acts: true },
-  });
-  const ids = [...new Set([...examples.flatMap((e) => e.tokenIds), ...feature.logitTopIds, ...feature.logitBottomIds])];
-  const tokens = await db.token.findMany({
-    where: { modelId: feature.sae.hook.modelId, id: { in: ids } },
-    select: { id: true, text: true },
-  });
-  const text = new Map(tokens.map((t) => [t.id, t.text]));
-  const texts = (list: number[]) => list.map((id) => text.get(id) ?? "\uFFFD");
-  const example = (e: (typeof examples)[number]) => ({ tokens: texts(e.tokenIds), activations: e.acts });
+/**
+ * A feature's dashboard (identity included) as the evidence the blinding
+ * builder whitelists from; null when there is nothing to rate (not recorded,
+ * or dead).
+ */
+function featureEvidence(d: FeatureDashboard): FeatureEvidence | null {
+  if (!d.feature || !(d.feature.maxAct > 0)) return null;
+  const example = (e: FeatureDashboard["top"][number]) => ({ tokens: e.tokens, activations: e.acts });
   return {
-    saeId,
-    saeName: feature.sae.name,
-    architecture: feature.sae.architecture.toLowerCase(),
-    featureIndex,
-    maxActivation: feature.maxAct,
-    topExamples: examples.filter((e) => e.kind === "TOP").map(example),
-    rangeExamples: examples.filter((e) => e.kind === "INTERVAL").map(example),
-    logitTokens: { promoted: texts(feature.logitTopIds), suppressed: texts(feature.logitBottomIds) },
+    saeId: d.sae.id,
+    saeName: d.sae.name,
+    architecture: d.sae.architecture.toLowerCase(),
+    featureIndex: d.index,
+    maxActivation: d.feature.maxAct,
+    topExamples: d.top.map(example),
+    rangeExamples: d.intervals.map(example),
+    logitTokens: { promoted: d.feature.logitTop.map((t) => t.text), suppressed: d.feature.logitBottom.map((t) => t.text) },
   };
 }

@@ -7,7 +7,7 @@
  * The dashboards these rows change forget their snapshots by themselves
  * (triggers, lib/db/dashboard-snapshots).
  */
-import type { PoolClient } from "@/lib/queue/pool";
+import type { PoolClient } from "@/lib/db/pool";
 import type { LogitEffects, NearestFeatures, RecordedFeatures } from "@/lib/recording/types";
 import { bulkWrite, type BulkMode, type Cell, type Column } from "@/lib/db/bulk-copy";
 import { DENSE_THRESHOLD } from "@/lib/sae/metrics";

@@ -1,11 +1,11 @@
 /**
- * The worker's writes to Sae and SaeCurvePoint: the row created when a
- * pipeline is enqueued, live progress while training, the saved folder and
+ * The worker's reads and writes of Sae and SaeCurvePoint: the row created when
+ * a pipeline is enqueued, live progress while training, the saved folder and
  * training curve when trained, and the evaluation metrics (paper section
  * "How SAEs are judged": L0, FVU, delta LM loss, KL, loss recovered; dead and
  * dense features are written with the recording, lib/db/recordings.ts).
  */
-import type { Pool, PoolClient } from "@/lib/queue/pool";
+import type { Pool, PoolClient } from "@/lib/db/pool";
 import { bulkWrite } from "@/lib/db/bulk-copy";
 
 export interface NewSae {
@@ -31,6 +31,14 @@ export async function insertSae(client: PoolClient, s: NewSae): Promise<void> {
 /** Live progress for the UI ({ step, totalSteps, tokensPerSecond, etaSeconds, loss, l0, fvu } while training). */
 export async function setSaeProgress(pool: Pool, saeId: string, progress: unknown): Promise<void> {
   await pool.query(`UPDATE "Sae" SET "progress" = $2, "updatedAt" = now() WHERE "id" = $1`, [saeId, JSON.stringify(progress)]);
+}
+
+/** The saved folder of an SAE (set when it was trained or imported). */
+export async function saePathOf(pool: Pool, saeId: string): Promise<string> {
+  const { rows } = await pool.query(`SELECT "path" FROM "Sae" WHERE "id" = $1`, [saeId]);
+  const p = rows[0]?.path as string | null | undefined;
+  if (!p) throw new Error(`SAE ${saeId} has no saved folder yet: its train or import job must succeed first`);
+  return p;
 }
 
 export interface CurvePoint {

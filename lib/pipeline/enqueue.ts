@@ -10,10 +10,11 @@ import path from "node:path";
 import { loadLanguageModel, type LanguageModel } from "@/lib/lm/model";
 import { inspectImportedSae } from "@/lib/sae/io/imported-sae";
 import type { SaeFileSummary } from "@/lib/sae/io/sae-file";
-import { inTransaction, type Pool, type PoolClient } from "@/lib/queue/pool";
+import { inTransaction, type Pool, type PoolClient } from "@/lib/db/pool";
 import type { Boss } from "@/lib/queue/boss";
 import { registerModel } from "@/lib/db/models";
 import { insertSae } from "@/lib/db/saes";
+import { findOrCreateDataset } from "@/lib/db/datasets";
 import { enqueueReadyJobs, insertJobs, insertPipeline, type NewJob } from "@/lib/db/jobs";
 import { PipelineSpecError, type PipelineSpec, type TokenSetSpec } from "@/lib/pipeline/spec";
 import { planPipeline, type PlannedSae } from "@/lib/pipeline/plan";
@@ -53,27 +54,6 @@ function fingerprint(value: unknown): string {
 
 function safeSegment(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, "_");
-}
-
-async function datasetRow(
-  client: PoolClient,
-  hookId: string,
-  split: "TRAIN" | "RECORDING" | "EVAL",
-  dir: string,
-  corpus: string,
-  dtype: string,
-): Promise<string> {
-  const found = await client.query(
-    `SELECT "id" FROM "ActivationDataset" WHERE "hookId" = $1 AND "split" = $2::"DatasetSplit" AND "path" = $3`,
-    [hookId, split, dir],
-  );
-  if (found.rows[0]) return found.rows[0].id as string;
-  const id = crypto.randomUUID();
-  await client.query(
-    `INSERT INTO "ActivationDataset" ("id", "hookId", "split", "path", "corpus", "dtype") VALUES ($1, $2, $3::"DatasetSplit", $4, $5, $6)`,
-    [id, hookId, split, dir, corpus, dtype],
-  );
-  return id;
 }
 
 export async function enqueuePipeline(pool: Pool, boss: Boss, spec: PipelineSpec, options: EnqueueOptions): Promise<EnqueuedPipeline> {
@@ -118,7 +98,7 @@ export async function enqueuePipeline(pool: Pool, boss: Boss, spec: PipelineSpec
       for (const split of plan.splits) {
         const dir = storeDir(split, sets[split]);
         const corpus = ([] as string[]).concat(sets[split].corpus).join(", ");
-        datasets[split] = { id: await datasetRow(client, hookId, splitEnum[split], dir, corpus, h.dtype), dir };
+        datasets[split] = { id: await findOrCreateDataset(client, { hookId, split: splitEnum[split], dir, corpus, dtype: h.dtype }), dir };
       }
       const pipelineId = crypto.randomUUID();
       await insertPipeline(client, { id: pipelineId, name: spec.name, spec });

@@ -10,7 +10,7 @@
  * backoff (see workers/reaper.ts and docs/worker.md).
  */
 import PgBoss from "pg-boss";
-import type { Pool, PoolClient } from "@/lib/queue/pool";
+import type { Pool, PoolClient } from "@/lib/db/pool";
 
 export const JOB_QUEUE = "featurelab-jobs";
 /** pg-boss refuses 24 h or more; a job that runs longer is split by its checkpoints anyway */

@@ -3,7 +3,7 @@
  * small pool and one pg-boss instance per server process, started on first
  * use, without maintenance (the workers run that).
  */
-import { createPoolFor, type Pool } from "@/lib/queue/pool";
+import { createPoolFor, type Pool } from "@/lib/db/pool";
 import { startQueue, type Boss } from "@/lib/queue/boss";
 
 interface QueueClient {

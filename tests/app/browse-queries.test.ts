@@ -146,7 +146,7 @@ describe("getFeatureDashboard", () => {
 
   it("shows closed studies to everyone and open ones only when asked", async () => {
     expect((await getFeatureDashboard(db, saeId, 2))!.ratings.map((r) => [r.studyName, r.yes, r.no])).toEqual([["s-CLOSED", 2, 0]]);
-    const all = (await getFeatureDashboard(db, saeId, 2, { openStudies: true }))!.ratings.map((r) => [r.studyName, r.yes, r.no]);
+    const all = (await getFeatureDashboard(db, saeId, 2, { role: "ADMIN" }))!.ratings.map((r) => [r.studyName, r.yes, r.no]);
     expect(all).toEqual([
       ["s-CLOSED", 2, 0],
       ["s-OPEN", 0, 2],
@@ -200,7 +200,7 @@ describe("listFeatures", () => {
       [4, 1],
       [3, 0],
     ]);
-    const all = await listFeatures(db, saeId, featureListQuerySchema.parse({ sort: "rating", dir: "desc" }), { openStudies: true });
+    const all = await listFeatures(db, saeId, featureListQuerySchema.parse({ sort: "rating", dir: "desc" }), { role: "ADMIN" });
     // equal shares: more ratings first
     expect(all.rows.slice(0, 4).map((r) => [r.index, r.yesShare])).toEqual([
       [5, 1],
@@ -237,6 +237,8 @@ describe("density histogram and comparison", () => {
     expect(c.available.map((s) => s.name)).toEqual(["a", "b"]);
     const yes = c.ratings.bySae[0];
     expect(yes.counts).toEqual({ yes: 3, maybe: 1, no: 1 });
+    // an admin also counts the open study's answers (lib/db/rating-scope)
+    expect((await getComparison(db, hookId, [saeId], { role: "ADMIN" }))!.ratings.bySae[0].counts).toEqual({ yes: 5, maybe: 1, no: 3 });
     expect(await getComparison(db, "nope", [])).toBeNull();
   });
 

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { zipSync } from "fflate";
 import { createTestDatabase, type TestDatabase } from "../support/postgres";
-import { createPool, type Pool } from "@/lib/queue/pool";
+import { createPool, type Pool } from "@/lib/db/pool";
 import { startQueue, type Boss } from "@/lib/queue/boss";
 import { enqueuePipeline } from "@/lib/pipeline/enqueue";
 import { PipelineSpecError } from "@/lib/pipeline/spec";

@@ -22,7 +22,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createTestDatabase, type TestDatabase } from "../support/postgres";
-import { createPool, type Pool } from "@/lib/queue/pool";
+import { createPool, type Pool } from "@/lib/db/pool";
 import { startQueue } from "@/lib/queue/boss";
 import { enqueuePipeline } from "@/lib/pipeline/enqueue";
 import { startWorker } from "@/workers/runner";

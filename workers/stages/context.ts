@@ -6,7 +6,7 @@
  * once and only if this worker still owns the job.
  */
 import type { JobRow } from "@/lib/db/jobs";
-import type { Pool, PoolClient } from "@/lib/queue/pool";
+import type { Pool, PoolClient } from "@/lib/db/pool";
 
 export interface StageContext<P = Record<string, unknown>> {
   job: JobRow & { payload: JobRow["payload"] & P };
@@ -33,12 +33,4 @@ export class JobCancelledError extends Error {
 
 export function throwIfAborted(signal: AbortSignal, what: string): void {
   if (signal.aborted) throw new JobCancelledError(`${what} stopped: ${String(signal.reason ?? "aborted")}`);
-}
-
-/** The saved folder of the job's SAE (set when it was trained or imported). */
-export async function saePathOf(pool: Pool, saeId: string): Promise<string> {
-  const { rows } = await pool.query(`SELECT "path" FROM "Sae" WHERE "id" = $1`, [saeId]);
-  const p = rows[0]?.path as string | null | undefined;
-  if (!p) throw new Error(`SAE ${saeId} has no saved folder yet: its train or import job must succeed first`);
-  return p;
 }

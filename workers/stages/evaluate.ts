@@ -12,9 +12,9 @@ import { openActivationStore } from "@/lib/activations/store";
 import { loadSaeLens } from "@/lib/sae/io/saelens";
 import { createSaeEncoder } from "@/lib/sae/inference";
 import { MetricsAccumulator } from "@/lib/sae/metrics";
-import { saveSaeEvaluation, type SaeEvaluation } from "@/lib/db/saes";
+import { saePathOf, saveSaeEvaluation, type SaeEvaluation } from "@/lib/db/saes";
 import { contextBatches } from "./store-sources";
-import { saePathOf, throwIfAborted, type Stage } from "./context";
+import { throwIfAborted, type Stage } from "./context";
 
 export interface EvaluatePayload {
   saeId: string;

@@ -9,6 +9,7 @@
 import { loadLanguageModel } from "@/lib/lm/model";
 import { corpusSpec } from "@/lib/activations/corpus";
 import { harvestActivations } from "@/lib/activations/harvest";
+import { markDatasetComplete } from "@/lib/db/datasets";
 import type { Stage } from "./context";
 import { throwIfAborted } from "./context";
 
@@ -73,8 +74,7 @@ export const harvestStage: Stage<HarvestPayload> = async ({ job, signal, progres
   return {
     summary: done.map((d) => `${d.tokens} tokens`).join(", "),
     async commit(client) {
-      for (const d of done)
-        await client.query(`UPDATE "ActivationDataset" SET "nTokens" = $2, "complete" = true WHERE "id" = $1`, [d.datasetId, d.tokens]);
+      for (const d of done) await markDatasetComplete(client, d.datasetId, d.tokens);
     },
   };
 };

@@ -18,11 +18,11 @@ import { removeRecordingCheckpoint } from "@/lib/recording/recording-checkpoint"
 import { computeLogitEffects } from "@/lib/recording/logit-effects";
 import { nearestFeaturesAcross, nearestFeaturesWithin } from "@/lib/recording/nearest-features";
 import type { RecordingOptionsInput } from "@/lib/recording/types";
-import { saesOnHook } from "@/lib/db/saes";
+import { saePathOf, saesOnHook } from "@/lib/db/saes";
 import { writeRecording, type NeighborsAcross } from "@/lib/db/recordings";
 import { recordingSource } from "./store-sources";
-import { readUnembedding } from "./unembedding";
-import { saePathOf, throwIfAborted, type Stage } from "./context";
+import { readUnembedding } from "@/lib/lm/unembedding";
+import { throwIfAborted, type Stage } from "./context";
 
 export interface RecordPayload {
   saeId: string;

@@ -43,12 +43,11 @@ export default async function SaePage({ params, searchParams }: { params: Promis
   const sae = await getSaeDetail(db(), saeId);
   if (!sae) notFound();
   const { query, problems } = parseFeatureListQuery(await searchParams);
-  const openStudies = user.role === "ADMIN";
   const [curve, histogram, siblings, list] = await Promise.all([
     getTrainingCurve(db(), sae.id),
     densityHistogram(db(), sae.id),
     listSiblings(db(), sae.hook.id),
-    listFeatures(db(), sae.id, query, { openStudies }),
+    listFeatures(db(), sae.id, query, user),
   ]);
   const others = siblings.filter((s) => s.id !== sae.id);
   const metrics: [string, string, string][] = [

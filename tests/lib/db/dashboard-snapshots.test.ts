@@ -14,7 +14,7 @@ import { createSession } from "@/lib/auth/sessions";
 import { missingSnapshots, saveSnapshot, servableSnapshot, snapshotWork } from "@/lib/db/dashboard-snapshots";
 import { writeRecording } from "@/lib/db/recordings";
 import { setSaeProgress } from "@/lib/db/saes";
-import { inTransaction } from "@/lib/queue/pool";
+import { inTransaction } from "@/lib/db/pool";
 import { changeStudyStatus, createStudy } from "@/lib/db/studies";
 import { getFeatureRatings } from "@/lib/db/features";
 import { createTestDatabase, type TestDatabase } from "../../support/postgres";
@@ -186,7 +186,7 @@ describe("forgetting snapshots when dashboards change", () => {
     const sampled = (await db.studyItem.findMany({ where: { studyId: study.id } })).map((i) => i.featureIndex);
     // while open, its ratings are not in any snapshot: only admins see them, filled in after load
     const studyRow = (open: boolean) =>
-      getFeatureRatings(db, a, sampled[0], { openStudies: open }).then((rs) => rs.find((r) => r.studyId === study.id));
+      getFeatureRatings(db, a, sampled[0], { role: open ? "ADMIN" : "VIEWER" }).then((rs) => rs.find((r) => r.studyId === study.id));
     expect(await studyRow(false)).toBeUndefined();
     expect(await studyRow(true)).toMatchObject({ studyStatus: "OPEN", yes: 0, maybe: 0, no: 0 });
     for (let i = 0; i < 12; i++) await save(a, i);

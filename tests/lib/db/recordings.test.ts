@@ -10,7 +10,7 @@ import { createDb, type Db } from "@/lib/db/client";
 import { bulkModeOf } from "@/lib/db/bulk-copy";
 import { writeRecording, type RecordingToWrite } from "@/lib/db/recordings";
 import { getFeatureDashboard } from "@/lib/db/features";
-import { inTransaction } from "@/lib/queue/pool";
+import { inTransaction } from "@/lib/db/pool";
 import { createTestDatabase, type TestDatabase } from "../../support/postgres";
 import { tinyJumpReluSae, tinyRecording } from "../../support/tiny-recording";
 import { seedStudyWorld, STUDY_VOCABULARY, type StudyWorld } from "@/tests/e2e/support/seed/studies";

@@ -2,7 +2,7 @@
  * Everything a pipeline leaves in the database that the app shows, keyed by
  * SAE name (ids differ between databases), for comparing two runs row by row.
  */
-import type { Pool } from "@/lib/queue/pool";
+import type { Pool } from "@/lib/db/pool";
 
 export async function databaseSnapshot(pool: Pool) {
   const { rows: saes } = await pool.query(

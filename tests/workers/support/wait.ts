@@ -1,5 +1,5 @@
 /** Waiting for a pipeline's jobs to settle, with the failing job's error in the message. */
-import type { Pool } from "@/lib/queue/pool";
+import type { Pool } from "@/lib/db/pool";
 
 export interface JobState {
   id: string;

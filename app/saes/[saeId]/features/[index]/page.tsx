@@ -7,6 +7,7 @@ import { guardPage } from "@/app/_server/guard";
 import { isSnapshotRender } from "@/app/_server/snapshot";
 import { db } from "@/lib/db/client";
 import { getFeatureDashboard, parseFeatureIndex, type FeatureNeighborView } from "@/lib/db/features";
+import { seesOpenStudies } from "@/lib/db/rating-scope";
 import { FeatureEvidence } from "@/app/_components/feature/feature-evidence";
 import { CopyPermalink } from "@/app/_components/feature/copy-permalink";
 import { KeyboardNav } from "@/app/_components/feature/keyboard-nav";
@@ -19,10 +20,11 @@ export const dynamic = "force-dynamic";
 
 type Params = Promise<{ saeId: string; index: string }>;
 
-const load = cache(async (saeId: string, rawIndex: string, openStudies: boolean) => {
+// Keyed by the role (React's cache compares arguments by identity): the role decides which ratings are loaded.
+const load = cache(async (saeId: string, rawIndex: string, role: string) => {
   const index = parseFeatureIndex(rawIndex);
   if (index === null) return null;
-  return getFeatureDashboard(db(), saeId, index, { openStudies });
+  return getFeatureDashboard(db(), saeId, index, { role });
 });
 
 export async function generateMetadata({ params }: { params: Params }): Promise<Metadata> {
@@ -64,7 +66,7 @@ export default async function FeaturePage({ params }: { params: Params }) {
   const snapshot = await isSnapshotRender();
   const user = snapshot ? { role: "VIEWER" as const } : await guardPage("/saes/[saeId]/features/[index]");
   const { saeId, index: rawIndex } = await params;
-  const d = await load(saeId, rawIndex, user.role === "ADMIN");
+  const d = await load(saeId, rawIndex, user.role);
   if (!d) notFound();
   const { sae, index, feature } = d;
   const base = `/saes/${sae.id}/features`;
@@ -182,7 +184,7 @@ export default async function FeaturePage({ params }: { params: Params }) {
               saeId={sae.id}
               index={index}
               ratings={d.ratings}
-              scope={snapshot ? "snapshot" : user.role === "ADMIN" ? "all" : "closed"}
+              scope={snapshot ? "snapshot" : seesOpenStudies(user) ? "all" : "closed"}
             />
           </section>
           <section className="rounded-lg border border-slate-200 bg-white p-3" aria-labelledby="live">

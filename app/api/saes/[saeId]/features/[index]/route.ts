@@ -6,7 +6,7 @@ import { getFeatureDashboard } from "@/lib/db/features";
 
 export const GET = apiRoute("GET /api/saes/[saeId]/features/[index]", {}, async ({ user, params }) => {
   const index = featureIndexParam(params.index);
-  const dashboard = await getFeatureDashboard(db(), params.saeId, index, { openStudies: user?.role === "ADMIN" });
+  const dashboard = await getFeatureDashboard(db(), params.saeId, index, user);
   if (!dashboard) throw (await missingFeature(params.saeId, index)) ?? new HttpError(404, `Feature ${index} was not found.`);
   return dashboard;
 });

@@ -3,6 +3,7 @@ import { apiRoute } from "@/app/_server/api";
 import { featureIndexParam, missingFeature } from "@/app/_server/feature-params";
 import { db } from "@/lib/db/client";
 import { getFeatureRatings } from "@/lib/db/features";
+import { seesOpenStudies } from "@/lib/db/rating-scope";
 
 export const dynamic = "force-dynamic";
 
@@ -10,6 +11,5 @@ export const GET = apiRoute("GET /api/saes/[saeId]/features/[index]/ratings", {}
   const index = featureIndexParam(params.index);
   const missing = await missingFeature(params.saeId, index);
   if (missing) throw missing;
-  const openStudies = user?.role === "ADMIN";
-  return { ratings: await getFeatureRatings(db(), params.saeId, index, { openStudies }), openStudies };
+  return { ratings: await getFeatureRatings(db(), params.saeId, index, user), openStudies: seesOpenStudies(user) };
 });
