@@ -10,7 +10,7 @@ import path from "node:path";
 import { loadLanguageModel, type LanguageModel } from "@/lib/lm/model";
 import { inspectImportedSae } from "@/lib/sae/io/imported-sae";
 import type { SaeFileSummary } from "@/lib/sae/io/sae-file";
-import { inTransaction, type Pool, type PoolClient } from "@/lib/db/pool";
+import { inTransaction, type Pool } from "@/lib/db/pool";
 import type { Boss } from "@/lib/queue/boss";
 import { registerModel } from "@/lib/db/models";
 import { insertSae } from "@/lib/db/saes";
