@@ -253,7 +253,8 @@ function dependents(all: { id: string; payload: JobPayloadBase }[], jobId: strin
 export async function cancelJob(pool: Pool, boss: Boss, jobId: string): Promise<string[]> {
   return inTransaction(pool, async (client) => {
     const job = await getJob(client, jobId, true);
-    if (!job) return [];
+    // A finished job has nothing left to cancel (the route answers 409); jobs waiting on it are cancelled by themselves.
+    if (!job || job.status === "SUCCEEDED" || job.status === "FAILED" || job.status === "CANCELLED") return [];
     await client.query(`SELECT 1 FROM "Pipeline" WHERE "id" = $1 FOR UPDATE`, [job.pipelineId]);
     const { rows } = await client.query(`SELECT "id", "status", "saeId", "queueJobId", "payload" FROM "Job" WHERE "pipelineId" = $1`, [
       job.pipelineId,

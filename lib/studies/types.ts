@@ -68,30 +68,6 @@ export const samplingSettingsSchema = z.object({
 });
 export type SamplingSettings = z.infer<typeof samplingSettingsSchema>;
 
-/** Everything the admin chooses when creating a study. */
-export const studyDesignSchema = z
-  .object({
-    name: z.string().min(1).max(200),
-    saes: z.array(studySaeSchema).min(1),
-    sampling: samplingSettingsSchema,
-    raterIds: z.array(z.string().min(1)).min(1),
-    ratingsPerItem: z.number().int().positive(),
-    view: raterViewSettingsSchema.default(DEFAULT_RATER_VIEW_SETTINGS),
-  })
-  .superRefine((design, ctx) => {
-    if (new Set(design.saes.map((s) => s.saeId)).size !== design.saes.length)
-      ctx.addIssue({ code: "custom", path: ["saes"], message: "lists an SAE more than once" });
-    if (new Set(design.raterIds).size !== design.raterIds.length)
-      ctx.addIssue({ code: "custom", path: ["raterIds"], message: "lists a rater more than once" });
-    if (design.ratingsPerItem > design.raterIds.length)
-      ctx.addIssue({
-        code: "custom",
-        path: ["ratingsPerItem"],
-        message: `${design.ratingsPerItem} ratings per item need at least as many raters (have ${design.raterIds.length}): a rater never rates an item twice`,
-      });
-  });
-export type StudyDesign = z.infer<typeof studyDesignSchema>;
-
 /**
  * One rater's answer to one assigned item. `itemId` is the opaque per-assignment
  * id (see design/opaque-item-id.ts); saeId/featureIndex are resolved server-side.
@@ -108,23 +84,6 @@ export const ratingSchema = z.object({
   answeredAt: z.string().min(1),
 });
 export type Rating = z.infer<typeof ratingSchema>;
-
-/** What a rater submits for an item (the server adds the rest). */
-export const ratingSubmissionSchema = z.object({
-  answer: ratingAnswerSchema,
-  explanation: z
-    .string()
-    .max(1000)
-    .transform((s) => s.trim())
-    .nullable()
-    .optional()
-    .transform((s) => (s ? s : null)),
-  confidence: ratingConfidenceSchema
-    .nullable()
-    .optional()
-    .transform((c) => c ?? null),
-});
-export type RatingSubmission = z.infer<typeof ratingSubmissionSchema>;
 
 /** State of one assignment. A skipped item is still open: it can be answered later or moved. */
 export const ASSIGNMENT_STATUSES = ["pending", "skipped", "answered"] as const;
