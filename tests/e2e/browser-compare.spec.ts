@@ -3,6 +3,7 @@ import { expect, test } from "@playwright/test";
 import { loginAs } from "./support/login";
 import { query } from "./support/db";
 import { BROWSER_SEED } from "./support/seed/browser";
+import { screenshotPath } from "./support/screenshots";
 import { proportion } from "@/lib/studies/statistics/wilson-interval";
 
 test("compare: pick SAEs on a hook, read frontiers, densities, ratings with intervals, and match a feature", async ({ page }) => {
@@ -65,5 +66,5 @@ test("compare: pick SAEs on a hook, read frontiers, densities, ratings with inte
   for (const b of best) await expect(matching.locator(`[data-dashboard="${b.otherSaeId}:${b.otherIndex}"]`)).toBeVisible();
   await expect(matching.locator(`[data-dashboard="${jump.id}:${BROWSER_SEED.explainedFeature}"] [data-example="top-0"]`)).toBeVisible();
   void topk;
-  await page.screenshot({ path: "tests/artifacts/compare.png", fullPage: true });
+  await page.screenshot({ path: screenshotPath("compare"), fullPage: true });
 });

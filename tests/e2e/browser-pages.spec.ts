@@ -7,6 +7,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { loginAs, apiLogin } from "./support/login";
 import { query } from "./support/db";
 import { BROWSER_SEED } from "./support/seed/browser";
+import { screenshotPath } from "./support/screenshots";
 
 async function saeId(name: string): Promise<string> {
   const [row] = await query<{ id: string }>(`SELECT id FROM "Sae" WHERE name = $1`, [name]);
@@ -145,7 +146,7 @@ test("feature dashboard: highlighting equals the recorded activations, and the e
 
   await page.goto(`/saes/${id}/features/${index}`);
   await page.setViewportSize({ width: 1280, height: 900 });
-  await page.screenshot({ path: "tests/artifacts/feature-dashboard.png", fullPage: false });
+  await page.screenshot({ path: screenshotPath("feature-dashboard"), fullPage: false });
 });
 
 test("feature dashboard works at phone width and from the keyboard", async ({ page }) => {
