@@ -246,22 +246,17 @@ interface RawExample {
 
 interface RawDashboard {
   sae: SaeHeader | null;
-  feature: {
-    index: number;
-    dead: boolean;
-    density: number;
-    maxAct: number;
-    meanAct: number;
-    histCounts: number[];
-    intervalShares: number[];
-    logitTopIds: number[];
-    logitTopValues: number[];
-    logitBottomIds: number[];
-    logitBottomValues: number[];
-    logitNormFolded: boolean;
-    nearestIndices: number[];
-    nearestCosines: number[];
-  } | null;
+  /** the Feature row: the summary's fields with logit effects and nearest features as stored (ids and values) */
+  feature:
+    | (Omit<FeatureSummary, "logitTop" | "logitBottom"> & {
+        logitTopIds: number[];
+        logitTopValues: number[];
+        logitBottomIds: number[];
+        logitBottomValues: number[];
+        nearestIndices: number[];
+        nearestCosines: number[];
+      })
+    | null;
   examples: RawExample[];
   siblings: FeatureNeighborView[];
   explanations: { id: string; text: string; createdAt: string }[];

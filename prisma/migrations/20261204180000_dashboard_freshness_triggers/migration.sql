@@ -31,49 +31,46 @@ BEGIN
    WHERE d."saeId" = f."saeId" AND d."featureIndex" = f."featureIndex";
 END $$;
 
+-- The rows a statement changed, as SQL over its transition tables (new_rows, old_rows), for EXECUTE
+-- inside a statement-level trigger: only the key columns, once each.
+CREATE FUNCTION featurelab_changed_rows(op text, columns text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE op
+    WHEN 'INSERT' THEN format('SELECT DISTINCT %s FROM new_rows', columns)
+    WHEN 'DELETE' THEN format('SELECT DISTINCT %s FROM old_rows', columns)
+    ELSE format('SELECT %s FROM old_rows UNION SELECT %s FROM new_rows', columns, columns)
+  END
+$$;
+
 -- Feature, FeatureExample, FeatureNeighbor (keyed by "saeId"): forget the SAEs whose rows changed.
 CREATE FUNCTION featurelab_forget_changed_saes() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  sae_ids text[];
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    PERFORM featurelab_forget_saes(ARRAY(SELECT DISTINCT "saeId" FROM new_rows));
-  ELSIF TG_OP = 'DELETE' THEN
-    PERFORM featurelab_forget_saes(ARRAY(SELECT DISTINCT "saeId" FROM old_rows));
-  ELSE
-    PERFORM featurelab_forget_saes(ARRAY(SELECT "saeId" FROM old_rows UNION SELECT "saeId" FROM new_rows));
-  END IF;
+  EXECUTE format('SELECT array_agg("saeId") FROM (%s) k', featurelab_changed_rows(TG_OP, '"saeId"')) INTO sae_ids;
+  PERFORM featurelab_forget_saes(sae_ids);
   RETURN NULL;
 END $$;
 
 -- Explanation (keyed by "saeId", "featureIndex"): forget those features.
 CREATE FUNCTION featurelab_forget_changed_features() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  keys record;
+  sae_ids text[];
+  feature_indices int[];
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    SELECT array_agg("saeId") AS s, array_agg("featureIndex") AS i INTO keys FROM (SELECT DISTINCT "saeId", "featureIndex" FROM new_rows) k;
-  ELSIF TG_OP = 'DELETE' THEN
-    SELECT array_agg("saeId") AS s, array_agg("featureIndex") AS i INTO keys FROM (SELECT DISTINCT "saeId", "featureIndex" FROM old_rows) k;
-  ELSE
-    SELECT array_agg("saeId") AS s, array_agg("featureIndex") AS i INTO keys
-      FROM (SELECT "saeId", "featureIndex" FROM old_rows UNION SELECT "saeId", "featureIndex" FROM new_rows) k;
-  END IF;
-  PERFORM featurelab_forget_features(keys.s, keys.i);
+  EXECUTE format('SELECT array_agg("saeId"), array_agg("featureIndex") FROM (%s) k', featurelab_changed_rows(TG_OP, '"saeId", "featureIndex"'))
+    INTO sae_ids, feature_indices;
+  PERFORM featurelab_forget_features(sae_ids, feature_indices);
   RETURN NULL;
 END $$;
 
 -- Token (keyed by "modelId"): token texts appear on every dashboard of the model's SAEs.
 CREATE FUNCTION featurelab_forget_changed_tokens() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  model_ids text[];
+  sae_ids text[];
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    model_ids := ARRAY(SELECT DISTINCT "modelId" FROM new_rows);
-  ELSIF TG_OP = 'DELETE' THEN
-    model_ids := ARRAY(SELECT DISTINCT "modelId" FROM old_rows);
-  ELSE
-    model_ids := ARRAY(SELECT "modelId" FROM old_rows UNION SELECT "modelId" FROM new_rows);
-  END IF;
-  PERFORM featurelab_forget_saes(ARRAY(SELECT s.id FROM "Sae" s JOIN "Hook" h ON h.id = s."hookId" WHERE h."modelId" = ANY (model_ids)));
+  EXECUTE format('SELECT array_agg(s.id) FROM "Sae" s JOIN "Hook" h ON h.id = s."hookId" WHERE h."modelId" IN (%s)',
+                 featurelab_changed_rows(TG_OP, '"modelId"')) INTO sae_ids;
+  PERFORM featurelab_forget_saes(sae_ids);
   RETURN NULL;
 END $$;
 
@@ -81,21 +78,15 @@ END $$;
 -- studies only, so this forgets nothing today; it keeps a future writer honest).
 CREATE FUNCTION featurelab_forget_changed_ratings() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  assignment_ids text[];
-  keys record;
+  sae_ids text[];
+  feature_indices int[];
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    assignment_ids := ARRAY(SELECT "assignmentId" FROM new_rows);
-  ELSIF TG_OP = 'DELETE' THEN
-    assignment_ids := ARRAY(SELECT "assignmentId" FROM old_rows);
-  ELSE
-    assignment_ids := ARRAY(SELECT "assignmentId" FROM old_rows UNION SELECT "assignmentId" FROM new_rows);
-  END IF;
-  SELECT array_agg(k."saeId") AS s, array_agg(k."featureIndex") AS i INTO keys
-    FROM (SELECT DISTINCT i."saeId", i."featureIndex"
-            FROM "Assignment" a JOIN "StudyItem" i ON i.id = a."itemId" JOIN "Study" st ON st.id = i."studyId"
-           WHERE st.status = 'CLOSED' AND a.id = ANY (assignment_ids)) k;
-  PERFORM featurelab_forget_features(keys.s, keys.i);
+  EXECUTE format('SELECT array_agg(k."saeId"), array_agg(k."featureIndex") FROM (
+                    SELECT DISTINCT i."saeId", i."featureIndex"
+                      FROM "Assignment" a JOIN "StudyItem" i ON i.id = a."itemId" JOIN "Study" st ON st.id = i."studyId"
+                     WHERE st.status = ''CLOSED'' AND a.id IN (%s)) k', featurelab_changed_rows(TG_OP, '"assignmentId"'))
+    INTO sae_ids, feature_indices;
+  PERFORM featurelab_forget_features(sae_ids, feature_indices);
   RETURN NULL;
 END $$;
 
@@ -103,25 +94,24 @@ END $$;
 -- takes them away, whatever the study's state (the study row may already be gone in a cascade).
 CREATE FUNCTION featurelab_forget_changed_study_items() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  keys record;
+  sae_ids text[];
+  feature_indices int[];
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    SELECT array_agg("saeId") AS s, array_agg("featureIndex") AS i INTO keys
-      FROM (SELECT DISTINCT n."saeId", n."featureIndex" FROM new_rows n JOIN "Study" st ON st.id = n."studyId" WHERE st.status = 'CLOSED') k;
-  ELSE
-    SELECT array_agg("saeId") AS s, array_agg("featureIndex") AS i INTO keys FROM (SELECT DISTINCT "saeId", "featureIndex" FROM old_rows) k;
-  END IF;
-  PERFORM featurelab_forget_features(keys.s, keys.i);
+  EXECUTE format('SELECT array_agg(k."saeId"), array_agg(k."featureIndex") FROM (%s) k LEFT JOIN "Study" st ON st.id = k."studyId"
+                   WHERE $1 = ''DELETE'' OR st.status = ''CLOSED''', featurelab_changed_rows(TG_OP, '"saeId", "featureIndex", "studyId"'))
+    INTO sae_ids, feature_indices USING TG_OP;
+  PERFORM featurelab_forget_features(sae_ids, feature_indices);
   RETURN NULL;
 END $$;
 
 -- Study: a status change (closing publishes its counts) or a rename (closed studies are named on dashboards).
 CREATE FUNCTION featurelab_forget_study() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  keys record;
+  sae_ids text[];
+  feature_indices int[];
 BEGIN
-  SELECT array_agg("saeId") AS s, array_agg("featureIndex") AS i INTO keys FROM "StudyItem" WHERE "studyId" = NEW.id;
-  PERFORM featurelab_forget_features(keys.s, keys.i);
+  SELECT array_agg("saeId"), array_agg("featureIndex") INTO sae_ids, feature_indices FROM "StudyItem" WHERE "studyId" = NEW.id;
+  PERFORM featurelab_forget_features(sae_ids, feature_indices);
   RETURN NULL;
 END $$;
 

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { gunzipSync, gzipSync } from "node:zlib";
 import pg from "pg";
-import { createDb, type Db } from "@/lib/db/client";
+import type { Db } from "@/lib/db/client";
 import { createSession } from "@/lib/auth/sessions";
 import { missingSnapshots, saveSnapshot, servableSnapshot, snapshotWork } from "@/lib/db/dashboard-snapshots";
 import { writeRecording } from "@/lib/db/recordings";
@@ -17,11 +17,11 @@ import { setSaeProgress } from "@/lib/db/saes";
 import { inTransaction } from "@/lib/db/pool";
 import { changeStudyStatus, createStudy } from "@/lib/db/studies";
 import { getFeatureRatings } from "@/lib/db/features";
-import { createTestDatabase, type TestDatabase } from "../../support/postgres";
+import { worldDatabase, type WorldDatabase } from "../../support/world-database";
 import { seedStudyWorld, STUDY_VOCABULARY, type StudyWorld } from "@/tests/e2e/support/seed/studies";
 import { tinyJumpReluSae, tinyRecording } from "../../support/tiny-recording";
 
-let database: TestDatabase;
+let seeded: WorldDatabase;
 let db: Db;
 let pool: pg.Pool;
 let world: StudyWorld;
@@ -49,17 +49,8 @@ async function snapshotCount(saeId: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url, { max: 6 });
-  pool = new pg.Pool({ connectionString: database.url, max: 3 });
-  world = await seedStudyWorld(db, {
-    prefix: "s",
-    saes: [
-      { name: "alpha", architecture: "JUMPRELU" },
-      { name: "beta", architecture: "TOPK" },
-    ],
-    dSae: 12,
-  });
+  seeded = await worldDatabase("s", 12);
+  ({ db, pool, world } = seeded);
   otherWorld = await seedStudyWorld(db, { prefix: "o", saes: [{ name: "other hook", architecture: "RELU" }], dSae: 12 });
   await user("viewer@x.test", "VIEWER");
   await user("disabled@x.test", "VIEWER", true);
@@ -68,9 +59,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await pool?.end();
-  await db?.$disconnect();
-  await database?.drop();
+  await seeded?.close();
 });
 
 beforeEach(async () => {
@@ -195,6 +184,16 @@ describe("forgetting snapshots when dashboards change", () => {
     expect(await studyRow(false)).toMatchObject({ studyStatus: "CLOSED" });
     const left = (await db.dashboardSnapshot.findMany({ where: { saeId: a } })).map((s) => s.featureIndex).sort((x, y) => x - y);
     expect(left).toEqual([...Array(12).keys()].filter((i) => !sampled.includes(i)));
+    expect(await snapshotCount(b)).toBe(1);
+
+    // a rating written into the closed study by any writer forgets its feature; deleting the study forgets them all
+    for (const i of sampled) await save(a, i);
+    const assignment = await db.assignment.findFirstOrThrow({ where: { studyId: study.id }, include: { item: true } });
+    await pool.query(`INSERT INTO "Rating" ("assignmentId", answer, "updatedAt") VALUES ($1, 'YES', now())`, [assignment.id]);
+    const kept = async () => (await db.dashboardSnapshot.findMany({ where: { saeId: a, featureIndex: { in: sampled } } })).length;
+    expect(await kept()).toBe(sampled.length - 1);
+    await db.study.delete({ where: { id: study.id } });
+    expect(await kept()).toBe(0);
     expect(await snapshotCount(b)).toBe(1);
   });
 

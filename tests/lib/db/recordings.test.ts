@@ -6,16 +6,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
-import { createDb, type Db } from "@/lib/db/client";
+import type { Db } from "@/lib/db/client";
 import { bulkModeOf } from "@/lib/db/bulk-copy";
 import { writeRecording, type RecordingToWrite } from "@/lib/db/recordings";
 import { getFeatureDashboard } from "@/lib/db/features";
 import { inTransaction } from "@/lib/db/pool";
-import { createTestDatabase, type TestDatabase } from "../../support/postgres";
+import { worldDatabase, type WorldDatabase } from "../../support/world-database";
 import { tinyJumpReluSae, tinyRecording } from "../../support/tiny-recording";
-import { seedStudyWorld, STUDY_VOCABULARY, type StudyWorld } from "@/tests/e2e/support/seed/studies";
+import { STUDY_VOCABULARY, type StudyWorld } from "@/tests/e2e/support/seed/studies";
 
-let database: TestDatabase;
+let seeded: WorldDatabase;
 let db: Db;
 let pool: pg.Pool;
 let world: StudyWorld;
@@ -26,17 +26,8 @@ const D_SAE = 12;
 const tokenText = (id: number) => (id > 0 && /^[a-z]/.test(STUDY_VOCABULARY[id]) ? ` ${STUDY_VOCABULARY[id]}` : STUDY_VOCABULARY[id]);
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url, { max: 4 });
-  pool = new pg.Pool({ connectionString: database.url, max: 2 });
-  world = await seedStudyWorld(db, {
-    prefix: "r",
-    saes: [
-      { name: "alpha", architecture: "JUMPRELU" },
-      { name: "beta", architecture: "JUMPRELU" },
-    ],
-    dSae: D_SAE,
-  });
+  seeded = await worldDatabase("r", D_SAE, "JUMPRELU");
+  ({ db, pool, world } = seeded);
   const [a, b] = world.saes;
   recording = await tinyRecording({
     saeId: a.id,
@@ -48,9 +39,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await pool?.end();
-  await db?.$disconnect();
-  await database?.drop();
+  await seeded?.close();
 });
 
 describe("a recording written by COPY, read back by getFeatureDashboard", () => {

@@ -10,36 +10,25 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
 import pg from "pg";
-import { createDb, type Db } from "@/lib/db/client";
+import type { Db } from "@/lib/db/client";
 import { startSnapshotWarmer, type Warmer } from "@/lib/snapshots/warmer";
 import { SNAPSHOT_RENDER_HEADER } from "@/lib/snapshots/protocol";
-import { createTestDatabase, type TestDatabase } from "../../support/postgres";
-import { seedStudyWorld, type StudyWorld } from "@/tests/e2e/support/seed/studies";
+import { worldDatabase, type WorldDatabase } from "../../support/world-database";
+import type { StudyWorld } from "@/tests/e2e/support/seed/studies";
 
-let database: TestDatabase;
+let seeded: WorldDatabase;
 let db: Db;
 let pool: pg.Pool;
 let world: StudyWorld;
 const D_SAE = 6;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url, { max: 4 });
-  pool = new pg.Pool({ connectionString: database.url, max: 2 });
-  world = await seedStudyWorld(db, {
-    prefix: "w",
-    saes: [
-      { name: "alpha", architecture: "JUMPRELU" },
-      { name: "beta", architecture: "TOPK" },
-    ],
-    dSae: D_SAE,
-  });
+  seeded = await worldDatabase("w", D_SAE);
+  ({ db, pool, world } = seeded);
 });
 
 afterAll(async () => {
-  await pool?.end();
-  await db?.$disconnect();
-  await database?.drop();
+  await seeded?.close();
 });
 
 interface FakeApp {
