@@ -67,12 +67,8 @@ END $$;
 -- (before and after an update). Row-level: cheaper than a statement trigger for one row.
 CREATE FUNCTION featurelab_forget_explained_feature() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP <> 'INSERT' THEN
-    PERFORM featurelab_forget_features(ARRAY[OLD."saeId"], ARRAY[OLD."featureIndex"]);
-  END IF;
-  IF TG_OP <> 'DELETE' THEN
-    PERFORM featurelab_forget_features(ARRAY[NEW."saeId"], ARRAY[NEW."featureIndex"]);
-  END IF;
+  -- OLD is NULL on INSERT and NEW on DELETE; a NULL key matches no row
+  PERFORM featurelab_forget_features(ARRAY[OLD."saeId", NEW."saeId"], ARRAY[OLD."featureIndex", NEW."featureIndex"]);
   RETURN NULL;
 END $$;
 
@@ -81,16 +77,13 @@ END $$;
 -- today; it keeps any other writer honest for the price of one indexed lookup per rating.
 CREATE FUNCTION featurelab_forget_rated_feature() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  item record;
+  sae_ids text[];
+  feature_indices int[];
 BEGIN
-  FOR item IN
-    SELECT i."saeId", i."featureIndex"
-      FROM "Assignment" a JOIN "StudyItem" i ON i.id = a."itemId" JOIN "Study" st ON st.id = i."studyId"
-     WHERE st.status = 'CLOSED'
-       AND a.id IN (CASE WHEN TG_OP <> 'INSERT' THEN OLD."assignmentId" END, CASE WHEN TG_OP <> 'DELETE' THEN NEW."assignmentId" END)
-  LOOP
-    PERFORM featurelab_forget_features(ARRAY[item."saeId"], ARRAY[item."featureIndex"]);
-  END LOOP;
+  SELECT array_agg(i."saeId"), array_agg(i."featureIndex") INTO sae_ids, feature_indices
+    FROM "Assignment" a JOIN "StudyItem" i ON i.id = a."itemId" JOIN "Study" st ON st.id = i."studyId"
+   WHERE st.status = 'CLOSED' AND a.id IN (OLD."assignmentId", NEW."assignmentId");
+  PERFORM featurelab_forget_features(sae_ids, feature_indices);
   RETURN NULL;
 END $$;
 
