@@ -44,22 +44,16 @@ $$;
 
 -- Feature, FeatureExample, FeatureNeighbor (keyed by "saeId"): forget the SAEs whose rows changed.
 CREATE FUNCTION featurelab_forget_changed_saes() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  sae_ids text[];
 BEGIN
-  EXECUTE format('SELECT array_agg("saeId") FROM (%s) k', featurelab_changed_rows(TG_OP, '"saeId"')) INTO sae_ids;
-  PERFORM featurelab_forget_saes(sae_ids);
+  EXECUTE format('SELECT featurelab_forget_saes(array_agg("saeId")) FROM (%s) k', featurelab_changed_rows(TG_OP, '"saeId"'));
   RETURN NULL;
 END $$;
 
 -- Token (keyed by "modelId"): token texts appear on every dashboard of the model's SAEs.
 CREATE FUNCTION featurelab_forget_changed_tokens() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  sae_ids text[];
 BEGIN
-  EXECUTE format('SELECT array_agg(s.id) FROM "Sae" s JOIN "Hook" h ON h.id = s."hookId" WHERE h."modelId" IN (%s)',
-                 featurelab_changed_rows(TG_OP, '"modelId"')) INTO sae_ids;
-  PERFORM featurelab_forget_saes(sae_ids);
+  EXECUTE format('SELECT featurelab_forget_saes(array_agg(s.id)) FROM "Sae" s JOIN "Hook" h ON h.id = s."hookId" WHERE h."modelId" IN (%s)',
+                 featurelab_changed_rows(TG_OP, '"modelId"'));
   RETURN NULL;
 END $$;
 
@@ -76,39 +70,27 @@ END $$;
 -- viewers' dashboards, and ratings are accepted in open studies only, so this forgets nothing
 -- today; it keeps any other writer honest for the price of one indexed lookup per rating.
 CREATE FUNCTION featurelab_forget_rated_feature() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  sae_ids text[];
-  feature_indices int[];
 BEGIN
-  SELECT array_agg(i."saeId"), array_agg(i."featureIndex") INTO sae_ids, feature_indices
-    FROM "Assignment" a JOIN "StudyItem" i ON i.id = a."itemId" JOIN "Study" st ON st.id = i."studyId"
-   WHERE st.status = 'CLOSED' AND a.id IN (OLD."assignmentId", NEW."assignmentId");
-  PERFORM featurelab_forget_features(sae_ids, feature_indices);
+  PERFORM featurelab_forget_features(array_agg(i."saeId"), array_agg(i."featureIndex"))
+     FROM "Assignment" a JOIN "StudyItem" i ON i.id = a."itemId" JOIN "Study" st ON st.id = i."studyId"
+    WHERE st.status = 'CLOSED' AND a.id IN (OLD."assignmentId", NEW."assignmentId");
   RETURN NULL;
 END $$;
 
 -- StudyItem: an item added to a closed study adds its counts; an item deleted (a study deleted)
 -- takes them away, whatever the study's state (the study row may already be gone in a cascade).
 CREATE FUNCTION featurelab_forget_changed_study_items() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  sae_ids text[];
-  feature_indices int[];
 BEGIN
-  EXECUTE format('SELECT array_agg(k."saeId"), array_agg(k."featureIndex") FROM (%s) k LEFT JOIN "Study" st ON st.id = k."studyId"
-                   WHERE $1 = ''DELETE'' OR st.status = ''CLOSED''', featurelab_changed_rows(TG_OP, '"saeId", "featureIndex", "studyId"'))
-    INTO sae_ids, feature_indices USING TG_OP;
-  PERFORM featurelab_forget_features(sae_ids, feature_indices);
+  EXECUTE format('SELECT featurelab_forget_features(array_agg(k."saeId"), array_agg(k."featureIndex"))
+                    FROM (%s) k LEFT JOIN "Study" st ON st.id = k."studyId" WHERE $1 = ''DELETE'' OR st.status = ''CLOSED''',
+                 featurelab_changed_rows(TG_OP, '"saeId", "featureIndex", "studyId"')) USING TG_OP;
   RETURN NULL;
 END $$;
 
 -- Study: a status change (closing publishes its counts) or a rename (closed studies are named on dashboards).
 CREATE FUNCTION featurelab_forget_study() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  sae_ids text[];
-  feature_indices int[];
 BEGIN
-  SELECT array_agg("saeId"), array_agg("featureIndex") INTO sae_ids, feature_indices FROM "StudyItem" WHERE "studyId" = NEW.id;
-  PERFORM featurelab_forget_features(sae_ids, feature_indices);
+  PERFORM featurelab_forget_features(array_agg("saeId"), array_agg("featureIndex")) FROM "StudyItem" WHERE "studyId" = NEW.id;
   RETURN NULL;
 END $$;
 
