@@ -41,6 +41,10 @@ const POLICY: Record<string, `${"a" | "-"} ${"v" | "-"} ${"r" | "-"} ${"A" | "-"
   "GET /api/auth/me": "a v r A",
   "POST /api/invites/accept": "a v r A",
   "POST /api/admin/invites": "- - - A",
+  "POST /api/admin/invites/[inviteId]/revoke": "- - - A",
+  "POST /api/admin/users/[userId]/disabled": "- - - A",
+  "POST /api/admin/users/[userId]/end-sessions": "- - - A",
+  "POST /api/admin/users/[userId]/reset-password": "- - - A",
   "GET /api/health": "a v r A",
   // the feature browser: not raters, who are blinded
   "/saes/[saeId]": "- v - A",
