@@ -11,7 +11,7 @@ import path from "node:path";
 import onnxProto from "onnx-proto";
 import { initializerFloats } from "@/lib/formats/onnx-tensor";
 import { loadLanguageModel } from "@/lib/lm/model";
-import { readUnembedding } from "@/workers/stages/unembedding";
+import { readUnembedding } from "@/lib/lm/unembedding";
 import { buildSyntheticLm } from "../lm/synthetic-lm";
 
 const { onnx } = onnxProto;

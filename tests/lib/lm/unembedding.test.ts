@@ -9,8 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import onnxProto from "onnx-proto";
 import { loadLanguageModel } from "@/lib/lm/model";
-import { readUnembedding } from "@/workers/stages/unembedding";
-import { buildSyntheticLm } from "../lib/lm/synthetic-lm";
+import { readUnembedding } from "@/lib/lm/unembedding";
+import { buildSyntheticLm } from "./synthetic-lm";
 
 const { onnx } = onnxProto;
 const D = 16;
