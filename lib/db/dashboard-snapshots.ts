@@ -115,3 +115,10 @@ export async function saveSnapshot(db: Db, s: SnapshotToSave): Promise<boolean> 
     ON CONFLICT ("saeId", "featureIndex") DO UPDATE SET "buildId" = EXCLUDED."buildId", html = EXCLUDED.html, "renderedAt" = EXCLUDED."renderedAt"`;
   return saved > 0;
 }
+
+/** An explanation written, edited or deleted changes those features' dashboards: forget them. Call inside the write's transaction. */
+export async function forgetFeatureSnapshots(tx: Prisma.TransactionClient, saeId: string, featureIndices: number[]): Promise<void> {
+  if (featureIndices.length === 0) return;
+  await tx.$executeRaw`UPDATE "Sae" SET "dashboardEpoch" = "dashboardEpoch" + 1 WHERE id = ${saeId}`;
+  await tx.$executeRaw`DELETE FROM "DashboardSnapshot" WHERE "saeId" = ${saeId} AND "featureIndex" = ANY(${featureIndices}::int[])`;
+}

@@ -11,6 +11,7 @@
 import { Prisma } from "@prisma/client";
 import type { Db } from "@/lib/db/client";
 import { tokenTexts } from "@/lib/db/token-texts";
+import { explanationsJson, type ExplanationView } from "@/lib/db/explanations";
 
 export interface SaeHeader {
   id: string;
@@ -81,7 +82,7 @@ export interface FeatureDashboard {
   intervals: EvidenceExample[];
   nearestSame: FeatureNeighborView[];
   nearestSiblings: FeatureNeighborView[];
-  explanations: { id: string; text: string; createdAt: Date }[];
+  explanations: ExplanationView[];
   ratings: RatingResult[];
 }
 
@@ -176,8 +177,7 @@ export async function getFeatureDashboard(
                                                               'index', n."otherIndex", 'cosine', n.cosine) ORDER BY o.name, n.rank), '[]'::json)
                    FROM "FeatureNeighbor" n JOIN "Sae" o ON o.id = n."otherSaeId"
                    WHERE n."saeId" = ${saeId} AND n."featureIndex" = ${index}),
-      'explanations', (SELECT coalesce(json_agg(json_build_object('id', x.id, 'text', x.text, 'createdAt', x."createdAt") ORDER BY x."createdAt" DESC), '[]'::json)
-                       FROM "Explanation" x WHERE x."saeId" = ${saeId} AND x."featureIndex" = ${index}),
+      'explanations', ${explanationsJson(saeId, index)},
       'ratings', ${ratingsJson(saeId, index, opts)}
     ) AS d`;
   const raw = rows[0]?.d;
@@ -230,7 +230,7 @@ export async function getFeatureDashboard(
         }))
       : [],
     nearestSiblings: data.siblings,
-    explanations: data.explanations.map((x) => ({ ...x, createdAt: new Date(x.createdAt) })),
+    explanations: data.explanations,
     ratings: data.ratings,
   };
 }
@@ -266,7 +266,7 @@ interface RawDashboard {
   } | null;
   examples: RawExample[];
   siblings: FeatureNeighborView[];
-  explanations: { id: string; text: string; createdAt: string }[];
+  explanations: ExplanationView[];
   ratings: RatingResult[];
 }
 
