@@ -127,12 +127,15 @@ export async function editExplanation(
 ): Promise<ExplanationView> {
   return db.$transaction(async (tx) => {
     const current = await lockForChange(tx, feature, id, editor);
-    if (current.revision !== edit.revision) throw new ExplanationConflictError(await viewOf(tx, feature.saeId, feature.featureIndex, id), edit.revision);
+    if (current.revision !== edit.revision)
+      throw new ExplanationConflictError(await viewOf(tx, feature.saeId, feature.featureIndex, id), edit.revision);
     if (current.text === edit.text) return viewOf(tx, feature.saeId, feature.featureIndex, id);
     const revision = current.revision + 1;
     await tx.explanation.update({ where: { id }, data: { text: edit.text, revision, updatedAt: new Date() } });
     await tx.explanationScore.deleteMany({ where: { explanationId: id } });
-    await tx.explanationRevision.create({ data: { explanationId: id, ...feature, revision, action: "EDIT", text: edit.text, editorId: editor.id } });
+    await tx.explanationRevision.create({
+      data: { explanationId: id, ...feature, revision, action: "EDIT", text: edit.text, editorId: editor.id },
+    });
     await forgetFeatureSnapshots(tx, feature.saeId, [feature.featureIndex]);
     return viewOf(tx, feature.saeId, feature.featureIndex, id);
   });
@@ -166,5 +169,11 @@ export async function explanationHistory(db: Db, feature: FeatureRef, id: string
     select: { revision: true, action: true, text: true, createdAt: true, editor: { select: { name: true } } },
   });
   if (rows.length === 0) throw new ExplanationNotFoundError(id);
-  return rows.map((r) => ({ revision: r.revision, action: r.action, text: r.text, createdAt: r.createdAt, editorName: r.editor?.name ?? null }));
+  return rows.map((r) => ({
+    revision: r.revision,
+    action: r.action,
+    text: r.text,
+    createdAt: r.createdAt,
+    editorName: r.editor?.name ?? null,
+  }));
 }

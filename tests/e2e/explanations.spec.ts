@@ -15,7 +15,10 @@ const SERVED = "x-featurelab-dashboard";
 // a feature no other spec reads explanations of
 const INDEX = 12;
 
-test("write, edit and delete an explanation on a dashboard; the change is visible on the next page load and in search", async ({ page, browser }) => {
+test("write, edit and delete an explanation on a dashboard; the change is visible on the next page load and in search", async ({
+  page,
+  browser,
+}) => {
   const [{ id }] = await query<{ id: string }>(`SELECT id FROM "Sae" WHERE name = $1`, [BROWSER_SEED.saes[1].name]);
   const url = `/saes/${id}/features/${INDEX}`;
   await loginAs(page, "viewer");

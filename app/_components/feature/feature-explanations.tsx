@@ -28,7 +28,8 @@ interface Revision {
 const message = (err: unknown) => (err instanceof ApiError ? err.message : "The request failed; check your connection and try again.");
 
 function byline(x: ExplanationView): string {
-  const who = x.explainer === "HUMAN" ? (x.authorName ?? "a former user") : x.explainer === "BUILTIN" ? "built-in explainer" : "LLM explainer";
+  const who =
+    x.explainer === "HUMAN" ? (x.authorName ?? "a former user") : x.explainer === "BUILTIN" ? "built-in explainer" : "LLM explainer";
   const when = x.updatedAt.slice(0, 10);
   return x.revision > 1 ? `${who} · edited ${when}` : `${who} · ${when}`;
 }
@@ -37,7 +38,9 @@ function Scores({ x }: { x: ExplanationView }) {
   if (x.scores.length === 0) return null;
   return (
     <span className="ml-1 text-xs text-slate-600" data-testid="explanation-scores">
-      {x.scores.map((s) => (s.method === "SIMULATION" ? `simulation r = ${s.score.toFixed(2)}` : `detection ${(s.score * 100).toFixed(0)}%`)).join(" · ")}
+      {x.scores
+        .map((s) => (s.method === "SIMULATION" ? `simulation r = ${s.score.toFixed(2)}` : `detection ${(s.score * 100).toFixed(0)}%`))
+        .join(" · ")}
     </span>
   );
 }
@@ -178,7 +181,12 @@ export function FeatureExplanations({
                       Edit
                     </button>
                     {confirmDelete === x.id ? (
-                      <button type="button" className={`${button} border-red-400 text-red-700`} onClick={() => void remove(x.id)} disabled={busy}>
+                      <button
+                        type="button"
+                        className={`${button} border-red-400 text-red-700`}
+                        onClick={() => void remove(x.id)}
+                        disabled={busy}
+                      >
                         Really delete?
                       </button>
                     ) : (
@@ -193,8 +201,8 @@ export function FeatureExplanations({
                 <ol className="mt-1 space-y-0.5 border-l-2 border-slate-200 pl-2 text-xs text-slate-600" data-testid="explanation-history">
                   {history.revisions.map((r) => (
                     <li key={r.revision}>
-                      {r.revision}. {r.action.toLowerCase()} by {r.editorName ?? "automated run"}, {String(r.createdAt).slice(0, 16).replace("T", " ")}:
-                      “{r.text}”
+                      {r.revision}. {r.action.toLowerCase()} by {r.editorName ?? "automated run"},{" "}
+                      {String(r.createdAt).slice(0, 16).replace("T", " ")}: “{r.text}”
                     </li>
                   ))}
                 </ol>

@@ -16,7 +16,14 @@ import { createRng } from "@/lib/random/seeded";
 const WORDS = [" the", " a", " river", " bank", " money", " water", " flows", " into", " sea", " loan", ".", " and"];
 
 function key(source: ContextKey["source"], n: number): ContextKey {
-  return { source, featureIndex: source === "NEGATIVE" ? 99 : 7, rank: n, interval: source === "INTERVAL" ? n % 3 : null, contextId: n, startPos: 0 };
+  return {
+    source,
+    featureIndex: source === "NEGATIVE" ? 99 : 7,
+    rank: n,
+    interval: source === "INTERVAL" ? n % 3 : null,
+    contextId: n,
+    startPos: 0,
+  };
 }
 
 /** A feature that fires on " river" (3.0) and " water" (1.5), nothing else: random windows of WORDS. */
@@ -83,7 +90,12 @@ describe("detection score", () => {
     const perfect = detectionScore('"river"', heldOut, negatives, simulator);
     expect(perfect).toMatchObject({ score: 1, truePositives: 6, trueNegatives: 10, falsePositives: 0, falseNegatives: 0 });
     // " the" and " a" are in nearly every window; say which ones so the expected value is exact.
-    const everything = detectionScore('"the", "a", "bank", "river", "sea", "money", "into", "flows", "loan", ".", "and"', heldOut, negatives, simulator);
+    const everything = detectionScore(
+      '"the", "a", "bank", "river", "sea", "money", "into", "flows", "loan", ".", "and"',
+      heldOut,
+      negatives,
+      simulator,
+    );
     expect(everything.truePositives).toBe(6);
     expect(everything.falsePositives).toBe(10);
     expect(everything.score).toBe(0.5);

@@ -51,7 +51,8 @@ afterAll(async () => {
 });
 
 const epoch = async () => (await db.sae.findUniqueOrThrow({ where: { id: sae } })).dashboardEpoch;
-const snapshotOf = (featureIndex: number) => db.dashboardSnapshot.findUnique({ where: { saeId_featureIndex: { saeId: sae, featureIndex } } });
+const snapshotOf = (featureIndex: number) =>
+  db.dashboardSnapshot.findUnique({ where: { saeId_featureIndex: { saeId: sae, featureIndex } } });
 async function snapshot(featureIndex: number): Promise<number> {
   const e = await epoch();
   expect(await saveSnapshot(db, { saeId: sae, featureIndex, buildId: "b", epoch: e, html: gzipSync("<html></html>") })).toBe(true);
@@ -89,7 +90,9 @@ describe("writing, editing and deleting", () => {
   it("lets a viewer change only their own explanations, an admin anyone's", async () => {
     const f = { saeId: sae, featureIndex: 3 };
     const x = await createExplanation(db, f, "quiet words", people.vera.id);
-    await expect(editExplanation(db, f, x.id, { text: "loud words", revision: 1 }, people.victor)).rejects.toThrow(ExplanationForbiddenError);
+    await expect(editExplanation(db, f, x.id, { text: "loud words", revision: 1 }, people.victor)).rejects.toThrow(
+      ExplanationForbiddenError,
+    );
     await expect(deleteExplanation(db, f, x.id, people.victor)).rejects.toThrow(ExplanationForbiddenError);
     expect((await listExplanations(db, sae, 3)).map((e) => e.text)).toEqual(["quiet words"]);
     await deleteExplanation(db, f, x.id, people.ada);
