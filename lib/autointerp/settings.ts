@@ -22,3 +22,10 @@ export const autointerpSettingsSchema = z.strictObject({
 });
 
 export type AutointerpSettings = z.output<typeof autointerpSettingsSchema>;
+
+/** The pipeline spec's `explain` block: a run's settings and which explainer (the LLM one reads its endpoint from the configuration). */
+export const explainSpecSchema = autointerpSettingsSchema.extend({
+  explainer: z.enum(["builtin", "llm"]).default("builtin"),
+});
+
+export type ExplainSpec = z.output<typeof explainSpecSchema>;

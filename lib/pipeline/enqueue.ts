@@ -213,6 +213,8 @@ export async function enqueuePipeline(pool: Pool, boss: Boss, spec: PipelineSpec
               saeId,
               payload: { ...base, saeId, hookId, modelFile, recordingDir: datasets.recording.dir, options: spec.record },
             };
+          case "EXPLAIN":
+            return { id: jobIds.get(j.key)!, kind: j.kind, saeId, payload: { ...base, saeId, explain: spec.explain! } };
         }
       });
       await insertJobs(client, pipelineId, jobs);

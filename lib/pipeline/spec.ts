@@ -12,6 +12,7 @@ import { ARCHITECTURES } from "@/lib/sae/params";
 import { RecordingOptionsSchema } from "@/lib/recording/types";
 import { planPipeline } from "@/lib/pipeline/plan";
 import { safeParseTrainOptions, type TrainOptionsInput } from "@/lib/sae/train/options";
+import { explainSpecSchema } from "@/lib/autointerp/settings";
 
 export class PipelineSpecError extends Error {
   override name = "PipelineSpecError";
@@ -100,6 +101,8 @@ export const pipelineSpecSchema = z
     imports: z.array(importEntry).default([]),
     evaluate: evaluateSpec.default({ batchSize: 8 }),
     record: RecordingOptionsSchema.omit({ spillDir: true, spillAboveBytes: true }).partial().default({}),
+    /** automated interpretability after recording: explain and score a sample of each SAE's features (lib/autointerp); omit to skip */
+    explain: explainSpecSchema.optional(),
     /** seconds between retries of a failed job (doubling each time), and how many retries */
     retry: z
       .object({ limit: z.number().int().min(0).max(20).default(2), delaySeconds: z.number().int().min(0).max(3600).default(5) })
