@@ -43,6 +43,8 @@ export function explanationPrompt(contexts: ActivationContext[]): ChatMessage[] 
   ];
 }
 
+/** "Explanation:", also in Markdown emphasis ("**Explanation:**") */
+const EXPLANATION_LINE = /^\s*[*_]*\s*explanation\s*[*_]*\s*:\s*[*_]*\s*/i;
 const DECLINES = /^(i'?m sorry|sorry,|i can(?:'|no)t|i am unable|i'?m unable|as an ai|i won'?t)/i;
 
 /** An answer's explanation, or why it is not one. */
@@ -56,15 +58,12 @@ export function parseExplanationAnswer(
   const trimmed = content.trim();
   if (trimmed === "") return { reason: "malformed: the answer is empty" };
   if (DECLINES.test(trimmed)) return { reason: `refused: ${trimmed.slice(0, 200)}` };
-  const line = trimmed.split(/\r?\n/).find((l) => /^\s*\**explanation\**\s*:/i.test(l));
+  const line = trimmed.split(/\r?\n/).find((l) => EXPLANATION_LINE.test(l));
   if (!line) {
     const cut = finishReason === "length" ? " (it was cut off at the token limit)" : "";
     return { reason: `malformed: no "Explanation:" line in the answer${cut}` };
   }
-  const text = line
-    .replace(/^\s*\**explanation\**\s*:\s*/i, "")
-    .replace(/\s+/g, " ")
-    .trim();
+  const text = line.replace(EXPLANATION_LINE, "").replace(/\s+/g, " ").trim();
   if (text === "") return { reason: 'malformed: the "Explanation:" line is empty' };
   if (text.length > EXPLANATION_MAX_CHARS)
     return { reason: `malformed: the explanation is longer than ${EXPLANATION_MAX_CHARS} characters` };
