@@ -6,10 +6,9 @@
  * failures with their reason, never as explanations; and a run killed midway
  * (SIGKILL, its own process) resumes without asking for any feature twice.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { createDb, type Db } from "@/lib/db/client";
 import { createChatClient, retryAfterMs, type ChatEndpoint } from "@/lib/autointerp/llm/chat-client";
 import { explanationPrompt, llmExplainer, parseExplanationAnswer } from "@/lib/autointerp/llm/llm-explainer";
 import { llmEndpoint } from "@/lib/autointerp/llm/endpoint-config";
@@ -20,8 +19,7 @@ import { listExplanations } from "@/lib/db/explanations";
 import { parseConfig } from "@/lib/config";
 import type { ActivationContext } from "@/lib/autointerp/types";
 import { completion, startStandIn, type StandIn } from "./support/openai-stand-in";
-import { createTestDatabase, type TestDatabase } from "../../support/postgres";
-import { seedStudyWorld, type StudyWorld } from "@/tests/e2e/support/seed/studies";
+import { useAutointerpWorld } from "./support/world";
 
 const endpoint = (baseUrl: string, over: Partial<ChatEndpoint> = {}): ChatEndpoint => ({
   baseUrl,
@@ -170,28 +168,15 @@ describe("configuration", () => {
 });
 
 describe("runs over an SAE", () => {
-  let database: TestDatabase;
-  let db: Db;
-  let world: StudyWorld;
   const settings = autointerpSettingsSchema.parse({ featuresPerSae: 6, seed: 9, negatives: 4 });
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    db = createDb(database.url, { max: 4 });
-    world = await seedStudyWorld(db, {
-      prefix: "llm",
-      saes: [
-        { name: "one", architecture: "JUMPRELU" },
-        { name: "two", architecture: "GATED" },
-      ],
-      dSae: 20,
-    });
-    await db.$executeRaw`UPDATE "FeatureExample" SET "contextId" = id`;
-  });
-  afterAll(async () => {
-    await db?.$disconnect();
-    await database?.drop();
-  });
+  const w = useAutointerpWorld(
+    "llm",
+    [
+      { name: "one", architecture: "JUMPRELU" },
+      { name: "two", architecture: "GATED" },
+    ],
+    20,
+  );
 
   it("stores refused and malformed answers as failures with their reason and the answer, never as explanations", async () => {
     const answers = [
@@ -203,29 +188,29 @@ describe("runs over an SAE", () => {
       completion("Explanation: words about rivers"),
     ];
     const server = await standIn((_, n) => ({ body: answers[(n - 1) % answers.length] }));
-    const sae = world.saes[0].id;
+    const sae = w.world.saes[0].id;
     const result = await runSaeAutointerp(
-      db,
+      w.db,
       sae,
       llmExplainer(createChatClient(endpoint(server.baseUrl), { concurrency: 1 })),
       builtinSimulator(),
       settings,
     );
     expect(result).toMatchObject({ features: 6, explained: 3, failed: 3, promptTokens: 720, completionTokens: 72 });
-    const attempts = await db.autointerpAttempt.findMany({ where: { runId: result.runId }, orderBy: { createdAt: "asc" } });
+    const attempts = await w.db.autointerpAttempt.findMany({ where: { runId: result.runId }, orderBy: { createdAt: "asc" } });
     const failures = attempts.filter((a) => !a.ok);
     expect(failures.map((a) => a.reason!.split(":")[0])).toEqual(["refused", "refused", "malformed"]);
     expect(failures.map((a) => a.rawAnswer)).toEqual(["I'm sorry, I can't help with that.", "policy", "rivers, probably"]);
-    for (const a of failures) expect(await listExplanations(db, sae, a.featureIndex)).toEqual([]);
+    for (const a of failures) expect(await listExplanations(w.db, sae, a.featureIndex)).toEqual([]);
     for (const a of attempts.filter((x) => x.ok)) {
-      const [x] = await listExplanations(db, sae, a.featureIndex);
+      const [x] = await listExplanations(w.db, sae, a.featureIndex);
       expect(x).toMatchObject({ text: "words about rivers", explainer: "LLM", id: a.explanationId });
       expect(x.scores.map((s) => s.method)).toContain("SIMULATION");
     }
   });
 
   it("resumes a run killed midway (SIGKILL) without asking for any feature twice", async () => {
-    const sae = world.saes[1].id;
+    const sae = w.world.saes[1].id;
     const prompts: string[] = [];
     let hold = true;
     const server = await standIn((r) => {
@@ -237,7 +222,7 @@ describe("runs over an SAE", () => {
     const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "support", "llm-run-child.ts")], {
       env: {
         ...process.env,
-        DATABASE_URL: database.url,
+        DATABASE_URL: w.database.url,
         FEATURELAB_TEST_SAE: sae,
         FEATURELAB_TEST_SETTINGS: JSON.stringify(settings),
         FEATURELAB_LLM_BASE_URL: server.baseUrl,
@@ -255,12 +240,12 @@ describe("runs over an SAE", () => {
     await exited;
     hold = false;
 
-    const run = await db.autointerpRun.findFirstOrThrow({ where: { saeId: sae } });
+    const run = await w.db.autointerpRun.findFirstOrThrow({ where: { saeId: sae } });
     expect(run.status).toBe("RUNNING");
-    expect(await db.autointerpAttempt.count({ where: { runId: run.id } })).toBe(2);
+    expect(await w.db.autointerpAttempt.count({ where: { runId: run.id } })).toBe(2);
 
     const resumed = await runSaeAutointerp(
-      db,
+      w.db,
       sae,
       llmExplainer(createChatClient(endpoint(server.baseUrl, { model: "stand-in-7b" }), { concurrency: 2 })),
       builtinSimulator(),
@@ -273,6 +258,6 @@ describe("runs over an SAE", () => {
     expect(new Set(answered).size).toBe(6);
     expect(prompts.slice(3)).toContain(prompts[2]);
     expect(resumed).toMatchObject({ promptTokens: 600, completionTokens: 30 });
-    expect(await db.explanation.count({ where: { saeId: sae } })).toBe(6);
+    expect(await w.db.explanation.count({ where: { saeId: sae } })).toBe(6);
   });
 });
