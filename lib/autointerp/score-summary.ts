@@ -11,6 +11,9 @@ export interface ScoreSummary {
   n: number;
   mean: number;
   median: number;
+  /** first and third quartiles */
+  q1: number;
+  q3: number;
   /** 95% percentile-bootstrap interval of the mean (equal to the mean when n = 1) */
   low: number;
   high: number;
@@ -38,5 +41,44 @@ export function summariseScores(scores: readonly number[], seed = 1): ScoreSumma
     means[r] = sum / n;
   }
   means.sort();
-  return { n, mean, median: quantile(sorted, 0.5), low: quantile(Array.from(means), 0.025), high: quantile(Array.from(means), 0.975) };
+  return {
+    n,
+    mean,
+    median: quantile(sorted, 0.5),
+    q1: quantile(sorted, 0.25),
+    q3: quantile(sorted, 0.75),
+    low: quantile(Array.from(means), 0.025),
+    high: quantile(Array.from(means), 0.975),
+  };
+}
+
+export interface ScoreGroup {
+  /** an architecture, or an SAE's name */
+  label: string;
+  explainer: string;
+  saes: number;
+  simulation: ScoreSummary | null;
+  detection: ScoreSummary | null;
+}
+
+/** Scores pooled per (group, explainer): every explained feature of the group's SAEs is one observation. */
+export function summariseGroups(
+  rows: readonly { group: string; explainer: string; simulation: readonly number[]; detection: readonly number[] }[],
+): ScoreGroup[] {
+  const pooled = new Map<string, { label: string; explainer: string; saes: number; simulation: number[]; detection: number[] }>();
+  for (const r of rows) {
+    const key = `${r.explainer}\u0000${r.group}`;
+    const g = pooled.get(key) ?? { label: r.group, explainer: r.explainer, saes: 0, simulation: [], detection: [] };
+    g.saes++;
+    g.simulation.push(...r.simulation);
+    g.detection.push(...r.detection);
+    pooled.set(key, g);
+  }
+  return [...pooled.values()].map((g) => ({
+    label: g.label,
+    explainer: g.explainer,
+    saes: g.saes,
+    simulation: summariseScores(g.simulation),
+    detection: summariseScores(g.detection),
+  }));
 }

@@ -10,6 +10,7 @@ import { builtinExplainer, builtinSimulator, NOTHING_FIRED } from "@/lib/autoint
 import { detectionScore, scoreExplanation, simulationScore } from "@/lib/autointerp/scorers";
 import { splitContexts } from "@/lib/autointerp/split";
 import { explanationTerms } from "@/lib/autointerp/terms";
+import { summariseScores } from "@/lib/autointerp/score-summary";
 import type { ActivationContext, ContextKey } from "@/lib/autointerp/types";
 import { createRng } from "@/lib/random/seeded";
 
@@ -163,5 +164,27 @@ describe("held-out split", () => {
     expect(ids(splitContexts(recorded, 5).heldOut)).toEqual(ids(a.heldOut));
     expect(ids(splitContexts(recorded, 6).heldOut)).not.toEqual(ids(a.heldOut));
     expect(() => splitContexts(recorded, 5, 1)).toThrow(/heldOutShare/);
+  });
+});
+
+describe("score summaries", () => {
+  it("gives the mean, quartiles and a seeded 95% bootstrap interval of the mean that narrows with more features", () => {
+    expect(summariseScores([])).toBeNull();
+    expect(summariseScores([0.4])).toEqual({ n: 1, mean: 0.4, median: 0.4, q1: 0.4, q3: 0.4, low: 0.4, high: 0.4 });
+    const rng = createRng(3);
+    const few = Array.from({ length: 10 }, () => rng.next());
+    const many = Array.from({ length: 400 }, () => rng.next());
+    const a = summariseScores(few)!;
+    expect(a.mean).toBeCloseTo(few.reduce((x, y) => x + y) / 10, 12);
+    expect(a.low).toBeLessThan(a.mean);
+    expect(a.high).toBeGreaterThan(a.mean);
+    expect(a.q1).toBeLessThanOrEqual(a.median);
+    expect(a.median).toBeLessThanOrEqual(a.q3);
+    expect(summariseScores(few)).toEqual(a);
+    const b = summariseScores(many)!;
+    expect(b.high - b.low).toBeLessThan((a.high - a.low) / 3);
+    // uniform(0,1): the mean's standard error at n=400 is 0.0144, so the interval is about ±0.028
+    expect(b.high - b.low).toBeGreaterThan(0.04);
+    expect(b.high - b.low).toBeLessThan(0.075);
   });
 });
