@@ -10,6 +10,7 @@ import { loginAs } from "./support/login";
 import { query } from "./support/db";
 import { E2E_USERS } from "./support/users";
 import { BROWSER_SEED } from "./support/seed/browser";
+import { AUTOINTERP_SEED } from "./support/seed/autointerp";
 
 const SERVED = "x-featurelab-dashboard";
 // a feature no other spec reads explanations of
@@ -91,4 +92,30 @@ test("write, edit and delete an explanation on a dashboard; the change is visibl
     [id, INDEX],
   );
   expect(revisions.map((r) => r.action)).toEqual(["CREATE", "EDIT", "DELETE"]);
+});
+
+test("the compare page shows the automated study's scores per architecture beside the ratings, with the database's numbers", async ({
+  page,
+}) => {
+  const [{ id, hookId }] = await query<{ id: string; hookId: string }>(`SELECT id, "hookId" FROM "Sae" WHERE name = $1`, [
+    AUTOINTERP_SEED.saeName,
+  ]);
+  const scores = await query<{ score: number }>(
+    `SELECT s.score FROM "ExplanationScore" s JOIN "Explanation" x ON x.id = s."explanationId" JOIN "AutointerpRun" r ON r.id = x."runId"
+      WHERE r."saeId" = $1 AND s.method = 'SIMULATION'`,
+    [id],
+  );
+  expect(scores).toHaveLength(AUTOINTERP_SEED.featuresPerSae);
+  const mean = scores.reduce((a, s) => a + s.score, 0) / scores.length;
+  await loginAs(page, "viewer");
+  await page.goto(`/compare?hook=${hookId}`);
+  const section = page.getByTestId("autointerp-section");
+  await expect(section).toContainText("built-in explainer (builtin-tokens-v1)");
+  const gated = section.getByTestId("autointerp-architectures").locator("tr", { hasText: "Gated" });
+  await expect(gated).toContainText(String(AUTOINTERP_SEED.featuresPerSae));
+  await expect(gated).toContainText(mean.toFixed(3));
+  await expect(section.locator("figure").first()).toBeVisible();
+  await expect(section.locator(".recharts-bar-rectangle").first()).toBeVisible();
+  // SAEs without automated explanations are not in the table
+  await expect(section.getByTestId("autointerp-saes").locator("tbody tr")).toHaveCount(1);
 });
