@@ -20,6 +20,7 @@ test("write, edit and delete an explanation on a dashboard; the change is visibl
   page,
   browser,
 }) => {
+  test.setTimeout(180_000); // the first dashboard snapshot may take the warmer a while
   const [{ id }] = await query<{ id: string }>(`SELECT id FROM "Sae" WHERE name = $1`, [BROWSER_SEED.saes[1].name]);
   const url = `/saes/${id}/features/${INDEX}`;
   await loginAs(page, "viewer");
@@ -67,8 +68,9 @@ test("write, edit and delete an explanation on a dashboard; the change is visibl
   await expect(page.locator("[data-feature-row]")).toHaveCount(1);
   await expect(page.locator(`[data-feature-row="${INDEX}"]`)).toContainText("ships, harbours and the sea");
 
-  const other = await browser.newPage();
+  const otherContext = await browser.newContext();
   try {
+    const other = await otherContext.newPage();
     await loginAs(other, "viewer2");
     await other.goto(url);
     const theirs = other.getByTestId("feature-explanations");
@@ -76,14 +78,20 @@ test("write, edit and delete an explanation on a dashboard; the change is visibl
     await expect(theirs.getByRole("button", { name: "History" })).toBeVisible();
     await expect(theirs.getByRole("button", { name: "Edit" })).toHaveCount(0);
     await expect(theirs.getByRole("button", { name: "Delete" })).toHaveCount(0);
-
-    await loginAs(other, "admin");
-    await other.goto(url);
+  } finally {
+    await otherContext.close();
+  }
+  const adminContext = await browser.newContext();
+  try {
+    const admin = await adminContext.newPage();
+    await loginAs(admin, "admin");
+    await admin.goto(url);
+    const theirs = admin.getByTestId("feature-explanations");
     await theirs.getByRole("button", { name: "Delete" }).click();
     await theirs.getByRole("button", { name: "Really delete?" }).click();
     await expect(theirs).toContainText("No explanations yet.");
   } finally {
-    await other.close();
+    await adminContext.close();
   }
   await page.goto(url);
   await expect(section).toContainText("No explanations yet.");
