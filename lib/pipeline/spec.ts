@@ -145,6 +145,18 @@ function describePath(path: readonly PropertyKey[]): string {
   return out || "(the spec itself)";
 }
 
+export interface SpecIssue {
+  /** the field's path in the spec, e.g. "saes.0.sweep.lambda.1"; "" for the spec itself */
+  path: string;
+  message: string;
+}
+
+/** The spec's problems, one per bad field, for a form to show beside each field (empty when valid). */
+export function pipelineSpecIssues(value: unknown): SpecIssue[] {
+  const parsed = pipelineSpecSchema.safeParse(value);
+  return parsed.success ? [] : parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+}
+
 /** Validates a parsed spec object; the error names the source and each bad field. */
 export function parsePipelineSpec(value: unknown, source = "pipeline spec"): PipelineSpec {
   const parsed = pipelineSpecSchema.safeParse(value);
