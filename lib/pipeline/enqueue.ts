@@ -17,8 +17,9 @@ import { insertSae } from "@/lib/db/saes";
 import { enqueueReadyJobs, insertJobs, insertPipeline, type NewJob } from "@/lib/db/jobs";
 import { PipelineSpecError, type PipelineSpec, type TokenSetSpec } from "@/lib/pipeline/spec";
 import { planPipeline, type PlannedSae } from "@/lib/pipeline/plan";
+import { PROJECT_ROOT } from "@/lib/project-root";
 
-export const BUNDLED_MODEL_DIR = path.resolve(import.meta.dirname, "..", "..", "assets", "model");
+export const BUNDLED_MODEL_DIR = path.join(PROJECT_ROOT, "assets", "model");
 export const BUNDLED_MODEL_NAME = "featurelab-bundled";
 
 export interface EnqueueOptions {

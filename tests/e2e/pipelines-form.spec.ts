@@ -19,6 +19,16 @@ test("a bad form value shows its error inline; a valid sweep is enqueued and sho
   await page.getByRole("link", { name: "start one from a form" }).click();
   await expect(page).toHaveURL(/\/admin\/pipelines\/new$/);
 
+  // registering a folder that holds no model says what is wrong; the bundled one registers and its hooks are offered
+  const register = page.getByLabel(/Register a model folder/);
+  await register.fill("/nonexistent/model-folder");
+  await page.getByRole("button", { name: "Register model" }).click();
+  await expect(page.locator('[data-error-for="register-model"]')).toContainText("/nonexistent/model-folder/model.onnx");
+  await register.fill("bundled");
+  await page.getByRole("button", { name: "Register model" }).click();
+  await expect(page.locator("#hooks option[value='blocks.1.hook_resid_post']")).toHaveCount(1);
+  await expect(page.getByLabel("Model")).toHaveValue("bundled");
+
   await page.getByLabel("Recording tokens").fill("0");
   await page.getByLabel(/Sweep over lambda/).fill("0.001, -1");
   await page.getByRole("button", { name: "Start pipeline" }).click();

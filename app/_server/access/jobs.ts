@@ -8,4 +8,5 @@ export const JOBS_ACCESS = {
   "POST /api/admin/jobs/[jobId]/retry": ADMINS,
   "/admin/pipelines/new": ADMINS,
   "POST /api/admin/pipelines": ADMINS,
+  "POST /api/admin/models": ADMINS,
 } as const satisfies Record<string, Audience>;

@@ -60,7 +60,61 @@ function Field({ path, label, errors, children }: { path: string; label: string;
   );
 }
 
-export function NewPipelineForm({ models }: { models: ModelChoice[] }) {
+/** Registering a model folder on the server: it must load; its hooks are then offered for the pipeline. */
+function RegisterModel({ onRegistered }: { onRegistered: (m: ModelChoice) => void }) {
+  const [folder, setFolder] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  async function register(e: React.FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await api<{ model: { name: string; folder: string; hooks: string[] } }>("/api/admin/models", { body: { folder } });
+      onRegistered({
+        value: folder.trim() === "bundled" ? "bundled" : r.model.folder,
+        label: `${r.model.name} (${r.model.folder})`,
+        hooks: r.model.hooks,
+      });
+      setFolder("");
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : "The request failed; check your connection and try again.");
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <form
+      onSubmit={register}
+      className="flex flex-wrap items-end gap-2 rounded-lg border border-slate-200 bg-white p-3 text-sm"
+      aria-label="Register a model"
+    >
+      <label className="block min-w-64 flex-1">
+        <span className="text-slate-700">Register a model folder on the server (model.onnx + tokenizer.json)</span>
+        <input
+          className="mt-0.5 block w-full rounded border border-slate-300 px-2 py-1"
+          value={folder}
+          onChange={(e) => setFolder(e.target.value)}
+        />
+        {error && (
+          <span role="alert" className="block text-xs text-red-700" data-error-for="register-model">
+            {error}
+          </span>
+        )}
+      </label>
+      <button
+        type="submit"
+        disabled={busy || folder.trim() === ""}
+        className="rounded border border-slate-300 px-2 py-1 disabled:opacity-50"
+      >
+        Register model
+      </button>
+    </form>
+  );
+}
+
+export function NewPipelineForm({ models: initialModels }: { models: ModelChoice[] }) {
+  const [models, setModels] = useState(initialModels);
   const [name, setName] = useState("");
   const [model, setModel] = useState(models[0]?.value ?? "bundled");
   const [hook, setHook] = useState("mid");
@@ -144,171 +198,184 @@ export function NewPipelineForm({ models }: { models: ModelChoice[] }) {
     );
 
   const hooks = models.find((m) => m.value === model)?.hooks ?? [];
+  const registered = (m: ModelChoice) => {
+    setModels([...models.filter((x) => x.value !== m.value), m]);
+    setModel(m.value);
+  };
   return (
-    <form onSubmit={submit} className="space-y-4 rounded-lg border border-slate-200 bg-white p-4" noValidate>
-      {message && (
-        <div role="alert" className="rounded border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800" data-testid="pipeline-errors">
-          {message}
-          {unplaced.map((i, k) => (
-            <div key={k}>
-              {i.path || "spec"}: {i.message}
+    <div className="space-y-4">
+      <RegisterModel onRegistered={registered} />
+      <form onSubmit={submit} className="space-y-4 rounded-lg border border-slate-200 bg-white p-4" noValidate>
+        {message && (
+          <div
+            role="alert"
+            className="rounded border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800"
+            data-testid="pipeline-errors"
+          >
+            {message}
+            {unplaced.map((i, k) => (
+              <div key={k}>
+                {i.path || "spec"}: {i.message}
+              </div>
+            ))}
+          </div>
+        )}
+        <div className="grid gap-3 sm:grid-cols-3">
+          <Field path="name" errors={errorsFor("name")} label="Name">
+            <input className={input} value={name} onChange={(e) => setName(e.target.value)} />
+          </Field>
+          <Field path="model" errors={errorsFor("model")} label="Model">
+            <select className={input} value={model} onChange={(e) => setModel(e.target.value)}>
+              {models.map((m) => (
+                <option key={m.value} value={m.value}>
+                  {m.label}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field path="hook" errors={errorsFor("hook")} label="Hook">
+            <input className={input} value={hook} onChange={(e) => setHook(e.target.value)} list="hooks" />
+            <datalist id="hooks">
+              <option value="mid">mid-depth residual stream</option>
+              {hooks.map((h) => (
+                <option key={h} value={h} />
+              ))}
+            </datalist>
+          </Field>
+        </div>
+        <fieldset className="grid gap-3 sm:grid-cols-4">
+          <legend className="mb-1 text-sm font-medium">Harvest (bundled corpus)</legend>
+          <Field path="harvest.contextLength" errors={errorsFor("harvest.contextLength")} label="Context length">
+            <input className={input} inputMode="numeric" value={contextLength} onChange={(e) => setContextLength(e.target.value)} />
+          </Field>
+          {(["train", "recording", "eval"] as const).map((s) => (
+            <Field
+              key={s}
+              path={`harvest.${s}.tokens`}
+              errors={errorsFor(`harvest.${s}.tokens`)}
+              label={`${s === "eval" ? "Evaluation" : s[0].toUpperCase() + s.slice(1)} tokens`}
+            >
+              <input
+                className={input}
+                inputMode="numeric"
+                value={tokens[s]}
+                onChange={(e) => setTokens({ ...tokens, [s]: e.target.value })}
+              />
+            </Field>
+          ))}
+        </fieldset>
+        <fieldset className="grid gap-3 sm:grid-cols-3">
+          <legend className="mb-1 text-sm font-medium">Training (every SAE)</legend>
+          {(
+            [
+              ["dSae", "Width (dSae)"],
+              ["totalSteps", "Steps"],
+              ["batchSize", "Batch size"],
+            ] as const
+          ).map(([k, label]) => (
+            <Field key={k} path={`train.${k}`} errors={errorsFor(`train.${k}`)} label={label}>
+              <input className={input} inputMode="numeric" value={train[k]} onChange={(e) => setTrain({ ...train, [k]: e.target.value })} />
+            </Field>
+          ))}
+        </fieldset>
+        <fieldset className="space-y-2">
+          <legend className="mb-1 text-sm font-medium">SAEs to train (one per sweep value)</legend>
+          {saes.map((s, i) => (
+            <div key={i} className="grid items-end gap-3 sm:grid-cols-[10rem_1fr_auto]" data-testid={`sae-row-${i}`}>
+              <Field path={`saes.${i}.architecture`} errors={errorsFor(`saes.${i}.architecture`)} label="Architecture">
+                <select
+                  className={input}
+                  value={s.architecture}
+                  onChange={(e) => setSaes(saes.map((r, j) => (j === i ? { ...r, architecture: e.target.value } : r)))}
+                >
+                  {ARCHITECTURES.map((a) => (
+                    <option key={a}>{a}</option>
+                  ))}
+                </select>
+              </Field>
+              <Field
+                path={`saes.${i}.sweep`}
+                errors={errorsFor(`saes.${i}.sweep`)}
+                label={`Sweep over ${knobOf(s.architecture)} (comma-separated; empty: the training default)`}
+              >
+                <input
+                  className={input}
+                  value={s.sweep}
+                  onChange={(e) => setSaes(saes.map((r, j) => (j === i ? { ...r, sweep: e.target.value } : r)))}
+                />
+              </Field>
+              <button
+                type="button"
+                className="rounded border border-slate-300 px-2 py-1 text-sm"
+                onClick={() => setSaes(saes.filter((_, j) => j !== i))}
+              >
+                Remove
+              </button>
             </div>
           ))}
-        </div>
-      )}
-      <div className="grid gap-3 sm:grid-cols-3">
-        <Field path="name" errors={errorsFor("name")} label="Name">
-          <input className={input} value={name} onChange={(e) => setName(e.target.value)} />
-        </Field>
-        <Field path="model" errors={errorsFor("model")} label="Model">
-          <select className={input} value={model} onChange={(e) => setModel(e.target.value)}>
-            {models.map((m) => (
-              <option key={m.value} value={m.value}>
-                {m.label}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field path="hook" errors={errorsFor("hook")} label="Hook">
-          <input className={input} value={hook} onChange={(e) => setHook(e.target.value)} list="hooks" />
-          <datalist id="hooks">
-            <option value="mid">mid-depth residual stream</option>
-            {hooks.map((h) => (
-              <option key={h} value={h} />
-            ))}
-          </datalist>
-        </Field>
-      </div>
-      <fieldset className="grid gap-3 sm:grid-cols-4">
-        <legend className="mb-1 text-sm font-medium">Harvest (bundled corpus)</legend>
-        <Field path="harvest.contextLength" errors={errorsFor("harvest.contextLength")} label="Context length">
-          <input className={input} inputMode="numeric" value={contextLength} onChange={(e) => setContextLength(e.target.value)} />
-        </Field>
-        {(["train", "recording", "eval"] as const).map((s) => (
-          <Field
-            key={s}
-            path={`harvest.${s}.tokens`}
-            errors={errorsFor(`harvest.${s}.tokens`)}
-            label={`${s === "eval" ? "Evaluation" : s[0].toUpperCase() + s.slice(1)} tokens`}
+          <button
+            type="button"
+            className="rounded border border-slate-300 px-2 py-1 text-sm"
+            onClick={() => setSaes([...saes, { architecture: "topk", sweep: "32" }])}
           >
-            <input
-              className={input}
-              inputMode="numeric"
-              value={tokens[s]}
-              onChange={(e) => setTokens({ ...tokens, [s]: e.target.value })}
-            />
-          </Field>
-        ))}
-      </fieldset>
-      <fieldset className="grid gap-3 sm:grid-cols-3">
-        <legend className="mb-1 text-sm font-medium">Training (every SAE)</legend>
-        {(
-          [
-            ["dSae", "Width (dSae)"],
-            ["totalSteps", "Steps"],
-            ["batchSize", "Batch size"],
-          ] as const
-        ).map(([k, label]) => (
-          <Field key={k} path={`train.${k}`} errors={errorsFor(`train.${k}`)} label={label}>
-            <input className={input} inputMode="numeric" value={train[k]} onChange={(e) => setTrain({ ...train, [k]: e.target.value })} />
-          </Field>
-        ))}
-      </fieldset>
-      <fieldset className="space-y-2">
-        <legend className="mb-1 text-sm font-medium">SAEs to train (one per sweep value)</legend>
-        {saes.map((s, i) => (
-          <div key={i} className="grid items-end gap-3 sm:grid-cols-[10rem_1fr_auto]" data-testid={`sae-row-${i}`}>
-            <Field path={`saes.${i}.architecture`} errors={errorsFor(`saes.${i}.architecture`)} label="Architecture">
-              <select
-                className={input}
-                value={s.architecture}
-                onChange={(e) => setSaes(saes.map((r, j) => (j === i ? { ...r, architecture: e.target.value } : r)))}
+            Add an SAE
+          </button>
+        </fieldset>
+        <fieldset className="space-y-2">
+          <legend className="mb-1 text-sm font-medium">Imports (SAEs already on the server)</legend>
+          {imports.map((r, i) => (
+            <div key={i} className="grid items-end gap-3 sm:grid-cols-[10rem_1fr_auto]">
+              <Field path={`imports.${i}.format`} errors={errorsFor(`imports.${i}.format`)} label="Format">
+                <select
+                  className={input}
+                  value={r.format}
+                  onChange={(e) =>
+                    setImports(imports.map((x, j) => (j === i ? { ...x, format: e.target.value as ImportRow["format"] } : x)))
+                  }
+                >
+                  <option value="saelens">SAELens folder</option>
+                  <option value="gemma-scope">Gemma Scope params.npz</option>
+                </select>
+              </Field>
+              <Field path={`imports.${i}.path`} errors={errorsFor(`imports.${i}.path`)} label="Path on the server">
+                <input
+                  className={input}
+                  value={r.path}
+                  onChange={(e) => setImports(imports.map((x, j) => (j === i ? { ...x, path: e.target.value } : x)))}
+                />
+              </Field>
+              <button
+                type="button"
+                className="rounded border border-slate-300 px-2 py-1 text-sm"
+                onClick={() => setImports(imports.filter((_, j) => j !== i))}
               >
-                {ARCHITECTURES.map((a) => (
-                  <option key={a}>{a}</option>
-                ))}
-              </select>
+                Remove
+              </button>
+            </div>
+          ))}
+          <button
+            type="button"
+            className="rounded border border-slate-300 px-2 py-1 text-sm"
+            onClick={() => setImports([...imports, { format: "saelens", path: "" }])}
+          >
+            Add an import
+          </button>
+        </fieldset>
+        <fieldset className="flex flex-wrap items-end gap-3">
+          <label className="flex items-center gap-1.5 text-sm">
+            <input type="checkbox" checked={explain !== null} onChange={(e) => setExplain(e.target.checked ? "24" : null)} />
+            Explain and score a sample of each SAE&apos;s features (built-in explainer)
+          </label>
+          {explain !== null && (
+            <Field path="explain.featuresPerSae" errors={errorsFor("explain.featuresPerSae")} label="Features per SAE">
+              <input className={input} inputMode="numeric" value={explain} onChange={(e) => setExplain(e.target.value)} />
             </Field>
-            <Field
-              path={`saes.${i}.sweep`}
-              errors={errorsFor(`saes.${i}.sweep`)}
-              label={`Sweep over ${knobOf(s.architecture)} (comma-separated; empty: the training default)`}
-            >
-              <input
-                className={input}
-                value={s.sweep}
-                onChange={(e) => setSaes(saes.map((r, j) => (j === i ? { ...r, sweep: e.target.value } : r)))}
-              />
-            </Field>
-            <button
-              type="button"
-              className="rounded border border-slate-300 px-2 py-1 text-sm"
-              onClick={() => setSaes(saes.filter((_, j) => j !== i))}
-            >
-              Remove
-            </button>
-          </div>
-        ))}
-        <button
-          type="button"
-          className="rounded border border-slate-300 px-2 py-1 text-sm"
-          onClick={() => setSaes([...saes, { architecture: "topk", sweep: "32" }])}
-        >
-          Add an SAE
+          )}
+        </fieldset>
+        <button type="submit" disabled={busy} className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white disabled:opacity-50">
+          {busy ? "Starting…" : "Start pipeline"}
         </button>
-      </fieldset>
-      <fieldset className="space-y-2">
-        <legend className="mb-1 text-sm font-medium">Imports (SAEs already on the server)</legend>
-        {imports.map((r, i) => (
-          <div key={i} className="grid items-end gap-3 sm:grid-cols-[10rem_1fr_auto]">
-            <Field path={`imports.${i}.format`} errors={errorsFor(`imports.${i}.format`)} label="Format">
-              <select
-                className={input}
-                value={r.format}
-                onChange={(e) => setImports(imports.map((x, j) => (j === i ? { ...x, format: e.target.value as ImportRow["format"] } : x)))}
-              >
-                <option value="saelens">SAELens folder</option>
-                <option value="gemma-scope">Gemma Scope params.npz</option>
-              </select>
-            </Field>
-            <Field path={`imports.${i}.path`} errors={errorsFor(`imports.${i}.path`)} label="Path on the server">
-              <input
-                className={input}
-                value={r.path}
-                onChange={(e) => setImports(imports.map((x, j) => (j === i ? { ...x, path: e.target.value } : x)))}
-              />
-            </Field>
-            <button
-              type="button"
-              className="rounded border border-slate-300 px-2 py-1 text-sm"
-              onClick={() => setImports(imports.filter((_, j) => j !== i))}
-            >
-              Remove
-            </button>
-          </div>
-        ))}
-        <button
-          type="button"
-          className="rounded border border-slate-300 px-2 py-1 text-sm"
-          onClick={() => setImports([...imports, { format: "saelens", path: "" }])}
-        >
-          Add an import
-        </button>
-      </fieldset>
-      <fieldset className="flex flex-wrap items-end gap-3">
-        <label className="flex items-center gap-1.5 text-sm">
-          <input type="checkbox" checked={explain !== null} onChange={(e) => setExplain(e.target.checked ? "24" : null)} />
-          Explain and score a sample of each SAE&apos;s features (built-in explainer)
-        </label>
-        {explain !== null && (
-          <Field path="explain.featuresPerSae" errors={errorsFor("explain.featuresPerSae")} label="Features per SAE">
-            <input className={input} inputMode="numeric" value={explain} onChange={(e) => setExplain(e.target.value)} />
-          </Field>
-        )}
-      </fieldset>
-      <button type="submit" disabled={busy} className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white disabled:opacity-50">
-        {busy ? "Starting…" : "Start pipeline"}
-      </button>
-    </form>
+      </form>
+    </div>
   );
 }
