@@ -60,6 +60,41 @@ function Field({ path, label, errors, children }: { path: string; label: string;
   );
 }
 
+/** A list of like rows (SAEs to train, imports), each with its fields and a Remove button, and an Add button. */
+function Rows<T>({
+  legend,
+  rows,
+  onChange,
+  fresh,
+  add,
+  children,
+}: {
+  legend: string;
+  rows: T[];
+  onChange: (rows: T[]) => void;
+  fresh: () => T;
+  add: string;
+  children: (row: T, i: number, update: (patch: Partial<T>) => void) => React.ReactNode;
+}) {
+  const button = "rounded border border-slate-300 px-2 py-1 text-sm";
+  return (
+    <fieldset className="space-y-2">
+      <legend className="mb-1 text-sm font-medium">{legend}</legend>
+      {rows.map((row, i) => (
+        <div key={i} className="grid items-end gap-3 sm:grid-cols-[10rem_1fr_auto]">
+          {children(row, i, (patch) => onChange(rows.map((r, j) => (j === i ? { ...r, ...patch } : r))))}
+          <button type="button" className={button} onClick={() => onChange(rows.filter((_, j) => j !== i))}>
+            Remove
+          </button>
+        </div>
+      ))}
+      <button type="button" className={button} onClick={() => onChange([...rows, fresh()])}>
+        {add}
+      </button>
+    </fieldset>
+  );
+}
+
 /** Registering a model folder on the server: it must load; its hooks are then offered for the pipeline. */
 function RegisterModel({ onRegistered }: { onRegistered: (m: ModelChoice) => void }) {
   const [folder, setFolder] = useState("");
@@ -278,16 +313,17 @@ export function NewPipelineForm({ models: initialModels }: { models: ModelChoice
             </Field>
           ))}
         </fieldset>
-        <fieldset className="space-y-2">
-          <legend className="mb-1 text-sm font-medium">SAEs to train (one per sweep value)</legend>
-          {saes.map((s, i) => (
-            <div key={i} className="grid items-end gap-3 sm:grid-cols-[10rem_1fr_auto]" data-testid={`sae-row-${i}`}>
+        <Rows
+          legend="SAEs to train (one per sweep value)"
+          rows={saes}
+          onChange={setSaes}
+          fresh={() => ({ architecture: "topk", sweep: "32" })}
+          add="Add an SAE"
+        >
+          {(s, i, update) => (
+            <>
               <Field path={`saes.${i}.architecture`} errors={errorsFor(`saes.${i}.architecture`)} label="Architecture">
-                <select
-                  className={input}
-                  value={s.architecture}
-                  onChange={(e) => setSaes(saes.map((r, j) => (j === i ? { ...r, architecture: e.target.value } : r)))}
-                >
+                <select className={input} value={s.architecture} onChange={(e) => update({ architecture: e.target.value })}>
                   {ARCHITECTURES.map((a) => (
                     <option key={a}>{a}</option>
                   ))}
@@ -298,69 +334,32 @@ export function NewPipelineForm({ models: initialModels }: { models: ModelChoice
                 errors={errorsFor(`saes.${i}.sweep`)}
                 label={`Sweep over ${knobOf(s.architecture)} (comma-separated; empty: the training default)`}
               >
-                <input
-                  className={input}
-                  value={s.sweep}
-                  onChange={(e) => setSaes(saes.map((r, j) => (j === i ? { ...r, sweep: e.target.value } : r)))}
-                />
+                <input className={input} value={s.sweep} onChange={(e) => update({ sweep: e.target.value })} />
               </Field>
-              <button
-                type="button"
-                className="rounded border border-slate-300 px-2 py-1 text-sm"
-                onClick={() => setSaes(saes.filter((_, j) => j !== i))}
-              >
-                Remove
-              </button>
-            </div>
-          ))}
-          <button
-            type="button"
-            className="rounded border border-slate-300 px-2 py-1 text-sm"
-            onClick={() => setSaes([...saes, { architecture: "topk", sweep: "32" }])}
-          >
-            Add an SAE
-          </button>
-        </fieldset>
-        <fieldset className="space-y-2">
-          <legend className="mb-1 text-sm font-medium">Imports (SAEs already on the server)</legend>
-          {imports.map((r, i) => (
-            <div key={i} className="grid items-end gap-3 sm:grid-cols-[10rem_1fr_auto]">
+            </>
+          )}
+        </Rows>
+        <Rows
+          legend="Imports (SAEs already on the server)"
+          rows={imports}
+          onChange={setImports}
+          fresh={() => ({ format: "saelens" as const, path: "" })}
+          add="Add an import"
+        >
+          {(r, i, update) => (
+            <>
               <Field path={`imports.${i}.format`} errors={errorsFor(`imports.${i}.format`)} label="Format">
-                <select
-                  className={input}
-                  value={r.format}
-                  onChange={(e) =>
-                    setImports(imports.map((x, j) => (j === i ? { ...x, format: e.target.value as ImportRow["format"] } : x)))
-                  }
-                >
+                <select className={input} value={r.format} onChange={(e) => update({ format: e.target.value as ImportRow["format"] })}>
                   <option value="saelens">SAELens folder</option>
                   <option value="gemma-scope">Gemma Scope params.npz</option>
                 </select>
               </Field>
               <Field path={`imports.${i}.path`} errors={errorsFor(`imports.${i}.path`)} label="Path on the server">
-                <input
-                  className={input}
-                  value={r.path}
-                  onChange={(e) => setImports(imports.map((x, j) => (j === i ? { ...x, path: e.target.value } : x)))}
-                />
+                <input className={input} value={r.path} onChange={(e) => update({ path: e.target.value })} />
               </Field>
-              <button
-                type="button"
-                className="rounded border border-slate-300 px-2 py-1 text-sm"
-                onClick={() => setImports(imports.filter((_, j) => j !== i))}
-              >
-                Remove
-              </button>
-            </div>
-          ))}
-          <button
-            type="button"
-            className="rounded border border-slate-300 px-2 py-1 text-sm"
-            onClick={() => setImports([...imports, { format: "saelens", path: "" }])}
-          >
-            Add an import
-          </button>
-        </fieldset>
+            </>
+          )}
+        </Rows>
         <fieldset className="flex flex-wrap items-end gap-3">
           <label className="flex items-center gap-1.5 text-sm">
             <input type="checkbox" checked={explain !== null} onChange={(e) => setExplain(e.target.checked ? "24" : null)} />
