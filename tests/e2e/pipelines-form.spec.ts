@@ -3,17 +3,19 @@
  * values come back from the server (the CLI's zod schema) and show beside
  * their fields; a valid small sweep is enqueued (the same enqueuer as the
  * CLI: the bundled model loads, the hook resolves) and its jobs appear on the
- * jobs board. The e2e server runs no worker, so the jobs stay queued here;
- * tests/workers run such pipelines to the end.
+ * jobs board; a worker (its own process, as `featurelab worker` runs) then
+ * takes the sweep to "ready" on the catalogue, automated study included.
  */
 import { expect, test } from "@playwright/test";
 import { loginAs } from "./support/login";
 import { query } from "./support/db";
+import { readState } from "./support/state";
+import { kill9, startChildWorker } from "../workers/support/children";
 
 const NAME = "Form sweep e2e";
 
 test("a bad form value shows its error inline; a valid sweep is enqueued and shows on the jobs board", async ({ page }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(300_000);
   await loginAs(page, "admin");
   await page.goto("/admin/jobs");
   await page.getByRole("link", { name: "start one from a form" }).click();
@@ -79,4 +81,26 @@ test("a bad form value shows its error inline; a valid sweep is enqueued and sho
 
   await page.getByRole("link", { name: "Follow it on the jobs board" }).click();
   await expect(page.getByText(NAME)).toBeVisible();
+
+  // a worker runs it: both SAEs reach "ready" on the catalogue (which refreshes itself while any is busy), then the study finishes
+  const saes = await query<{ id: string }>(`SELECT DISTINCT "saeId" AS id FROM "Job" WHERE "pipelineId" = $1 AND "saeId" IS NOT NULL`, [
+    pipeline.id,
+  ]);
+  expect(saes).toHaveLength(2);
+  const worker = startChildWorker(readState().databaseUrl, "e2e-form");
+  try {
+    await page.goto("/");
+    for (const { id } of saes) await expect(page.locator(`[data-sae="${id}"] [data-status="READY"]`)).toBeVisible({ timeout: 200_000 });
+    await expect
+      .poll(
+        async () =>
+          (await query(`SELECT 1 FROM "AutointerpRun" WHERE "saeId" = ANY($1) AND status = 'DONE'`, [saes.map((s) => s.id)])).length,
+        {
+          timeout: 60_000,
+        },
+      )
+      .toBe(2);
+  } finally {
+    await kill9(worker);
+  }
 });
