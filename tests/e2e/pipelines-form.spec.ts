@@ -29,7 +29,7 @@ test("a bad form value shows its error inline; a valid sweep is enqueued and sho
   await register.fill("bundled");
   await page.getByRole("button", { name: "Register model" }).click();
   await expect(page.locator("#hooks option[value='blocks.1.hook_resid_post']")).toHaveCount(1);
-  await expect(page.getByLabel("Model", { exact: true })).toHaveValue("bundled");
+  await expect(page.getByRole("combobox", { name: /^Model/ })).toHaveValue("bundled");
 
   await page.getByLabel("Recording tokens").fill("0");
   await page.getByLabel(/Sweep over lambda/).fill("0.001, -1");
