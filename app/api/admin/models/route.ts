@@ -16,7 +16,8 @@ export const POST = apiRoute("POST /api/admin/models", { body }, async ({ body }
   try {
     return { model: await registerModelFolder(pool, body.folder) };
   } catch (error) {
-    if (error instanceof LanguageModelError) throw new HttpError(400, `That folder does not hold a model Featurelab can load: ${error.message}`);
+    if (error instanceof LanguageModelError)
+      throw new HttpError(400, `That folder does not hold a model Featurelab can load: ${error.message}`);
     throw error;
   }
 });
