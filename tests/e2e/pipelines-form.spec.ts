@@ -32,18 +32,18 @@ test("a bad form value shows its error inline; a valid sweep is enqueued and sho
   await expect(page.getByRole("combobox", { name: /^Model/ })).toHaveValue("bundled");
 
   await page.getByLabel("Recording tokens").fill("0");
-  await page.getByLabel(/Sweep over lambda/).fill("0.001, -1");
+  await page.getByLabel(/Sweep over targetL0/).fill("16, -1");
   await page.getByRole("button", { name: "Start pipeline" }).click();
   await expect(page.getByTestId("pipeline-errors")).toContainText("problem(s)");
   await expect(page.locator('[data-error-for="name"]')).toBeVisible();
   await expect(page.locator('[data-error-for="harvest.recording.tokens"]')).toContainText(/>\s*0|positive|too small/i);
-  await expect(page.locator('[data-error-for="saes.0.sweep"]')).toContainText(/>=\s*0|too small|nonnegative/i);
+  await expect(page.locator('[data-error-for="saes.0.sweep"]')).toContainText(/>\s*0|too small|positive/i);
   expect(await query(`SELECT id FROM "Pipeline" WHERE name = $1`, [NAME])).toEqual([]);
 
   await page.getByLabel("Name").fill(NAME);
   await page.getByLabel("Hook").fill("blocks.9.hook_resid_post");
   await page.getByLabel("Recording tokens").fill("1536");
-  await page.getByLabel(/Sweep over lambda/).fill("0.001, 0.01");
+  await page.getByLabel(/Sweep over targetL0/).fill("16, 32");
   await page.getByRole("button", { name: "Start pipeline" }).click();
   // only enqueueing can tell the hook does not exist: also shown beside its field
   await expect(page.locator('[data-error-for="hook"]')).toContainText("blocks.9.hook_resid_post");
@@ -57,14 +57,14 @@ test("a bad form value shows its error inline; a valid sweep is enqueued and sho
   await page.getByLabel("Batch size").fill("256");
   await page.getByLabel("Features per SAE").fill("8");
   await page.getByRole("button", { name: "Start pipeline" }).click();
-  await expect(page.getByTestId("pipeline-created")).toContainText("jumprelu 64 lambda=0.001");
-  await expect(page.getByTestId("pipeline-created")).toContainText("jumprelu 64 lambda=0.01");
+  await expect(page.getByTestId("pipeline-created")).toContainText("jumprelu 64 targetL0=16");
+  await expect(page.getByTestId("pipeline-created")).toContainText("jumprelu 64 targetL0=32");
 
-  const [pipeline] = await query<{ id: string; spec: { saes: { sweep: { lambda: number[] } }[]; explain: { featuresPerSae: number } } }>(
+  const [pipeline] = await query<{ id: string; spec: { saes: { sweep: { targetL0: number[] } }[]; explain: { featuresPerSae: number } } }>(
     `SELECT id, spec FROM "Pipeline" WHERE name = $1`,
     [NAME],
   );
-  expect(pipeline.spec.saes[0].sweep.lambda).toEqual([0.001, 0.01]);
+  expect(pipeline.spec.saes[0].sweep.targetL0).toEqual([16, 32]);
   expect(pipeline.spec.explain.featuresPerSae).toBe(8);
   const jobs = await query<{ kind: string }>(`SELECT kind::text FROM "Job" WHERE "pipelineId" = $1 ORDER BY kind`, [pipeline.id]);
   expect(jobs.map((j) => j.kind).sort()).toEqual([

@@ -32,8 +32,9 @@ interface Issue {
 }
 
 const ARCHITECTURES = ["jumprelu", "topk", "batchtopk", "gated", "relu"];
-/** the knob a sweep varies: k for the top-k architectures, lambda for the rest */
-const knobOf = (architecture: string) => (architecture === "topk" || architecture === "batchtopk" ? "k" : "lambda");
+/** the knob a sweep varies: k for the top-k architectures, the target L0 for JumpReLU (the modern recipe pipelines train with), lambda for the rest */
+const knobOf = (architecture: string) =>
+  architecture === "topk" || architecture === "batchtopk" ? "k" : architecture === "jumprelu" ? "targetL0" : "lambda";
 
 /** "0.001, 0.01" → [0.001, 0.01]; a value that is not a number is sent as written, for the server to name. */
 function values(list: string): unknown[] {
@@ -156,7 +157,7 @@ export function NewPipelineForm({ models: initialModels }: { models: ModelChoice
   const [contextLength, setContextLength] = useState("128");
   const [tokens, setTokens] = useState({ train: "200000", recording: "24000", eval: "2048" });
   const [train, setTrain] = useState({ dSae: "512", totalSteps: "200", batchSize: "1024" });
-  const [saes, setSaes] = useState<SaeRow[]>([{ architecture: "jumprelu", sweep: "0.001, 0.01" }]);
+  const [saes, setSaes] = useState<SaeRow[]>([{ architecture: "jumprelu", sweep: "16, 32" }]);
   const [imports, setImports] = useState<ImportRow[]>([]);
   const [explain, setExplain] = useState<string | null>("24");
   const [issues, setIssues] = useState<Issue[]>([]);
