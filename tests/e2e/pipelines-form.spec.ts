@@ -25,10 +25,13 @@ test("a bad form value shows its error inline; a valid sweep is enqueued and sho
   const register = page.getByLabel(/Register a model folder/);
   await register.fill("/nonexistent/model-folder");
   await page.getByRole("button", { name: "Register model" }).click();
-  await expect(page.locator('[data-error-for="register-model"]')).toContainText("/nonexistent/model-folder/model.onnx");
+  await expect(page.locator('[data-error-for="register-model"]')).toContainText("/nonexistent/model-folder/model.onnx", {
+    timeout: 30_000,
+  });
   await register.fill("bundled");
   await page.getByRole("button", { name: "Register model" }).click();
-  await expect(page.locator("#hooks option[value='blocks.1.hook_resid_post']")).toHaveCount(1);
+  // (registering loads the ONNX model and writes its vocabulary in the web process: seconds, more on a loaded machine)
+  await expect(page.locator("#hooks option[value='blocks.1.hook_resid_post']")).toHaveCount(1, { timeout: 60_000 });
   await expect(page.getByRole("combobox", { name: /^Model/ })).toHaveValue("bundled");
 
   await page.getByLabel("Recording tokens").fill("0");
@@ -46,7 +49,7 @@ test("a bad form value shows its error inline; a valid sweep is enqueued and sho
   await page.getByLabel(/Sweep over targetL0/).fill("16, 32");
   await page.getByRole("button", { name: "Start pipeline" }).click();
   // only enqueueing can tell the hook does not exist: also shown beside its field
-  await expect(page.locator('[data-error-for="hook"]')).toContainText("blocks.9.hook_resid_post");
+  await expect(page.locator('[data-error-for="hook"]')).toContainText("blocks.9.hook_resid_post", { timeout: 60_000 });
 
   await page.getByLabel("Hook").fill("mid");
   await page.getByLabel("Context length").fill("32");
@@ -57,7 +60,7 @@ test("a bad form value shows its error inline; a valid sweep is enqueued and sho
   await page.getByLabel("Batch size").fill("256");
   await page.getByLabel("Features per SAE").fill("8");
   await page.getByRole("button", { name: "Start pipeline" }).click();
-  await expect(page.getByTestId("pipeline-created")).toContainText("jumprelu 64 targetL0=16");
+  await expect(page.getByTestId("pipeline-created")).toContainText("jumprelu 64 targetL0=16", { timeout: 60_000 });
   await expect(page.getByTestId("pipeline-created")).toContainText("jumprelu 64 targetL0=32");
 
   const [pipeline] = await query<{ id: string; spec: { saes: { sweep: { targetL0: number[] } }[]; explain: { featuresPerSae: number } } }>(
