@@ -55,6 +55,21 @@ export const configSchema = z.object({
         return z.NEVER;
       }
     }),
+  /** an OpenAI-compatible chat-completions endpoint for automated explanations (lib/autointerp/llm): the part before /chat/completions */
+  FEATURELAB_LLM_BASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as http://127.0.0.1:8000/v1" }).optional(),
+  ),
+  FEATURELAB_LLM_MODEL: z.preprocess(emptyAsUndefined, z.string().trim().min(1).max(200).optional()),
+  FEATURELAB_LLM_API_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** requests in flight at once */
+  FEATURELAB_LLM_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** retries of a request after rate limits, timeouts and server errors */
+  FEATURELAB_LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(5),
+  FEATURELAB_LLM_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(60),
+  /** USD per million prompt / completion tokens, for the cost shown with each run */
+  FEATURELAB_LLM_PRICE_PROMPT: z.coerce.number().min(0).max(10_000).default(0),
+  FEATURELAB_LLM_PRICE_COMPLETION: z.coerce.number().min(0).max(10_000).default(0),
   /** session lifetime in hours */
   FEATURELAB_SESSION_HOURS: z.coerce
     .number()

@@ -9,7 +9,7 @@ import { DatabaseSetupError } from "@/lib/db/connection";
 import { runDemo, runServe } from "@/workers/launch";
 import { prepareDatabase } from "@/lib/db/setup";
 import { runWorkerProcess } from "@/workers/process";
-import { enqueueCommand, modelHooksCommand, resetPasswordCommand } from "@/workers/commands";
+import { enqueueCommand, modelHooksCommand, modelRegisterCommand, resetPasswordCommand } from "@/workers/commands";
 import { saeConvertCommand } from "@/workers/sae-convert";
 
 const program = new Command("featurelab")
@@ -48,13 +48,17 @@ program
   .description("validate a pipeline spec and enqueue its jobs")
   .action(async (spec: string) => enqueueCommand(config(), spec));
 
-program
-  .command("model")
-  .description("language model tasks")
+const modelCommand = program.command("model").description("language model tasks");
+modelCommand
   .command("hooks")
   .argument("<model>", '"bundled" or a folder with model.onnx and tokenizer.json')
   .description("list a model's hook points with their shapes")
   .action(async (model: string) => modelHooksCommand(model));
+modelCommand
+  .command("register")
+  .argument("<model>", '"bundled" or a folder with model.onnx and tokenizer.json')
+  .description("register a model folder in the catalogue (its hooks are then offered by the app's new-pipeline form)")
+  .action(async (model: string) => modelRegisterCommand(config(), model));
 
 program
   .command("sae")

@@ -13,6 +13,7 @@ import { startQueue } from "@/lib/queue/boss";
 import { readPipelineSpec } from "@/lib/pipeline/spec";
 import { enqueuePipeline, modelFolder, resolveHook } from "@/lib/pipeline/enqueue";
 import { resetAdminPassword } from "./admin-password";
+import { registerModelFolder } from "@/lib/pipeline/register-model";
 
 export async function enqueueCommand(cfg: Config, specFile: string): Promise<void> {
   const spec = await readPipelineSpec(specFile);
@@ -49,6 +50,22 @@ export async function modelHooksCommand(model: string): Promise<void> {
     }
   } finally {
     await lm.release();
+  }
+}
+
+export async function modelRegisterCommand(cfg: Config, model: string): Promise<void> {
+  const db = await resolveDatabase(cfg);
+  try {
+    await assertMigrated(db.url);
+    const pool = await createPoolFor(db.url, 2);
+    try {
+      const r = await registerModelFolder(pool, model);
+      console.log(`Registered model "${r.name}" (${r.folder}) with ${r.hooks.length} hooks: ${r.hooks.join(", ")}`);
+    } finally {
+      await pool.end();
+    }
+  } finally {
+    await db.host?.stop();
   }
 }
 

@@ -29,6 +29,7 @@ import { trainStage } from "./stages/train";
 import { importStage } from "./stages/import";
 import { evaluateStage } from "./stages/evaluate";
 import { recordStage } from "./stages/record";
+import { explainStage } from "./stages/explain";
 
 export const STAGES: Record<JobKind, Stage<never>> = {
   HARVEST: harvestStage as Stage<never>,
@@ -36,6 +37,7 @@ export const STAGES: Record<JobKind, Stage<never>> = {
   IMPORT: importStage as Stage<never>,
   EVALUATE: evaluateStage as Stage<never>,
   RECORD: recordStage as Stage<never>,
+  EXPLAIN: explainStage as Stage<never>,
 };
 
 export interface WorkerOptions {
@@ -130,6 +132,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const ctx: StageContext = {
       job,
       pool,
+      databaseUrl: options.databaseUrl,
       signal: controller.signal,
       progress: (p, o) => {
         latest = p;

@@ -9,6 +9,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** the whole JSON answer (e.g. a form's per-field issues) */
+    readonly body: unknown = undefined,
   ) {
     super(message);
   }
@@ -22,6 +24,6 @@ export async function api<T = unknown>(path: string, options: { method?: string;
     credentials: "same-origin",
   });
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, (data as { error?: string }).error ?? `Request failed (${response.status}).`);
+  if (!response.ok) throw new ApiError(response.status, (data as { error?: string }).error ?? `Request failed (${response.status}).`, data);
   return data as T;
 }

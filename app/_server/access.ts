@@ -12,12 +12,14 @@ import { CORE_ACCESS } from "@/app/_server/access/core";
 import { BROWSER_ACCESS } from "@/app/_server/access/browser";
 import { STUDIES_ACCESS } from "@/app/_server/access/studies";
 import { JOBS_ACCESS } from "@/app/_server/access/jobs";
+import { EXPLANATIONS_ACCESS } from "@/app/_server/access/explanations";
 
 export const ACCESS = {
   ...CORE_ACCESS,
   ...BROWSER_ACCESS,
   ...STUDIES_ACCESS,
   ...JOBS_ACCESS,
+  ...EXPLANATIONS_ACCESS,
 } as const satisfies Record<string, Audience>;
 
 export type RouteKey = keyof typeof ACCESS;

@@ -17,6 +17,7 @@ import { RatingIntervals } from "@/app/_components/charts/rating-intervals";
 import { architectureStyle } from "@/app/_components/charts/palette";
 import { countedOn } from "@/app/_components/counted-on";
 import { FeatureEvidence } from "@/app/_components/feature/feature-evidence";
+import { AutointerpSection } from "@/app/compare/autointerp-section";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Compare SAEs" };
@@ -223,6 +224,8 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
           </table>
         </div>
       </section>
+
+      <AutointerpSection saes={cmp.saes} />
 
       <section aria-labelledby="matching" className="space-y-3" id="matching-section">
         <h2 id="matching" className="text-lg font-semibold">

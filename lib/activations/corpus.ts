@@ -14,11 +14,12 @@ import { createHash } from "node:crypto";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { EmptyCorpusError } from "@/lib/lm/errors";
+import { PROJECT_ROOT } from "@/lib/project-root";
 
 export const BUNDLED_SPLITS = ["train", "recording", "heldout"] as const;
 export type BundledSplit = (typeof BUNDLED_SPLITS)[number];
 
-export const BUNDLED_CORPUS_DIR = path.resolve(import.meta.dirname, "..", "..", "assets", "corpus");
+export const BUNDLED_CORPUS_DIR = path.join(PROJECT_ROOT, "assets", "corpus");
 
 export interface CorpusSpec {
   /** files and/or folders, or one `bundled:<split>` entry */

@@ -12,6 +12,7 @@ import { Prisma } from "@prisma/client";
 import type { Db } from "@/lib/db/client";
 import { tokenTexts } from "@/lib/db/token-texts";
 import { ratingScope, type RatingReader } from "@/lib/db/rating-scope";
+import { explanationsJson, type ExplanationView } from "@/lib/db/explanations";
 
 export interface SaeHeader {
   id: string;
@@ -82,7 +83,7 @@ export interface FeatureDashboard {
   intervals: EvidenceExample[];
   nearestSame: FeatureNeighborView[];
   nearestSiblings: FeatureNeighborView[];
-  explanations: { id: string; text: string; createdAt: Date }[];
+  explanations: ExplanationView[];
   ratings: RatingResult[];
 }
 
@@ -174,8 +175,7 @@ export async function getFeatureDashboard(
                                                               'index', n."otherIndex", 'cosine', n.cosine) ORDER BY o.name, n.rank), '[]'::json)
                    FROM "FeatureNeighbor" n JOIN "Sae" o ON o.id = n."otherSaeId"
                    WHERE n."saeId" = ${saeId} AND n."featureIndex" = ${index}),
-      'explanations', (SELECT coalesce(json_agg(json_build_object('id', x.id, 'text', x.text, 'createdAt', x."createdAt") ORDER BY x."createdAt" DESC), '[]'::json)
-                       FROM "Explanation" x WHERE x."saeId" = ${saeId} AND x."featureIndex" = ${index}),
+      'explanations', ${explanationsJson(saeId, index)},
       'ratings', ${ratingsJson(saeId, index, reader)}
     ) AS d`;
   const raw = rows[0]?.d;
@@ -228,7 +228,7 @@ export async function getFeatureDashboard(
         }))
       : [],
     nearestSiblings: data.siblings,
-    explanations: data.explanations.map((x) => ({ ...x, createdAt: new Date(x.createdAt) })),
+    explanations: data.explanations,
     ratings: data.ratings,
   };
 }
@@ -259,6 +259,6 @@ interface RawDashboard {
     | null;
   examples: RawExample[];
   siblings: FeatureNeighborView[];
-  explanations: { id: string; text: string; createdAt: string }[];
+  explanations: ExplanationView[];
   ratings: RatingResult[];
 }

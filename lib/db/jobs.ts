@@ -18,7 +18,7 @@ import type { Boss } from "@/lib/queue/boss";
 import { JOB_QUEUE, bossDb, sendJob } from "@/lib/queue/boss";
 import { inTransaction, type Pool, type PoolClient } from "@/lib/db/pool";
 
-export type JobKind = "HARVEST" | "TRAIN" | "EVALUATE" | "RECORD" | "IMPORT";
+export type JobKind = "HARVEST" | "TRAIN" | "EVALUATE" | "RECORD" | "IMPORT" | "EXPLAIN";
 export type JobStatus = "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
 
 export interface JobPayloadBase {
@@ -140,8 +140,17 @@ export async function enqueueReadyJobs(client: PoolClient, boss: Boss, pipelineI
   return sent;
 }
 
-async function setSaeStatus(client: PoolClient, saeId: string | null, status: string, error: string | null = null): Promise<void> {
-  if (!saeId) return;
+/** Jobs that decide their SAE's status. EXPLAIN works on an SAE that is already READY and leaves it so, whatever becomes of the job. */
+const LEAVES_SAE_STATUS: ReadonlySet<JobKind> = new Set(["EXPLAIN"]);
+
+async function setSaeStatus(
+  client: PoolClient,
+  job: { saeId: string | null; kind: JobKind },
+  status: string,
+  error: string | null = null,
+): Promise<void> {
+  const saeId = job.saeId;
+  if (!saeId || LEAVES_SAE_STATUS.has(job.kind)) return;
   await client.query(`UPDATE "Sae" SET "status" = $2::"SaeStatus", "error" = $3, "updatedAt" = now() WHERE "id" = $1`, [
     saeId,
     status,
@@ -165,7 +174,7 @@ export async function claimJob(pool: Pool, jobId: string, queueJobId: string, wo
       [jobId, workerId],
     );
     const saeStatus = SAE_STATUS_OF_RUNNING[job.kind];
-    if (saeStatus) await setSaeStatus(client, job.saeId, saeStatus);
+    if (saeStatus) await setSaeStatus(client, job, saeStatus);
     return { ...job, status: "RUNNING", workerId, attempts: job.attempts + 1 };
   });
 }
@@ -211,7 +220,7 @@ export async function completeJob(
       `UPDATE "Job" SET "status" = 'SUCCEEDED', "finishedAt" = now(), "heartbeatAt" = now(), "error" = NULL WHERE "id" = $1`,
       [jobId],
     );
-    if (job.kind === "RECORD") await setSaeStatus(client, job.saeId, "READY");
+    if (job.kind === "RECORD") await setSaeStatus(client, job, "READY");
     await enqueueReadyJobs(client, boss, job.pipelineId);
   });
 }
@@ -229,7 +238,7 @@ export async function failJob(pool: Pool, jobId: string, workerId: string, error
       `UPDATE "Job" SET "status" = $2::"JobStatus", "error" = $3, "finishedAt" = CASE WHEN $4 THEN now() ELSE NULL END WHERE "id" = $1`,
       [jobId, final ? "FAILED" : "QUEUED", error, final],
     );
-    if (final) await setSaeStatus(client, job.saeId, "FAILED", `${job.kind.toLowerCase()} failed: ${error}`);
+    if (final) await setSaeStatus(client, job, "FAILED", `${job.kind.toLowerCase()} failed: ${error}`);
   });
 }
 
@@ -256,9 +265,10 @@ export async function cancelJob(pool: Pool, boss: Boss, jobId: string): Promise<
     // A finished job has nothing left to cancel (the route answers 409); jobs waiting on it are cancelled by themselves.
     if (!job || job.status === "SUCCEEDED" || job.status === "FAILED" || job.status === "CANCELLED") return [];
     await client.query(`SELECT 1 FROM "Pipeline" WHERE "id" = $1 FOR UPDATE`, [job.pipelineId]);
-    const { rows } = await client.query(`SELECT "id", "status", "saeId", "queueJobId", "payload" FROM "Job" WHERE "pipelineId" = $1`, [
-      job.pipelineId,
-    ]);
+    const { rows } = await client.query(
+      `SELECT "id", "kind", "status", "saeId", "queueJobId", "payload" FROM "Job" WHERE "pipelineId" = $1`,
+      [job.pipelineId],
+    );
     const targets = new Set([jobId, ...dependents(rows, jobId)]);
     const cancelled: string[] = [];
     for (const r of rows) {
@@ -268,7 +278,7 @@ export async function cancelJob(pool: Pool, boss: Boss, jobId: string): Promise<
         [r.id],
       );
       if (r.queueJobId) await boss.cancel(JOB_QUEUE, r.queueJobId, { db: bossDb(client) });
-      await setSaeStatus(client, r.saeId, "CANCELLED");
+      await setSaeStatus(client, r, "CANCELLED");
       cancelled.push(r.id);
     }
     return cancelled;
@@ -284,7 +294,9 @@ export async function retryJob(pool: Pool, boss: Boss, jobId: string): Promise<s
     const job = await getJob(client, jobId, true);
     if (!job || (job.status !== "FAILED" && job.status !== "CANCELLED")) return [];
     await client.query(`SELECT 1 FROM "Pipeline" WHERE "id" = $1 FOR UPDATE`, [job.pipelineId]);
-    const { rows } = await client.query(`SELECT "id", "status", "saeId", "payload" FROM "Job" WHERE "pipelineId" = $1`, [job.pipelineId]);
+    const { rows } = await client.query(`SELECT "id", "kind", "status", "saeId", "payload" FROM "Job" WHERE "pipelineId" = $1`, [
+      job.pipelineId,
+    ]);
     const targets = new Set([jobId, ...dependents(rows, jobId)]);
     const requeued: string[] = [];
     for (const r of rows) {
@@ -293,7 +305,7 @@ export async function retryJob(pool: Pool, boss: Boss, jobId: string): Promise<s
         `UPDATE "Job" SET "status" = 'QUEUED', "queueJobId" = NULL, "error" = NULL, "finishedAt" = NULL, "progress" = NULL WHERE "id" = $1`,
         [r.id],
       );
-      await setSaeStatus(client, r.saeId, "QUEUED");
+      await setSaeStatus(client, r, "QUEUED");
       requeued.push(r.id);
     }
     await enqueueReadyJobs(client, boss, job.pipelineId);
@@ -333,7 +345,7 @@ export async function releaseOrphanedJob(pool: Pool, boss: Boss, job: JobRow, re
       `UPDATE "Job" SET "status" = $2::"JobStatus", "error" = $3, "finishedAt" = CASE WHEN $4 THEN now() ELSE NULL END WHERE "id" = $1`,
       [job.id, final ? "FAILED" : "QUEUED", reason, final],
     );
-    if (final) await setSaeStatus(client, now.saeId, "FAILED", `${now.kind.toLowerCase()} failed: ${reason}`);
+    if (final) await setSaeStatus(client, now, "FAILED", `${now.kind.toLowerCase()} failed: ${reason}`);
   });
 }
 

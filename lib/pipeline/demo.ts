@@ -3,7 +3,8 @@
  * bundled model at the mid-depth residual stream; TopK's k and JumpReLU's
  * target L0 swept over the same values (so the compare page shows the
  * paper's figure at matched L0), plus Gated and ReLU, at one width; each
- * evaluated and recorded. Every SAE trains with the modern recipe
+ * evaluated, recorded, and a sample of its features explained and scored
+ * (built-in explainer). Every SAE trains with the modern recipe
  * (lib/sae/train/recipes.ts; TopK as Gao et al. train it). Sized so that on
  * a 2-core machine the first dashboards appear within about five minutes
  * and the whole demo finishes within twenty (docs/worker.md has the
@@ -52,6 +53,8 @@ export const DEMO_PIPELINE: PipelineSpecInput = {
     { architecture: "relu", train: { lambda: 0.1 } },
   ],
   record: { topK: 20, windowSize: 64, nIntervals: 10, samplesPerInterval: 5, nHistogramBins: 50, seed: 0 },
+  // the automated study with the built-in explainer (no LLM): 64 features per SAE, stratified by density like a manual study
+  explain: { explainer: "builtin", featuresPerSae: 64, densityStrata: 4, seed: 0 },
   retry: { limit: 3, delaySeconds: 5 },
 };
 

@@ -18,8 +18,9 @@ import { findOrCreateDataset } from "@/lib/db/datasets";
 import { enqueueReadyJobs, insertJobs, insertPipeline, type NewJob } from "@/lib/db/jobs";
 import { PipelineSpecError, type PipelineSpec, type TokenSetSpec } from "@/lib/pipeline/spec";
 import { planPipeline, type PlannedSae } from "@/lib/pipeline/plan";
+import { PROJECT_ROOT } from "@/lib/project-root";
 
-export const BUNDLED_MODEL_DIR = path.resolve(import.meta.dirname, "..", "..", "assets", "model");
+export const BUNDLED_MODEL_DIR = path.join(PROJECT_ROOT, "assets", "model");
 export const BUNDLED_MODEL_NAME = "featurelab-bundled";
 
 export interface EnqueueOptions {
@@ -193,6 +194,8 @@ export async function enqueuePipeline(pool: Pool, boss: Boss, spec: PipelineSpec
               saeId,
               payload: { ...base, saeId, hookId, modelFile, recordingDir: datasets.recording.dir, options: spec.record },
             };
+          case "EXPLAIN":
+            return { id: jobIds.get(j.key)!, kind: j.kind, saeId, payload: { ...base, saeId, explain: spec.explain! } };
         }
       });
       await insertJobs(client, pipelineId, jobs);

@@ -8,7 +8,7 @@ import type { Architecture } from "@/lib/sae/params";
 import type { ImportEntry, PipelineSpec, SaeEntry } from "@/lib/pipeline/spec";
 import { DEFAULT_PIPELINE_RECIPE } from "@/lib/sae/train/recipes";
 
-export type PlannedJobKind = "HARVEST" | "TRAIN" | "EVALUATE" | "RECORD" | "IMPORT";
+export type PlannedJobKind = "HARVEST" | "TRAIN" | "EVALUATE" | "RECORD" | "IMPORT" | "EXPLAIN";
 
 /** One SAE the pipeline produces, trained here or imported. */
 export interface PlannedSae {
@@ -39,7 +39,14 @@ export interface PipelinePlan {
   splits: ("train" | "recording" | "eval")[];
 }
 
-export const JOB_PRIORITY: Record<PlannedJobKind, number> = { RECORD: 4000, EVALUATE: 3000, IMPORT: 2000, TRAIN: 1000, HARVEST: 0 };
+export const JOB_PRIORITY: Record<PlannedJobKind, number> = {
+  RECORD: 4000,
+  EXPLAIN: 3500,
+  EVALUATE: 3000,
+  IMPORT: 2000,
+  TRAIN: 1000,
+  HARVEST: 0,
+};
 
 /** Within a kind, SAEs go in the spec's order (the first listed is the first dashboard). */
 function priorityOf(kind: PlannedJobKind, saeIndex: number): number {
@@ -127,6 +134,14 @@ export function planPipeline(spec: PipelineSpec): PipelinePlan {
       after: [`evaluate:${sae.key}`],
       priority: priorityOf("RECORD", i),
     });
+    if (spec.explain)
+      jobs.push({
+        key: `explain:${sae.key}`,
+        kind: "EXPLAIN",
+        saeKey: sae.key,
+        after: [`record:${sae.key}`],
+        priority: priorityOf("EXPLAIN", i),
+      });
   }
   return { saes, jobs, splits: trains ? ["train", "recording", "eval"] : ["recording", "eval"] };
 }

@@ -12,6 +12,7 @@ import { ARCHITECTURES } from "@/lib/sae/params";
 import { RecordingOptionsSchema } from "@/lib/recording/types";
 import { planPipeline } from "@/lib/pipeline/plan";
 import { safeParseTrainOptions, type TrainOptionsInput } from "@/lib/sae/train/options";
+import { explainSpecSchema } from "@/lib/autointerp/settings";
 
 export class PipelineSpecError extends Error {
   override name = "PipelineSpecError";
@@ -100,6 +101,8 @@ export const pipelineSpecSchema = z
     imports: z.array(importEntry).default([]),
     evaluate: evaluateSpec.default({ batchSize: 8 }),
     record: RecordingOptionsSchema.omit({ spillDir: true, spillAboveBytes: true }).partial().default({}),
+    /** automated interpretability after recording: explain and score a sample of each SAE's features (lib/autointerp); omit to skip */
+    explain: explainSpecSchema.optional(),
     /** seconds between retries of a failed job (doubling each time), and how many retries */
     retry: z
       .object({ limit: z.number().int().min(0).max(20).default(2), delaySeconds: z.number().int().min(0).max(3600).default(5) })
@@ -140,6 +143,18 @@ function describePath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const p of path) out += typeof p === "number" ? `[${p}]` : out === "" ? String(p) : `.${String(p)}`;
   return out || "(the spec itself)";
+}
+
+export interface SpecIssue {
+  /** the field's path in the spec, e.g. "saes.0.sweep.lambda.1"; "" for the spec itself */
+  path: string;
+  message: string;
+}
+
+/** The spec's problems, one per bad field, for a form to show beside each field (empty when valid). */
+export function pipelineSpecIssues(value: unknown): SpecIssue[] {
+  const parsed = pipelineSpecSchema.safeParse(value);
+  return parsed.success ? [] : parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
 }
 
 /** Validates a parsed spec object; the error names the source and each bad field. */

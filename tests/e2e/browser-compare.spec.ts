@@ -34,8 +34,8 @@ test("compare: pick SAEs on a hook, read frontiers, densities, ratings with inte
     );
     await expect(table.locator(`tr[data-sae="${s.id}"] [data-dense]`)).toHaveAttribute("data-dense", String(dense));
   }
-  // two Pareto charts, the overlaid density lines and the rating bars draw after hydration
-  await expect(page.locator(".recharts-wrapper")).toHaveCount(4);
+  // two Pareto charts, the overlaid density lines, the rating bars and the autointerp score bars draw after hydration
+  await expect(page.locator(".recharts-wrapper")).toHaveCount(5);
   await expect(page.locator(".recharts-scatter-symbol")).toHaveCount(6);
 
   // rating outcomes: counts from the database, 95% Wilson intervals

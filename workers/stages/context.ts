@@ -12,6 +12,8 @@ export interface StageContext<P = Record<string, unknown>> {
   job: JobRow & { payload: JobRow["payload"] & P };
   /** for reads; writes go in `commit` */
   pool: Pool;
+  /** the worker's database, for stages that write as they go through lib/ (EXPLAIN: one outcome per feature, so a rerun pays for nothing twice) */
+  databaseUrl: string;
   /** aborted when the job is cancelled, taken over by another worker, or this worker stops */
   signal: AbortSignal;
   /** live progress for the UI (throttled by the runner); `sae` also goes to Sae.progress */

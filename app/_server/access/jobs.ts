@@ -6,4 +6,7 @@ export const JOBS_ACCESS = {
   "GET /api/admin/jobs": ADMINS,
   "POST /api/admin/jobs/[jobId]/cancel": ADMINS,
   "POST /api/admin/jobs/[jobId]/retry": ADMINS,
+  "/admin/pipelines/new": ADMINS,
+  "POST /api/admin/pipelines": ADMINS,
+  "POST /api/admin/models": ADMINS,
 } as const satisfies Record<string, Audience>;

@@ -26,5 +26,7 @@ export async function sampleParams(db: Db): Promise<Record<string, string>> {
   if (pipeline) samples.pipelineId = pipeline.id;
   const job = await db.job.findFirst({ orderBy: { createdAt: "asc" } });
   if (job) samples.jobId = job.id;
+  // Never a real one: an allowed viewer deleting someone else's explanation is rightly 403, and the matrix must not delete seed data.
+  samples.explanationId = "no-such-explanation";
   return samples;
 }

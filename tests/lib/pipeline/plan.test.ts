@@ -66,6 +66,21 @@ describe("planPipeline", () => {
     expect(p("train:sae7")).toBeGreaterThan(p("harvest"));
   });
 
+  it("adds an EXPLAIN job after each SAE's recording when the spec has an explain block, and none without", () => {
+    expect(plan.jobs.filter((j) => j.kind === "EXPLAIN")).toEqual([]);
+    const explained = planPipeline(parsePipelineSpec({ ...spec, explain: { featuresPerSae: 16 } }));
+    for (const sae of explained.saes) {
+      const mine = explained.jobs.filter((j) => j.saeKey === sae.key);
+      expect(mine.map((j) => j.kind).slice(-2)).toEqual(["RECORD", "EXPLAIN"]);
+      expect(mine.at(-1)!.after).toEqual([`record:${sae.key}`]);
+    }
+    const p = (key: string) => explained.jobs.find((j) => j.key === key)!.priority;
+    expect(p("explain:sae8")).toBeGreaterThan(p("evaluate:sae0")); // an SAE's study comes before the next SAE's evaluation
+    expect(p("record:sae8")).toBeGreaterThan(p("explain:sae0"));
+    expect(() => parsePipelineSpec({ ...spec, explain: { explainer: "gpt" } })).toThrow(/explain\.explainer/);
+    expect(() => parsePipelineSpec({ ...spec, explain: { featuresPerSae: 0 } })).toThrow(/explain\.featuresPerSae/);
+  });
+
   it("an import-only pipeline harvests no training tokens", () => {
     const only = planPipeline(parsePipelineSpec({ name: "i", imports: [{ format: "saelens", path: "/x/sae", name: "theirs" }] }));
     expect(only.splits).toEqual(["recording", "eval"]);

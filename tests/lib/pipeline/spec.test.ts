@@ -92,5 +92,6 @@ describe("pipeline specs", () => {
     expect(demo.saes.map((s) => s.architecture)).toEqual(["jumprelu", "topk", "gated", "relu"]);
     expect(demo.saes[0].sweep?.targetL0).toEqual(demo.saes[1].sweep?.k);
     expect(demo.hook).toBe("mid");
+    expect(demo.explain).toMatchObject({ explainer: "builtin", featuresPerSae: 64 });
   });
 });

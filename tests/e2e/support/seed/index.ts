@@ -8,6 +8,7 @@ import { E2E_PASSWORD, E2E_USERS } from "../users";
 import { seedBrowser } from "./browser";
 import { seedStudies } from "./studies";
 import { seedJobs } from "./jobs";
+import { seedAutointerp } from "./autointerp";
 
 export async function seedAll(db: Db): Promise<void> {
   const passwordHash = await hashPassword(E2E_PASSWORD);
@@ -17,4 +18,5 @@ export async function seedAll(db: Db): Promise<void> {
   await seedBrowser(db);
   await seedStudies(db);
   await seedJobs(db);
+  await seedAutointerp(db);
 }

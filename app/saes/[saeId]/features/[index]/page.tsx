@@ -13,6 +13,7 @@ import { CopyPermalink } from "@/app/_components/feature/copy-permalink";
 import { KeyboardNav } from "@/app/_components/feature/keyboard-nav";
 import { LiveTextTest } from "@/app/_components/feature/live-text-test";
 import { FeatureRatings } from "@/app/_components/feature/feature-ratings";
+import { FeatureExplanations } from "@/app/_components/feature/feature-explanations";
 import { RandomFeatureLink } from "@/app/_components/feature/random-feature";
 import { architectureStyle } from "@/app/_components/charts/palette";
 
@@ -164,17 +165,12 @@ export default async function FeaturePage({ params }: { params: Params }) {
             <h2 id="explanations" className="mb-1 font-semibold">
               Explanations
             </h2>
-            {d.explanations.length === 0 ? (
-              <p className="text-sm text-slate-500">No explanations yet.</p>
-            ) : (
-              <ul className="space-y-1 text-sm">
-                {d.explanations.map((e) => (
-                  <li key={e.id}>
-                    “{e.text}” <span className="text-xs text-slate-500">{e.createdAt.toISOString().slice(0, 10)}</span>
-                  </li>
-                ))}
-              </ul>
-            )}
+            <FeatureExplanations
+              saeId={sae.id}
+              index={index}
+              explanations={d.explanations}
+              viewer={"id" in user ? { id: user.id, role: user.role } : null}
+            />
           </section>
           <section className="rounded-lg border border-slate-200 bg-white p-3" aria-labelledby="ratings">
             <h2 id="ratings" className="mb-1 font-semibold">
