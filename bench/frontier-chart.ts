@@ -9,6 +9,8 @@ export interface ChartSeries {
   /** [tokens per SAE, ratio] */
   points: [number, number][];
   dashed: boolean;
+  /** series with the same key share a colour (e.g. one target L0 under two recipes) */
+  colorKey: number;
 }
 
 const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"];
@@ -44,8 +46,9 @@ export function ratioChartSvg(series: ChartSeries[], title: string): string {
   out.push(
     `<text x="16" y="${(m.top + H - m.bottom) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(m.top + H - m.bottom) / 2})">FVU / TopK's FVU at matched L0</text>`,
   );
+  const keys = [...new Set(series.map((s) => s.colorKey))].sort((a, b) => a - b);
   series.forEach((s, i) => {
-    const color = PALETTE[i % PALETTE.length];
+    const color = PALETTE[keys.indexOf(s.colorKey) % PALETTE.length];
     const pts = [...s.points].sort((a, b) => a[0] - b[0]);
     out.push(
       `<polyline fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ""} points="${pts.map(([t, r]) => `${X(t)},${Y(r)}`).join(" ")}"/>`,

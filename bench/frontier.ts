@@ -406,7 +406,7 @@ function budgetSeries(runs: Run[]): ChartSeries[] {
         if (ratio !== undefined) points.push([r.tokensPerSae, ratio]);
       }
       if (points.length)
-        series.push({ label: `${v === "jumprelu" ? "modern" : "paper"} recipe, L0 ${t}`, points, dashed: v !== "jumprelu" });
+        series.push({ label: `${v === "jumprelu" ? "modern" : "paper"} recipe, L0 ${t}`, points, dashed: v !== "jumprelu", colorKey: t });
     }
   }
   return series;
