@@ -7,7 +7,7 @@ import type { Pool } from "@/lib/db/pool";
 export async function databaseSnapshot(pool: Pool) {
   const { rows: saes } = await pool.query(
     `SELECT "id", "name", "architecture", "status", "dIn", "dSae", "hyperparams", "trainedTokens"::text AS "trainedTokens", "l0", "fvu", "mse", "cosine",
-            "deltaLoss", "klDiv", "lossRecovered", "deadCount", "denseCount", "densityHistogram", "error"
+            "deltaLoss", "klDiv", "lossRecovered", "deadCount", "denseCount", "countTokens", "error"
      FROM "Sae" ORDER BY "name"`,
   );
   const nameOf = new Map(saes.map((s) => [s.id as string, s.name as string]));
