@@ -55,6 +55,12 @@ const POLICY: Record<string, `${"a" | "-"} ${"v" | "-"} ${"r" | "-"} ${"A" | "-"
   "GET /api/saes/[saeId]/features/[index]": "- v - A",
   "GET /api/saes/[saeId]/features/[index]/ratings": "- v - A",
   "POST /api/text-test": "- v - A",
+  // explanations on dashboards: people who browse features (who may change one is decided per explanation)
+  "GET /api/saes/[saeId]/features/[index]/explanations": "- v - A",
+  "POST /api/saes/[saeId]/features/[index]/explanations": "- v - A",
+  "GET /api/saes/[saeId]/features/[index]/explanations/[explanationId]": "- v - A",
+  "PATCH /api/saes/[saeId]/features/[index]/explanations/[explanationId]": "- v - A",
+  "DELETE /api/saes/[saeId]/features/[index]/explanations/[explanationId]": "- v - A",
   // studies: design and results for admins; rating for raters (and admins)
   "/admin/studies": "- - - A",
   "/admin/studies/new": "- - - A",
@@ -76,6 +82,10 @@ const POLICY: Record<string, `${"a" | "-"} ${"v" | "-"} ${"r" | "-"} ${"A" | "-"
   "GET /api/admin/jobs": "- - - A",
   "POST /api/admin/jobs/[jobId]/cancel": "- - - A",
   "POST /api/admin/jobs/[jobId]/retry": "- - - A",
+  // starting pipelines and registering models
+  "/admin/pipelines/new": "- - - A",
+  "POST /api/admin/pipelines": "- - - A",
+  "POST /api/admin/models": "- - - A",
 };
 
 function mayUse(key: string, persona: Persona): boolean {

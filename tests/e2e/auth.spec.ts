@@ -85,7 +85,7 @@ test("an admin invites a rater who joins and logs in; the session cookie is HTTP
   await invited.getByLabel("Name").fill("Nora New");
   await invited.getByLabel(/Password/).fill("a-long-enough-password");
   await invited.getByRole("button", { name: "Create account" }).click();
-  await invited.getByRole("link", { name: "Log in" }).click();
+  await invited.getByRole("main").getByRole("link", { name: "Log in" }).click();
   await invited.getByLabel("Email").fill("newrater@test.local");
   await invited.getByLabel("Password").fill("a-long-enough-password");
   await invited.getByRole("button", { name: "Log in" }).click();
