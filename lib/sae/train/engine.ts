@@ -54,6 +54,9 @@ export function defaultKernelThreads(B: number, dIn: number, dSae: number): numb
   return B * dIn * dSae >= 2 ** 28 ? Math.min(availableParallelism(), 8) : 1;
 }
 
+/** JumpReLU's threshold parameters: Adam beta1 = 0 and thresholdLrScale apply to these alone. */
+const THRESHOLD_PARAMS = new Set(["threshold", "log_threshold"]);
+
 export class SaeStepEngine {
   readonly arch: ArchitectureModule;
   readonly grads: Record<string, Float32Array> = {};
@@ -78,6 +81,8 @@ export class SaeStepEngine {
   private scanVal: Float32Array | null = null;
   private scanRowPtr: Int32Array | null = null;
   private adamDecay: Float32Array | null = null;
+  /** every row flagged, for the full-Adam decoder constraint (allocated once) */
+  private allRows: Uint8Array | null = null;
 
   constructor(
     readonly state: TrainState,
@@ -508,14 +513,13 @@ export class SaeStepEngine {
     const t0 = performance.now();
     const { dIn: d, dSae: m, params, adamV } = this.state;
     const o = this.o;
-    const all = new Uint8Array(m).fill(1);
-    if (o.unitNormDecoder) removeParallelGradient(params.W_dec, this.grads.W_dec, all, d);
+    this.allRows ??= new Uint8Array(m).fill(1);
+    if (o.unitNormDecoder) removeParallelGradient(params.W_dec, this.grads.W_dec, this.allRows, d);
     for (const k of Object.keys(params)) {
       const hk = { ...h, t: this.adamStepOf(k, h.t) };
       // JumpReLU thresholds keep the paper's beta1 = 0: with momentum, a threshold pushed past its
       // feature's pre-activations keeps moving after its pseudo-gradient stops, and the feature dies
-      if (k === "threshold" || k === "log_threshold")
-        adamDense(params[k], this.grads[k], adamV[k], { ...hk, lr: hk.lr * this.lrScaleOf(k) });
+      if (THRESHOLD_PARAMS.has(k)) adamDense(params[k], this.grads[k], adamV[k], { ...hk, lr: hk.lr * this.lrScaleOf(k) });
       else adamMomentum(params[k], this.grads[k], adamM[k], adamV[k], hk);
     }
     if (o.unitNormDecoder) normalizeRows(params.W_dec, m, d);
@@ -528,7 +532,7 @@ export class SaeStepEngine {
 
   /** JumpReLU's thresholds may train at a share of the learning rate (thresholdLrScale). */
   private lrScaleOf(name: string): number {
-    return name === "threshold" || name === "log_threshold" ? this.o.thresholdLrScale : 1;
+    return THRESHOLD_PARAMS.has(name) ? this.o.thresholdLrScale : 1;
   }
 
   /**
