@@ -8,6 +8,7 @@
  * and for Gated (gate and magnitude share raw = x @ W_enc):
  *   b_gate' = C b_gate - C s,  b_mag' = C b_mag - C s * exp(r_mag),  s = b_dec @ W_enc.
  * The Heaviside gate and TopK selection are invariant to the positive scale C.
+ * Each architecture folds its own fields (its module's saved.foldInput).
  */
 import type { SaeParams } from "@/lib/sae/params";
 import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
@@ -25,22 +26,16 @@ export function foldToSaeParams(state: TrainState, o: TrainOptions): SaeParams {
     for (let k = 0; k < d; k++) a += params.b_dec[k] * WT[j * d + k];
     s[j] = a;
   }
-  const parts = ARCHITECTURE_MODULES[state.architecture].savedParts(params, state.extra, o, m);
+  const arch = ARCHITECTURE_MODULES[state.architecture];
   const out: SaeParams = {
+    ...arch.savedParts(params, state.extra, o, m),
     architecture: state.architecture,
     dIn: d,
     dSae: m,
     W_enc,
     W_dec: params.W_dec.slice(),
     b_dec: params.b_dec.map((b) => C * b),
-    b_enc: state.architecture === "gated" ? new Float32Array(m) : parts.b_enc.map((b, j) => C * b - C * s[j]),
   };
-  if (parts.threshold) out.threshold = parts.threshold.map((t) => C * t);
-  if (parts.k !== undefined) out.k = parts.k;
-  if (state.architecture === "gated") {
-    out.b_gate = parts.b_gate!.map((b, j) => C * b - C * s[j]);
-    out.r_mag = parts.r_mag!.slice();
-    out.b_mag = parts.b_mag!.map((b, j) => C * b - C * s[j] * Math.exp(parts.r_mag![j]));
-  }
+  arch.saved.foldInput(out, s, C);
   return out;
 }

@@ -15,6 +15,8 @@ import type { SaeParams } from "@/lib/sae/params";
 import type { SparseCodes } from "@/lib/sae/sparse-codes";
 import { CsrBuilder, sparseDecode } from "@/lib/compute/sparse-codes-build";
 import { validateSaeParams } from "@/lib/sae/params-validate";
+import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
+import type { EncoderOutput } from "@/lib/sae/architectures/types";
 
 export interface SaeEncoder {
   readonly params: SaeParams;
@@ -36,56 +38,21 @@ export class EncoderInputError extends Error {
   override name = "EncoderInputError";
 }
 
-/** Builds the ONNX graph computing the activations `f` (dense, or top-k pairs) from raw x. */
-export function buildEncoderGraph(p: SaeParams): Uint8Array {
+/** Builds the ONNX graph computing the activations `f` (dense, or the largest per token with their indices) from raw x. */
+export function buildEncoderGraph(p: SaeParams): { graph: Uint8Array; output: EncoderOutput } {
   const g = new GraphBuilder(`sae_encoder_${p.architecture}`);
   g.input("x", "float", ["n", p.dIn]);
   g.initializer("W_enc", p.W_enc, [p.dIn, p.dSae]);
   const raw = g.op("MatMul", ["x", "W_enc"]);
-  const zero = p.architecture === "topk" || p.architecture === "relu" ? "" : g.scalar(0);
-  switch (p.architecture) {
-    case "jumprelu":
-    case "batchtopk": {
-      // Gemma Scope inference: f = (pre > threshold) * relu(pre)
-      const pre = g.op("Add", [raw, g.initializer("b_enc", p.b_enc, [p.dSae])]);
-      const thr = g.initializer("threshold", p.threshold!, [p.dSae]);
-      const kept = g.op("Where", [g.op("Greater", [pre, thr]), pre, zero]);
-      g.op("Relu", [kept], {}, "f");
-      g.output("f", "float", ["n", p.dSae]);
-      break;
-    }
-    case "relu": {
-      const pre = g.op("Add", [raw, g.initializer("b_enc", p.b_enc, [p.dSae])]);
-      g.op("Relu", [pre], {}, "f");
-      g.output("f", "float", ["n", p.dSae]);
-      break;
-    }
-    case "gated": {
-      // x @ (W_enc * exp(r_mag)) == (x @ W_enc) * exp(r_mag): one GEMM serves both paths
-      const gatePre = g.op("Add", [raw, g.initializer("b_gate", p.b_gate!, [p.dSae])]);
-      const scale = g.initializer("exp_r_mag", p.r_mag!.map(Math.exp), [p.dSae]);
-      const mag = g.op("Relu", [g.op("Add", [g.op("Mul", [raw, scale]), g.initializer("b_mag", p.b_mag!, [p.dSae])])]);
-      g.op("Where", [g.op("Greater", [gatePre, zero]), mag, zero], {}, "f");
-      g.output("f", "float", ["n", p.dSae]);
-      break;
-    }
-    case "topk": {
-      const pre = g.op("Add", [raw, g.initializer("b_enc", p.b_enc, [p.dSae])]);
-      const [vals, idx] = g.node("TopK", [pre, g.ints([p.k!])], { axis: 1, largest: 1, sorted: 0 }, ["topv", "topi"]);
-      g.op("Relu", [vals], {}, "f");
-      g.output("f", "float", ["n", p.k!]);
-      g.output(idx, "int64", ["n", p.k!]);
-      break;
-    }
-  }
-  return g.build();
+  const output = ARCHITECTURE_MODULES[p.architecture].saved.encoderGraph(g, p, raw);
+  return { graph: g.build(), output };
 }
 
 export async function createSaeEncoder(params: SaeParams, opts: EncoderOptions = {}): Promise<SaeEncoder> {
   validateSaeParams(params, "SAE parameters");
-  const session = await createSession(buildEncoderGraph(params), { intraOpThreads: opts.intraOpThreads });
+  const { graph, output } = buildEncoderGraph(params);
+  const session = await createSession(graph, { intraOpThreads: opts.intraOpThreads });
   const { dIn, dSae } = params;
-  const width = params.architecture === "topk" ? params.k! : dSae;
   const chunk = Math.max(1, opts.chunkTokens ?? Math.floor((1 << 22) / dSae));
   let scratch: Float32Array | null = null;
 
@@ -97,9 +64,9 @@ export async function createSaeEncoder(params: SaeParams, opts: EncoderOptions =
     for (let t0 = 0; t0 < nTokens; t0 += chunk) {
       const rows = Math.min(chunk, nTokens - t0);
       const feeds = { x: floatTensor(x.subarray(t0 * dIn, (t0 + rows) * dIn), [rows, dIn]) };
-      if (params.architecture === "topk") {
+      if (output.pairs > 0) {
         const out = await session.run(feeds);
-        appendTopK(csr, out.f.data as Float32Array, out.topi.data as BigInt64Array, rows, width);
+        appendPairs(csr, out.f.data as Float32Array, out.f_index.data as BigInt64Array, rows, output.pairs);
       } else {
         if (!scratch || scratch.length < rows * dSae) scratch = new Float32Array(chunk * dSae);
         const f = scratch.subarray(0, rows * dSae);
@@ -131,7 +98,8 @@ export async function createSaeEncoder(params: SaeParams, opts: EncoderOptions =
   };
 }
 
-function appendTopK(csr: CsrBuilder, vals: Float32Array, idx: BigInt64Array, rows: number, k: number): void {
+/** Appends each token's k (value, feature) pairs, sorted by feature. */
+function appendPairs(csr: CsrBuilder, vals: Float32Array, idx: BigInt64Array, rows: number, k: number): void {
   const fi = new Int32Array(k);
   const fv = new Float32Array(k);
   for (let r = 0; r < rows; r++) {

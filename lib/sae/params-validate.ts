@@ -4,6 +4,7 @@
  * field instead of producing garbage or a native onnxruntime error.
  */
 import { ARCHITECTURES, type SaeParams } from "@/lib/sae/params";
+import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
 
 export class SaeParamsError extends Error {
   override name = "SaeParamsError";
@@ -27,12 +28,8 @@ export function validateSaeParams(p: SaeParams, source: string): void {
   expect("W_dec", p.dSae * p.dIn);
   expect("b_enc", p.dSae);
   expect("b_dec", p.dIn);
-  if (p.architecture === "jumprelu" || p.architecture === "batchtopk") expect("threshold", p.dSae);
-  if (p.architecture === "topk" && (!Number.isInteger(p.k) || p.k! <= 0 || p.k! > p.dSae))
-    fail(`k must be an integer in [1, dSae=${p.dSae}] for topk, got ${p.k}`);
-  if (p.architecture === "gated") {
-    expect("b_gate", p.dSae);
-    expect("r_mag", p.dSae);
-    expect("b_mag", p.dSae);
-  }
+  const { saved } = ARCHITECTURE_MODULES[p.architecture];
+  for (const name of saved.vectors) expect(name, p.dSae);
+  const problem = saved.check?.(p);
+  if (problem) fail(problem);
 }

@@ -17,7 +17,7 @@ export function auxKCount(kAux: number | undefined, dIn: number): number {
   return kAux ?? 2 ** Math.round(Math.log2(Math.max(1, dIn / 2)));
 }
 
-export async function auxKTerm(ctx: StepContext, mainErr: Float32Array): Promise<AuxKResult> {
+export async function auxKTerm(ctx: StepContext<{ kAux?: number; auxCoef: number }>, mainErr: Float32Array): Promise<AuxKResult> {
   const { o, B, dSae: m, dIn } = ctx;
   const kAux = auxKCount(o.kAux, dIn);
   if (kAux === 0 || o.auxCoef === 0 || ctx.forwardOnly) return { loss: 0, codes: null, grad: null };

@@ -5,12 +5,19 @@
  * exponential moving average of the smallest kept activation, saved as
  * `threshold` (a JumpReLU with equal thresholds, as SAELens saves it).
  */
+import type { z } from "zod";
 import type { ArchitectureModule } from "@/lib/sae/architectures/types";
+import { architectureOptions, batchTopKThresholdOptions } from "@/lib/sae/train/shared-options";
 import { nthLargest } from "@/lib/sae/architectures/select";
-import { finishTopK } from "@/lib/sae/architectures/topk";
+import { checkK, finishTopK, topKShape } from "@/lib/sae/architectures/topk";
+import { thresholdForm, thresholdSaeLens } from "@/lib/sae/architectures/saved-forms";
 
-export const batchtopk: ArchitectureModule = {
+export const batchtopkOptions = architectureOptions("batchtopk", { ...topKShape, ...batchTopKThresholdOptions }, checkK);
+export type BatchTopKOptions = z.output<typeof batchtopkOptions>;
+
+export const batchtopk: ArchitectureModule<BatchTopKOptions> = {
   name: "batchtopk",
+  options: batchtopkOptions,
 
   initParams(_o, m) {
     return { b_enc: new Float32Array(m) };
@@ -63,7 +70,12 @@ export const batchtopk: ArchitectureModule = {
     return finishTopK(ctx, e.view());
   },
 
+  progress: (o) => ({ targetL0: o.k }),
+
   savedParts(params, extra, _o, m) {
     return { b_enc: params.b_enc, threshold: new Float32Array(m).fill(extra.threshold ?? 0) };
   },
+
+  saved: thresholdForm,
+  saelens: { ...thresholdSaeLens, reads: ["batchtopk"] },
 };

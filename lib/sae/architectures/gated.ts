@@ -8,10 +8,17 @@
  * The Heaviside passes no gradient to the gate; the gate learns from the
  * L1 and auxiliary terms only.
  */
+import type { z } from "zod";
 import type { ArchitectureModule } from "@/lib/sae/architectures/types";
+import { architectureOptions, penaltyOptions } from "@/lib/sae/train/shared-options";
+import { foldBias } from "@/lib/sae/architectures/saved-forms";
 
-export const gated: ArchitectureModule = {
+export const gatedOptions = architectureOptions("gated", penaltyOptions);
+export type GatedOptions = z.output<typeof gatedOptions>;
+
+export const gated: ArchitectureModule<GatedOptions> = {
   name: "gated",
+  options: gatedOptions,
 
   initParams(_o, m) {
     return { b_gate: new Float32Array(m), r_mag: new Float32Array(m), b_mag: new Float32Array(m) };
@@ -49,7 +56,8 @@ export const gated: ArchitectureModule = {
     let l1 = 0;
     for (let j = 0; j < m; j++) l1 += norms[j] * gateSum[j];
     const loss = rec.loss + (lambda * l1) / B + aux.loss;
-    if (ctx.forwardOnly) return { loss, reconstruction: rec.loss, err: rec.err, codes, gradRaw: [] };
+    const terms = { reconstruction: rec.loss, sparsity: (lambda * l1) / B, gateReconstruction: aux.loss };
+    if (ctx.forwardOnly) return { loss, terms, err: rec.err, codes, gradRaw: [] };
 
     const gRaw = ctx.scratch.f("gated.gradRaw", codes.nnz);
     const g = ctx.grads;
@@ -66,10 +74,33 @@ export const gated: ArchitectureModule = {
       }
     }
     ctx.addDecoderNormGrad(Float32Array.from(gateSum, (s) => (lambda * s) / B));
-    return { loss, reconstruction: rec.loss, err: rec.err, codes, gradRaw: [{ ...codes, val: gRaw }] };
+    return { loss, terms, err: rec.err, codes, gradRaw: [{ ...codes, val: gRaw }] };
   },
 
   savedParts(params, _extra, _o, m) {
     return { b_enc: new Float32Array(m), b_gate: params.b_gate, r_mag: params.r_mag, b_mag: params.b_mag };
   },
+
+  // SAELens' gated layout: b_enc is unused (zeros); gate and magnitude share raw = x @ W_enc
+  saved: {
+    vectors: ["b_gate", "r_mag", "b_mag"],
+    foldInput(p, s, C) {
+      p.b_gate = foldBias(p.b_gate!, s, C);
+      p.b_mag = p.b_mag!.map((b, j) => C * b - C * s[j] * Math.exp(p.r_mag![j]));
+      // a copy, so the saved SAE shares no array with a training state
+      p.r_mag = p.r_mag!.slice();
+    },
+    encoderGraph(g, p, raw) {
+      // x @ (W_enc * exp(r_mag)) == (x @ W_enc) * exp(r_mag): one GEMM serves both paths
+      const zero = g.scalar(0);
+      const gatePre = g.op("Add", [raw, g.initializer("b_gate", p.b_gate!, [p.dSae])]);
+      const scale = g.initializer("exp_r_mag", p.r_mag!.map(Math.exp), [p.dSae]);
+      const mag = g.op("Relu", [g.op("Add", [g.op("Mul", [raw, scale]), g.initializer("b_mag", p.b_mag!, [p.dSae])])]);
+      g.op("Where", [g.op("Greater", [gatePre, zero]), mag, zero], {}, "f");
+      g.output("f", "float", ["n", p.dSae]);
+      return { pairs: 0 };
+    },
+  },
+
+  saelens: { writes: "gated", reads: ["gated"], tensors: ["b_gate", "r_mag", "b_mag"] },
 };

@@ -15,22 +15,91 @@
  * (`relativeBandwidth`), and for dead features AuxK (`jumpreluAuxK`) and
  * Anthropic's pre-activation loss (`preActCoef`).
  */
+import { z } from "zod";
 import type { ArchitectureModule, EntryView, StepContext } from "@/lib/sae/architectures/types";
-import type { TrainOptions } from "@/lib/sae/train/options";
+import { architectureOptions, auxKOptions, batchTopKThresholdOptions, penaltyOptions } from "@/lib/sae/train/shared-options";
 import { batchtopk } from "@/lib/sae/architectures/batchtopk";
 import { topk } from "@/lib/sae/architectures/topk";
 import { auxKTerm } from "@/lib/sae/architectures/auxk";
 import { nthLargest } from "@/lib/sae/architectures/select";
 import { fitThresholds } from "@/lib/sae/architectures/threshold-fit";
+import { thresholdForm, thresholdSaeLens } from "@/lib/sae/architectures/saved-forms";
+import { median } from "@/lib/stats/median";
 
-const WARM_START_MODULES = { topk, batchtopk };
+export const jumpreluOptions = architectureOptions(
+  "jumprelu",
+  {
+    ...penaltyOptions,
+    /**
+     * An L0 to land on. The L0 penalty becomes the quadratic
+     * targetL0Coef * (L0 / targetL0 - 1)^2 (dictionary_learning's JumpReluTrainer),
+     * whose threshold pseudo-gradient is the paper's Eq. 11 with lambda replaced by
+     * 2 targetL0Coef (L0 / targetL0 - 1) / targetL0: below the target it lowers thresholds.
+     */
+    targetL0: z.number().positive().finite().optional(),
+    targetL0Coef: z.number().positive().finite().default(1),
+    /**
+     * The first `warmStartFraction` of the steps train as TopK or
+     * BatchTopK with k = targetL0 (with AuxK); each threshold then starts at the
+     * cut that best reproduces that phase's selections of its feature
+     * (threshold-fit.ts) and trains by the paper's estimators (dictionary_learning
+     * #29/#31 run BatchTopK as JumpReLU; the TopK phase is our variant).
+     */
+    warmStart: z.enum(["none", "topk", "batchtopk"]).default("none"),
+    warmStartFraction: z.number().gt(0).lt(1).default(0.5),
+    /** the warm start's AuxK, and after it AuxK on dead features when jumpreluAuxK is set */
+    ...auxKOptions,
+    /** a BatchTopK warm start keeps BatchTopK's inference threshold (its evaluations use it) */
+    ...batchTopKThresholdOptions,
+    /** AuxK on dead features after the warm start as well (Gao et al.'s remedy for dead latents) */
+    jumpreluAuxK: z.boolean().default(false),
+    /** Anthropic's pre-activation loss on dead features (0 = off; preActTerm below) */
+    preActCoef: z.number().min(0).finite().default(0),
+    /**
+     * A bandwidth set at the warm-start switch to this share of the
+     * median threshold, so the kernel matches the activation scale (SAELens #494);
+     * 0 keeps `bandwidth`.
+     */
+    relativeBandwidth: z.number().min(0).finite().default(0),
 
-export function thresholdsOf(params: Record<string, Float32Array>, o: TrainOptions): Float32Array {
+    /** rectangle-kernel bandwidth, for inputs scaled to E||x||^2 = 1 */
+    bandwidth: z.number().positive().finite().default(0.001),
+    initialThreshold: z.number().positive().finite().default(0.001),
+    /** "log": the paper's pseudo-code parameter log(theta); "direct": theta itself (clamped >= minThreshold) */
+    thresholdParam: z.enum(["log", "direct"]).default("log"),
+    minThreshold: z.number().positive().default(1e-6),
+    /** the thresholds' learning rate as a share of lr (Adam moves a threshold by about lr a step, whatever its gradient's size) */
+    thresholdLrScale: z.number().positive().max(1).default(1),
+  },
+  (o, ctx) => {
+    if (o.warmStart !== "none" && o.targetL0 === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["targetL0"],
+        message: `a JumpReLU warm start trains as ${o.warmStart} with k = targetL0: set targetL0 (e.g. 32)`,
+      });
+    if (o.targetL0 !== undefined && o.targetL0 > o.dSae)
+      ctx.addIssue({ code: "custom", path: ["targetL0"], message: `targetL0=${o.targetL0} exceeds dSae=${o.dSae}` });
+  },
+);
+export type JumpReLUOptions = z.output<typeof jumpreluOptions>;
+
+/**
+ * The warm-start phase runs TopK's or BatchTopK's step on these options with
+ * k = targetL0: those steps read only k and the AuxK, BatchTopK-threshold and
+ * shared options, which JumpReLU's options all carry.
+ */
+const WARM_START_MODULES = { topk, batchtopk } as unknown as Record<
+  "topk" | "batchtopk",
+  ArchitectureModule<JumpReLUOptions & { k: number }>
+>;
+
+export function thresholdsOf(params: Record<string, Float32Array>, o: JumpReLUOptions): Float32Array {
   return o.thresholdParam === "log" ? params.log_threshold.map(Math.exp) : params.threshold;
 }
 
 /** Steps trained as TopK / BatchTopK before the thresholds take over (0 without a warm start). */
-export function warmStartSteps(o: TrainOptions): number {
+export function warmStartSteps(o: JumpReLUOptions): number {
   return o.warmStart === "none" ? 0 : Math.floor(o.warmStartFraction * o.totalSteps);
 }
 
@@ -42,7 +111,7 @@ export function warmStartSteps(o: TrainOptions): number {
  * Adam count starts now; the bandwidth is tied to the median threshold when
  * asked (SAELens #494).
  */
-function startThresholds(ctx: StepContext): void {
+function startThresholds(ctx: StepContext<JumpReLUOptions>): void {
   const { B, dSae: m, raw, params, o, extra } = ctx;
   const k = o.targetL0!;
   const b = params.b_enc;
@@ -76,17 +145,12 @@ function startThresholds(ctx: StepContext): void {
   extra.thresholdsStarted = 1;
 }
 
-function median(v: Float32Array): number {
-  const s = Float32Array.from(v).sort();
-  return s.length % 2 ? s[(s.length - 1) / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
-}
-
 /**
  * The sparsity coefficient in Eq. 11's threshold gradient: lambda for the
  * paper's lambda * L0, or d/dL0 of targetL0Coef * (L0 / T - 1)^2 =
  * 2 targetL0Coef (L0 / T - 1) / T for a target (negative below it).
  */
-function l0Coefficient(o: TrainOptions, lambda: number, l0: number): { coef: number; penalty: number } {
+function l0Coefficient(o: JumpReLUOptions, lambda: number, l0: number): { coef: number; penalty: number } {
   if (o.targetL0 === undefined) return { coef: lambda, penalty: lambda * l0 };
   const r = l0 / o.targetL0 - 1;
   return { coef: (2 * o.targetL0Coef * r) / o.targetL0, penalty: o.targetL0Coef * r * r };
@@ -101,7 +165,10 @@ function l0Coefficient(o: TrainOptions, lambda: number, l0: number): { coef: num
  * Returns the gradient entries with respect to raw (CSR by token) and the
  * thresholds' gradient and the term's value.
  */
-function preActTerm(ctx: StepContext, theta: Float32Array): { entries: EntryView; gradTheta: Float64Array; loss: number } | null {
+function preActTerm(
+  ctx: StepContext<JumpReLUOptions>,
+  theta: Float32Array,
+): { entries: EntryView; gradTheta: Float64Array; loss: number } | null {
   const { B, dSae: m, raw, params, o } = ctx;
   const dead = ctx.deadMask();
   const list: number[] = [];
@@ -126,8 +193,9 @@ function preActTerm(ctx: StepContext, theta: Float32Array): { entries: EntryView
   return { entries: e.view(), gradTheta, loss };
 }
 
-export const jumprelu: ArchitectureModule = {
+export const jumprelu: ArchitectureModule<JumpReLUOptions> = {
   name: "jumprelu",
+  options: jumpreluOptions,
 
   initParams(o, m) {
     const own: Record<string, Float32Array> = { b_enc: new Float32Array(m) };
@@ -136,7 +204,7 @@ export const jumprelu: ArchitectureModule = {
     return own;
   },
 
-  async forwardBackward(ctx: StepContext) {
+  async forwardBackward(ctx) {
     const { B, dSae: m, raw, params, o, lambda } = ctx;
     if (ctx.step < warmStartSteps(o) && !ctx.extra.thresholdsStarted)
       return WARM_START_MODULES[o.warmStart as "topk" | "batchtopk"].forwardBackward({ ...ctx, o: { ...o, k: Math.round(o.targetL0!) } });
@@ -193,7 +261,8 @@ export const jumprelu: ArchitectureModule = {
     const aux = o.jumpreluAuxK ? await auxKTerm(ctx, rec.err) : { loss: 0, codes: null, grad: null };
     const pre = !ctx.forwardOnly && o.preActCoef > 0 ? preActTerm(ctx, theta) : null;
     const loss = rec.loss + sparsity.penalty + aux.loss + (pre?.loss ?? 0);
-    if (ctx.forwardOnly) return { loss, reconstruction: rec.loss, err: rec.err, codes, gradRaw: [] };
+    const terms = { reconstruction: rec.loss, sparsity: sparsity.penalty, auxK: aux.loss, preAct: pre?.loss ?? 0 };
+    if (ctx.forwardOnly) return { loss, terms, err: rec.err, codes, gradRaw: [] };
 
     const gradF = rec.gradAt;
     const gRaw = ctx.scratch.f("jumprelu.gradRaw", codes.nnz);
@@ -221,7 +290,7 @@ export const jumprelu: ArchitectureModule = {
     }
     if (o.thresholdParam === "log") for (let j = 0; j < m; j++) ctx.grads.log_threshold[j] = gTheta[j] * theta[j];
     else for (let j = 0; j < m; j++) ctx.grads.threshold[j] = gTheta[j];
-    return { loss, reconstruction: rec.loss, err: rec.err, codes, gradRaw };
+    return { loss, terms, err: rec.err, codes, gradRaw };
   },
 
   afterUpdate(params, o) {
@@ -231,7 +300,20 @@ export const jumprelu: ArchitectureModule = {
     }
   },
 
+  // the thresholds keep the paper's beta1 = 0: with momentum, a threshold pushed past its
+  // feature's pre-activations keeps moving after its pseudo-gradient stops, and the feature dies
+  paperAdam: { names: new Set(["threshold", "log_threshold"]), lrScale: (o) => o.thresholdLrScale },
+
+  progress(o, step) {
+    if (o.targetL0 === undefined) return {};
+    if (o.warmStart === "none") return { targetL0: o.targetL0 };
+    return { targetL0: o.targetL0, phase: step <= warmStartSteps(o) ? "warm start" : "thresholds" };
+  },
+
   savedParts(params, _extra, o) {
     return { b_enc: params.b_enc, threshold: thresholdsOf(params, o) };
   },
+
+  saved: thresholdForm,
+  saelens: { ...thresholdSaeLens, reads: ["jumprelu"] },
 };

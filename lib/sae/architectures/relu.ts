@@ -2,10 +2,17 @@
  * ReLU SAE with an L1 penalty weighted by decoder row norms:
  * loss = ||x - x_hat||^2 + lambda * sum_j ||d_j|| f_j, f = ReLU(pre).
  */
+import type { z } from "zod";
 import type { ArchitectureModule } from "@/lib/sae/architectures/types";
+import { architectureOptions, penaltyOptions } from "@/lib/sae/train/shared-options";
+import { foldBias, preActivation } from "@/lib/sae/architectures/saved-forms";
 
-export const relu: ArchitectureModule = {
+export const reluOptions = architectureOptions("relu", penaltyOptions);
+export type ReLUOptions = z.output<typeof reluOptions>;
+
+export const relu: ArchitectureModule<ReLUOptions> = {
   name: "relu",
+  options: reluOptions,
 
   initParams(_o, m) {
     return { b_enc: new Float32Array(m) };
@@ -39,7 +46,8 @@ export const relu: ArchitectureModule = {
     let l1 = 0;
     for (let j = 0; j < m; j++) l1 += norms[j] * fSum[j];
     const loss = rec.loss + (lambda * l1) / B;
-    if (ctx.forwardOnly) return { loss, reconstruction: rec.loss, err: rec.err, codes, gradRaw: [] };
+    const terms = { reconstruction: rec.loss, sparsity: (lambda * l1) / B };
+    if (ctx.forwardOnly) return { loss, terms, err: rec.err, codes, gradRaw: [] };
 
     const gRaw = ctx.scratch.f("relu.gradRaw", codes.nnz);
     const gB = ctx.grads.b_enc;
@@ -50,10 +58,24 @@ export const relu: ArchitectureModule = {
       gB[j] += g;
     }
     ctx.addDecoderNormGrad(Float32Array.from(fSum, (s) => (lambda * s) / B));
-    return { loss, reconstruction: rec.loss, err: rec.err, codes, gradRaw: [{ ...codes, val: gRaw }] };
+    return { loss, terms, err: rec.err, codes, gradRaw: [{ ...codes, val: gRaw }] };
   },
 
   savedParts(params) {
     return { b_enc: params.b_enc };
   },
+
+  saved: {
+    vectors: [],
+    foldInput(p, s, C) {
+      p.b_enc = foldBias(p.b_enc, s, C);
+    },
+    encoderGraph(g, p, raw) {
+      g.op("Relu", [preActivation(g, p, raw)], {}, "f");
+      g.output("f", "float", ["n", p.dSae]);
+      return { pairs: 0 };
+    },
+  },
+
+  saelens: { writes: "standard", reads: ["standard"], tensors: ["b_enc"] },
 };

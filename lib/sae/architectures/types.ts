@@ -1,13 +1,31 @@
 /**
- * One interface for every SAE architecture the trainer knows. The engine owns
- * the shared parts (the encoder GEMM raw = (x - b_dec) @ W_enc, the decoder,
- * W_enc/W_dec/b_dec gradients, Adam, decoder renormalisation); an architecture
- * turns `raw` into sparse activations, asks the engine for reconstruction
- * terms, and returns the gradient with respect to `raw` (sparse) plus the
- * gradients of its own parameters. Adding a variant is adding a file here.
+ * One interface for every SAE architecture. An architecture module owns
+ * everything that differs between architectures, and generic code
+ * (the engine, the trainer, fold.ts, inference.ts, params-validate.ts,
+ * io/saelens.ts, the options schema) dispatches through the registry
+ * (index.ts) instead of switching on the name:
+ *
+ * - its training options (a zod schema joined into the discriminated union
+ *   of lib/sae/train/options.ts) and what its progress reports;
+ * - its training step. The engine owns the shared parts (the encoder GEMM
+ *   raw = (x - b_dec) @ W_enc, the decoder, W_enc/W_dec/b_dec gradients,
+ *   Adam, decoder renormalisation); an architecture turns `raw` into sparse
+ *   activations, asks the engine for reconstruction terms, and returns its
+ *   named loss terms, the gradient with respect to `raw` (sparse) and the
+ *   gradients of its own parameters;
+ * - its saved form (`SaeParams`, params.ts): which vectors it has, how the
+ *   input scale and pre-encoder bias fold into them, and its activation
+ *   function in the inference graph;
+ * - its SAELens names and tensors.
+ *
+ * Adding a variant is adding a file here and a line in index.ts.
  */
+import type { z } from "zod";
+import type { GraphBuilder } from "@/lib/onnx/graph-builder";
 import type { Architecture, SaeParams } from "@/lib/sae/params";
+import type { SaeLensCfg } from "@/lib/sae/io/saelens";
 import type { TrainOptions } from "@/lib/sae/train/options";
+import type { TrainProgress } from "@/lib/sae/train/trainer";
 import type { Entries, Scratch } from "@/lib/sae/train/entries";
 
 /** CSR-by-token entries (a view of `Entries`). */
@@ -27,8 +45,8 @@ export interface DecoderTermResult {
   gradAt: Float32Array;
 }
 
-export interface StepContext {
-  o: TrainOptions;
+export interface StepContext<O = TrainOptions> {
+  o: O;
   B: number;
   dIn: number;
   dSae: number;
@@ -72,11 +90,24 @@ export interface StepContext {
   deadMask(): Uint8Array;
 }
 
-export interface ArchStepResult {
-  /** total loss of the step (reconstruction + sparsity + auxiliary) */
-  loss: number;
+/** The terms of a step's loss by name; they sum to the loss. */
+export interface LossTerms {
   /** the main reconstruction term, mean over tokens of ||x - x_hat||^2 */
   reconstruction: number;
+  /** the sparsity penalty: lambda L0 or the L0 target (JumpReLU), lambda times the decoder-norm-weighted L1 (ReLU, Gated) */
+  sparsity?: number;
+  /** AuxK on dead features (Gao et al. 2024) */
+  auxK?: number;
+  /** the pre-activation loss on dead features (JumpReLU) */
+  preAct?: number;
+  /** Gated's auxiliary reconstruction through ReLU(gate) */
+  gateReconstruction?: number;
+}
+
+export interface ArchStepResult {
+  /** total loss of the step: the sum of `terms` */
+  loss: number;
+  terms: LossTerms;
   /** x_hat - x of the main reconstruction, [B, dIn] */
   err: Float32Array;
   /** the feature activations f (entries with val > 0 fired) */
@@ -95,14 +126,71 @@ export interface ArchSavedParts {
   b_mag?: Float32Array;
 }
 
-export interface ArchitectureModule {
+/** The per-feature vectors [dSae] of `SaeParams` that only some architectures have. */
+export type SaeVector = "threshold" | "b_gate" | "r_mag" | "b_mag";
+
+/**
+ * The encoder graph's output: `f` dense [n, dSae] (`{ pairs: 0 }`), or the
+ * `pairs` largest activations of each token as `f` [n, pairs] with their
+ * feature indices `f_index` [n, pairs] (int64).
+ */
+export interface EncoderOutput {
+  pairs: number;
+}
+
+/** An architecture's saved form (`SaeParams`, raw activations in). */
+export interface SavedForm {
+  /** the vectors its SaeParams carry besides W_enc, b_enc, W_dec and b_dec */
+  readonly vectors: readonly SaeVector[];
+  /** what is wrong with its scalar fields (TopK's k), or null */
+  check?(p: SaeParams): string | null;
+  /**
+   * Folds an input scale C and the pre-encoder shift s = b_dec @ W_enc into
+   * its encoder biases and thresholds (Gemma Scope appendix A; fold.ts):
+   * b' = C b - C s, theta' = C theta. Replaces those fields with new arrays,
+   * never writing into the arrays it was given.
+   */
+  foldInput(p: SaeParams, s: Float64Array, C: number): void;
+  /** Adds the activation function on `raw` = x @ W_enc to the encoder graph (inference.ts), with outputs as `EncoderOutput` says. */
+  encoderGraph(g: GraphBuilder, p: SaeParams, raw: string): EncoderOutput;
+}
+
+/** How SAELens stores the architecture (io/saelens.ts). */
+export interface SaeLensForm {
+  /** the cfg.json `architecture` it is saved as */
+  writes: string;
+  /** the cfg.json `architecture` names read as this architecture */
+  reads: readonly string[];
+  /** the tensors besides W_enc, W_dec and b_dec (an architecture without b_enc gets zeros) */
+  tensors: readonly ("b_enc" | SaeVector)[];
+  /** its fields in cfg.json (TopK's k) */
+  cfg?(p: SaeParams): Record<string, unknown>;
+  /** its scalar fields read back from cfg.json */
+  fromCfg?(cfg: SaeLensCfg): Partial<SaeParams>;
+}
+
+/** Parameters Adam trains without momentum (beta1 = 0) at a share of the learning rate, whatever the run's adamBeta1. */
+export interface PaperAdamParams<O> {
+  names: ReadonlySet<string>;
+  lrScale(o: O): number;
+}
+
+export interface ArchitectureModule<O = TrainOptions> {
   readonly name: Architecture;
+  /** its whole option schema (lib/sae/train/shared-options.ts architectureOptions) */
+  readonly options: z.ZodType<O>;
   /** the architecture's own trained parameters (besides W_enc, W_dec, b_dec) at init */
-  initParams(o: TrainOptions, dSae: number): Record<string, Float32Array>;
-  forwardBackward(ctx: StepContext): Promise<ArchStepResult>;
+  initParams(o: O, dSae: number): Record<string, Float32Array>;
+  forwardBackward(ctx: StepContext<O>): Promise<ArchStepResult>;
   /** after each optimizer update (e.g. clamp a directly parameterised threshold) */
-  afterUpdate?(params: Record<string, Float32Array>, o: TrainOptions): void;
-  savedParts(params: Record<string, Float32Array>, extra: Record<string, number>, o: TrainOptions, dSae: number): ArchSavedParts;
+  afterUpdate?(params: Record<string, Float32Array>, o: O): void;
+  paperAdam?: PaperAdamParams<O>;
+  /** what training progress reports L0 against, and the phase of a multi-phase run */
+  progress?(o: O, step: number): Pick<TrainProgress, "targetL0" | "phase">;
+  /** its saved-form fields in training units (input scale and b_dec not yet folded) */
+  savedParts(params: Record<string, Float32Array>, extra: Record<string, number>, o: O, dSae: number): ArchSavedParts;
+  readonly saved: SavedForm;
+  readonly saelens: SaeLensForm;
 }
 
 export type { SaeParams };

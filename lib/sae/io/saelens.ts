@@ -13,20 +13,12 @@ import { writeFileAtomic } from "@/lib/formats/atomic-write";
 import { TensorFormatError } from "@/lib/formats/errors";
 import { trackProgress } from "@/lib/formats/read-progress";
 import { expectShapes, type SaeFileSummary, type SaeReadOptions } from "@/lib/sae/io/sae-file";
-import type { Architecture, SaeParams } from "@/lib/sae/params";
+import { ARCHITECTURES, type Architecture, type SaeParams } from "@/lib/sae/params";
 import { validateSaeParams } from "@/lib/sae/params-validate";
+import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
 
 export const WEIGHTS_FILE = "sae_weights.safetensors";
 export const CFG_FILE = "cfg.json";
-
-/** SAELens' architecture names; BatchTopK SAEs are saved as JumpReLU (one global threshold), as SAELens does. */
-const TO_SAELENS: Record<Architecture, string> = {
-  jumprelu: "jumprelu",
-  batchtopk: "jumprelu",
-  relu: "standard",
-  gated: "gated",
-  topk: "topk",
-};
 
 const cfgSchema = z
   .object({
@@ -38,7 +30,7 @@ const cfgSchema = z
     k: z.number().int().positive().optional(),
     activation_fn_kwargs: z.object({ k: z.number().int().positive().optional() }).passthrough().nullable().optional(),
     featurelab: z
-      .object({ architecture: z.enum(["jumprelu", "topk", "batchtopk", "gated", "relu"]) })
+      .object({ architecture: z.enum(ARCHITECTURES) })
       .passthrough()
       .optional(),
   })
@@ -46,9 +38,11 @@ const cfgSchema = z
 
 export type SaeLensCfg = z.infer<typeof cfgSchema>;
 
+/** cfg.json for an SAE: each architecture's SAELens name and fields from its module (BatchTopK is saved as JumpReLU, as SAELens does). */
 export function saeLensCfg(p: SaeParams, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const cfg: Record<string, unknown> = {
-    architecture: TO_SAELENS[p.architecture],
+  const { saelens } = ARCHITECTURE_MODULES[p.architecture];
+  return {
+    architecture: saelens.writes,
     d_in: p.dIn,
     d_sae: p.dSae,
     dtype: "float32",
@@ -57,27 +51,15 @@ export function saeLensCfg(p: SaeParams, extra: Record<string, unknown> = {}): R
     normalize_activations: "none",
     ...extra,
     featurelab: { architecture: p.architecture, ...((extra.featurelab as object) ?? {}) },
+    ...saelens.cfg?.(p),
   };
-  if (p.architecture === "topk") {
-    cfg.k = p.k;
-    cfg.activation_fn_kwargs = { k: p.k };
-  }
-  return cfg;
 }
 
 export function saeTensors(p: SaeParams): Record<string, NamedTensor> {
-  const t: Record<string, NamedTensor> = {
-    W_enc: { data: p.W_enc, shape: [p.dIn, p.dSae] },
-    W_dec: { data: p.W_dec, shape: [p.dSae, p.dIn] },
-    b_dec: { data: p.b_dec, shape: [p.dIn] },
-  };
-  if (p.architecture === "gated") {
-    t.b_gate = { data: p.b_gate!, shape: [p.dSae] };
-    t.r_mag = { data: p.r_mag!, shape: [p.dSae] };
-    t.b_mag = { data: p.b_mag!, shape: [p.dSae] };
-  } else t.b_enc = { data: p.b_enc, shape: [p.dSae] };
-  if (p.threshold) t.threshold = { data: p.threshold, shape: [p.dSae] };
-  return t;
+  const shapes = requiredTensors(p.architecture, p.dIn, p.dSae);
+  return Object.fromEntries(
+    Object.entries(shapes).map(([name, shape]) => [name, { data: p[name as keyof SaeParams] as Float32Array, shape }]),
+  );
 }
 
 /** Writes `dir/sae_weights.safetensors` and `dir/cfg.json` (each atomically). */
@@ -105,10 +87,7 @@ async function readCfg(dir: string): Promise<SaeLensCfg> {
 
 function architectureOf(cfg: SaeLensCfg, source: string): Architecture {
   const a =
-    cfg.featurelab?.architecture ??
-    ({ jumprelu: "jumprelu", standard: "relu", gated: "gated", topk: "topk", batchtopk: "batchtopk" } as Record<string, Architecture>)[
-      cfg.architecture
-    ];
+    cfg.featurelab?.architecture ?? ARCHITECTURES.find((name) => ARCHITECTURE_MODULES[name].saelens.reads.includes(cfg.architecture));
   if (!a) throw new TensorFormatError(`${source}: unknown SAELens architecture "${cfg.architecture}"`);
   return a;
 }
@@ -116,9 +95,7 @@ function architectureOf(cfg: SaeLensCfg, source: string): Architecture {
 /** The tensors an SAE of this architecture is read from, with their shapes. */
 function requiredTensors(architecture: Architecture, dIn: number, dSae: number): Record<string, number[]> {
   const t: Record<string, number[]> = { W_enc: [dIn, dSae], W_dec: [dSae, dIn], b_dec: [dIn] };
-  if (architecture === "gated") Object.assign(t, { b_gate: [dSae], r_mag: [dSae], b_mag: [dSae] });
-  else t.b_enc = [dSae];
-  if (architecture === "jumprelu" || architecture === "batchtopk") t.threshold = [dSae];
+  for (const name of ARCHITECTURE_MODULES[architecture].saelens.tensors) t[name] = [dSae];
   return t;
 }
 
@@ -160,6 +137,7 @@ export function saeLensToParams(cfg: SaeLensCfg, tensors: Record<string, NamedTe
     return t.data;
   };
   const { d_in: dIn, d_sae: dSae } = cfg;
+  const { saelens } = ARCHITECTURE_MODULES[architecture];
   const p: SaeParams = {
     architecture,
     dIn,
@@ -167,15 +145,11 @@ export function saeLensToParams(cfg: SaeLensCfg, tensors: Record<string, NamedTe
     W_enc: get("W_enc"),
     W_dec: get("W_dec"),
     b_dec: get("b_dec"),
-    b_enc: architecture === "gated" ? new Float32Array(dSae) : get("b_enc"),
+    // an architecture without b_enc in its layout (Gated) has zeros
+    b_enc: new Float32Array(dSae),
+    ...saelens.fromCfg?.(cfg),
   };
-  if (architecture === "jumprelu" || architecture === "batchtopk") p.threshold = get("threshold");
-  if (architecture === "topk") p.k = cfg.k ?? cfg.activation_fn_kwargs?.k;
-  if (architecture === "gated") {
-    p.b_gate = get("b_gate");
-    p.r_mag = get("r_mag");
-    p.b_mag = get("b_mag");
-  }
+  for (const name of saelens.tensors) p[name] = get(name);
   validateSaeParams(p, source);
   if (cfg.apply_b_dec_to_input) foldDecoderBiasIntoEncoder(p);
   return p;
@@ -193,8 +167,6 @@ function foldDecoderBiasIntoEncoder(p: SaeParams): void {
     const row = i * p.dSae;
     for (let j = 0; j < p.dSae; j++) shift[j] += bi * p.W_enc[row + j];
   }
-  if (p.architecture === "gated") {
-    p.b_gate = p.b_gate!.map((b, j) => b - shift[j]);
-    p.b_mag = p.b_mag!.map((b, j) => b - shift[j] * Math.exp(p.r_mag![j]));
-  } else p.b_enc = p.b_enc.map((b, j) => b - shift[j]);
+  // the training fold with input scale 1 (fold.ts)
+  ARCHITECTURE_MODULES[p.architecture].saved.foldInput(p, shift, 1);
 }

@@ -19,7 +19,7 @@ import type { ComputeBackend } from "@/lib/compute/backend";
 import { clearDense, gatherDense, sparseDecode, sparseOuterAccumulate, sparseRowDots } from "@/lib/compute/sparse-kernels";
 import { WasmSparseKernels } from "@/lib/compute/wasm/sparse-kernels-wasm";
 import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
-import type { ArchitectureModule, DecoderTermResult, EntryView, StepContext } from "@/lib/sae/architectures/types";
+import type { ArchitectureModule, DecoderTermResult, EntryView, LossTerms, StepContext } from "@/lib/sae/architectures/types";
 import { adamDense, adamMomentum, adamRows, removeParallelGradient, type AdamMomentumHyper } from "@/lib/sae/train/adam";
 import { Entries, Scratch } from "@/lib/sae/train/entries";
 import type { TrainOptions } from "@/lib/sae/train/options";
@@ -28,6 +28,8 @@ import { normalizeRows, type TrainState } from "@/lib/sae/train/state";
 
 export interface StepResult {
   loss: number;
+  /** the loss by term (they sum to loss) */
+  terms: LossTerms;
   /** mean over tokens of ||x - x_hat||^2, training units */
   mse: number;
   /** mean active features per token */
@@ -53,9 +55,6 @@ export type StepTimings = Record<string, number>;
 export function defaultKernelThreads(B: number, dIn: number, dSae: number): number {
   return B * dIn * dSae >= 2 ** 28 ? Math.min(availableParallelism(), 8) : 1;
 }
-
-/** JumpReLU's threshold parameters: Adam beta1 = 0 and thresholdLrScale apply to these alone. */
-const THRESHOLD_PARAMS = new Set(["threshold", "log_threshold"]);
 
 export class SaeStepEngine {
   readonly arch: ArchitectureModule;
@@ -318,7 +317,8 @@ export class SaeStepEngine {
     }
     return {
       loss: r.loss,
-      mse: r.reconstruction,
+      terms: r.terms,
+      mse: r.terms.reconstruction,
       l0: l0Count / B,
       fvu: den > 0 ? num / den : NaN,
       err: r.err,
@@ -517,9 +517,8 @@ export class SaeStepEngine {
     if (o.unitNormDecoder) removeParallelGradient(params.W_dec, this.grads.W_dec, this.allRows, d);
     for (const k of Object.keys(params)) {
       const hk = { ...h, t: this.adamStepOf(k, h.t) };
-      // JumpReLU thresholds keep the paper's beta1 = 0: with momentum, a threshold pushed past its
-      // feature's pre-activations keeps moving after its pseudo-gradient stops, and the feature dies
-      if (THRESHOLD_PARAMS.has(k)) adamDense(params[k], this.grads[k], adamV[k], { ...hk, lr: hk.lr * this.lrScaleOf(k) });
+      // the architecture's paperAdam parameters (JumpReLU's thresholds) keep the paper's beta1 = 0
+      if (this.arch.paperAdam?.names.has(k)) adamDense(params[k], this.grads[k], adamV[k], { ...hk, lr: hk.lr * this.lrScaleOf(k) });
       else adamMomentum(params[k], this.grads[k], adamM[k], adamV[k], hk);
     }
     if (o.unitNormDecoder) normalizeRows(params.W_dec, m, d);
@@ -530,9 +529,10 @@ export class SaeStepEngine {
     this.time("optimizer", t0);
   }
 
-  /** JumpReLU's thresholds may train at a share of the learning rate (thresholdLrScale). */
+  /** An architecture's paperAdam parameters may train at a share of the learning rate (JumpReLU's thresholdLrScale). */
   private lrScaleOf(name: string): number {
-    return THRESHOLD_PARAMS.has(name) ? this.o.thresholdLrScale : 1;
+    const own = this.arch.paperAdam;
+    return own?.names.has(name) ? own.lrScale(this.o) : 1;
   }
 
   /**

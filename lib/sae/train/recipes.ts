@@ -22,6 +22,7 @@
  *   on the paper's baselines (PAPER.md).
  */
 import type { Architecture } from "@/lib/sae/params";
+import type { OptionsOf } from "@/lib/sae/train/options";
 
 export const RECIPES = ["paper", "modern"] as const;
 export type Recipe = (typeof RECIPES)[number];
@@ -29,30 +30,35 @@ export type Recipe = (typeof RECIPES)[number];
 /** The recipe new pipelines and the demo use (chosen by bench:frontier, docs/sae-engine.md). */
 export const DEFAULT_PIPELINE_RECIPE: Recipe = "modern";
 
-/** Option defaults a recipe sets for one architecture (names as in lib/sae/train/options.ts). */
+type Defaults = { [A in Architecture]?: Partial<OptionsOf<A>> };
+
+// Gao et al. 2024: Adam beta1 0.9, beta2 0.999; AuxK is on by the schema's kAux/auxCoef
+const GAO = { adamBeta1: 0.9 };
+
+/** Each recipe's defaults by architecture (names as in each architecture's option schema); absent: the schema's own. */
+const RECIPE_DEFAULTS: Record<Recipe, Defaults> = {
+  paper: {},
+  modern: {
+    topk: GAO,
+    batchtopk: GAO,
+    jumprelu: {
+      // the BatchTopK phase is trained like the BatchTopK baseline, with momentum
+      adamBeta1: 0.9,
+      warmStart: "topk",
+      warmStartFraction: 0.7,
+      thresholdParam: "direct",
+      // Adam moves a direct threshold by about lr a step whatever its gradient's size: at the
+      // short-budget lr (2e-3) thresholds ran past their features and killed them (docs/sae-engine.md)
+      thresholdLrScale: 0.3,
+      jumpreluAuxK: true,
+      preActCoef: 1e-3,
+      relativeBandwidth: 0.2,
+      targetL0Coef: 1,
+    },
+  },
+};
+
+/** Option defaults a recipe sets for one architecture. */
 export function recipeDefaults(recipe: Recipe, architecture: Architecture | string): Record<string, unknown> {
-  if (recipe === "paper") return {};
-  switch (architecture) {
-    case "topk":
-    case "batchtopk":
-      // Gao et al. 2024: Adam beta1 0.9, beta2 0.999; AuxK is on by the schema's kAux/auxCoef
-      return { adamBeta1: 0.9 };
-    case "jumprelu":
-      return {
-        // the BatchTopK phase is trained like the BatchTopK baseline, with momentum
-        adamBeta1: 0.9,
-        warmStart: "topk",
-        warmStartFraction: 0.7,
-        thresholdParam: "direct",
-        // Adam moves a direct threshold by about lr a step whatever its gradient's size: at the
-        // short-budget lr (2e-3) thresholds ran past their features and killed them (docs/sae-engine.md)
-        thresholdLrScale: 0.3,
-        jumpreluAuxK: true,
-        preActCoef: 1e-3,
-        relativeBandwidth: 0.2,
-        targetL0Coef: 1,
-      };
-    default:
-      return {};
-  }
+  return RECIPE_DEFAULTS[recipe][architecture as Architecture] ?? {};
 }

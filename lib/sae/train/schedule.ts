@@ -13,7 +13,8 @@ export function learningRateAt(o: TrainOptions, step: number): number {
   return lr;
 }
 
-/** lambda rises linearly from 0 over the warm-up steps. */
+/** lambda rises linearly from 0 over the warm-up steps; 0 for an architecture without a sparsity penalty (TopK, BatchTopK). */
 export function lambdaAt(o: TrainOptions, step: number): number {
+  if (!("lambda" in o)) return 0;
   return o.lambdaWarmupSteps === 0 ? o.lambda : o.lambda * Math.min(1, step / o.lambdaWarmupSteps);
 }

@@ -12,10 +12,17 @@ import { validateSaeParams } from "@/lib/sae/params-validate";
 import { InvalidActivationsError, validateActivations, type ActivationSource } from "@/lib/sae/train/activation-source";
 import { loadCheckpoint, saveCheckpoint, CheckpointError } from "@/lib/sae/train/checkpoint";
 import { SaeStepEngine } from "@/lib/sae/train/engine";
-import { parseTrainOptions, TrainOptionsError, type TrainOptions, type TrainOptionsInput } from "@/lib/sae/train/options";
+import {
+  parseTrainOptions,
+  safeParseTrainOptions,
+  TrainOptionsError,
+  type TrainOptions,
+  type TrainOptionsInput,
+} from "@/lib/sae/train/options";
 import { lambdaAt, learningRateAt } from "@/lib/sae/train/schedule";
 import { initTrainState, type TrainState } from "@/lib/sae/train/state";
-import { warmStartSteps } from "@/lib/sae/architectures/jumprelu";
+import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
+import type { LossTerms } from "@/lib/sae/architectures/types";
 
 export interface TrainProgress {
   step: number;
@@ -23,6 +30,8 @@ export interface TrainProgress {
   tokensPerSecond: number;
   etaSeconds: number;
   loss: number;
+  /** the step's loss by term (they sum to loss) */
+  terms: LossTerms;
   l0: number;
   fvu: number;
   /** the L0 the run is asked to land on (JumpReLU targetL0, TopK k) */
@@ -36,6 +45,8 @@ export interface TrainProgress {
 export interface CurvePoint {
   step: number;
   loss: number;
+  /** the loss by term (they sum to loss) */
+  terms: LossTerms;
   mse: number;
   l0: number;
   fvu: number;
@@ -109,9 +120,11 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
   let curves: Curves = { train: [], eval: [] };
   const resumed = args.resume && args.checkpointDir ? await loadCheckpoint<Curves>(args.checkpointDir) : null;
   if (resumed) {
-    // kernelThreads changes only the speed (the kernels' results do not depend on it)
+    // kernelThreads changes only the speed (the kernels' results do not depend on it); the saved
+    // options are parsed again, so a checkpoint written before a schema change compares by value
     const same = (a: TrainOptions) => JSON.stringify({ ...a, kernelThreads: undefined });
-    if (same(resumed.meta.options) !== same(o))
+    const saved = safeParseTrainOptions(resumed.meta.options);
+    if (!saved.success || same(saved.data) !== same(o))
       throw new CheckpointError(
         `${args.checkpointDir}: the checkpoint was written with different options; resume with the same options or start a new run`,
       );
@@ -152,6 +165,7 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
         curves.train.push({
           step: done,
           loss: r.loss,
+          terms: r.terms,
           mse: r.mse,
           l0: r.l0,
           fvu: r.fvu,
@@ -175,9 +189,10 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
           tokensPerSecond: rate,
           etaSeconds: ((o.totalSteps - done) * B) / rate,
           loss: r.loss,
+          terms: r.terms,
           l0: r.l0,
           fvu: r.fvu,
-          ...targetOf(o, done),
+          ...ARCHITECTURE_MODULES[o.architecture].progress?.(o, done),
           deadShare: dead / o.dSae,
         });
       }
@@ -191,14 +206,6 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
   validateSaeParams(params, "trained SAE");
   const finalMetrics = curves.eval.length ? curves.eval[curves.eval.length - 1] : null;
   return { params, state, options: o, curves, finalMetrics, timings: engine.timings };
-}
-
-/** What a run's progress reports its L0 against, and the JumpReLU warm start's phase. */
-function targetOf(o: TrainOptions, step: number): Pick<TrainProgress, "targetL0" | "phase"> {
-  if (o.architecture === "topk" || o.architecture === "batchtopk") return { targetL0: o.k };
-  if (o.architecture !== "jumprelu" || o.targetL0 === undefined) return {};
-  if (o.warmStart === "none") return { targetL0: o.targetL0 };
-  return { targetL0: o.targetL0, phase: step <= warmStartSteps(o) ? "warm start" : "thresholds" };
 }
 
 /** Metrics of the current parameters on held-out raw activations, in batches. */

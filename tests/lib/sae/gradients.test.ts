@@ -60,16 +60,18 @@ describe("gradients against central finite differences of a float64 reference", 
         const engine = new SaeStepEngine(state, o, backend);
         const r = await engine.computeGradients(x, B);
         const P = toRef(state.params);
+        // each architecture's options hold only its own knobs; the reference reads those
+        const knobs = o as Partial<Record<"lambda" | "k" | "kAux" | "auxCoef", number>>;
         const s: RefSetup = {
           arch,
           B,
           d,
           m,
           x: Float64Array.from(x),
-          lambda: o.lambda,
-          k: o.k,
-          kAux: o.kAux!,
-          auxCoef: o.auxCoef,
+          lambda: knobs.lambda!,
+          k: knobs.k!,
+          kAux: knobs.kAux!,
+          auxCoef: knobs.auxCoef!,
           dead,
           thresholdParam: "direct",
         };
