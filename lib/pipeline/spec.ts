@@ -11,7 +11,8 @@ import YAML from "yaml";
 import { ARCHITECTURES } from "@/lib/sae/params";
 import { RecordingOptionsSchema } from "@/lib/recording/types";
 import { planPipeline } from "@/lib/pipeline/plan";
-import { safeParseTrainOptions, type TrainOptionsInput } from "@/lib/sae/train/options";
+import { optionNamesOf, safeParseTrainOptions, type TrainOptionsInput } from "@/lib/sae/train/options";
+import { sharedOptions } from "@/lib/sae/train/shared-options";
 import { explainSpecSchema } from "@/lib/autointerp/settings";
 
 export class PipelineSpecError extends Error {
@@ -114,6 +115,24 @@ export const pipelineSpecSchema = z
     if (spec.saes.length === 0 && spec.imports.length === 0) {
       ctx.addIssue({ code: "custom", path: ["saes"], message: "the pipeline has no SAEs: list some under `saes` (to train) or `imports`" });
     }
+    // an option no architecture has is a typo; an entry's own options and sweeps must be its
+    // architecture's (the pipeline's shared `train` may carry other architectures' options)
+    const anyName = new Set(ARCHITECTURES.flatMap((a) => [...optionNamesOf(a)]));
+    for (const key of Object.keys(spec.train ?? {}))
+      if (!anyName.has(key))
+        ctx.addIssue({ code: "custom", path: ["train", key], message: `no architecture has a training option ${key}` });
+    spec.saes.forEach((entry, i) => {
+      if (!ARCHITECTURES.includes(entry.architecture)) return; // reported by the entry's own schema
+      const own = optionNamesOf(entry.architecture);
+      const given = [...Object.keys(entry.train).map((k) => ["train", k]), ...Object.keys(entry.sweep ?? {}).map((k) => ["sweep", k])];
+      for (const [where, key] of given)
+        if (!own.has(key))
+          ctx.addIssue({
+            code: "custom",
+            path: ["saes", i, where, key],
+            message: `${entry.architecture} has no training option ${key} (its own: ${[...own].filter((k) => !(k in sharedOptions)).join(", ")})`,
+          });
+    });
     // every SAE's merged training options, checked now by the engine's own schema rather than when its job runs
     const reported = new Set<string>();
     for (const sae of planPipeline(spec as PipelineSpec).saes) {

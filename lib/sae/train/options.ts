@@ -43,6 +43,12 @@ export type TrainOptionsInput = (
   AnyArchitectureInput;
 type ArchitectureOf<I> = I extends { architecture: infer A extends TrainOptions["architecture"] } ? A : "jumprelu";
 
+/** The options an architecture has: the shared ones and its own. */
+export function optionNamesOf(architecture: TrainOptions["architecture"]): ReadonlySet<string> {
+  const variant = trainOptionsSchema.options.find((v) => v.shape.architecture.value === architecture)!;
+  return new Set(Object.keys(variant.shape).filter((k) => k !== "architecture"));
+}
+
 export class TrainOptionsError extends Error {
   override name = "TrainOptionsError";
 }

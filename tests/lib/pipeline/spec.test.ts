@@ -87,6 +87,22 @@ describe("pipeline specs", () => {
     expect(ok.saes[0].sweep?.targetL0).toEqual([8, 16]);
   });
 
+  it("refuses a training option no architecture has, and an entry's option or sweep its architecture does not have", () => {
+    const spec = (train: string, entry: string) =>
+      `name: x\ntrain: { dSae: 64, totalSteps: 10${train} }\nsaes:\n  - architecture: topk\n${entry}`;
+    expect(() => parsePipelineSpecText(spec(", lamda: 0.1", ""), "t.yaml")).toThrow(
+      /train\.lamda: no architecture has a training option lamda/,
+    );
+    expect(() => parsePipelineSpecText(spec("", "    sweep: { lambda: [0.1, 0.2] }\n"), "t.yaml")).toThrow(
+      /saes\[0\]\.sweep\.lambda: topk has no training option lambda \(its own: k, kAux, auxCoef\)/,
+    );
+    expect(() => parsePipelineSpecText(spec("", "    train: { bandwidth: 0.1 }\n"), "t.yaml")).toThrow(
+      /saes\[0\]\.train\.bandwidth: topk has no/,
+    );
+    // the pipeline's shared options may carry another architecture's knobs: they apply where they exist
+    expect(parsePipelineSpecText(spec(", lambda: 0.1", "    sweep: { k: [8] }\n"), "t.yaml").saes[0].sweep?.k).toEqual([8]);
+  });
+
   it("has a valid demo pipeline: TopK's k and JumpReLU's target L0 over the same values, plus Gated and ReLU", () => {
     const demo = demoPipeline();
     expect(demo.saes.map((s) => s.architecture)).toEqual(["jumprelu", "topk", "gated", "relu"]);

@@ -4,8 +4,8 @@ import { SaeStepEngine } from "@/lib/sae/train/engine";
 import { parseTrainOptions } from "@/lib/sae/train/options";
 import { initTrainState } from "@/lib/sae/train/state";
 import { ARCHITECTURES, type Architecture } from "@/lib/sae/params";
-import { createRng } from "@/lib/random/seeded";
 import { refForward, type RefParams, type RefSetup } from "./reference-loss";
+import { randomStep } from "./random-step";
 
 const backend = new OrtCpuBackend(1);
 afterAll(() => backend.dispose());
@@ -20,29 +20,8 @@ const VARIANTS = [
 ] as const;
 
 function setup(arch: Architecture, mode: "sparse" | "dense", kernels: "js" | "wasm", d: number, m: number) {
-  const o = parseTrainOptions({
-    architecture: arch,
-    dSae: m,
-    totalSteps: 10,
-    batchSize: B,
-    lambda: 0.3,
-    lambdaWarmupSteps: 0,
-    k: 3,
-    kAux: 2,
-    auxCoef: 0.5,
-    deadWindowTokens: 1,
-    computeMode: mode,
-    kernels,
-    thresholdParam: "direct",
-  });
-  const state = initTrainState(o, d, 1);
-  const rng = createRng(arch.length * 7 + (mode === "dense" ? 1 : 0));
-  // move away from the symmetric init: random everything
-  for (const [k, v] of Object.entries(state.params))
-    for (let i = 0; i < v.length; i++) v[i] = (k.startsWith("W") ? 0.6 : 0.2) * rng.normal();
-  if (state.params.threshold) for (let j = 0; j < m; j++) state.params.threshold[j] = 0.05 + 0.2 * rng.next();
-  const x = Float32Array.from({ length: B * d }, () => rng.normal());
-  return { o, state, x, d, m };
+  const seed = arch.length * 7 + (mode === "dense" ? 1 : 0);
+  return { ...randomStep(arch, { B, d, m, seed }, { computeMode: mode, kernels }), d, m };
 }
 
 function toRef(params: Record<string, Float32Array>): RefParams {
