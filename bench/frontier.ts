@@ -47,6 +47,7 @@ import type { SaeParams } from "@/lib/sae/params";
 import { harvestedData, syntheticData, type FrontierData } from "./frontier-data";
 import { deltaLmLoss, type LmScorer } from "./frontier-lm";
 import { ratioChartSvg, type ChartSeries } from "./frontier-chart";
+import { median } from "@/lib/stats/median";
 
 const VARIANTS = ["jumprelu", "jumprelu-paper", "topk", "batchtopk", "gated", "relu"] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -268,11 +269,6 @@ function at(points: Point[], l0: number, metric: (p: Point) => number | null): n
   const w = (x - Math.log(p.l0)) / (Math.log(q.l0) - Math.log(p.l0) || 1);
   return metric(p)! + w * (metric(q)! - metric(p)!);
 }
-
-const median = (v: number[]) => {
-  const s = [...v].sort((x, y) => x - y);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
-};
 
 const seedsOf = (run: Run, v: Variant) => [...new Set(run.points.filter((p) => p.variant === v).map((p) => p.seed))];
 

@@ -32,6 +32,7 @@ import type { RecordingSource } from "@/lib/recording/types";
 import { createInMemorySource } from "@/lib/recording/in-memory-source";
 import { measureBulkInsertOnServer } from "./record-insert";
 import { runScaleLadder, runScalePoint, SCALE_SCRIPT } from "./record-scale";
+import { median } from "@/lib/stats/median";
 
 const BUNDLED_MODEL = "assets/model/model.onnx";
 
@@ -101,11 +102,6 @@ function bar(label: string, total: number): cliProgress.SingleBar {
 function cpuMsSince(from: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(from);
   return (d.user + d.system) / 1000;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /** Decoder rows unit-norm; encoder = decoder^T + noise; zero biases for now. */

@@ -32,6 +32,7 @@ import { parseTrainOptions } from "@/lib/sae/train/options";
 import { initTrainState } from "@/lib/sae/train/state";
 import { nthLargest } from "@/lib/sae/architectures/select";
 import { createRng } from "@/lib/random/seeded";
+import { median } from "@/lib/stats/median";
 
 const cli = new Command()
   .option("--repeats <n>", "timed repeats per measurement", "3")
@@ -48,8 +49,6 @@ const repeats = Number(args.repeats);
 const B = Number(args.batch);
 const targetL0 = Number(args.l0);
 const regimes = String(args.regimes).split(",");
-
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 interface Row {
   size: string;

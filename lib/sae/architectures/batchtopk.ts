@@ -18,6 +18,7 @@ export type BatchTopKOptions = z.output<typeof batchtopkOptions>;
 export const batchtopk: ArchitectureModule<BatchTopKOptions> = {
   name: "batchtopk",
   options: batchtopkOptions,
+  sweepKnob: "k",
 
   initParams(_o, m) {
     return { b_enc: new Float32Array(m) };

@@ -19,6 +19,7 @@ export type GatedOptions = z.output<typeof gatedOptions>;
 export const gated: ArchitectureModule<GatedOptions> = {
   name: "gated",
   options: gatedOptions,
+  sweepKnob: "lambda",
 
   initParams(_o, m) {
     return { b_gate: new Float32Array(m), r_mag: new Float32Array(m), b_mag: new Float32Array(m) };

@@ -196,6 +196,7 @@ function preActTerm(
 export const jumprelu: ArchitectureModule<JumpReLUOptions> = {
   name: "jumprelu",
   options: jumpreluOptions,
+  sweepKnob: "targetL0",
 
   initParams(o, m) {
     const own: Record<string, Float32Array> = { b_enc: new Float32Array(m) };

@@ -13,6 +13,7 @@ export type ReLUOptions = z.output<typeof reluOptions>;
 export const relu: ArchitectureModule<ReLUOptions> = {
   name: "relu",
   options: reluOptions,
+  sweepKnob: "lambda",
 
   initParams(_o, m) {
     return { b_enc: new Float32Array(m) };

@@ -27,6 +27,7 @@ export type TopKOptions = z.output<typeof topkOptions>;
 export const topk: ArchitectureModule<TopKOptions> = {
   name: "topk",
   options: topkOptions,
+  sweepKnob: "k",
 
   initParams(_o, m) {
     return { b_enc: new Float32Array(m) };

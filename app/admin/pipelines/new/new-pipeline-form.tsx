@@ -31,11 +31,6 @@ interface Issue {
   message: string;
 }
 
-const ARCHITECTURES = ["jumprelu", "topk", "batchtopk", "gated", "relu"];
-/** the knob a sweep varies: k for the top-k architectures, the target L0 for JumpReLU (the modern recipe pipelines train with), lambda for the rest */
-const knobOf = (architecture: string) =>
-  architecture === "topk" || architecture === "batchtopk" ? "k" : architecture === "jumprelu" ? "targetL0" : "lambda";
-
 /** "0.001, 0.01" → [0.001, 0.01]; a value that is not a number is sent as written, for the server to name. */
 function values(list: string): unknown[] {
   return list
@@ -149,7 +144,13 @@ function RegisterModel({ onRegistered }: { onRegistered: (m: ModelChoice) => voi
   );
 }
 
-export function NewPipelineForm({ models: initialModels }: { models: ModelChoice[] }) {
+/**
+ * `sweepKnobs`: each architecture (in the order offered) and the knob a sweep
+ * varies, from its module (k for the top-k architectures, the target L0 for
+ * JumpReLU under the modern recipe pipelines train with, lambda for the rest).
+ */
+export function NewPipelineForm({ models: initialModels, sweepKnobs }: { models: ModelChoice[]; sweepKnobs: Record<string, string> }) {
+  const knobOf = (architecture: string) => sweepKnobs[architecture];
   const [models, setModels] = useState(initialModels);
   const [name, setName] = useState("");
   const [model, setModel] = useState(models[0]?.value ?? "bundled");
@@ -325,7 +326,7 @@ export function NewPipelineForm({ models: initialModels }: { models: ModelChoice
             <>
               <Field path={`saes.${i}.architecture`} errors={errorsFor(`saes.${i}.architecture`)} label="Architecture">
                 <select className={input} value={s.architecture} onChange={(e) => update({ architecture: e.target.value })}>
-                  {ARCHITECTURES.map((a) => (
+                  {Object.keys(sweepKnobs).map((a) => (
                     <option key={a}>{a}</option>
                   ))}
                 </select>

@@ -3,6 +3,8 @@ import type { Metadata } from "next";
 import { guardPage } from "@/app/_server/guard";
 import { db } from "@/lib/db/client";
 import { BUNDLED_MODEL_NAME } from "@/lib/pipeline/enqueue";
+import { ARCHITECTURES } from "@/lib/sae/params";
+import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
 import { NewPipelineForm, type ModelChoice } from "@/app/admin/pipelines/new/new-pipeline-form";
 
 export const metadata: Metadata = { title: "New pipeline" };
@@ -28,7 +30,7 @@ export default async function NewPipelinePage() {
         The same pipeline spec as <code className="rounded bg-slate-100 px-1">featurelab enqueue spec.yaml</code> (docs/worker.md), checked
         by the same rules; each problem is shown beside its field. Jobs appear on the jobs board.
       </p>
-      <NewPipelineForm models={choices} />
+      <NewPipelineForm models={choices} sweepKnobs={Object.fromEntries(ARCHITECTURES.map((a) => [a, ARCHITECTURE_MODULES[a].sweepKnob]))} />
     </div>
   );
 }
