@@ -7,6 +7,7 @@ import { listCatalog } from "@/lib/db/catalog";
 import { architectureStyle } from "@/app/_components/charts/palette";
 import { AutoRefresh } from "@/app/_components/feature/auto-refresh";
 import { progressSummary, StatusBadge } from "@/app/_components/feature/sae-status";
+import { TableHead } from "@/app/_components/table-head";
 
 export const metadata: Metadata = { title: "SAEs" };
 export const dynamic = "force-dynamic";
@@ -51,17 +52,18 @@ export default async function Home() {
                   )}
                 </div>
                 <table className="w-full text-sm">
-                  <thead className="text-left text-slate-500">
-                    <tr>
-                      <th className="px-4 py-2 font-medium">SAE</th>
-                      <th className="px-4 py-2 font-medium">Architecture</th>
-                      <th className="px-4 py-2 text-right font-medium">Width</th>
-                      <th className="px-4 py-2 text-right font-medium">L0</th>
-                      <th className="px-4 py-2 text-right font-medium">FVU</th>
-                      <th className="px-4 py-2 text-right font-medium">Δ LM loss</th>
-                      <th className="px-4 py-2 font-medium">Status</th>
-                    </tr>
-                  </thead>
+                  <TableHead
+                    columns={[
+                      "SAE",
+                      "Architecture",
+                      { label: "Width", numeric: true },
+                      { label: "L0", numeric: true },
+                      { label: "FVU", numeric: true },
+                      { label: "Δ LM loss", numeric: true },
+                      "Status",
+                    ]}
+                    cell="px-4 py-2"
+                  />
                   <tbody>
                     {hook.saes.map((sae) => {
                       const progress = progressSummary(sae.status, sae.progress);

@@ -10,6 +10,7 @@ import { autointerpScores } from "@/lib/db/autointerp";
 import { summariseGroups, type ScoreGroup, type ScoreSummary } from "@/lib/autointerp/score-summary";
 import { ScoreIntervals } from "@/app/_components/charts/score-intervals";
 import { architectureStyle } from "@/app/_components/charts/palette";
+import { TableHead } from "@/app/_components/table-head";
 
 const ci = (s: ScoreSummary | null) => (s ? `${s.mean.toFixed(3)} [${s.low.toFixed(3)}, ${s.high.toFixed(3)}]` : "—");
 const interval = (s: ScoreSummary | null) => ({ value: s?.mean ?? null, low: s?.low ?? null, high: s?.high ?? null });
@@ -23,15 +24,10 @@ function GroupTable({ rows, first, testId }: { rows: ScoreGroup[]; first: string
   return (
     <div className="overflow-x-auto">
       <table className="text-sm" data-testid={testId}>
-        <thead className="text-left text-slate-500">
-          <tr>
-            {[first, "features", "simulation r: mean [95% CI]", "q1 / median / q3", "detection: mean [95% CI]"].map((h) => (
-              <th key={h} className="px-3 py-1 font-medium">
-                {h}
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <TableHead
+          columns={[first, "features", "simulation r: mean [95% CI]", "q1 / median / q3", "detection: mean [95% CI]"]}
+          cell="px-3 py-1"
+        />
         <tbody>
           {rows.map((g) => (
             <tr key={g.label} className="border-t border-slate-100">

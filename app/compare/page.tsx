@@ -18,6 +18,7 @@ import { architectureStyle } from "@/app/_components/charts/palette";
 import { countedOn } from "@/app/_components/counted-on";
 import { FeatureEvidence } from "@/app/_components/feature/feature-evidence";
 import { AutointerpSection } from "@/app/compare/autointerp-section";
+import { TableHead } from "@/app/_components/table-head";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Compare SAEs" };
@@ -101,17 +102,10 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
         </h2>
         <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
           <table className="w-full text-sm" data-testid="compare-metrics">
-            <thead className="text-left text-slate-500">
-              <tr>
-                {["SAE", "Architecture", "Width", "L0", "Δ LM loss", "FVU", "Loss recovered", "Dead", "> 10% of tokens", "Ratings"].map(
-                  (h) => (
-                    <th key={h} className="px-3 py-2 font-medium">
-                      {h}
-                    </th>
-                  ),
-                )}
-              </tr>
-            </thead>
+            <TableHead
+              columns={["SAE", "Architecture", "Width", "L0", "Δ LM loss", "FVU", "Loss recovered", "Dead", "> 10% of tokens", "Ratings"]}
+              cell="px-3 py-2"
+            />
             <tbody>
               {cmp.saes.map((s) => {
                 const outcome = cmp.ratings.bySae.find((o) => o.saeId === s.id);
@@ -199,15 +193,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
         />
         <div className="overflow-x-auto">
           <table className="text-sm" data-testid="rating-table">
-            <thead className="text-left text-slate-500">
-              <tr>
-                {["SAE", "n", "Yes", "Maybe", "No", "Yes share (95% CI)", "Yes or Maybe (95% CI)"].map((h) => (
-                  <th key={h} className="px-3 py-1 font-medium">
-                    {h}
-                  </th>
-                ))}
-              </tr>
-            </thead>
+            <TableHead columns={["SAE", "n", "Yes", "Maybe", "No", "Yes share (95% CI)", "Yes or Maybe (95% CI)"]} cell="px-3 py-1" />
             <tbody>
               {cmp.ratings.bySae.map((o) => (
                 <tr key={o.saeId} className="border-t border-slate-100">
@@ -310,13 +296,7 @@ function MatchView({
   return (
     <div className="space-y-3" data-testid="feature-matching">
       <table className="text-sm">
-        <thead className="text-left text-slate-500">
-          <tr>
-            <th className="px-3 py-1 font-medium">In SAE</th>
-            <th className="px-3 py-1 font-medium">Match</th>
-            <th className="px-3 py-1 font-medium">Decoder cosine</th>
-          </tr>
-        </thead>
+        <TableHead columns={["In SAE", "Match", "Decoder cosine"]} cell="px-3 py-1" />
         <tbody>
           {matches.length === 0 && (
             <tr>

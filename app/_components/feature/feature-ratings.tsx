@@ -2,6 +2,7 @@
 import { useEffect, useState } from "react";
 import type { RatingResult } from "@/lib/db/features";
 import { whoAmI } from "@/app/_components/who-am-i";
+import { TableHead } from "@/app/_components/table-head";
 
 /**
  * Which studies `ratings` covers: every study (an admin's rendered page),
@@ -41,14 +42,11 @@ export function FeatureRatings({
     return <p className="text-sm text-slate-500">{shown.all ? "Not sampled in any study." : "Not rated in any closed study."}</p>;
   return (
     <table className="w-full text-sm" data-testid="feature-ratings">
-      <thead className="text-left text-xs text-slate-500">
-        <tr>
-          <th className="font-medium">Study</th>
-          <th className="text-right font-medium">Yes</th>
-          <th className="text-right font-medium">Maybe</th>
-          <th className="text-right font-medium">No</th>
-        </tr>
-      </thead>
+      <TableHead
+        columns={["Study", { label: "Yes", numeric: true }, { label: "Maybe", numeric: true }, { label: "No", numeric: true }]}
+        cell=""
+        small
+      />
       <tbody>
         {shown.rows.map((r) => (
           <tr key={r.studyId} className="border-t border-slate-100">

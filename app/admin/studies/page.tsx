@@ -4,6 +4,7 @@ import { guardPage } from "@/app/_server/guard";
 import { db } from "@/lib/db/client";
 import { listStudies } from "@/lib/db/studies";
 import { StudyStatusBadge } from "@/app/admin/studies/_components/status-badge";
+import { TableHead } from "@/app/_components/table-head";
 
 export const metadata: Metadata = { title: "Studies" };
 export const dynamic = "force-dynamic";
@@ -28,17 +29,18 @@ export default async function StudiesPage() {
       ) : (
         <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
           <table className="w-full text-sm">
-            <thead className="text-left text-slate-500">
-              <tr>
-                <th className="px-4 py-2 font-medium">Study</th>
-                <th className="px-4 py-2 font-medium">Status</th>
-                <th className="px-4 py-2 text-right font-medium">SAEs</th>
-                <th className="px-4 py-2 text-right font-medium">Features</th>
-                <th className="px-4 py-2 text-right font-medium">Raters</th>
-                <th className="px-4 py-2 text-right font-medium">Answered</th>
-                <th className="px-4 py-2 font-medium">Created</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                "Study",
+                "Status",
+                { label: "SAEs", numeric: true },
+                { label: "Features", numeric: true },
+                { label: "Raters", numeric: true },
+                { label: "Answered", numeric: true },
+                "Created",
+              ]}
+              cell="px-4 py-2"
+            />
             <tbody>
               {studies.map((s) => (
                 <tr key={s.id} className="border-t border-slate-100">

@@ -4,6 +4,7 @@ import { db } from "@/lib/db/client";
 import { listAuditEvents, listPendingInvites, listUsers } from "@/lib/db/users";
 import { InviteForm } from "@/app/admin/users/invite-form";
 import { RevokeInvite, UserActions } from "@/app/admin/users/user-actions";
+import { TableHead } from "@/app/_components/table-head";
 
 export const metadata: Metadata = { title: "Users" };
 export const dynamic = "force-dynamic";
@@ -23,7 +24,6 @@ export default async function UsersPage() {
   const me = await guardPage("/admin/users");
   const [users, invites, events] = await Promise.all([listUsers(db()), listPendingInvites(db()), listAuditEvents(db())]);
   const cell = "px-4 py-2";
-  const head = "px-4 py-2 font-medium";
   return (
     <div className="space-y-6">
       <h1 className="text-2xl font-semibold">Users</h1>
@@ -32,16 +32,7 @@ export default async function UsersPage() {
         <InviteForm />
       </section>
       <table className="w-full rounded-lg border border-slate-200 bg-white text-sm" data-testid="users">
-        <thead className="text-left text-slate-500">
-          <tr>
-            <th className={head}>Name</th>
-            <th className={head}>Email</th>
-            <th className={head}>Role</th>
-            <th className={head}>Status</th>
-            <th className={head}>Sessions</th>
-            <th className={head}>Actions</th>
-          </tr>
-        </thead>
+        <TableHead columns={["Name", "Email", "Role", "Status", "Sessions", "Actions"]} cell="px-4 py-2" />
         <tbody>
           {users.map((u) => (
             <tr key={u.id} className="border-t border-slate-100" data-testid={`user-${u.email}`}>
@@ -63,15 +54,7 @@ export default async function UsersPage() {
           <p className="mt-2 text-sm text-slate-500">None.</p>
         ) : (
           <table className="mt-2 w-full text-sm" data-testid="invites">
-            <thead className="text-left text-slate-500">
-              <tr>
-                <th className={head}>Email</th>
-                <th className={head}>Role</th>
-                <th className={head}>Invited by</th>
-                <th className={head}>Expires</th>
-                <th className={head} />
-              </tr>
-            </thead>
+            <TableHead columns={["Email", "Role", "Invited by", "Expires", ""]} cell="px-4 py-2" />
             <tbody>
               {invites.map((i) => (
                 <tr key={i.id} className="border-t border-slate-100">
@@ -92,13 +75,7 @@ export default async function UsersPage() {
         <h2 className="font-semibold">Audit trail</h2>
         <p className="text-sm text-slate-500">Who did what to which account, newest first (the last 100).</p>
         <table className="mt-2 w-full text-sm" data-testid="audit">
-          <thead className="text-left text-slate-500">
-            <tr>
-              <th className={head}>When</th>
-              <th className={head}>Who</th>
-              <th className={head}>What</th>
-            </tr>
-          </thead>
+          <TableHead columns={["When", "Who", "What"]} cell="px-4 py-2" />
           <tbody>
             {events.map((e) => (
               <tr key={e.id} className="border-t border-slate-100">

@@ -8,6 +8,7 @@ import type { ProportionEstimate } from "@/lib/studies/statistics/wilson-interva
 import { StudyStatusBadge } from "@/app/admin/studies/_components/status-badge";
 import { ExtendForm, StatusControls } from "@/app/admin/studies/_components/study-controls";
 import { AnswerMixChart, CompletionChart, DifferenceChart, YesSharesChart } from "@/app/admin/studies/_components/results-charts";
+import { TableHead } from "@/app/_components/table-head";
 
 export const metadata: Metadata = { title: "Study" };
 export const dynamic = "force-dynamic";
@@ -147,15 +148,16 @@ export default async function StudyPage({
         <Card title="Raters and completion" id="completion">
           <CompletionChart rows={completion.map((c) => ({ name: c.name, answered: c.answered, skipped: c.skipped, pending: c.pending }))} />
           <table className="w-full text-sm">
-            <thead className="text-left text-slate-500">
-              <tr>
-                <th className="py-1 font-medium">Rater</th>
-                <th className="py-1 text-right font-medium">Answered</th>
-                <th className="py-1 text-right font-medium">Skipped</th>
-                <th className="py-1 text-right font-medium">Pending</th>
-                <th className="py-1 text-right font-medium">Done</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                "Rater",
+                { label: "Answered", numeric: true },
+                { label: "Skipped", numeric: true },
+                { label: "Pending", numeric: true },
+                { label: "Done", numeric: true },
+              ]}
+              cell="py-1"
+            />
             <tbody>
               {completion.map((c) => (
                 <tr key={c.raterId} className="border-t border-slate-100" data-testid="completion-row">
@@ -229,16 +231,10 @@ export default async function StudyPage({
         </div>
         <div className="overflow-x-auto">
           <table className="w-full text-sm" data-testid="outcomes-table">
-            <thead className="text-left text-slate-500">
-              <tr>
-                <th className="py-1 pr-3 font-medium">SAE</th>
-                <th className="py-1 pr-3 text-right font-medium">n</th>
-                <th className="py-1 pr-3 font-medium">Yes</th>
-                <th className="py-1 pr-3 font-medium">Maybe</th>
-                <th className="py-1 pr-3 font-medium">No</th>
-                <th className="py-1 font-medium">Yes or Maybe</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={["SAE", { label: "n", numeric: true }, "Yes", "Maybe", "No", { label: "Yes or Maybe", cell: "py-1" }]}
+              cell="py-1 pr-3"
+            />
             <tbody>
               {outcomes.bySae.map((o) => (
                 <tr key={o.saeId} className="border-t border-slate-100" data-testid="outcome-row">
@@ -276,13 +272,7 @@ export default async function StudyPage({
               />
             </div>
             <table className="w-full self-start text-sm" data-testid="differences-table">
-              <thead className="text-left text-slate-500">
-                <tr>
-                  <th className="py-1 pr-3 font-medium">Difference</th>
-                  <th className="py-1 pr-3 font-medium">Yes</th>
-                  <th className="py-1 font-medium">Yes or Maybe</th>
-                </tr>
-              </thead>
+              <TableHead columns={["Difference", "Yes", { label: "Yes or Maybe", cell: "py-1" }]} cell="py-1 pr-3" />
               <tbody>
                 {outcomes.comparisons.map((c) => (
                   <tr key={`${c.first}-${c.second}`} className="border-t border-slate-100">
