@@ -3,25 +3,16 @@
 import { useState } from "react";
 import { useRouter } from "next/navigation";
 import { api } from "@/app/_components/api-client";
+import { useAdminAction } from "@/app/_components/use-admin-action";
 
 export function StatusControls({ studyId, status }: { studyId: string; status: string }) {
-  const router = useRouter();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  async function act(action: "open" | "pause" | "close") {
-    if (action === "close" && !window.confirm("Close the study? Raters can no longer answer or change answers, and it cannot be reopened."))
-      return;
-    setBusy(true);
-    setError(null);
-    try {
-      await api(`/api/admin/studies/${studyId}/status`, { body: { action } });
-      router.refresh();
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { run, busy, error } = useAdminAction();
+  const act = (action: "open" | "pause" | "close") =>
+    run(
+      `/api/admin/studies/${studyId}/status`,
+      { action },
+      action === "close" ? "Close the study? Raters can no longer answer or change answers, and it cannot be reopened." : undefined,
+    );
   const button = "rounded border px-3 py-1.5 text-sm font-medium disabled:opacity-50";
   return (
     <div className="flex flex-wrap items-center gap-2">
