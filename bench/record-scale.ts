@@ -33,6 +33,7 @@ import type { SaeParams } from "@/lib/sae/params";
 import { recordFeatures } from "@/lib/recording/record-features";
 import { nearestFeaturesAcross } from "@/lib/recording/nearest-features";
 import { createInMemorySource } from "@/lib/recording/in-memory-source";
+import { zipfRankSampler } from "./zipf-ranks";
 
 export interface ScaleOptions {
   features: number;
@@ -108,25 +109,14 @@ function makeSae(dSae: number, d: number): SaeParams {
 function makeActivations(sae: SaeParams, nTokens: number): Float32Array {
   const { dSae, dIn: d } = sae;
   const rng = createRng(2);
-  const cdf = new Float64Array(dSae);
-  let acc = 0;
-  for (let i = 0; i < dSae; i++) cdf[i] = acc += 1 / (i + 10);
-  for (let i = 0; i < dSae; i++) cdf[i] /= acc;
+  const rankOf = zipfRankSampler(dSae);
   const noise = normalTable(17);
   const x = new Float32Array(nTokens * d);
   for (let t = 0; t < nTokens; t++) {
     const off = rng.int(TABLE - d);
     for (let j = 0; j < d; j++) x[t * d + j] = 0.05 * noise[off + j];
     for (let m = 0; m < 48; m++) {
-      const u = rng.next();
-      let lo = 0,
-        hi = dSae - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (cdf[mid] < u) lo = mid + 1;
-        else hi = mid;
-      }
-      const f = (lo * 2654435761) % dSae; // spread the popular features over the index range
+      const f = (rankOf(rng.next()) * 2654435761) % dSae; // spread the popular features over the index range
       const c = -Math.log(1 - rng.next());
       for (let j = 0; j < d; j++) x[t * d + j] += c * sae.W_dec[f * d + j];
     }

@@ -33,6 +33,7 @@ import { createInMemorySource } from "@/lib/recording/in-memory-source";
 import { measureBulkInsertOnServer } from "./record-insert";
 import { runScaleLadder, runScalePoint, SCALE_SCRIPT } from "./record-scale";
 import { median } from "@/lib/stats/median";
+import { zipfRankSampler } from "./zipf-ranks";
 
 const BUNDLED_MODEL = "assets/model/model.onnx";
 
@@ -131,11 +132,7 @@ function makeSae(): SaeParams {
 /** Zipf-like "true" feature usage: feature i is drawn with probability ∝ 1/(i+10). */
 function makeActivations(sae: SaeParams): Float32Array {
   const rng = createRng(2);
-  const weights = Float64Array.from({ length: dSae }, (_, i) => 1 / (i + 10));
-  const cdf = new Float64Array(dSae);
-  let acc = 0;
-  for (let i = 0; i < dSae; i++) cdf[i] = acc += weights[i];
-  for (let i = 0; i < dSae; i++) cdf[i] /= acc;
+  const rankOf = zipfRankSampler(dSae);
   const perm = Int32Array.from({ length: dSae }, (_, i) => i);
   for (let i = dSae - 1; i > 0; i--) {
     const j = rng.int(i + 1);
@@ -150,15 +147,7 @@ function makeActivations(sae: SaeParams): Float32Array {
     const off = rng.int(noise.length - dIn);
     for (let d = 0; d < dIn; d++) x[row + d] = noise[off + d];
     for (let m = 0; m < mixPerToken; m++) {
-      const u = rng.next();
-      let lo = 0,
-        hi = dSae - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (cdf[mid] < u) lo = mid + 1;
-        else hi = mid;
-      }
-      const f = perm[lo];
+      const f = perm[rankOf(rng.next())];
       const c = -Math.log(1 - rng.next()); // exponential magnitude
       for (let d = 0; d < dIn; d++) x[row + d] += c * sae.W_dec[f * dIn + d];
     }
