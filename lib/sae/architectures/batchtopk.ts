@@ -5,24 +5,17 @@
  * exponential moving average of the smallest kept activation, saved as
  * `threshold` (a JumpReLU with equal thresholds, as SAELens saves it).
  */
-import type { z } from "zod";
-import type { ArchitectureModule } from "@/lib/sae/architectures/types";
+import { defineArchitecture, encoderBiasParams } from "@/lib/sae/architectures/define";
 import { architectureOptions, batchTopKThresholdOptions } from "@/lib/sae/train/shared-options";
 import { nthLargest } from "@/lib/sae/architectures/select";
 import { checkK, finishTopK, topKShape } from "@/lib/sae/architectures/topk";
 import { thresholdForm, thresholdSaeLens } from "@/lib/sae/architectures/saved-forms";
 
 export const batchtopkOptions = architectureOptions("batchtopk", { ...topKShape, ...batchTopKThresholdOptions }, checkK);
-export type BatchTopKOptions = z.output<typeof batchtopkOptions>;
 
-export const batchtopk: ArchitectureModule<BatchTopKOptions> = {
-  name: "batchtopk",
-  options: batchtopkOptions,
+export const batchtopk = defineArchitecture(batchtopkOptions, {
   sweepKnob: "k",
-
-  initParams(_o, m) {
-    return { b_enc: new Float32Array(m) };
-  },
+  initParams: encoderBiasParams,
 
   async forwardBackward(ctx) {
     const { B, dSae: m, raw, params, o } = ctx;
@@ -79,4 +72,4 @@ export const batchtopk: ArchitectureModule<BatchTopKOptions> = {
 
   saved: thresholdForm,
   saelens: { ...thresholdSaeLens, reads: ["batchtopk"] },
-};
+});

@@ -8,17 +8,13 @@
  * The Heaviside passes no gradient to the gate; the gate learns from the
  * L1 and auxiliary terms only.
  */
-import type { z } from "zod";
-import type { ArchitectureModule } from "@/lib/sae/architectures/types";
+import { defineArchitecture } from "@/lib/sae/architectures/define";
 import { architectureOptions, penaltyOptions } from "@/lib/sae/train/shared-options";
 import { foldBias } from "@/lib/sae/architectures/saved-forms";
 
 export const gatedOptions = architectureOptions("gated", penaltyOptions);
-export type GatedOptions = z.output<typeof gatedOptions>;
 
-export const gated: ArchitectureModule<GatedOptions> = {
-  name: "gated",
-  options: gatedOptions,
+export const gated = defineArchitecture(gatedOptions, {
   sweepKnob: "lambda",
 
   initParams(_o, m) {
@@ -104,4 +100,4 @@ export const gated: ArchitectureModule<GatedOptions> = {
   },
 
   saelens: { writes: "gated", reads: ["gated"], tensors: ["b_gate", "r_mag", "b_mag"] },
-};
+});

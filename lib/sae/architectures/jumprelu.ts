@@ -17,6 +17,7 @@
  */
 import { z } from "zod";
 import type { ArchitectureModule, EntryView, StepContext } from "@/lib/sae/architectures/types";
+import { defineArchitecture } from "@/lib/sae/architectures/define";
 import { architectureOptions, auxKOptions, batchTopKThresholdOptions, penaltyOptions } from "@/lib/sae/train/shared-options";
 import { batchtopk } from "@/lib/sae/architectures/batchtopk";
 import { topk } from "@/lib/sae/architectures/topk";
@@ -193,9 +194,7 @@ function preActTerm(
   return { entries: e.view(), gradTheta, loss };
 }
 
-export const jumprelu: ArchitectureModule<JumpReLUOptions> = {
-  name: "jumprelu",
-  options: jumpreluOptions,
+export const jumprelu = defineArchitecture(jumpreluOptions, {
   sweepKnob: "targetL0",
 
   initParams(o, m) {
@@ -317,4 +316,4 @@ export const jumprelu: ArchitectureModule<JumpReLUOptions> = {
 
   saved: thresholdForm,
   saelens: { ...thresholdSaeLens, reads: ["jumprelu"] },
-};
+});

@@ -2,22 +2,15 @@
  * ReLU SAE with an L1 penalty weighted by decoder row norms:
  * loss = ||x - x_hat||^2 + lambda * sum_j ||d_j|| f_j, f = ReLU(pre).
  */
-import type { z } from "zod";
-import type { ArchitectureModule } from "@/lib/sae/architectures/types";
+import { defineArchitecture, encoderBiasParams } from "@/lib/sae/architectures/define";
 import { architectureOptions, penaltyOptions } from "@/lib/sae/train/shared-options";
 import { foldBias, preActivation } from "@/lib/sae/architectures/saved-forms";
 
 export const reluOptions = architectureOptions("relu", penaltyOptions);
-export type ReLUOptions = z.output<typeof reluOptions>;
 
-export const relu: ArchitectureModule<ReLUOptions> = {
-  name: "relu",
-  options: reluOptions,
+export const relu = defineArchitecture(reluOptions, {
   sweepKnob: "lambda",
-
-  initParams(_o, m) {
-    return { b_enc: new Float32Array(m) };
-  },
+  initParams: encoderBiasParams,
 
   async forwardBackward(ctx) {
     const { B, dSae: m, raw, params, lambda } = ctx;
@@ -79,4 +72,4 @@ export const relu: ArchitectureModule<ReLUOptions> = {
   },
 
   saelens: { writes: "standard", reads: ["standard"], tensors: ["b_enc"] },
-};
+});

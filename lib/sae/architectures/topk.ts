@@ -4,7 +4,8 @@
  * k sets L0 directly.
  */
 import { z } from "zod";
-import type { ArchitectureModule, EntryView, StepContext } from "@/lib/sae/architectures/types";
+import type { EntryView, StepContext } from "@/lib/sae/architectures/types";
+import { defineArchitecture, encoderBiasParams } from "@/lib/sae/architectures/define";
 import { architectureOptions, auxKOptions } from "@/lib/sae/train/shared-options";
 import { topKPerToken } from "@/lib/sae/architectures/select";
 import { auxKTerm } from "@/lib/sae/architectures/auxk";
@@ -22,16 +23,10 @@ export function checkK(o: { k: number; dSae: number }, ctx: z.RefinementCtx): vo
 }
 
 export const topkOptions = architectureOptions("topk", topKShape, checkK);
-export type TopKOptions = z.output<typeof topkOptions>;
 
-export const topk: ArchitectureModule<TopKOptions> = {
-  name: "topk",
-  options: topkOptions,
+export const topk = defineArchitecture(topkOptions, {
   sweepKnob: "k",
-
-  initParams(_o, m) {
-    return { b_enc: new Float32Array(m) };
-  },
+  initParams: encoderBiasParams,
 
   async forwardBackward(ctx) {
     const { B, dSae: m, raw, params, o } = ctx;
@@ -80,7 +75,7 @@ export const topk: ArchitectureModule<TopKOptions> = {
     cfg: (p) => ({ k: p.k, activation_fn_kwargs: { k: p.k } }),
     fromCfg: (cfg) => ({ k: cfg.k ?? cfg.activation_fn_kwargs?.k }),
   },
-};
+});
 
 /** Shared by TopK and BatchTopK once the kept entries are chosen: reconstruction, AuxK, gradients. */
 export async function finishTopK(ctx: StepContext<{ kAux?: number; auxCoef: number }>, codes: EntryView) {

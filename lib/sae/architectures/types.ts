@@ -178,7 +178,7 @@ export interface PaperAdamParams<O> {
 export interface ArchitectureModule<O = TrainOptions> {
   readonly name: Architecture;
   /** its whole option schema (lib/sae/train/shared-options.ts architectureOptions) */
-  readonly options: z.ZodType<O>;
+  readonly options: z.ZodType;
   /** the option a pipeline sweeps to vary its sparsity under the pipelines' recipe (the new-pipeline form offers it) */
   readonly sweepKnob: "targetL0" | "k" | "lambda";
   /** the architecture's own trained parameters (besides W_enc, W_dec, b_dec) at init */
