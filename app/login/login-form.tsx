@@ -1,6 +1,7 @@
 "use client";
 import { useState } from "react";
 import { api } from "@/app/_components/api-client";
+import { FormError, LabelledInput } from "@/app/_components/form-fields";
 
 export function LoginForm({ next }: { next: string }) {
   const [error, setError] = useState<string | null>(null);
@@ -22,31 +23,9 @@ export function LoginForm({ next }: { next: string }) {
         }
       }}
     >
-      <label className="block text-sm">
-        Email
-        <input
-          name="email"
-          type="email"
-          required
-          autoComplete="username"
-          className="mt-1 w-full rounded border border-slate-300 px-2 py-1.5"
-        />
-      </label>
-      <label className="block text-sm">
-        Password
-        <input
-          name="password"
-          type="password"
-          required
-          autoComplete="current-password"
-          className="mt-1 w-full rounded border border-slate-300 px-2 py-1.5"
-        />
-      </label>
-      {error && (
-        <p role="alert" className="text-sm text-red-700">
-          {error}
-        </p>
-      )}
+      <LabelledInput label="Email" name="email" type="email" required autoComplete="username" />
+      <LabelledInput label="Password" name="password" type="password" required autoComplete="current-password" />
+      <FormError error={error} />
       <button type="submit" disabled={busy} className="w-full rounded bg-slate-900 py-2 text-white disabled:opacity-60">
         {busy ? "Logging in…" : "Log in"}
       </button>

@@ -11,6 +11,7 @@ import { summariseOutcomes, type OutcomeSummary, type AnsweredItem } from "@/lib
 import type { RatingAnswer } from "@/lib/studies/types";
 import { DENSE_THRESHOLD } from "@/lib/sae/metrics";
 import { ratingScope, type RatingReader } from "@/lib/db/rating-scope";
+import type { CurvePoint as StoredCurvePoint } from "@/lib/db/saes";
 
 /** Features firing on more than this share of tokens are "dense" (paper: "How SAEs are judged"). */
 /** Width of a density histogram bin, in decades of log10 firing frequency. */
@@ -92,13 +93,8 @@ export async function getSaeDetail(db: Db, saeId: string): Promise<SaeDetail | n
   return row ? toDetail(row) : null;
 }
 
-export interface CurvePoint {
-  step: number;
-  tokens: number;
-  loss: number;
-  l0: number;
-  fvu: number;
-}
+/** A training-curve point as the SAE page draws it (the stored point, lib/db/saes.ts, less the optional columns). */
+export type CurvePoint = Pick<StoredCurvePoint, "step" | "tokens" | "loss" | "l0" | "fvu">;
 
 /** Training curve points, thinned to at most `maxPoints` evenly spaced ones (always keeping the last). */
 export async function getTrainingCurve(db: Db, saeId: string, maxPoints = 400): Promise<CurvePoint[]> {

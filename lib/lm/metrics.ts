@@ -26,6 +26,26 @@ function counted(mask: Uint8Array, b: number, p: number, seq: number): boolean {
   return p + 1 < seq && mask[b * seq + p] === 1 && mask[b * seq + p + 1] === 1;
 }
 
+/** Sums term(off, b, p) over the counted positions p of each row b; off is where position p's logits start. */
+function sumCounted(
+  mask: Uint8Array,
+  batch: number,
+  seq: number,
+  vocab: number,
+  term: (off: number, b: number, p: number) => number,
+): MaskedSum {
+  let sum = 0;
+  let count = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let p = 0; p < seq - 1; p++) {
+      if (!counted(mask, b, p, seq)) continue;
+      sum += term((b * seq + p) * vocab, b, p);
+      count += 1;
+    }
+  }
+  return { sum, count };
+}
+
 /** Cross-entropy of the next token, -log softmax(logits[p])[ids[p+1]], summed over counted positions. */
 export function nextTokenLoss(
   logits: Float32Array,
@@ -35,17 +55,7 @@ export function nextTokenLoss(
   seq: number,
   vocab: number,
 ): MaskedSum {
-  let sum = 0;
-  let count = 0;
-  for (let b = 0; b < batch; b++) {
-    for (let p = 0; p < seq - 1; p++) {
-      if (!counted(mask, b, p, seq)) continue;
-      const off = (b * seq + p) * vocab;
-      sum += logSumExp(logits, off, vocab) - logits[off + ids[b * seq + p + 1]];
-      count += 1;
-    }
-  }
-  return { sum, count };
+  return sumCounted(mask, batch, seq, vocab, (off, b, p) => logSumExp(logits, off, vocab) - logits[off + ids[b * seq + p + 1]]);
 }
 
 /** KL(P_clean || P_spliced) of the next-token distributions, summed over counted positions. */
@@ -57,24 +67,16 @@ export function nextTokenKl(
   seq: number,
   vocab: number,
 ): MaskedSum {
-  let sum = 0;
-  let count = 0;
-  for (let b = 0; b < batch; b++) {
-    for (let p = 0; p < seq - 1; p++) {
-      if (!counted(mask, b, p, seq)) continue;
-      const off = (b * seq + p) * vocab;
-      const lc = logSumExp(clean, off, vocab);
-      const ls = logSumExp(spliced, off, vocab);
-      let kl = 0;
-      for (let v = 0; v < vocab; v++) {
-        const logP = clean[off + v] - lc;
-        kl += Math.exp(logP) * (logP - (spliced[off + v] - ls));
-      }
-      sum += kl;
-      count += 1;
+  return sumCounted(mask, batch, seq, vocab, (off) => {
+    const lc = logSumExp(clean, off, vocab);
+    const ls = logSumExp(spliced, off, vocab);
+    let kl = 0;
+    for (let v = 0; v < vocab; v++) {
+      const logP = clean[off + v] - lc;
+      kl += Math.exp(logP) * (logP - (spliced[off + v] - ls));
     }
-  }
-  return { sum, count };
+    return kl;
+  });
 }
 
 /** (CE_zero - CE_spliced) / (CE_zero - CE_clean): 1 is a perfect splice, 0 no better than zero ablation. */

@@ -134,14 +134,11 @@ export async function enqueuePipeline(pool: Pool, boss: Boss, spec: PipelineSpec
         };
         const saeId = j.saeKey ? saeIds.get(j.saeKey)! : null;
         const sae = plan.saes.find((s) => s.key === j.saeKey);
-        switch (j.kind) {
-          case "HARVEST":
-            return {
-              id: jobIds.get(j.key)!,
-              kind: j.kind,
-              saeId,
-              payload: {
-                ...base,
+        // what each kind of job needs besides the base
+        const own = (): Record<string, unknown> => {
+          switch (j.kind) {
+            case "HARVEST":
+              return {
                 modelFile,
                 hook,
                 contextLength: h.contextLength,
@@ -154,49 +151,29 @@ export async function enqueuePipeline(pool: Pool, boss: Boss, spec: PipelineSpec
                   corpus: sets[s].corpus,
                   tokens: sets[s].tokens,
                 })),
-              },
-            };
-          case "TRAIN":
-            return {
-              id: jobIds.get(j.key)!,
-              kind: j.kind,
-              saeId,
-              payload: {
-                ...base,
+              };
+            case "TRAIN":
+              return {
                 saeId,
                 trainDir: datasets.train.dir,
                 evalDir: datasets.eval.dir,
                 options: (sae!.source as Extract<PlannedSae["source"], { kind: "train" }>).options,
                 saeDir: saeDir(j.saeKey!),
                 evalTokens: h.eval.tokens,
-              },
-            };
-          case "IMPORT": {
-            const entry = (sae!.source as Extract<PlannedSae["source"], { kind: "import" }>).entry;
-            return {
-              id: jobIds.get(j.key)!,
-              kind: j.kind,
-              saeId,
-              payload: { ...base, saeId, format: entry.format, path: path.resolve(entry.path), saeDir: saeDir(j.saeKey!), hookDim },
-            };
+              };
+            case "IMPORT": {
+              const entry = (sae!.source as Extract<PlannedSae["source"], { kind: "import" }>).entry;
+              return { saeId, format: entry.format, path: path.resolve(entry.path), saeDir: saeDir(j.saeKey!), hookDim };
+            }
+            case "EVALUATE":
+              return { saeId, modelFile, hook, evalDir: datasets.eval.dir, batchSize: spec.evaluate.batchSize };
+            case "RECORD":
+              return { saeId, hookId, modelFile, recordingDir: datasets.recording.dir, options: spec.record };
+            case "EXPLAIN":
+              return { saeId, explain: spec.explain! };
           }
-          case "EVALUATE":
-            return {
-              id: jobIds.get(j.key)!,
-              kind: j.kind,
-              saeId,
-              payload: { ...base, saeId, modelFile, hook, evalDir: datasets.eval.dir, batchSize: spec.evaluate.batchSize },
-            };
-          case "RECORD":
-            return {
-              id: jobIds.get(j.key)!,
-              kind: j.kind,
-              saeId,
-              payload: { ...base, saeId, hookId, modelFile, recordingDir: datasets.recording.dir, options: spec.record },
-            };
-          case "EXPLAIN":
-            return { id: jobIds.get(j.key)!, kind: j.kind, saeId, payload: { ...base, saeId, explain: spec.explain! } };
-        }
+        };
+        return { id: jobIds.get(j.key)!, kind: j.kind, saeId, payload: { ...base, ...own() } };
       });
       await insertJobs(client, pipelineId, jobs);
       const started = await enqueueReadyJobs(client, boss, pipelineId);

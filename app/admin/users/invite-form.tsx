@@ -2,6 +2,7 @@
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { api } from "@/app/_components/api-client";
+import { FormError } from "@/app/_components/form-fields";
 
 export function InviteForm() {
   const router = useRouter();
@@ -37,11 +38,7 @@ export function InviteForm() {
       <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-white">
         Create invitation link
       </button>
-      {error && (
-        <p role="alert" className="w-full text-sm text-red-700">
-          {error}
-        </p>
-      )}
+      <FormError error={error} wide />
       {link && (
         <p className="w-full text-sm">
           Send this one-time link to the invitee:{" "}

@@ -1,6 +1,7 @@
 "use client";
 import { useState } from "react";
 import { api } from "@/app/_components/api-client";
+import { FormError, LabelledInput } from "@/app/_components/form-fields";
 
 export function AcceptInviteForm({ token }: { token: string }) {
   const [error, setError] = useState<string | null>(null);
@@ -29,26 +30,16 @@ export function AcceptInviteForm({ token }: { token: string }) {
         }
       }}
     >
-      <label className="block text-sm">
-        Name
-        <input name="name" required className="mt-1 w-full rounded border border-slate-300 px-2 py-1.5" />
-      </label>
-      <label className="block text-sm">
-        Password (12 characters or more)
-        <input
-          name="password"
-          type="password"
-          required
-          minLength={12}
-          autoComplete="new-password"
-          className="mt-1 w-full rounded border border-slate-300 px-2 py-1.5"
-        />
-      </label>
-      {error && (
-        <p role="alert" className="text-sm text-red-700">
-          {error}
-        </p>
-      )}
+      <LabelledInput label="Name" name="name" required />
+      <LabelledInput
+        label="Password (12 characters or more)"
+        name="password"
+        type="password"
+        required
+        minLength={12}
+        autoComplete="new-password"
+      />
+      <FormError error={error} />
       <button type="submit" className="w-full rounded bg-slate-900 py-2 text-white">
         Create account
       </button>
