@@ -20,6 +20,7 @@ import { DensityHistogram } from "@/app/_components/charts/density-histogram";
 import { countedOn } from "@/app/_components/counted-on";
 import { architectureStyle } from "@/app/_components/charts/palette";
 import { StatusBadge, SaeProgress } from "@/app/_components/feature/sae-status";
+import { SaeBreadcrumb } from "@/app/_components/feature/sae-breadcrumb";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "SAE" };
@@ -81,12 +82,7 @@ export default async function SaePage({ params, searchParams }: { params: Promis
 
   return (
     <div className="space-y-8">
-      <nav aria-label="Breadcrumb" className="text-sm text-slate-600">
-        <Link href="/" className="hover:underline">
-          {sae.model.name}
-        </Link>{" "}
-        / <span className="font-mono">{sae.hook.name}</span>
-      </nav>
+      <SaeBreadcrumb modelName={sae.model.name} hookName={sae.hook.name} />
       <header className="flex flex-wrap items-center gap-3">
         <h1 className="text-2xl font-semibold">{sae.name}</h1>
         <span className="text-slate-600">

@@ -1,11 +1,11 @@
 /** The reverse text test: for a text, the features of this SAE that fire most on each token. */
 import type { Metadata } from "next";
-import Link from "next/link";
 import { notFound } from "next/navigation";
 import { guardPage } from "@/app/_server/guard";
 import { db } from "@/lib/db/client";
 import { getSaeHeader } from "@/lib/db/features";
 import { LiveTextTest } from "@/app/_components/feature/live-text-test";
+import { SaeBreadcrumb } from "@/app/_components/feature/sae-breadcrumb";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Test on your text" };
@@ -17,15 +17,7 @@ export default async function TextTestPage({ params }: { params: Promise<{ saeId
   if (!sae) notFound();
   return (
     <div className="max-w-4xl space-y-4">
-      <nav aria-label="Breadcrumb" className="text-sm text-slate-600">
-        <Link href="/" className="hover:underline">
-          {sae.modelName}
-        </Link>{" "}
-        / <span className="font-mono">{sae.hookName}</span> /{" "}
-        <Link href={`/saes/${sae.id}`} className="text-sky-800 hover:underline">
-          {sae.name}
-        </Link>
-      </nav>
+      <SaeBreadcrumb modelName={sae.modelName} hookName={sae.hookName} sae={sae} />
       <h1 className="text-2xl font-semibold">Which features fire on your text?</h1>
       <p className="text-sm text-slate-600">
         The model runs on your text (after a BOS token) up to <span className="font-mono">{sae.hookName}</span>, and {sae.name} encodes each

@@ -16,6 +16,7 @@ import { FeatureRatings } from "@/app/_components/feature/feature-ratings";
 import { FeatureExplanations } from "@/app/_components/feature/feature-explanations";
 import { RandomFeatureLink } from "@/app/_components/feature/random-feature";
 import { architectureStyle } from "@/app/_components/charts/palette";
+import { SaeBreadcrumb } from "@/app/_components/feature/sae-breadcrumb";
 
 export const dynamic = "force-dynamic";
 
@@ -78,15 +79,7 @@ export default async function FeaturePage({ params }: { params: Params }) {
   return (
     <div className="space-y-6">
       <KeyboardNav prev={prev} next={next} base={base} dSae={sae.dSae} />
-      <nav aria-label="Breadcrumb" className="text-sm text-slate-600">
-        <Link href="/" className="hover:underline">
-          {sae.modelName}
-        </Link>{" "}
-        / <span className="font-mono">{sae.hookName}</span> /{" "}
-        <Link href={`/saes/${sae.id}`} className="text-sky-800 hover:underline">
-          {sae.name}
-        </Link>
-      </nav>
+      <SaeBreadcrumb modelName={sae.modelName} hookName={sae.hookName} sae={sae} />
       <header className="flex flex-wrap items-center gap-3">
         <h1 className="text-2xl font-semibold">
           Feature <span data-testid="feature-index">{index}</span>
