@@ -78,23 +78,13 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
           {notes.join(" ")}
         </p>
       )}
-      <form method="get" action="/compare" className="rounded-lg border border-slate-200 bg-white p-3 text-sm" aria-label="Choose SAEs">
-        <input type="hidden" name="hook" value={cmp.hook.id} />
-        <fieldset>
-          <legend className="mb-1 font-medium">SAEs on this hook</legend>
-          <div className="flex flex-wrap gap-x-4 gap-y-1">
-            {cmp.available.map((s) => (
-              <label key={s.id} className="flex items-center gap-1.5">
-                <input type="checkbox" name="saes" value={s.id} defaultChecked={selected.has(s.id)} />
-                <span style={{ color: architectureStyle(s.architecture).color }}>■</span> {s.name}
-              </label>
-            ))}
-          </div>
-        </fieldset>
-        <button type="submit" className="mt-2 rounded bg-slate-900 px-3 py-1.5 text-white">
-          Compare
-        </button>
-      </form>
+      <ChooseSaesForm
+        hookId={cmp.hook.id}
+        label="Choose SAEs"
+        legend="SAEs on this hook"
+        saes={cmp.available}
+        checked={(id) => selected.has(id)}
+      />
 
       <section aria-labelledby="metrics-table" className="space-y-2">
         <h2 id="metrics-table" className="text-lg font-semibold">
@@ -368,32 +358,54 @@ async function HookPicker() {
       <p className="text-sm text-slate-600">Pick SAEs trained on the same hook.</p>
       {hooks.length === 0 && <p className="rounded border border-dashed border-slate-300 bg-white p-6 text-slate-600">No SAEs yet.</p>}
       {hooks.map((h) => (
-        <form
+        <ChooseSaesForm
           key={h.id}
-          method="get"
-          action="/compare"
-          className="rounded-lg border border-slate-200 bg-white p-3 text-sm"
-          aria-label={`SAEs on ${h.modelName} ${h.name}`}
-        >
-          <input type="hidden" name="hook" value={h.id} />
-          <fieldset>
-            <legend className="mb-1 font-medium">
+          hookId={h.id}
+          label={`SAEs on ${h.modelName} ${h.name}`}
+          legend={
+            <>
               {h.modelName} · <span className="font-mono">{h.name}</span>
-            </legend>
-            <div className="flex flex-wrap gap-x-4 gap-y-1">
-              {h.saes.map((s) => (
-                <label key={s.id} className="flex items-center gap-1.5">
-                  <input type="checkbox" name="saes" value={s.id} defaultChecked />
-                  <span style={{ color: architectureStyle(s.architecture).color }}>■</span> {s.name}
-                </label>
-              ))}
-            </div>
-          </fieldset>
-          <button type="submit" className="mt-2 rounded bg-slate-900 px-3 py-1.5 text-white">
-            Compare
-          </button>
-        </form>
+            </>
+          }
+          saes={h.saes}
+          checked={() => true}
+        />
       ))}
     </div>
+  );
+}
+
+/** A form choosing which of a hook's SAEs to compare. */
+function ChooseSaesForm({
+  hookId,
+  label,
+  legend,
+  saes,
+  checked,
+}: {
+  hookId: string;
+  label: string;
+  legend: React.ReactNode;
+  saes: { id: string; name: string; architecture: string }[];
+  checked: (saeId: string) => boolean;
+}) {
+  return (
+    <form method="get" action="/compare" className="rounded-lg border border-slate-200 bg-white p-3 text-sm" aria-label={label}>
+      <input type="hidden" name="hook" value={hookId} />
+      <fieldset>
+        <legend className="mb-1 font-medium">{legend}</legend>
+        <div className="flex flex-wrap gap-x-4 gap-y-1">
+          {saes.map((s) => (
+            <label key={s.id} className="flex items-center gap-1.5">
+              <input type="checkbox" name="saes" value={s.id} defaultChecked={checked(s.id)} />
+              <span style={{ color: architectureStyle(s.architecture).color }}>■</span> {s.name}
+            </label>
+          ))}
+        </div>
+      </fieldset>
+      <button type="submit" className="mt-2 rounded bg-slate-900 px-3 py-1.5 text-white">
+        Compare
+      </button>
+    </form>
   );
 }
