@@ -19,6 +19,7 @@ import { countedOn } from "@/app/_components/counted-on";
 import { FeatureEvidence } from "@/app/_components/feature/feature-evidence";
 import { AutointerpSection } from "@/app/compare/autointerp-section";
 import { TableHead } from "@/app/_components/table-head";
+import { ratingBar } from "@/app/_components/charts/rating-bar";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Compare SAEs" };
@@ -169,18 +170,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
           Share of “Is this feature interpretable?” answers per SAE over {seesOpenStudies(user) ? "all studies" : "closed studies"}, each
           rating one trial, with 95% Wilson intervals.
         </p>
-        <RatingIntervals
-          bars={cmp.ratings.bySae.map((o) => ({
-            name: nameOf.get(o.saeId) ?? o.saeId,
-            trials: o.total,
-            yes: o.shares.yes.share,
-            yesLow: o.shares.yes.interval?.lower ?? null,
-            yesHigh: o.shares.yes.interval?.upper ?? null,
-            yesOrMaybe: o.yesOrMaybe.share,
-            yomLow: o.yesOrMaybe.interval?.lower ?? null,
-            yomHigh: o.yesOrMaybe.interval?.upper ?? null,
-          }))}
-        />
+        <RatingIntervals bars={cmp.ratings.bySae.map((o) => ratingBar(nameOf.get(o.saeId) ?? o.saeId, o))} />
         <div className="overflow-x-auto">
           <table className="text-sm" data-testid="rating-table">
             <TableHead columns={["SAE", "n", "Yes", "Maybe", "No", "Yes share (95% CI)", "Yes or Maybe (95% CI)"]} cell="px-3 py-1" />

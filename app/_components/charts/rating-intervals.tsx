@@ -1,17 +1,7 @@
 "use client";
 /** Share of "Yes" and of "Yes or Maybe" ratings per SAE, with 95% Wilson intervals as error bars. */
 import { IntervalBars } from "@/app/_components/charts/interval-bars";
-
-export interface RatingBar {
-  name: string;
-  trials: number;
-  yes: number | null;
-  yesLow: number | null;
-  yesHigh: number | null;
-  yesOrMaybe: number | null;
-  yomLow: number | null;
-  yomHigh: number | null;
-}
+import type { RatingBar } from "@/app/_components/charts/rating-bar";
 
 export function RatingIntervals({ bars }: { bars: RatingBar[] }) {
   if (bars.every((b) => b.trials === 0))

@@ -9,6 +9,7 @@ import { StudyStatusBadge } from "@/app/admin/studies/_components/status-badge";
 import { ExtendForm, StatusControls } from "@/app/admin/studies/_components/study-controls";
 import { AnswerMixChart, CompletionChart, DifferenceChart, YesSharesChart } from "@/app/admin/studies/_components/results-charts";
 import { TableHead } from "@/app/_components/table-head";
+import { ratingBar } from "@/app/_components/charts/rating-bar";
 
 export const metadata: Metadata = { title: "Study" };
 export const dynamic = "force-dynamic";
@@ -215,18 +216,7 @@ export default async function StudyPage({
           </div>
           <div>
             <h3 className="text-sm font-semibold">Share interpretable, with 95% intervals</h3>
-            <YesSharesChart
-              bars={outcomes.bySae.map((o) => ({
-                name: saeName.get(o.saeId)!,
-                trials: o.total,
-                yes: o.shares.yes.share,
-                yesLow: o.shares.yes.interval?.lower ?? null,
-                yesHigh: o.shares.yes.interval?.upper ?? null,
-                yesOrMaybe: o.yesOrMaybe.share,
-                yomLow: o.yesOrMaybe.interval?.lower ?? null,
-                yomHigh: o.yesOrMaybe.interval?.upper ?? null,
-              }))}
-            />
+            <YesSharesChart bars={outcomes.bySae.map((o) => ratingBar(saeName.get(o.saeId)!, o))} />
           </div>
         </div>
         <div className="overflow-x-auto">

@@ -7,7 +7,8 @@
  * a legend and in the tables next to the charts, so nothing relies on hue.
  */
 import { Bar, BarChart, CartesianGrid, ErrorBar, Legend, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { RatingIntervals, type RatingBar } from "@/app/_components/charts/rating-intervals";
+import { RatingIntervals } from "@/app/_components/charts/rating-intervals";
+import type { RatingBar } from "@/app/_components/charts/rating-bar";
 
 export const ANSWER_COLOURS = { yes: "#0072B2", maybe: "#E69F00", no: "#D55E00", skipped: "#999999", pending: "#DDDDDD" } as const;
 const pct = (v: number) => `${Math.round(v * 100)}%`;
