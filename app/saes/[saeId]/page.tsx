@@ -21,6 +21,7 @@ import { countedOn } from "@/app/_components/counted-on";
 import { architectureStyle } from "@/app/_components/charts/palette";
 import { StatusBadge, SaeProgress } from "@/app/_components/feature/sae-status";
 import { SaeBreadcrumb } from "@/app/_components/feature/sae-breadcrumb";
+import { MetricTiles } from "@/app/_components/metric-tiles";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "SAE" };
@@ -106,15 +107,7 @@ export default async function SaePage({ params, searchParams }: { params: Promis
         <h2 id="metrics" className="mb-2 text-lg font-semibold">
           Metrics
         </h2>
-        <dl className="grid grid-cols-2 gap-2 sm:grid-cols-4" data-testid="sae-metrics">
-          {metrics.map(([k, v, note]) => (
-            <div key={k} className="rounded border border-slate-200 bg-white px-3 py-2">
-              <dt className="text-xs text-slate-500">{k}</dt>
-              <dd className="font-semibold tabular-nums">{v}</dd>
-              <dd className="text-xs text-slate-500">{note}</dd>
-            </div>
-          ))}
-        </dl>
+        <MetricTiles tiles={metrics} testId="sae-metrics" />
       </section>
 
       <section aria-labelledby="curves">

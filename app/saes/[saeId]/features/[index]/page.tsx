@@ -17,6 +17,7 @@ import { FeatureExplanations } from "@/app/_components/feature/feature-explanati
 import { RandomFeatureLink } from "@/app/_components/feature/random-feature";
 import { architectureStyle } from "@/app/_components/charts/palette";
 import { SaeBreadcrumb } from "@/app/_components/feature/sae-breadcrumb";
+import { MetricTiles } from "@/app/_components/metric-tiles";
 
 export const dynamic = "force-dynamic";
 
@@ -113,8 +114,9 @@ export default async function FeaturePage({ params }: { params: Params }) {
           You can still test it on your text below.
         </p>
       ) : (
-        <dl className="grid grid-cols-2 gap-2 sm:grid-cols-4" data-testid="feature-stats">
-          {[
+        <MetricTiles
+          testId="feature-stats"
+          tiles={[
             [
               "Density",
               feature.dead ? "dead" : `${pct(feature.density)} of tokens`,
@@ -123,14 +125,8 @@ export default async function FeaturePage({ params }: { params: Params }) {
             ["Max activation", feature.maxAct.toPrecision(4), "scale of the highlighting"],
             ["Mean activation", feature.meanAct.toPrecision(4), "where it fires"],
             ["Examples", `${d.top.length} top · ${d.intervals.length} sampled`, `${feature.intervalShares.length} intervals`],
-          ].map(([k, v, note]) => (
-            <div key={k} className="rounded border border-slate-200 bg-white px-3 py-2">
-              <dt className="text-xs text-slate-500">{k}</dt>
-              <dd className="font-semibold tabular-nums">{v}</dd>
-              <dd className="text-xs text-slate-500">{note}</dd>
-            </div>
-          ))}
-        </dl>
+          ]}
+        />
       )}
 
       <div className="grid gap-6 lg:grid-cols-3">
