@@ -35,8 +35,11 @@ export function UserActions({ user, self }: { user: { id: string; email: string;
     },
   ];
   async function act(a: Action<never>) {
-    const result = await run<never>(`/api/admin/users/${encodeURIComponent(user.id)}/${a.path}`, a.body, a.question);
-    setMessage(result === undefined ? null : a.describe(result));
+    if (a.question && !window.confirm(a.question)) return;
+    // the last action's message goes as this one starts, so what is shown is always this action's
+    setMessage(null);
+    const result = await run<never>(`/api/admin/users/${encodeURIComponent(user.id)}/${a.path}`, a.body);
+    if (result !== undefined) setMessage(a.describe(result));
   }
   const button = "rounded border border-slate-300 px-2 py-0.5 text-xs hover:bg-slate-50 disabled:opacity-50";
   return (
