@@ -57,6 +57,16 @@ export const trainOptionsSchema = z
      */
     warmStart: z.enum(["none", "topk", "batchtopk"]).default("none"),
     warmStartFraction: z.number().gt(0).lt(1).default(0.5),
+    /** JumpReLU warm start: how each threshold is fitted at the switch (threshold-fit.ts): fewest mislabelled entries, or the feature's own firing rate kept */
+    thresholdFit: z.enum(["errors", "rate"]).default("errors"),
+    /**
+     * JumpReLU: pass the pseudo-gradients of Eq. 11 to the pre-activations as
+     * well (minus the threshold's: f and H depend on pre - theta only), so the
+     * encoder learns which entries belong above the threshold. The paper gives
+     * pre only H(pre - theta); Anthropic's January 2025 update lets the
+     * estimator's gradient reach every parameter (SAELens #728).
+     */
+    steToPre: z.boolean().default(false),
     /** JumpReLU: AuxK on dead features after the warm start as well (Gao et al.'s remedy for dead latents) */
     jumpreluAuxK: z.boolean().default(false),
     /** JumpReLU: Anthropic's pre-activation loss on dead features (0 = off; jumprelu.ts) */
