@@ -19,28 +19,35 @@ import { createRng } from "@/lib/random/seeded";
 const backend = new OrtCpuBackend(1);
 afterAll(() => backend.dispose());
 
+/** The hand case of gradients.test.ts with a target L0 of 2: d = m = 2, W_enc = W_dec = I, pre = x, eps 0.1, theta 0.5. */
+async function handCase(steToPre: boolean) {
+  const o = parseTrainOptions({
+    architecture: "jumprelu",
+    dSae: 2,
+    totalSteps: 1,
+    batchSize: 2,
+    targetL0: 2,
+    targetL0Coef: 1,
+    bandwidth: 0.1,
+    initialThreshold: 0.5,
+    thresholdParam: "direct",
+    computeMode: "sparse",
+    steToPre,
+  });
+  const state = initTrainState(o, 2, 1);
+  state.params.W_encT.set([1, 0, 0, 1]);
+  state.params.W_dec.set([1, 0, 0, 1]);
+  const engine = new SaeStepEngine(state, o, backend);
+  const r = await engine.computeGradients(Float32Array.from([0.52, 0.9, 0.47, 0.2]), 2);
+  return { engine, r };
+}
+
 describe("quadratic L0 target: targetL0Coef * (L0 / T - 1)^2", () => {
   // The hand case of gradients.test.ts: d = m = 2, W_enc = W_dec = I, pre = x, eps 0.1, theta 0.5.
   // Token 0: pre (0.52, 0.9), both active (feature 0 inside the window); token 1: pre (0.47, 0.2),
   // feature 0 inside the window below theta. L0 = 2 active / 2 tokens = 1.
   it("replaces lambda in Eq. 11 by 2 c (L0 / T - 1) / T, and adds c (L0 / T - 1)^2 to the loss", async () => {
-    const o = parseTrainOptions({
-      architecture: "jumprelu",
-      dSae: 2,
-      totalSteps: 1,
-      batchSize: 2,
-      targetL0: 2,
-      targetL0Coef: 1,
-      bandwidth: 0.1,
-      initialThreshold: 0.5,
-      thresholdParam: "direct",
-      computeMode: "sparse",
-    });
-    const state = initTrainState(o, 2, 1);
-    state.params.W_encT.set([1, 0, 0, 1]);
-    state.params.W_dec.set([1, 0, 0, 1]);
-    const engine = new SaeStepEngine(state, o, backend);
-    const r = await engine.computeGradients(Float32Array.from([0.52, 0.9, 0.47, 0.2]), 2);
+    const { engine, r } = await handCase(false);
     expect(r.l0).toBe(1);
     // coefficient 2 * 1 * (1/2 - 1) / 2 = -0.5: below the target, the L0 term lowers thresholds
     const coef = -0.5;
@@ -97,31 +104,9 @@ describe("steToPre: the estimators' gradient passed to the pre-activations (Anth
   // The hand case above: d = m = 2, W_enc = W_dec = I, pre = x, eps 0.1, theta 0.5, target L0 2 (coef -0.5).
   // Window entries of feature 0: token 0 (pre 0.52, active, dL/df = 0), token 1 (pre 0.47, below theta,
   // dL/df = (2/B)(0 - 0.47)). Each adds minus its threshold gradient to d/dpre, so b_enc[0] gets -grad theta[0].
-  async function handCase(steToPre: boolean) {
-    const o = parseTrainOptions({
-      architecture: "jumprelu",
-      dSae: 2,
-      totalSteps: 1,
-      batchSize: 2,
-      targetL0: 2,
-      targetL0Coef: 1,
-      bandwidth: 0.1,
-      initialThreshold: 0.5,
-      thresholdParam: "direct",
-      computeMode: "sparse",
-      steToPre,
-    });
-    const state = initTrainState(o, 2, 1);
-    state.params.W_encT.set([1, 0, 0, 1]);
-    state.params.W_dec.set([1, 0, 0, 1]);
-    const engine = new SaeStepEngine(state, o, backend);
-    await engine.computeGradients(Float32Array.from([0.52, 0.9, 0.47, 0.2]), 2);
-    return engine;
-  }
-
   it("adds minus each window entry's threshold gradient to the pre-activation's, leaving the threshold's unchanged", async () => {
-    const off = await handCase(false);
-    const on = await handCase(true);
+    const off = (await handCase(false)).engine;
+    const on = (await handCase(true)).engine;
     expect(on.grads.threshold[0]).toBe(off.grads.threshold[0]);
     const coef = -0.5;
     const eps = 0.1;
