@@ -2,8 +2,9 @@
  * Times the demo pipeline as a new user gets it: a fresh data folder, the
  * embedded database (PGlite) started and migrated, the default pipeline
  * enqueued, and one `featurelab worker` process. Prints when the first
- * dashboards (an SAE READY) appear and when the whole demo is done, with a
- * per-job table. `--database-url URL` runs it on a PostgreSQL server instead.
+ * dashboards (an SAE READY) appear and when the whole demo is done (every
+ * job finished, EXPLAIN jobs included: they leave their SAE's status alone),
+ * with a per-job table. `--database-url URL` runs it on a PostgreSQL server instead.
  *
  *   npx tsx bench/demo.ts [--database-url postgresql://...] [--keep]
  */
@@ -78,7 +79,8 @@ while (Date.now() < deadline) {
     outcome = `failed: ${failed.map((f) => `${f.key}: ${f.error}`).join("; ")}`;
     break;
   }
-  if (ready === rows.length) {
+  const open = (await client.query(`SELECT count(*)::int AS n FROM "Job" WHERE "status" IN ('QUEUED', 'RUNNING')`)).rows[0].n;
+  if (ready === rows.length && open === 0) {
     outcome = "done";
     break;
   }

@@ -77,10 +77,13 @@ export async function harvestedData(o: HarvestedDataOptions): Promise<FrontierDa
 }
 
 /** 512 unit directions in 64 dimensions, 5 active per token: exactly TopK's generative model. */
-export function syntheticData(evalTokens: number): FrontierData {
+export function syntheticData(evalTokens: number, firing: "fixed" | "independent", d = 64): FrontierData {
   const n = 200_000;
-  const d = 64;
-  const { data, dictionary } = makeSparseDictionaryData({ dIn: d, nAtoms: 512, active: 5, n, noise: 0.02, seed: 7 });
+  const { data, dictionary } = makeSparseDictionaryData({ dIn: d, nAtoms: 512, active: 5, n, noise: 0.02, seed: 7, firing });
   const split = splitHeldOut(data, n, d, evalTokens);
-  return { ...split, d, what: "synthetic: 512 directions in 64 dims, 5 active per token", dictionary };
+  const what =
+    firing === "fixed"
+      ? `synthetic: 512 directions in ${d} dims, exactly 5 active per token`
+      : `synthetic: 512 directions in ${d} dims, each active with p = 5/512 (5 per token on average)`;
+  return { ...split, d, what, dictionary };
 }

@@ -12,7 +12,7 @@
  *       [--seeds 3] [--l0 8,16,32,64] [--only topk,jumprelu,jumprelu-paper] [--json out.json]
  *   npm run bench:frontier -- --report a.json,b.json     # tables of earlier runs (one per hook and budget; runs split
  *                                                        # with --only on the same data and budget are merged)
- *   npm run bench:frontier -- --synthetic                # known dictionary: mean best cosine, TopK vs JumpReLU
+ *   npm run bench:frontier -- --synthetic [--firing independent|fixed]   # known dictionary: mean best cosine, TopK vs JumpReLU
  *
  * Variants: `topk`, `batchtopk` (Gao et al.'s Adam(0.9, 0.999) and AuxK: the
  * `modern` recipe's baselines, trained their authors' way), `jumprelu` (the
@@ -57,7 +57,17 @@ const cli = new Command()
   .option("--hook <name>", `hook name, or "mid" (residual stream after the middle block)`, "mid")
   .option("--train-tokens <n>", "training tokens harvested from the training corpus", "2000000")
   .option("--eval-tokens <n>", "held-out tokens (all the held-out corpus has, up to this)", "1000000")
-  .option("--synthetic", "known 5-sparse dictionary instead of harvesting: reports dictionary recovery")
+  .option("--synthetic", "known sparse dictionary instead of harvesting: reports dictionary recovery")
+  .option(
+    "--firing <mode>",
+    `with --synthetic: "independent" (each direction fires with p = 5/512, the usual toy model) or "fixed" (exactly 5 per token, TopK's own model)`,
+    "independent",
+  )
+  .option(
+    "--synthetic-dim <n>",
+    "with --synthetic: the data's dimension (512 directions in it: 64 is 8x overcomplete, 256 is Sharkey et al.'s 2x)",
+    "64",
+  )
   .option("--steps <n>", "training steps per SAE", "1000")
   .option("--batch <n>", "batch size", "1024")
   .option("--width <n>", "SAE width dSae", "512")
@@ -138,7 +148,8 @@ async function train(): Promise<Run> {
   const targets = synthetic ? [5] : (a.l0 as string).split(",").map(Number);
   const variants = (a.only as string).split(",") as Variant[];
   for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`--only ${v}: expected some of ${VARIANTS.join(", ")}`);
-  const syn = synthetic ? syntheticData(16_384) : null;
+  if (a.firing !== "independent" && a.firing !== "fixed") throw new Error(`--firing ${a.firing}: expected independent or fixed`);
+  const syn = synthetic ? syntheticData(16_384, a.firing, Number(a.syntheticDim)) : null;
   const data: FrontierData = syn
     ? syn
     : await harvestedData({

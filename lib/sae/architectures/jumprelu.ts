@@ -10,9 +10,13 @@
  * later product runs over those entries only.
  *
  * Options beyond the paper (lib/sae/train/recipes.ts says which recipe uses
- * them and why): a TopK or BatchTopK warm start (`warmStart`), a quadratic
- * L0 target (`targetL0`), a bandwidth tied to the threshold scale
- * (`relativeBandwidth`), and for dead features AuxK (`jumpreluAuxK`) and
+ * them and why): a TopK or BatchTopK warm start (`warmStart`, thresholds
+ * then fitted by `thresholdFit`), a quadratic L0 target (`targetL0`), a
+ * bandwidth tied to the threshold scale (`relativeBandwidth`), the
+ * estimators' gradient passed to the pre-activations too (`steToPre`:
+ * Anthropic's January 2025 update, "allow the gradient to flow through the
+ * straight-through estimator to all model parameters"; SAELens #728's
+ * `jumprelu_ste_to_input`), and for dead features AuxK (`jumpreluAuxK`) and
  * Anthropic's pre-activation loss (`preActCoef`).
  */
 import { z } from "zod";
@@ -48,6 +52,16 @@ export const jumpreluOptions = architectureOptions(
      */
     warmStart: z.enum(["none", "topk", "batchtopk"]).default("none"),
     warmStartFraction: z.number().gt(0).lt(1).default(0.5),
+    /** the warm start: how each threshold is fitted at the switch (threshold-fit.ts): fewest mislabelled entries, or the feature's own firing rate kept */
+    thresholdFit: z.enum(["errors", "rate"]).default("errors"),
+    /**
+     * Pass the pseudo-gradients of Eq. 11 to the pre-activations as
+     * well (minus the threshold's: f and H depend on pre - theta only), so the
+     * encoder learns which entries belong above the threshold. The paper gives
+     * pre only H(pre - theta); Anthropic's January 2025 update lets the
+     * estimator's gradient reach every parameter (SAELens #728).
+     */
+    steToPre: z.boolean().default(false),
     /** the warm start's AuxK, and after it AuxK on dead features when jumpreluAuxK is set */
     ...auxKOptions,
     /** a BatchTopK warm start keeps BatchTopK's inference threshold (its evaluations use it) */
@@ -138,7 +152,7 @@ function startThresholds(ctx: StepContext<JumpReLUOptions>): void {
     typicalCut = nthLargest(work, B * m, Math.min(Math.round(B * k), B * m));
     keepAbove(0, B * m, typicalCut);
   }
-  const theta = fitThresholds(pre, kept, B, m, o.minThreshold, typicalCut);
+  const theta = fitThresholds(pre, kept, B, m, o.minThreshold, typicalCut, o.thresholdFit);
   if (o.thresholdParam === "log") for (let j = 0; j < m; j++) params.log_threshold[j] = Math.log(theta[j]);
   else params.threshold.set(theta);
   extra[`adamStart.${o.thresholdParam === "log" ? "log_threshold" : "threshold"}`] = ctx.step;
@@ -276,7 +290,15 @@ export const jumprelu = defineArchitecture(jumpreluOptions, {
       gRaw[e] = g;
       gB[j] += g;
       const u = rawAt[e] + b[j] - theta[j];
-      if (u > -half && u < half) gTheta[j] += -(theta[j] / eps) * gradF[e] - sparsity.coef / (B * eps);
+      if (u > -half && u < half) {
+        const g = -(theta[j] / eps) * gradF[e] - sparsity.coef / (B * eps);
+        gTheta[j] += g;
+        // f and H depend on pre only through pre - theta: the estimator's pre gradient is minus its theta gradient
+        if (o.steToPre) {
+          gRaw[e] -= g;
+          gB[j] -= g;
+        }
+      }
     }
     const gradRaw = [{ ...codes, val: gRaw }];
     if (pre) {

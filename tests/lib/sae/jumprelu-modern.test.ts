@@ -2,8 +2,10 @@
  * The terms the modern JumpReLU recipe adds to the paper's (lib/sae/train/recipes.ts):
  * the quadratic L0 target's threshold pseudo-gradient on a hand-built case and
  * against the density it estimates, Anthropic's pre-activation loss against
- * central finite differences, full Adam (beta1 > 0) by hand, and the
- * per-feature threshold fit on a hand case.
+ * central finite differences, full Adam (beta1 > 0) by hand, the
+ * estimators' gradient passed to the pre-activations (steToPre) on the hand
+ * case and against the density it estimates, and the per-feature threshold
+ * fits (fewest errors, firing rate kept) on hand cases.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { OrtCpuBackend } from "@/lib/compute/backend";
@@ -17,28 +19,35 @@ import { createRng } from "@/lib/random/seeded";
 const backend = new OrtCpuBackend(1);
 afterAll(() => backend.dispose());
 
+/** The hand case of gradients.test.ts with a target L0 of 2: d = m = 2, W_enc = W_dec = I, pre = x, eps 0.1, theta 0.5. */
+async function handCase(steToPre: boolean) {
+  const o = parseTrainOptions({
+    architecture: "jumprelu",
+    dSae: 2,
+    totalSteps: 1,
+    batchSize: 2,
+    targetL0: 2,
+    targetL0Coef: 1,
+    bandwidth: 0.1,
+    initialThreshold: 0.5,
+    thresholdParam: "direct",
+    computeMode: "sparse",
+    steToPre,
+  });
+  const state = initTrainState(o, 2, 1);
+  state.params.W_encT.set([1, 0, 0, 1]);
+  state.params.W_dec.set([1, 0, 0, 1]);
+  const engine = new SaeStepEngine(state, o, backend);
+  const r = await engine.computeGradients(Float32Array.from([0.52, 0.9, 0.47, 0.2]), 2);
+  return { engine, r };
+}
+
 describe("quadratic L0 target: targetL0Coef * (L0 / T - 1)^2", () => {
   // The hand case of gradients.test.ts: d = m = 2, W_enc = W_dec = I, pre = x, eps 0.1, theta 0.5.
   // Token 0: pre (0.52, 0.9), both active (feature 0 inside the window); token 1: pre (0.47, 0.2),
   // feature 0 inside the window below theta. L0 = 2 active / 2 tokens = 1.
   it("replaces lambda in Eq. 11 by 2 c (L0 / T - 1) / T, and adds c (L0 / T - 1)^2 to the loss", async () => {
-    const o = parseTrainOptions({
-      architecture: "jumprelu",
-      dSae: 2,
-      totalSteps: 1,
-      batchSize: 2,
-      targetL0: 2,
-      targetL0Coef: 1,
-      bandwidth: 0.1,
-      initialThreshold: 0.5,
-      thresholdParam: "direct",
-      computeMode: "sparse",
-    });
-    const state = initTrainState(o, 2, 1);
-    state.params.W_encT.set([1, 0, 0, 1]);
-    state.params.W_dec.set([1, 0, 0, 1]);
-    const engine = new SaeStepEngine(state, o, backend);
-    const r = await engine.computeGradients(Float32Array.from([0.52, 0.9, 0.47, 0.2]), 2);
+    const { engine, r } = await handCase(false);
     expect(r.l0).toBe(1);
     // coefficient 2 * 1 * (1/2 - 1) / 2 = -0.5: below the target, the L0 term lowers thresholds
     const coef = -0.5;
@@ -87,6 +96,68 @@ describe("quadratic L0 target: targetL0Coef * (L0 / T - 1)^2", () => {
       const density = -engine.grads.threshold[j] / coef;
       expect(density, `feature ${j} at theta ${thetas[j]}`).toBeGreaterThan(0.9 * normalPdf(thetas[j]));
       expect(density, `feature ${j} at theta ${thetas[j]}`).toBeLessThan(1.1 * normalPdf(thetas[j]));
+    }
+  });
+});
+
+describe("steToPre: the estimators' gradient passed to the pre-activations (Anthropic, January 2025; SAELens #728)", () => {
+  // The hand case above: d = m = 2, W_enc = W_dec = I, pre = x, eps 0.1, theta 0.5, target L0 2 (coef -0.5).
+  // Window entries of feature 0: token 0 (pre 0.52, active, dL/df = 0), token 1 (pre 0.47, below theta,
+  // dL/df = (2/B)(0 - 0.47)). Each adds minus its threshold gradient to d/dpre, so b_enc[0] gets -grad theta[0].
+  it("adds minus each window entry's threshold gradient to the pre-activation's, leaving the threshold's unchanged", async () => {
+    const off = (await handCase(false)).engine;
+    const on = (await handCase(true)).engine;
+    expect(on.grads.threshold[0]).toBe(off.grads.threshold[0]);
+    const coef = -0.5;
+    const eps = 0.1;
+    const theta = 0.5;
+    const B = 2;
+    const token0 = -coef / (B * eps);
+    const token1 = -(theta / eps) * -0.47 - coef / (B * eps);
+    expect(on.grads.b_enc[0] - off.grads.b_enc[0]).toBeCloseTo(-(token0 + token1), 5);
+    // W_enc = I, so row 0 of grad W_enc gets x_t[k] times each entry's pre gradient
+    expect(on.grads.W_encT[0] - off.grads.W_encT[0]).toBeCloseTo(-(0.52 * token0 + 0.47 * token1), 5);
+    expect(on.grads.W_encT[1] - off.grads.W_encT[1]).toBeCloseTo(-(0.9 * token0 + 0.2 * token1), 5);
+    // feature 1 has no window entry (pre 0.9 and 0.2 are outside 0.5 +- 0.05)
+    expect(on.grads.b_enc[1]).toBe(off.grads.b_enc[1]);
+  });
+
+  it("its pre gradient of the L0 term is the kernel density estimate of d E[L0] / d pre (Gaussian pre-activations)", async () => {
+    // W_dec = 0 makes dL/df = 0, leaving the L0 term lambda * H(pre - theta): shifting every pre-activation
+    // by s raises E[H] at rate p(theta), which #window / (B eps) estimates; b_enc shifts pre, so its gradient
+    // is lambda times that (and exactly minus the threshold's).
+    const d = 4;
+    const B = 40_000;
+    const thetas = [0.25, 0.5, 1, 1.5];
+    const o = parseTrainOptions({
+      architecture: "jumprelu",
+      dSae: d,
+      totalSteps: 1,
+      batchSize: B,
+      lambda: 1,
+      lambdaWarmupSteps: 0,
+      bandwidth: 0.1,
+      thresholdParam: "direct",
+      computeMode: "sparse",
+      sparseMaxDensity: 1,
+      steToPre: true,
+    });
+    const state = initTrainState(o, d, 1);
+    state.params.W_encT.fill(0);
+    for (let j = 0; j < d; j++) state.params.W_encT[j * d + j] = 1;
+    state.params.W_dec.fill(0);
+    state.params.threshold.set(thetas);
+    const rng = createRng(12);
+    const x = Float32Array.from({ length: B * d }, () => rng.normal());
+    const engine = new SaeStepEngine(state, o, backend);
+    await engine.computeGradients(x, B);
+    const normalPdf = (t: number) => Math.exp(-0.5 * t * t) / Math.sqrt(2 * Math.PI);
+    for (let j = 0; j < d; j++) {
+      const density = engine.grads.b_enc[j];
+      expect(density, `feature ${j} at theta ${thetas[j]}`).toBeGreaterThan(0.9 * normalPdf(thetas[j]));
+      expect(density, `feature ${j} at theta ${thetas[j]}`).toBeLessThan(1.1 * normalPdf(thetas[j]));
+      // b_enc accumulates in float32 entry by entry, the threshold in float64
+      expect(engine.grads.threshold[j]).toBeCloseTo(-density, 4);
     }
   });
 });
@@ -193,6 +264,19 @@ describe("per-feature threshold fit", () => {
     expect(theta[1]).toBeCloseTo(0.325, 6);
     // feature 2: never kept on this batch
     expect(theta[2]).toBeCloseTo(0.4, 6);
+  });
+
+  it("with rule 'rate' keeps exactly the kept count of each feature above its cut, even where labels interleave", () => {
+    // the interleaved case below: 3 kept of 6, so the cut falls between the 3rd and 4th largest (0.5, 0.3)
+    const pre = Float32Array.from([0.9, 0.6, 0.5, 0.3, 0.2, 0.1]);
+    const kept = Uint8Array.from([1, 0, 1, 1, 0, 0]);
+    expect(fitThresholds(pre, kept, 6, 1, 1e-6, 1, "rate")[0]).toBeCloseTo(0.4, 6);
+    // a rare feature with one kept entry of 4 sits between its largest and second largest; never kept: the fallback
+    const pre2 = Float32Array.from([0.9, 0.1, 0.7, 0.3, 0.2, 0.35, 0.6, 0.05]);
+    const kept2 = Uint8Array.from([0, 0, 0, 1, 0, 0, 0, 0]);
+    const theta = fitThresholds(pre2, kept2, 4, 2, 1e-6, 0.8, "rate");
+    expect(theta[0]).toBeCloseTo(0.8, 6);
+    expect(theta[1]).toBeCloseTo(0.325, 6);
   });
 
   it("minimises the entries on the wrong side when kept and dropped values interleave", () => {
