@@ -12,7 +12,8 @@
  *       [--seeds 3] [--l0 8,16,32,64] [--only topk,jumprelu,jumprelu-paper] [--json out.json]
  *   npm run bench:frontier -- --report a.json,b.json     # tables of earlier runs (one per hook and budget; runs split
  *                                                        # with --only on the same data and budget are merged)
- *   npm run bench:frontier -- --synthetic [--firing independent|fixed]   # known dictionary: mean best cosine, TopK vs JumpReLU
+ *   npm run bench:frontier -- --synthetic [--firing independent|fixed] [--synthetic-dim 256]
+ *                                                        # known dictionary: mean best cosine, TopK vs JumpReLU
  *
  * Variants: `topk`, `batchtopk` (Gao et al.'s Adam(0.9, 0.999) and AuxK: the
  * `modern` recipe's baselines, trained their authors' way), `jumprelu` (the
@@ -65,8 +66,8 @@ const cli = new Command()
   )
   .option(
     "--synthetic-dim <n>",
-    "with --synthetic: the data's dimension (512 directions in it: 64 is 8x overcomplete, 256 is Sharkey et al.'s 2x)",
-    "64",
+    "with --synthetic: the data's dimension, 512 directions in it (256: twice overcomplete, Sharkey et al. 2022's toy data; 64: 8x, where TopK recovers more, docs/sae-engine.md)",
+    "256",
   )
   .option("--steps <n>", "training steps per SAE", "1000")
   .option("--batch <n>", "batch size", "1024")
@@ -149,7 +150,9 @@ async function train(): Promise<Run> {
   const variants = (a.only as string).split(",") as Variant[];
   for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`--only ${v}: expected some of ${VARIANTS.join(", ")}`);
   if (a.firing !== "independent" && a.firing !== "fixed") throw new Error(`--firing ${a.firing}: expected independent or fixed`);
-  const syn = synthetic ? syntheticData(16_384, a.firing, Number(a.syntheticDim)) : null;
+  const dim = Number(a.syntheticDim);
+  if (!Number.isInteger(dim) || dim < 2) throw new Error(`--synthetic-dim ${a.syntheticDim}: expected an integer of at least 2`);
+  const syn = synthetic ? syntheticData(16_384, a.firing, dim) : null;
   const data: FrontierData = syn
     ? syn
     : await harvestedData({
