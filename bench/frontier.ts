@@ -330,8 +330,12 @@ function report(run: Run): void {
     );
   if (run.points.some((p) => p.recovery !== null)) {
     console.log("\ndictionary recovery (mean best cosine, median over seeds)");
-    for (const v of variants)
-      console.log(`${v.padEnd(16)}${median(run.points.filter((p) => p.variant === v).map((p) => p.recovery!)).toFixed(4)}`);
+    const recovery = (v: Variant) => median(run.points.filter((p) => p.variant === v).map((p) => p.recovery!));
+    for (const v of variants) console.log(`${v.padEnd(16)}${recovery(v).toFixed(5)}`);
+    if (variants.includes("jumprelu") && variants.includes("topk"))
+      console.log(
+        `\nissue 13's bar: jumprelu recovers at least as well as topk: ${recovery("jumprelu").toFixed(5)} vs ${recovery("topk").toFixed(5)} ${recovery("jumprelu") >= recovery("topk") ? "ok" : "MISSED"}`,
+      );
     return;
   }
   const targets = [...new Set(run.points.filter((p) => p.knob !== "lambda").map((p) => p.value))].sort((x, y) => x - y);
