@@ -7,6 +7,8 @@
  */
 import { assemble, I, type FuncDef } from "@/lib/compute/wasm/assembler";
 import { CONTROL_INTS, KernelPool } from "@/lib/compute/wasm/kernel-pool";
+import { topK } from "@/lib/compute/wasm/kernels/topk";
+import { ADAM_FULL_HYPER, adamFull } from "@/lib/compute/wasm/kernels/adam-full";
 
 // shared skeleton: for lo <= t < hi: row = base + t*dB; for e in [rowPtr[t], rowPtr[t+1]): body
 function perEntry(
@@ -806,6 +808,8 @@ const KERNELS = [
   rowDistSq,
   colAcc,
   decoderGradByFeature,
+  topK,
+  adamFull,
 ];
 
 const PAGE = 65536;
@@ -823,6 +827,8 @@ export interface WasmKernelOptions {
   threads?: number;
   /** most accumulator rows outerAcc will see (its feature-major transposition is sized for them) */
   maxRows?: number;
+  /** largest k topK will be asked for (its heap is sized for it) */
+  maxK?: number;
 }
 
 /**
@@ -850,6 +856,9 @@ export class WasmSparseKernels {
   private readonly hyper: Float32Array;
   private readonly scale: Float32Array;
   private colNext = new Int32Array(0);
+  private readonly heapV: Float32Array;
+  private readonly hyper64: Float64Array;
+  private readonly heapI: Int32Array;
 
   /** bytes: arena size for allocations; scratchEntries: entries that fit the copy-in region; scratchFloats: rows copied in */
   constructor(
@@ -888,6 +897,9 @@ export class WasmSparseKernels {
     this.bounds = this.allocI32(MAX_CHUNKS + 1);
     this.hyper = this.allocF32(8);
     this.scale = this.allocF32(4);
+    this.heapV = this.allocF32(options.maxK ?? 0);
+    this.hyper64 = new Float64Array(this.memory.buffer, this.reserve(8 * ADAM_FULL_HYPER.length), ADAM_FULL_HYPER.length);
+    this.heapI = this.allocI32(options.maxK ?? 0);
   }
 
   allocF32(n: number): Float32Array {
@@ -974,6 +986,68 @@ export class WasmSparseKernels {
       throw new WasmArenaFullError("scanAbove: operands must live in the arena");
     const cap = Math.min(idx.length, vals.length);
     return this.fns.scanAbove(raw.byteOffset, low.byteOffset, m * 4, n, idx.byteOffset, vals.byteOffset, rowPtr.byteOffset, cap);
+  }
+
+  /**
+   * For each of the n rows of raw [n, m] (m a multiple of 4), the k largest
+   * positive raw + bias, CSR by token into rowPtr (n + 1), idx and val
+   * (ascending features, val = raw + bias), exactly as topKPerToken
+   * (lib/sae/architectures/select.ts) selects them; a bias of -Infinity keeps
+   * a feature out. All operands in the arena, idx and val with room for n * k.
+   * Returns the smallest k-th largest value over tokens (Infinity if none has k).
+   */
+  topK(
+    raw: Float32Array,
+    bias: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    rowPtr: Int32Array,
+    idx: Int32Array,
+    val: Float32Array,
+  ): number {
+    this.mustOwn("topK", raw, bias, rowPtr, idx, val);
+    if (k > this.heapV.length) throw new WasmArenaFullError(`topK: k = ${k} exceeds the arena's maxK ${this.heapV.length}`);
+    if (idx.length < n * Math.min(k, m) || val.length < n * Math.min(k, m)) throw new WasmArenaFullError("topK: output too small");
+    if (k === 0) {
+      rowPtr.fill(0, 0, n + 1);
+      return Infinity;
+    }
+    const args = [raw.byteOffset, bias.byteOffset, m * 4, n, k, this.heapV.byteOffset, this.heapI.byteOffset, rowPtr.byteOffset];
+    return this.fns.topK(...args, idx.byteOffset, val.byteOffset);
+  }
+
+  /**
+   * Full Adam on arena matrices p, g, m, v ([rows, d], d even), on all
+   * threads: bitwise the JS adamMomentum (lib/sae/train/adam.ts); zeroes g.
+   */
+  adamFull(
+    p: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    d: number,
+    h: { lr: number; beta1: number; beta2: number; eps: number; t: number },
+  ): void {
+    this.mustOwn("adamFull", p, g, m, v);
+    const coef: Record<(typeof ADAM_FULL_HYPER)[number], number> = {
+      beta1: h.beta1,
+      c1: 1 - h.beta1,
+      beta2: h.beta2,
+      c2: 1 - h.beta2,
+      step: h.lr / (1 - h.beta1 ** h.t),
+      sqrtBiasCorr: Math.sqrt(1 - h.beta2 ** h.t),
+      eps: h.eps,
+    };
+    ADAM_FULL_HYPER.forEach((name, i) => (this.hyper64[i] = coef[name]));
+    const rows = p.length / d;
+    const chunks = this.split(rows, null);
+    this.pool.run(
+      "adamFull",
+      [p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, this.hyper64.byteOffset, d * 4],
+      this.bounds,
+      chunks,
+    );
   }
 
   /** Adam(beta1 = 0) on row j of arena matrices p, g, v ([rows, d]); zeroes the gradient row. */

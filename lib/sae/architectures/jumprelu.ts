@@ -25,8 +25,13 @@ import { fitThresholds } from "@/lib/sae/architectures/threshold-fit";
 
 const WARM_START_MODULES = { topk, batchtopk };
 
-export function thresholdsOf(params: Record<string, Float32Array>, o: TrainOptions): Float32Array {
-  return o.thresholdParam === "log" ? params.log_threshold.map(Math.exp) : params.threshold;
+/** theta per feature: the direct parameter, or exp(log theta) (written into `out` when given). */
+export function thresholdsOf(params: Record<string, Float32Array>, o: TrainOptions, out?: Float32Array): Float32Array {
+  if (o.thresholdParam !== "log") return params.threshold;
+  const lt = params.log_threshold;
+  const theta = out ?? new Float32Array(lt.length);
+  for (let j = 0; j < lt.length; j++) theta[j] = Math.exp(lt[j]);
+  return theta;
 }
 
 /** Steps trained as TopK / BatchTopK before the thresholds take over (0 without a warm start). */
@@ -103,14 +108,12 @@ function l0Coefficient(o: TrainOptions, lambda: number, l0: number): { coef: num
  */
 function preActTerm(ctx: StepContext, theta: Float32Array): { entries: EntryView; gradTheta: Float64Array; loss: number } | null {
   const { B, dSae: m, raw, params, o } = ctx;
-  const dead = ctx.deadMask();
-  const list: number[] = [];
-  for (let j = 0; j < m; j++) if (dead[j]) list.push(j);
+  const list = ctx.deadList();
   if (list.length === 0) return null;
   const b = params.b_enc;
   const g = o.preActCoef / B;
   const e = ctx.entries("jumprelu.preAct").reset(B);
-  const gradTheta = new Float64Array(m);
+  const gradTheta = ctx.scratch.f64("jumprelu.preActTheta", m);
   let loss = 0;
   for (let t = 0; t < B; t++) {
     e.reserve(list.length);
@@ -142,14 +145,14 @@ export const jumprelu: ArchitectureModule = {
       return WARM_START_MODULES[o.warmStart as "topk" | "batchtopk"].forwardBackward({ ...ctx, o: { ...o, k: Math.round(o.targetL0!) } });
     if (warmStartSteps(o) > 0 && !ctx.extra.thresholdsStarted) startThresholds(ctx);
     const b = params.b_enc;
-    const theta = thresholdsOf(params, o);
+    const theta = thresholdsOf(params, o, ctx.scratch.f("jumprelu.theta", m));
     const eps = ctx.extra.bandwidth ?? o.bandwidth;
-    const low = new Float32Array(m);
+    const low = ctx.scratch.f("jumprelu.low", m);
     for (let j = 0; j < m; j++) low[j] = theta[j] - eps / 2;
 
     // entries with pre > theta - eps/2: val = f (0 for window entries below theta)
     const need = ctx.entries("jumprelu.need").reset(B);
-    const lowRaw = new Float32Array(m);
+    const lowRaw = ctx.scratch.f("jumprelu.lowRaw", m);
     for (let j = 0; j < m; j++) lowRaw[j] = low[j] - b[j];
     const found = ctx.scanAbove(lowRaw);
     // raw at each entry, kept so the gradient pass below reads no [B, dSae] row again
@@ -198,7 +201,7 @@ export const jumprelu: ArchitectureModule = {
     const gradF = rec.gradAt;
     const gRaw = ctx.scratch.f("jumprelu.gradRaw", codes.nnz);
     const gB = ctx.grads.b_enc;
-    const gTheta = new Float64Array(m);
+    const gTheta = ctx.scratch.f64("jumprelu.gradTheta", m);
     const half = eps / 2;
     for (let e = 0; e < codes.nnz; e++) {
       const j = codes.idx[e];

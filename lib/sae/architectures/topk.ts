@@ -4,7 +4,6 @@
  * k sets L0 directly.
  */
 import type { ArchitectureModule, EntryView } from "@/lib/sae/architectures/types";
-import { topKPerToken } from "@/lib/sae/architectures/select";
 import { auxKTerm } from "@/lib/sae/architectures/auxk";
 
 export const topk: ArchitectureModule = {
@@ -15,19 +14,7 @@ export const topk: ArchitectureModule = {
   },
 
   async forwardBackward(ctx) {
-    const { B, dSae: m, raw, params, o } = ctx;
-    const e = ctx.entries("topk.codes");
-    // half of the last step's smallest k-th value bounds this step's from below for almost every token
-    const cut = ctx.extra.topkCut;
-    let found = null;
-    if (cut !== undefined && cut > 0 && Number.isFinite(cut)) {
-      const low = new Float32Array(m);
-      for (let j = 0; j < m; j++) low[j] = cut / 2 - params.b_enc[j];
-      found = ctx.scanAbove(low);
-    }
-    const minKth = topKPerToken(raw, params.b_enc, B, m, o.k, e, null, found);
-    if (!ctx.forwardOnly) ctx.extra.topkCut = Number.isFinite(minKth) ? minKth : 0;
-    const codes = e.view();
+    const { codes } = ctx.topK(ctx.params.b_enc, ctx.o.k, "topk.codes");
     return finishTopK(ctx, codes);
   },
 

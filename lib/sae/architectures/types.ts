@@ -68,8 +68,18 @@ export interface StepContext {
    * dSae not a multiple of 4) or too many entries: the caller scans in JS then.
    */
   scanAbove(low: Float32Array): { rowPtr: Int32Array; idx: Int32Array; raw: Float32Array; nnz: number } | null;
-  /** 1 where a feature has not fired for deadWindowTokens training tokens */
+  /** 1 where a feature has not fired for deadWindowTokens training tokens (computed once per step; read only) */
   deadMask(): Uint8Array;
+  /** the dead features in ascending order (computed once per step; read only) */
+  deadList(): Int32Array;
+  /**
+   * Per token, the k largest positive raw + bias over all features, or over
+   * the features flagged in `only`: topKPerToken's selection (select.ts),
+   * by the SIMD kernel where it runs. `slot` names the output, kept until the
+   * same slot is asked for again. minKth: the smallest k-th value over tokens
+   * (Infinity if no token has k).
+   */
+  topK(bias: Float32Array, k: number, slot: string, only?: Uint8Array | null): { codes: EntryView; minKth: number };
 }
 
 export interface ArchStepResult {

@@ -19,6 +19,8 @@ import type { ComputeBackend } from "@/lib/compute/backend";
 import { clearDense, gatherDense, sparseDecode, sparseOuterAccumulate, sparseRowDots } from "@/lib/compute/sparse-kernels";
 import { WasmSparseKernels } from "@/lib/compute/wasm/sparse-kernels-wasm";
 import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
+import { auxKCount } from "@/lib/sae/architectures/auxk";
+import { topKPerToken } from "@/lib/sae/architectures/select";
 import type { ArchitectureModule, DecoderTermResult, EntryView, StepContext } from "@/lib/sae/architectures/types";
 import { adamDense, adamMomentum, adamRows, removeParallelGradient, type AdamMomentumHyper } from "@/lib/sae/train/adam";
 import { Entries, Scratch } from "@/lib/sae/train/entries";
@@ -54,6 +56,14 @@ export function defaultKernelThreads(B: number, dIn: number, dSae: number): numb
   return B * dIn * dSae >= 2 ** 28 ? Math.min(availableParallelism(), 8) : 1;
 }
 
+/** The largest per-token top-k a run asks for: TopK's k, a JumpReLU warm start's targetL0, AuxK's kAux. */
+function largestSelection(o: TrainOptions, dIn: number): number {
+  const auxK = o.auxCoef > 0 ? auxKCount(o.kAux, dIn) : 0;
+  if (o.architecture === "topk" || o.architecture === "batchtopk") return Math.max(o.k, auxK);
+  if (o.architecture !== "jumprelu") return 0;
+  return Math.max(o.warmStart !== "none" && o.targetL0 !== undefined ? Math.round(o.targetL0) : 0, o.jumpreluAuxK ? auxK : 0);
+}
+
 /** JumpReLU's threshold parameters: Adam beta1 = 0 and thresholdLrScale apply to these alone. */
 const THRESHOLD_PARAMS = new Set(["threshold", "log_threshold"]);
 
@@ -83,6 +93,15 @@ export class SaeStepEngine {
   private adamDecay: Float32Array | null = null;
   /** every row flagged, for the full-Adam decoder constraint (allocated once) */
   private allRows: Uint8Array | null = null;
+  private readonly deadMaskBuf: Uint8Array;
+  private readonly deadListBuf: Int32Array;
+  private deadCount = 0;
+  /** the step the dead mask was computed for (-1: recompute) */
+  private deadStep = -1;
+  /** the largest top-k selection this run makes (TopK's k, the warm start's, AuxK's kAux), for the kernel's buffers */
+  private readonly maxK: number;
+  private readonly selections = new Map<string, { rowPtr: Int32Array; idx: Int32Array; val: Float32Array }>();
+  private selectBias: Float32Array | null = null;
 
   constructor(
     readonly state: TrainState,
@@ -92,6 +111,9 @@ export class SaeStepEngine {
     this.arch = ARCHITECTURE_MODULES[state.architecture];
     const { dIn: d, dSae: m } = state;
     const B = o.batchSize;
+    this.maxK = Math.min(m, largestSelection(o, d));
+    this.deadMaskBuf = new Uint8Array(m);
+    this.deadListBuf = new Int32Array(m);
     if (o.kernels === "wasm" && d % 4 === 0) {
       // parameters, their gradients and the [B, dIn] step buffers move into the kernels' linear memory
       const entryCap = o.computeMode === "sparse" ? B * m : Math.ceil(Math.max(o.sparseMaxDensity, 0.001) * B * m) + B;
@@ -110,7 +132,13 @@ export class SaeStepEngine {
         this.grads[k] = this.wasm.allocF32(m * d);
       }
       this.adamDecay = this.wasm.allocF32(m);
-      this.rawArena = new WasmSparseKernels(4 * (B * m + m + 2 * entryCap + B + 1) + 64 * 16, 0, 0, { maxRows: 0 });
+      // raw, the scan's bounds and output, the selection bias and each selection slot's output (main codes, AuxK)
+      const selectionFloats = 2 * (B + 1 + 2 * B * this.maxK);
+      this.rawArena = new WasmSparseKernels(4 * (B * m + 2 * m + 2 * entryCap + B + 1 + selectionFloats) + 64 * 32, 0, 0, {
+        maxRows: 0,
+        maxK: this.maxK,
+      });
+      this.selectBias = this.rawArena.allocF32(m);
       this.rawBuf = this.rawArena.allocF32(B * m);
       this.scanLow = this.rawArena.allocF32(m);
       this.scanIdx = this.rawArena.allocI32(entryCap);
@@ -268,12 +296,11 @@ export class SaeStepEngine {
         const n = k.scanAbove(raw, this.scanLow, m, B, this.scanIdx!, rowPtr, this.scanVal!);
         return n < 0 ? null : { rowPtr, idx: this.scanIdx!.subarray(0, n), raw: this.scanVal!.subarray(0, n), nnz: n };
       },
-      deadMask: () => {
-        const dead = new Uint8Array(m);
-        for (let j = 0; j < m; j++) dead[j] = this.state.tokensSinceFired[j] >= o.deadWindowTokens ? 1 : 0;
-        return dead;
-      },
+      deadMask: () => this.dead().mask,
+      deadList: () => this.dead().list,
+      topK: (bias, k, slot, only) => this.topK(raw, bias, B, k, slot, only ?? null),
     };
+    this.deadStep = -1;
 
     t0 = performance.now();
     const r = await this.arch.forwardBackward(ctx);
@@ -325,6 +352,50 @@ export class SaeStepEngine {
       codes: r.codes,
       paths: { decoder: decoderPath, encoderGrad: encoderPath },
     };
+  }
+
+  /** The dead-feature mask and list of this step, computed on first use. */
+  private dead(): { mask: Uint8Array; list: Int32Array } {
+    const { dSae: m, tokensSinceFired } = this.state;
+    if (this.deadStep !== this.state.step) {
+      let n = 0;
+      for (let j = 0; j < m; j++) {
+        const d = tokensSinceFired[j] >= this.o.deadWindowTokens ? 1 : 0;
+        this.deadMaskBuf[j] = d;
+        if (d) this.deadListBuf[n++] = j;
+      }
+      this.deadCount = n;
+      this.deadStep = this.state.step;
+    }
+    return { mask: this.deadMaskBuf, list: this.deadListBuf.subarray(0, this.deadCount) };
+  }
+
+  /** Per-token top k of raw + bias (over the features flagged in `only`): the SIMD kernel, or the JS reference. */
+  private topK(raw: Float32Array, bias: Float32Array, B: number, k: number, slot: string, only: Uint8Array | null) {
+    const m = this.state.dSae;
+    const ra = this.rawArena;
+    if (ra && m % 4 === 0 && k <= this.maxK && this.rawBuf && ra.owns(raw)) {
+      let out = this.selections.get(slot);
+      if (!out) {
+        const cap = this.o.batchSize;
+        out = { rowPtr: ra.allocI32(cap + 1), idx: ra.allocI32(cap * this.maxK), val: ra.allocF32(cap * this.maxK) };
+        this.selections.set(slot, out);
+      }
+      const b = this.selectBias!;
+      if (only) for (let j = 0; j < m; j++) b[j] = only[j] ? bias[j] : -Infinity;
+      else b.set(bias);
+      const rowPtr = out.rowPtr.subarray(0, B + 1);
+      const minKth = ra.topK(raw, b, m, B, k, rowPtr, out.idx, out.val);
+      const nnz = rowPtr[B];
+      return { codes: { rowPtr, idx: out.idx.subarray(0, nnz), val: out.val.subarray(0, nnz), nnz }, minKth };
+    }
+    let candidates: Int32Array | null = null;
+    if (only === this.deadMaskBuf) candidates = this.dead().list;
+    else if (only) candidates = Int32Array.from({ length: m }, (_, j) => j).filter((j) => only[j]);
+    let e = this.entryPool.get(slot);
+    if (!e) this.entryPool.set(slot, (e = new Entries(B, B * 64)));
+    const minKth = topKPerToken(raw, bias, B, m, k, e, candidates);
+    return { codes: e.view(), minKth };
   }
 
   private async decoderTerm(

@@ -58,6 +58,14 @@ export class Entries {
 /** Named scratch buffers reused across steps (grown, never shrunk). */
 export class Scratch {
   private readonly f32 = new Map<string, Float32Array>();
+  private readonly f64s = new Map<string, Float64Array>();
+
+  /** A float64 buffer of `length`, zeroed (for sums kept in double precision). */
+  f64(name: string, length: number): Float64Array {
+    let a = this.f64s.get(name);
+    if (!a || a.length < length) this.f64s.set(name, (a = new Float64Array(length)));
+    return a.subarray(0, length).fill(0);
+  }
 
   f(name: string, length: number, zero = false): Float32Array {
     let a = this.f32.get(name);
