@@ -89,6 +89,7 @@ export const I = {
   f64Gt: [0x64],
   f64Le: [0x65],
   f64Ge: [0x66],
+  f64Ne: [0x62],
   f64Load: (off = 0) => [0x2b, 3, ...uleb(off)],
   f64: (v: number) => [0x44, ...new Uint8Array(new Float64Array([v]).buffer)],
   f32x4Ge: simd(0x46),

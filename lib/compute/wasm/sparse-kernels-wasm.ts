@@ -8,7 +8,7 @@
 import { assemble, I, type FuncDef } from "@/lib/compute/wasm/assembler";
 import { CONTROL_INTS, KernelPool } from "@/lib/compute/wasm/kernel-pool";
 import { topK } from "@/lib/compute/wasm/kernels/topk";
-import { ADAM_FULL_HYPER, adamFull } from "@/lib/compute/wasm/kernels/adam-full";
+import { ADAM_FULL_HYPER, adamFull, unitRows } from "@/lib/compute/wasm/kernels/adam-full";
 
 // shared skeleton: for lo <= t < hi: row = base + t*dB; for e in [rowPtr[t], rowPtr[t+1]): body
 function perEntry(
@@ -810,6 +810,7 @@ const KERNELS = [
   decoderGradByFeature,
   topK,
   adamFull,
+  unitRows,
 ];
 
 const PAGE = 65536;
@@ -1048,6 +1049,16 @@ export class WasmSparseKernels {
       this.bounds,
       chunks,
     );
+  }
+
+  /**
+   * The unit-norm decoder constraint on every row of arena matrices ([rows, d]), on all threads, bitwise
+   * the JS reference: normalize false, g_j -= (g_j . w_j) w_j (removeParallelGradient); true, w_j /= ||w_j||.
+   */
+  unitRows(W: Float32Array, g: Float32Array, d: number, normalize: boolean): void {
+    this.mustOwn("unitRows", W, g);
+    const chunks = this.split(W.length / d, null);
+    this.pool.run("unitRows", [W.byteOffset, g.byteOffset, d * 4, normalize ? 1 : 0], this.bounds, chunks);
   }
 
   /** Adam(beta1 = 0) on row j of arena matrices p, g, v ([rows, d]); zeroes the gradient row. */

@@ -118,10 +118,15 @@ export class SaeStepEngine {
       // parameters, their gradients and the [B, dIn] step buffers move into the kernels' linear memory
       const entryCap = o.computeMode === "sparse" ? B * m : Math.ceil(Math.max(o.sparseMaxDensity, 0.001) * B * m) + B;
       const threads = o.kernelThreads ?? defaultKernelThreads(B, d, m);
-      this.wasm = new WasmSparseKernels(4 * (6 * m * d + 9 * B * d + 2 * m + entryCap + 6 * B + 8 * d + 1) + 64 * 32, entryCap, 0, {
-        threads,
-        maxRows: m,
-      });
+      this.wasm = new WasmSparseKernels(
+        4 * ((state.adamM ? 7 : 6) * m * d + 9 * B * d + 2 * m + entryCap + 6 * B + 8 * d + 1) + 64 * 32,
+        entryCap,
+        0,
+        {
+          threads,
+          maxRows: m,
+        },
+      );
       for (const k of ["W_encT", "W_dec"] as const) {
         const moved = this.wasm.allocF32(m * d);
         moved.set(state.params[k]);
@@ -130,6 +135,11 @@ export class SaeStepEngine {
         v.set(state.adamV[k]);
         state.adamV[k] = v;
         this.grads[k] = this.wasm.allocF32(m * d);
+        if (state.adamM) {
+          const mo = this.wasm.allocF32(m * d);
+          mo.set(state.adamM[k]);
+          state.adamM[k] = mo;
+        }
       }
       this.adamDecay = this.wasm.allocF32(m);
       // raw, the scan's bounds and output, the selection bias and each selection slot's output (main codes, AuxK)
@@ -584,16 +594,20 @@ export class SaeStepEngine {
     const t0 = performance.now();
     const { dIn: d, dSae: m, params, adamV } = this.state;
     const o = this.o;
+    const wk = this.wasm && this.wasm.owns(params.W_dec) ? this.wasm : null;
     this.allRows ??= new Uint8Array(m).fill(1);
-    if (o.unitNormDecoder) removeParallelGradient(params.W_dec, this.grads.W_dec, this.allRows, d);
+    if (o.unitNormDecoder && wk) wk.unitRows(params.W_dec, this.grads.W_dec, d, false);
+    else if (o.unitNormDecoder) removeParallelGradient(params.W_dec, this.grads.W_dec, this.allRows, d);
     for (const k of Object.keys(params)) {
       const hk = { ...h, t: this.adamStepOf(k, h.t) };
       // JumpReLU thresholds keep the paper's beta1 = 0: with momentum, a threshold pushed past its
       // feature's pre-activations keeps moving after its pseudo-gradient stops, and the feature dies
       if (THRESHOLD_PARAMS.has(k)) adamDense(params[k], this.grads[k], adamV[k], { ...hk, lr: hk.lr * this.lrScaleOf(k) });
+      else if (this.wasm && this.wasm.owns(adamM[k])) this.wasm.adamFull(params[k], this.grads[k], adamM[k], adamV[k], d, hk);
       else adamMomentum(params[k], this.grads[k], adamM[k], adamV[k], hk);
     }
-    if (o.unitNormDecoder) normalizeRows(params.W_dec, m, d);
+    if (o.unitNormDecoder && wk) wk.unitRows(params.W_dec, this.grads.W_dec, d, true);
+    else if (o.unitNormDecoder) normalizeRows(params.W_dec, m, d);
     this.touched.W_encT.fill(0);
     this.touched.W_dec.fill(0);
     this.arch.afterUpdate?.(params, o);

@@ -92,3 +92,82 @@ export const adamFull: FuncDef = (() => {
     ],
   };
 })();
+
+// unitRows(W, g, dB, normalize, lo, hi): the unit-norm decoder constraint around full Adam, for rows lo <= j < hi,
+// in scalar float64 in the JS reference's order (bitwise lib/sae/train/adam.ts removeParallelGradient and
+// lib/sae/train/state.ts normalizeRows): normalize = 0: g_j -= (g_j . w_j) w_j; normalize = 1: w_j /= ||w_j||
+export const unitRows: FuncDef = (() => {
+  const [W, g, dB, normalize, lo, hi] = [0, 1, 2, 3, 4, 5];
+  const [j, row, k, s] = [6, 7, 8, 9];
+  const f64At = (base: number) => [I.get(base), I.get(row), I.i32Add, I.get(k), I.i32Add, I.f32Load(0), I.f64PromoteF32];
+  const overRow = (body: number[][]) => [
+    I.i32(0),
+    I.set(k),
+    I.block,
+    I.loop,
+    I.get(k),
+    I.get(dB),
+    I.i32GeS,
+    I.brIf(1),
+    ...body,
+    I.get(k),
+    I.i32(4),
+    I.i32Add,
+    I.set(k),
+    I.br(0),
+    I.end,
+    I.end,
+  ];
+  // s = sum over the row of a[k] * b[k], in order
+  const dot = (a: number, b: number) => [
+    I.f64(0),
+    I.set(s),
+    ...overRow([I.get(s), ...f64At(a), ...f64At(b), I.f64Mul, I.f64Add, I.set(s)]),
+  ];
+  const addr = (base: number) => [I.get(base), I.get(row), I.i32Add, I.get(k), I.i32Add];
+  return {
+    name: "unitRows",
+    params: ["i32", "i32", "i32", "i32", "i32", "i32"],
+    locals: ["i32", "i32", "i32", "f64"],
+    body: [
+      I.get(lo),
+      I.set(j),
+      I.block,
+      I.loop,
+      I.get(j),
+      I.get(hi),
+      I.i32GeS,
+      I.brIf(1),
+      I.get(j),
+      I.get(dB),
+      I.i32Mul,
+      I.set(row),
+      I.get(normalize),
+      I.ifElse,
+      ...dot(W, W),
+      I.get(s),
+      I.f64(0),
+      I.f64Ne,
+      I.ifVoid,
+      // s = 1 / sqrt(s); w *= s
+      I.f64(1),
+      I.get(s),
+      I.f64Sqrt,
+      I.f64Div,
+      I.set(s),
+      ...overRow([...addr(W), ...f64At(W), I.get(s), I.f64Mul, I.f32DemoteF64, I.f32Store(0)]),
+      I.end,
+      I.else,
+      ...dot(g, W),
+      ...overRow([...addr(g), ...f64At(g), I.get(s), ...f64At(W), I.f64Mul, I.f64Sub, I.f32DemoteF64, I.f32Store(0)]),
+      I.end,
+      I.get(j),
+      I.i32(1),
+      I.i32Add,
+      I.set(j),
+      I.br(0),
+      I.end,
+      I.end,
+    ],
+  };
+})();
