@@ -118,13 +118,20 @@ export const I = {
   f32x4Mul: simd(0xe6),
 };
 
+/** A call to another function of the module by its name (resolved to its index when assembling). */
+export interface CallByName {
+  call: string;
+}
+
 export interface FuncDef {
   name: string;
   params: ValType[];
   result?: ValType;
   locals: ValType[];
-  body: (number | number[])[];
+  body: (number | number[] | CallByName)[];
 }
+
+export const callByName = (name: string): CallByName => ({ call: name });
 
 function vec(items: number[][]): number[] {
   return [...uleb(items.length), ...items.flat()];
@@ -139,7 +146,7 @@ const str = (s: string) => [...uleb(s.length), ...new TextEncoder().encode(s)];
 /**
  * Assembles a module importing `env.mem` (minPages; shared memories also need
  * their fixed size as maximum) and exporting the functions, which can call
- * each other by their index in `funcs`.
+ * each other by name (`callByName`).
  */
 export function assemble(funcs: FuncDef[], minPages: number, sharedMaxPages?: number): Uint8Array<ArrayBuffer> {
   const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [VT[p]])), ...(f.result ? [1, VT[f.result]] : [0x00])]);
@@ -147,9 +154,15 @@ export function assemble(funcs: FuncDef[], minPages: number, sharedMaxPages?: nu
   const imports = [[...str("env"), ...str("mem"), 0x02, ...limits]];
   const funcIdx = funcs.map((_, i) => uleb(i));
   const exports = funcs.map((f, i) => [...str(f.name), 0x00, ...uleb(i)]);
+  const index = (name: string) => {
+    const i = funcs.findIndex((f) => f.name === name);
+    if (i < 0) throw new Error(`wasm assembler: call to unknown function ${name}`);
+    return i;
+  };
   const codes = funcs.map((f) => {
     const locals = f.locals.length ? vec(f.locals.map((l) => [1, VT[l]])) : [0];
-    const body = [...locals, ...f.body.flat(), 0x0b];
+    const instr = f.body.flatMap((x) => (typeof x === "number" ? [x] : Array.isArray(x) ? x : I.call(index(x.call))));
+    const body = [...locals, ...instr, 0x0b];
     return [...uleb(body.length), ...body];
   });
   return new Uint8Array([
