@@ -6,6 +6,7 @@
  * rounded to float32 on store), so results are bitwise the reference's.
  */
 import { I, type FuncDef } from "@/lib/compute/wasm/assembler";
+import { countLoop } from "@/lib/compute/wasm/kernels/builders";
 
 /** hyper (float64 array in the arena): the order adamFull reads its coefficients in */
 export const ADAM_FULL_HYPER = ["beta1", "c1", "beta2", "c2", "step", "sqrtBiasCorr", "eps"] as const;
@@ -100,24 +101,7 @@ export const unitRows: FuncDef = (() => {
   const [W, g, dB, normalize, lo, hi] = [0, 1, 2, 3, 4, 5];
   const [j, row, k, s] = [6, 7, 8, 9];
   const f64At = (base: number) => [I.get(base), I.get(row), I.i32Add, I.get(k), I.i32Add, I.f32Load(0), I.f64PromoteF32];
-  const overRow = (body: number[][]) => [
-    I.i32(0),
-    I.set(k),
-    I.block,
-    I.loop,
-    I.get(k),
-    I.get(dB),
-    I.i32GeS,
-    I.brIf(1),
-    ...body,
-    I.get(k),
-    I.i32(4),
-    I.i32Add,
-    I.set(k),
-    I.br(0),
-    I.end,
-    I.end,
-  ];
+  const overRow = (body: number[][]) => countLoop(k, [I.i32(0)], [I.get(dB)], 4, body);
   // s = sum over the row of a[k] * b[k], in order
   const dot = (a: number, b: number) => [
     I.f64(0),
@@ -129,15 +113,7 @@ export const unitRows: FuncDef = (() => {
     name: "unitRows",
     params: ["i32", "i32", "i32", "i32", "i32", "i32"],
     locals: ["i32", "i32", "i32", "f64"],
-    body: [
-      I.get(lo),
-      I.set(j),
-      I.block,
-      I.loop,
-      I.get(j),
-      I.get(hi),
-      I.i32GeS,
-      I.brIf(1),
+    body: countLoop(j, [I.get(lo)], [I.get(hi)], 1, [
       I.get(j),
       I.get(dB),
       I.i32Mul,
@@ -161,13 +137,6 @@ export const unitRows: FuncDef = (() => {
       ...dot(g, W),
       ...overRow([...addr(g), ...f64At(g), I.get(s), ...f64At(W), I.f64Mul, I.f64Sub, I.f32DemoteF64, I.f32Store(0)]),
       I.end,
-      I.get(j),
-      I.i32(1),
-      I.i32Add,
-      I.set(j),
-      I.br(0),
-      I.end,
-      I.end,
-    ],
+    ]),
   };
 })();

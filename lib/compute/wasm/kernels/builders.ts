@@ -1,6 +1,18 @@
 /** Instruction builders shared by the kernels: loops over rows, entries and 4-float blocks, lane sums. */
 import { I } from "@/lib/compute/wasm/assembler";
 
+type Code = (number | number[])[];
+
+/** while (cond) body: cond leaves an i32 */
+export const whileLoop = (cond: Code, body: Code): Code => [I.block, I.loop, ...cond, I.i32Eqz, I.brIf(1), ...body, I.br(0), I.end, I.end];
+
+/** for (i = from; i < to; i += step) body, with from and to given as instructions leaving an i32 */
+export const countLoop = (i: number, from: Code, to: Code, step: number, body: Code): Code => [
+  ...from,
+  I.set(i),
+  ...whileLoop([I.get(i), ...to, I.i32LtS], [...body, I.get(i), I.i32(step), I.i32Add, I.set(i)]),
+];
+
 // shared skeleton: for lo <= t < hi: row = base + t*dB; for e in [rowPtr[t], rowPtr[t+1]): body
 export function perEntry(
   p: { rowPtr: number; lo: number; hi: number; dB: number; base: number },

@@ -13,11 +13,9 @@
  * and written CSR by token with val = fround(raw + bias).
  */
 import { I, type FuncDef } from "@/lib/compute/wasm/assembler";
+import { countLoop, whileLoop } from "@/lib/compute/wasm/kernels/builders";
 
 type Code = (number | number[])[];
-
-/** while (cond) body */
-const whileLoop = (cond: Code, body: Code): Code => [I.block, I.loop, ...cond, I.i32Eqz, I.brIf(1), ...body, I.br(0), I.end, I.end];
 const addr4 = (base: number, i: number): Code => [I.get(base), I.get(i), I.i32(2), I.i32Shl, I.i32Add];
 
 // topK(raw, bias, mB, n, k, heapV, heapI, outRow, outIdx, outVal) -> smallest k-th value over tokens with k entries
@@ -158,12 +156,7 @@ export const topK: FuncDef = (() => {
     I.f32x4Ge,
     I.v128AnyTrue,
     I.ifVoid,
-    I.i32(0),
-    I.set(lane),
-    ...whileLoop(
-      [I.get(lane), I.i32(16), I.i32LtS],
-      [I.get(jb), I.get(lane), I.i32Add, I.set(a), ...visit, I.get(lane), I.i32(4), I.i32Add, I.set(lane)],
-    ),
+    ...countLoop(lane, [I.i32(0)], [I.i32(16)], 4, [I.get(jb), I.get(lane), I.i32Add, I.set(a), ...visit]),
     I.end,
   ];
   const sortChosen = [
@@ -280,9 +273,7 @@ export const topK: FuncDef = (() => {
           I.set(size),
           I.f32(0),
           I.set(thr),
-          I.i32(0),
-          I.set(jb),
-          ...whileLoop([I.get(jb), I.get(mB), I.i32LtS], [...block4, I.get(jb), I.i32(16), I.i32Add, I.set(jb)]),
+          ...countLoop(jb, [I.i32(0)], [I.get(mB)], 16, block4),
           // the reference: if (size === k && heapV[0] < minKth) minKth = heapV[0]
           I.get(size),
           I.get(k),

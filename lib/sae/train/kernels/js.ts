@@ -43,7 +43,7 @@ export class JsSparseKernels implements SparseKernels {
     sparseDecode(codes.rowPtr, codes.idx, codes.val, W, d, bias, out);
   }
 
-  residual(out: Float32Array, target: Float32Array, g: Float32Array, scale: number, d: number, n: number): number {
+  residual(out: Float32Array, target: Float32Array, g: Float32Array, scale: number, d: number, n: number, _name?: string): number {
     let loss = 0;
     for (let i = 0; i < n * d; i++) {
       const e = out[i] - target[i];
