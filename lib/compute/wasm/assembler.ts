@@ -78,6 +78,7 @@ export const I = {
   i32LeS: [0x4c],
   i32ShrS: [0x75],
   f32Lt: [0x5d],
+  f32Le: [0x5f],
   f32Ge: [0x60],
   f64PromoteF32: [0xbb],
   f32DemoteF64: [0xb6],
@@ -93,6 +94,7 @@ export const I = {
   f64Load: (off = 0) => [0x2b, 3, ...uleb(off)],
   f64: (v: number) => [0x44, ...new Uint8Array(new Float64Array([v]).buffer)],
   f32x4Ge: simd(0x46),
+  f32x4Max: simd(0xe9),
   /** two floats into the low half (8-byte load) */
   v128Load64Zero: (off = 0) => simd(0x5d, 2, ...uleb(off)),
   /** the low half's two floats (8-byte store) */

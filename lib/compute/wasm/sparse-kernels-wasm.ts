@@ -10,6 +10,7 @@ import { assemble } from "@/lib/compute/wasm/assembler";
 import { CONTROL_INTS, KernelPool } from "@/lib/compute/wasm/kernel-pool";
 import { KERNELS } from "@/lib/compute/wasm/kernels/index";
 import { ADAM_FULL_HYPER } from "@/lib/compute/wasm/kernels/adam-full";
+import { TOPK_GROUPS } from "@/lib/compute/wasm/kernels/topk";
 
 const PAGE = 65536;
 type Kernel = (...args: number[]) => number;
@@ -28,6 +29,8 @@ export interface WasmKernelOptions {
   maxRows?: number;
   /** largest k topK will be asked for (its heap is sized for it) */
   maxK?: number;
+  /** most features per token topK will see (its fast path's candidate lists are sized for them) */
+  maxFeatures?: number;
 }
 
 /**
@@ -58,6 +61,9 @@ export class WasmSparseKernels {
   private readonly heapV: Float32Array;
   private readonly hyper64: Float64Array;
   private readonly heapI: Int32Array;
+  private readonly groupMax: Float32Array;
+  private readonly candIdx: Int32Array;
+  private readonly candVal: Float32Array;
 
   /** bytes: arena size for allocations; scratchEntries: entries that fit the copy-in region; scratchFloats: rows copied in */
   constructor(
@@ -69,7 +75,14 @@ export class WasmSparseKernels {
     this.threads = Math.max(1, Math.floor(options.threads ?? 1));
     const maxRows = options.maxRows ?? 65536;
     const total =
-      bytes + scratchEntries * 24 + 4 * (scratchFloats + 64) + 4 * 65536 + 4 * (maxRows + MAX_CHUNKS + 2) + 4 * CONTROL_INTS + 64 * 16;
+      bytes +
+      scratchEntries * 24 +
+      4 * (scratchFloats + 64) +
+      4 * 65536 +
+      4 * (maxRows + MAX_CHUNKS + 2) +
+      4 * CONTROL_INTS +
+      8 * ((options.maxK ?? 0) + (options.maxFeatures ?? 0) + TOPK_GROUPS) +
+      64 * 16;
     const pages = Math.ceil(total / PAGE) + 1;
     if (pages > 65536) throw new WasmArenaFullError(`sparse kernels need ${total} bytes of WebAssembly memory (max 4 GiB)`);
     const shared = this.threads > 1;
@@ -99,6 +112,9 @@ export class WasmSparseKernels {
     this.heapV = this.allocF32(options.maxK ?? 0);
     this.hyper64 = new Float64Array(this.memory.buffer, this.reserve(8 * ADAM_FULL_HYPER.length), ADAM_FULL_HYPER.length);
     this.heapI = this.allocI32(options.maxK ?? 0);
+    this.groupMax = this.allocF32(TOPK_GROUPS);
+    this.candIdx = this.allocI32(options.maxFeatures ?? 0);
+    this.candVal = this.allocF32(options.maxFeatures ?? 0);
   }
 
   allocF32(n: number): Float32Array {
@@ -213,7 +229,10 @@ export class WasmSparseKernels {
       return Infinity;
     }
     const args = [raw.byteOffset, bias.byteOffset, m * 4, n, k, this.heapV.byteOffset, this.heapI.byteOffset, rowPtr.byteOffset];
-    return this.fns.topK(...args, idx.byteOffset, val.byteOffset);
+    // the group-maxima shortcut needs 64 groups of whole f32x4 blocks, k <= 64 and room for a token's candidates
+    const fast = m % TOPK_GROUPS === 0 && k <= TOPK_GROUPS && m <= this.candIdx.length ? 1 : 0;
+    const cand = [this.groupMax.byteOffset, this.candIdx.byteOffset, this.candVal.byteOffset];
+    return this.fns.topK(...args, idx.byteOffset, val.byteOffset, fast, ...cand);
   }
 
   /**

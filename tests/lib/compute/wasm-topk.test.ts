@@ -8,7 +8,7 @@ const rng = createRng(17);
 
 /** The WebAssembly top-k against the JS reference: same entries, same values, same smallest k-th value. */
 function compare(raw: Float32Array, bias: Float32Array, B: number, m: number, k: number, candidates: Int32Array | null = null) {
-  const w = new WasmSparseKernels(4 * (B * m + m + (B + 1) + 2 * B * m) + 1024, 0, 0, { maxRows: 0, maxK: k });
+  const w = new WasmSparseKernels(4 * (B * m + m + (B + 1) + 2 * B * m) + 1024, 0, 0, { maxRows: 0, maxK: k, maxFeatures: m });
   const r = w.allocF32(B * m);
   r.set(raw);
   const b = w.allocF32(m);

@@ -1,7 +1,7 @@
 /** Instruction builders shared by the kernels: loops over rows, entries and 4-float blocks, lane sums. */
-import { I } from "@/lib/compute/wasm/assembler";
+import { I, type CallByName } from "@/lib/compute/wasm/assembler";
 
-type Code = (number | number[])[];
+type Code = (number | number[] | CallByName)[];
 
 /** while (cond) body: cond leaves an i32 */
 export const whileLoop = (cond: Code, body: Code): Code => [I.block, I.loop, ...cond, I.i32Eqz, I.brIf(1), ...body, I.br(0), I.end, I.end];

@@ -12,17 +12,106 @@
  * The chosen features are then sorted ascending (insertion sort: k is small)
  * and written CSR by token with val = fround(raw + bias).
  */
-import { I, type FuncDef } from "@/lib/compute/wasm/assembler";
+import { callByName, I, type CallByName, type FuncDef } from "@/lib/compute/wasm/assembler";
 import { countLoop, whileLoop } from "@/lib/compute/wasm/kernels/builders";
 
-type Code = (number | number[])[];
+type Code = (number | number[] | CallByName)[];
 const addr4 = (base: number, i: number): Code => [I.get(base), I.get(i), I.i32(2), I.i32Shl, I.i32Add];
 
-// topK(raw, bias, mB, n, k, heapV, heapI, outRow, outIdx, outVal) -> smallest k-th value over tokens with k entries
-// (+Infinity if none): for each token t < n, the k largest positive raw[t, j] + bias[j] (features j < mB / 4)
+// kthLargest(vals, n, k, heap) -> the k-th largest of the n >= k float32 values (a min-heap of k values)
+export const kthLargest: FuncDef = (() => {
+  const [vals, n, k, heap] = [0, 1, 2, 3];
+  const [i, size, pos, p, c, v] = [4, 5, 6, 7, 8, 9];
+  const h = (idx: number): Code => [...addr4(heap, idx), I.f32Load(0)];
+  const move = (from: number) => [...addr4(heap, pos), ...h(from), I.f32Store(0), I.get(from), I.set(pos)];
+  const put = [...addr4(heap, pos), I.get(v), I.f32Store(0)];
+  return {
+    name: "kthLargest",
+    params: ["i32", "i32", "i32", "i32"],
+    result: "f32",
+    locals: ["i32", "i32", "i32", "i32", "i32", "f32"],
+    body: [
+      I.i32(0),
+      I.set(size),
+      ...countLoop(i, [I.i32(0)], [I.get(n)], 1, [
+        ...addr4(vals, i),
+        I.f32Load(0),
+        I.set(v),
+        I.get(size),
+        I.get(k),
+        I.i32LtS,
+        I.ifElse,
+        I.get(size),
+        I.set(pos),
+        I.get(size),
+        I.i32(1),
+        I.i32Add,
+        I.set(size),
+        ...whileLoop(
+          [I.get(pos), I.i32(0), I.i32GtS],
+          [I.get(pos), I.i32(1), I.i32Sub, I.i32(1), I.i32ShrS, I.set(p), ...h(p), I.get(v), I.f32Le, I.brIf(1), ...move(p)],
+        ),
+        ...put,
+        I.else,
+        I.get(v),
+        I.get(heap),
+        I.f32Load(0),
+        I.f32Gt,
+        I.ifVoid,
+        I.i32(0),
+        I.set(pos),
+        ...whileLoop(
+          [I.i32(2), I.get(pos), I.i32Mul, I.i32(1), I.i32Add, I.tee(c), I.get(size), I.i32LtS],
+          [
+            I.get(c),
+            I.i32(1),
+            I.i32Add,
+            I.get(size),
+            I.i32LtS,
+            I.ifVoid,
+            I.get(c),
+            I.i32(1),
+            I.i32Add,
+            I.set(p),
+            ...h(p),
+            ...h(c),
+            I.f32Lt,
+            I.ifVoid,
+            I.get(p),
+            I.set(c),
+            I.end,
+            I.end,
+            ...h(c),
+            I.get(v),
+            I.f32Ge,
+            I.brIf(1),
+            ...move(c),
+          ],
+        ),
+        ...put,
+        I.end,
+        I.end,
+      ]),
+      I.get(heap),
+      I.f32Load(0),
+    ],
+  };
+})();
+
+/** Features per token the fast path's group maxima come in (16 accumulators of 4 lanes): it runs for k <= GROUPS. */
+export const TOPK_GROUPS = 64;
+
+// topK(raw, bias, mB, n, k, heapV, heapI, outRow, outIdx, outVal, fast, groupMax, candIdx, candVal) -> smallest k-th
+// value over tokens with k entries (+Infinity if none): for each token t < n, the k largest positive raw[t, j] + bias[j]
+// (features j < mB / 4). fast (mB a multiple of 256, 0 < k <= 64): first the exact shortcut below, per token.
 export const topK: FuncDef = (() => {
-  const [raw, bias, mB, n, k, heapV, heapI, outRow, outIdx, outVal] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const [t, row, jb, lane, a, size, i, p, c, cnt, x, jj, thr, minKth, vd] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
+  const [raw, bias, mB, n, k, heapV, heapI, outRow, outIdx, outVal, fast, groupMax, candIdx, candVal] = Array.from(
+    { length: 14 },
+    (_, q) => q,
+  );
+  const [t, row, jb, lane, a, size, i, p, c, cnt, x, jj, thr, minKth, vd] = Array.from({ length: 15 }, (_, q) => 14 + q);
+  const [nc, ci, low, tau, u] = [29, 30, 31, 32, 33];
+  const acc = Array.from({ length: 16 }, (_, q) => 34 + q);
   const hv = (idx: number): Code => [...addr4(heapV, idx), I.f32Load(0)];
   const hvD = (idx: number): Code => [...hv(idx), I.f64PromoteF32];
   const moveUp = (from: number) => [
@@ -245,11 +334,139 @@ export const topK: FuncDef = (() => {
       ],
     ),
   ];
+  // The exact shortcut: the k-th largest of 64 group maxima (16 f32x4 accumulators) is a lower bound L on the
+  // token's k-th largest value (they are 64 distinct entries). If L > 0, every entry the reference could keep is
+  // among the candidates u >= L (u = fround(raw + bias)); their k-th largest tau is the token's. When exactly k
+  // candidates have u >= tau (no tie straddles the k-th place), the reference's heap ends holding exactly those
+  // (all entries with u > its minimum are in it, and none outside has u >= tau), with minimum tau: they are
+  // emitted in feature order. A tie falls through to the heap below, which resolves it as the reference does.
+  const uAt = (off: number[][]) => [I.get(row), ...off, I.i32Add, I.f32Load(0), I.get(bias), ...off, I.i32Add, I.f32Load(0), I.f32Add];
+  const vecAt = (off: number) => [
+    I.get(row),
+    I.get(jb),
+    I.i32Add,
+    I.v128Load(off),
+    I.get(bias),
+    I.get(jb),
+    I.i32Add,
+    I.v128Load(off),
+    I.f32x4Add,
+  ];
+  const groupMaxima = [
+    ...acc.flatMap((q) => [I.f32(-Infinity), I.f32x4Splat, I.set(q)]),
+    ...countLoop(jb, [I.i32(0)], [I.get(mB)], 256, [...acc.flatMap((q, o) => [I.get(q), ...vecAt(16 * o), I.f32x4Max, I.set(q)])]),
+    ...acc.flatMap((q, o) => [I.get(groupMax), I.get(q), I.v128Store(16 * o)]),
+  ];
+  const collect = [
+    I.i32(0),
+    I.set(nc),
+    ...countLoop(jb, [I.i32(0)], [I.get(mB)], 16, [
+      ...vecAt(0),
+      I.get(low),
+      I.f32x4Splat,
+      I.f32x4Ge,
+      I.v128AnyTrue,
+      I.ifVoid,
+      ...countLoop(lane, [I.i32(0)], [I.i32(16)], 4, [
+        I.get(jb),
+        I.get(lane),
+        I.i32Add,
+        I.set(a),
+        ...uAt([[I.get(a)].flat()]),
+        I.tee(u),
+        I.get(low),
+        I.f32Ge,
+        I.ifVoid,
+        ...addr4(candIdx, nc),
+        I.get(a),
+        I.i32(2),
+        I.i32ShrU,
+        I.i32Store(0),
+        ...addr4(candVal, nc),
+        I.get(u),
+        I.f32Store(0),
+        I.get(nc),
+        I.i32(1),
+        I.i32Add,
+        I.set(nc),
+        I.end,
+      ]),
+      I.end,
+    ]),
+  ];
+  const candAbove = [...addr4(candVal, ci), I.f32Load(0), I.get(tau), I.f32Ge];
+  const fastPath = [
+    I.get(fast),
+    I.ifVoid,
+    ...groupMaxima,
+    I.get(groupMax),
+    I.i32(TOPK_GROUPS),
+    I.get(k),
+    I.get(heapV),
+    callByName("kthLargest"),
+    I.tee(low),
+    I.f32(0),
+    I.f32Gt,
+    I.ifVoid,
+    ...collect,
+    I.get(candVal),
+    I.get(nc),
+    I.get(k),
+    I.get(heapV),
+    callByName("kthLargest"),
+    I.set(tau),
+    I.i32(0),
+    I.set(x),
+    ...countLoop(ci, [I.i32(0)], [I.get(nc)], 1, [...candAbove, I.ifVoid, I.get(x), I.i32(1), I.i32Add, I.set(x), I.end]),
+    I.get(x),
+    I.get(k),
+    I.i32Eq,
+    I.ifVoid,
+    ...countLoop(ci, [I.i32(0)], [I.get(nc)], 1, [
+      ...candAbove,
+      I.ifVoid,
+      ...addr4(outIdx, cnt),
+      ...addr4(candIdx, ci),
+      I.i32Load(0),
+      I.i32Store(0),
+      ...addr4(outVal, cnt),
+      ...addr4(candVal, ci),
+      I.f32Load(0),
+      I.f32Store(0),
+      I.get(cnt),
+      I.i32(1),
+      I.i32Add,
+      I.set(cnt),
+      I.end,
+    ]),
+    I.get(tau),
+    I.get(minKth),
+    I.f32Lt,
+    I.ifVoid,
+    I.get(tau),
+    I.set(minKth),
+    I.end,
+    I.br(3),
+    I.end,
+    I.end,
+    I.end,
+  ];
   return {
     name: "topK",
-    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
     result: "f32",
-    locals: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "f32", "f32", "f64"],
+    locals: [
+      ...Array.from({ length: 12 }, () => "i32" as const),
+      "f32",
+      "f32",
+      "f64",
+      "i32",
+      "i32",
+      "f32",
+      "f32",
+      "f32",
+      ...Array.from({ length: 16 }, () => "v128" as const),
+    ],
     body: [
       I.f32(Infinity),
       I.set(minKth),
@@ -269,6 +486,8 @@ export const topK: FuncDef = (() => {
           I.i32Mul,
           I.i32Add,
           I.set(row),
+          I.block,
+          ...fastPath,
           I.i32(0),
           I.set(size),
           I.f32(0),
@@ -291,6 +510,7 @@ export const topK: FuncDef = (() => {
           I.end,
           ...sortChosen,
           ...emit,
+          I.end,
           ...addr4(outRow, t),
           I.get(cnt),
           I.i32Store(4),

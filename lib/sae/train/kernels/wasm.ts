@@ -71,7 +71,7 @@ export class WasmStepKernels implements SparseKernels {
     const plan = stepArenaPlan(o, dIn);
     this.maxK = plan.maxK;
     this.k = new WasmSparseKernels(planBytes(plan.main), plan.entryCap, 0, { threads, maxRows: o.dSae });
-    this.rk = new WasmSparseKernels(planBytes(plan.raw), 0, 0, { maxRows: 0, maxK: plan.maxK });
+    this.rk = new WasmSparseKernels(planBytes(plan.raw), 0, 0, { maxRows: 0, maxK: plan.maxK, maxFeatures: o.dSae });
     this.main = new Regions(this.k, plan.main, "main");
     this.rawMem = new Regions(this.rk, plan.raw, "raw");
   }
