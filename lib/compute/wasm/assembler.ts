@@ -95,6 +95,11 @@ export const I = {
   f64: (v: number) => [0x44, ...new Uint8Array(new Float64Array([v]).buffer)],
   f32x4Ge: simd(0x46),
   f32x4Max: simd(0xe9),
+  f32x4Min: simd(0xe8),
+  i32x4Add: simd(0xae),
+  i32x4ExtractLane: (lane: number) => simd(0x1b, lane),
+  f32Min: [0x96],
+  f32Max: [0x97],
   /** two floats into the low half (8-byte load) */
   v128Load64Zero: (off = 0) => simd(0x5d, 2, ...uleb(off)),
   /** the low half's two floats (8-byte store) */

@@ -98,7 +98,7 @@ export const kthLargest: FuncDef = (() => {
   };
 })();
 
-/** Features per token the fast path's group maxima come in (16 accumulators of 4 lanes): it runs for k <= GROUPS. */
+/** Groups the fast path takes the features' maxima over (16 accumulators of 4 lanes): it runs for k <= 64. */
 export const TOPK_GROUPS = 64;
 
 // topK(raw, bias, mB, n, k, heapV, heapI, outRow, outIdx, outVal, fast, groupMax, candIdx, candVal) -> smallest k-th
@@ -112,6 +112,7 @@ export const topK: FuncDef = (() => {
   const [t, row, jb, lane, a, size, i, p, c, cnt, x, jj, thr, minKth, vd] = Array.from({ length: 15 }, (_, q) => 14 + q);
   const [nc, ci, low, tau, u] = [29, 30, 31, 32, 33];
   const acc = Array.from({ length: 16 }, (_, q) => 34 + q);
+  const acc4 = 50;
   const hv = (idx: number): Code => [...addr4(heapV, idx), I.f32Load(0)];
   const hvD = (idx: number): Code => [...hv(idx), I.f64PromoteF32];
   const moveUp = (from: number) => [
@@ -334,12 +335,13 @@ export const topK: FuncDef = (() => {
       ],
     ),
   ];
-  // The exact shortcut: the k-th largest of 64 group maxima (16 f32x4 accumulators) is a lower bound L on the
-  // token's k-th largest value (they are 64 distinct entries). If L > 0, every entry the reference could keep is
-  // among the candidates u >= L (u = fround(raw + bias)); their k-th largest tau is the token's. When exactly k
-  // candidates have u >= tau (no tie straddles the k-th place), the reference's heap ends holding exactly those
-  // (all entries with u > its minimum are in it, and none outside has u >= tau), with minimum tau: they are
-  // emitted in feature order. A tie falls through to the heap below, which resolves it as the reference does.
+  // The exact shortcut: 64 group maxima (16 f32x4 accumulators over the token's features) are 64 distinct
+  // entries, so a value L that at least k of them reach is a lower bound on the token's k-th largest value
+  // (lowerBound finds one by bisection). If L > 0, every entry the reference could keep is among the candidates
+  // u >= L (u = fround(raw + bias)); their k-th largest tau is the token's. When exactly k candidates have
+  // u >= tau (no tie straddles the k-th place), the reference's heap ends holding exactly those (all entries
+  // with u > its minimum are in it, and none outside has u >= tau), with minimum tau: they are emitted in
+  // feature order. A tie falls through to the heap below, which resolves it as the reference does.
   const uAt = (off: number[][]) => [I.get(row), ...off, I.i32Add, I.f32Load(0), I.get(bias), ...off, I.i32Add, I.f32Load(0), I.f32Add];
   const vecAt = (off: number) => [
     I.get(row),
@@ -356,6 +358,60 @@ export const topK: FuncDef = (() => {
     ...acc.flatMap((q) => [I.f32(-Infinity), I.f32x4Splat, I.set(q)]),
     ...countLoop(jb, [I.i32(0)], [I.get(mB)], 256, [...acc.flatMap((q, o) => [I.get(q), ...vecAt(16 * o), I.f32x4Max, I.set(q)])]),
     ...acc.flatMap((q, o) => [I.get(groupMax), I.get(q), I.v128Store(16 * o)]),
+  ];
+  // lanes of v (f32x4) combined with op into one float32
+  const lanes = (v: number[][], op: number[]) => [
+    ...v,
+    I.f32x4ExtractLane(0),
+    ...v,
+    I.f32x4ExtractLane(1),
+    op,
+    ...v,
+    I.f32x4ExtractLane(2),
+    op,
+    ...v,
+    I.f32x4ExtractLane(3),
+    op,
+  ];
+  const reduce = (op: number[]) => acc.slice(1).flatMap((q) => [I.get(q), op]);
+  // count of group maxima >= c (f32 local): -sum of the compare masks
+  const countAtLeast = (cv: number) => [
+    ...acc.flatMap((q, o) => [I.get(q), I.get(cv), I.f32x4Splat, I.f32x4Ge, ...(o > 0 ? [I.i32x4Add] : [])]),
+    I.set(acc4),
+    I.i32(0),
+    ...[0, 1, 2, 3].flatMap((l) => [I.get(acc4), I.i32x4ExtractLane(l), I.i32Sub]),
+  ];
+  // L: the group maxima's smallest value lo (all 64 reach it), raised by 8 bisection steps towards their
+  // largest while at least k of them still reach it: k distinct entries are >= L, so the token's k-th largest is
+  const lowerBound = [
+    I.get(acc[0]),
+    ...reduce(I.f32x4Min),
+    I.set(acc4),
+    ...lanes([[I.get(acc4)].flat()], I.f32Min),
+    I.set(low),
+    I.get(acc[0]),
+    ...reduce(I.f32x4Max),
+    I.set(acc4),
+    ...lanes([[I.get(acc4)].flat()], I.f32Max),
+    I.set(tau),
+    ...countLoop(ci, [I.i32(0)], [I.i32(8)], 1, [
+      I.get(low),
+      I.get(tau),
+      I.f32Add,
+      I.f32(0.5),
+      I.f32Mul,
+      I.set(u),
+      ...countAtLeast(u),
+      I.get(k),
+      I.i32GeS,
+      I.ifElse,
+      I.get(u),
+      I.set(low),
+      I.else,
+      I.get(u),
+      I.set(tau),
+      I.end,
+    ]),
   ];
   const collect = [
     I.i32(0),
@@ -399,12 +455,8 @@ export const topK: FuncDef = (() => {
     I.get(fast),
     I.ifVoid,
     ...groupMaxima,
-    I.get(groupMax),
-    I.i32(TOPK_GROUPS),
-    I.get(k),
-    I.get(heapV),
-    callByName("kthLargest"),
-    I.tee(low),
+    ...lowerBound,
+    I.get(low),
     I.f32(0),
     I.f32Gt,
     I.ifVoid,
@@ -466,6 +518,7 @@ export const topK: FuncDef = (() => {
       "f32",
       "f32",
       ...Array.from({ length: 16 }, () => "v128" as const),
+      "v128",
     ],
     body: [
       I.f32(Infinity),
