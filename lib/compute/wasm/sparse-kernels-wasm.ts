@@ -18,6 +18,15 @@ type Kernel = (...args: number[]) => number;
 const CHUNKS_PER_THREAD = 16;
 const MAX_CHUNKS = 1024;
 
+/** An entry list transposed to feature-major order, and which list it is (null: none kept). */
+interface Transposed {
+  ptr: Int32Array;
+  tok: Int32Array;
+  coef: Float32Array;
+  ent: Int32Array;
+  key: { rowPtr: Int32Array; idx: Int32Array; rows: number } | null;
+}
+
 export class WasmArenaFullError extends Error {
   override name = "WasmArenaFullError";
 }
@@ -50,10 +59,15 @@ export class WasmSparseKernels {
   private scratchI32: Int32Array;
   private scratchF32: Float32Array;
   private scratchBig: Float32Array;
-  private readonly colPtr: Int32Array;
-  private readonly colTok: Int32Array;
-  private readonly colCoef: Float32Array;
-  private readonly colEnt: Int32Array;
+  /**
+   * Two buffers for entry lists transposed to feature-major order; a list
+   * decoderGrad transposed with every entry kept stays there (`key`) so that
+   * outerAcc on the same entries (the encoder gradient of the same codes)
+   * reuses it. Two: the main codes and AuxK's, both transposed by the
+   * decoder before the encoder gradient runs.
+   */
+  private readonly col: Transposed[];
+  private nextCol = 0;
   private readonly bounds: Int32Array;
   private readonly hyper: Float32Array;
   private readonly scale: Float32Array;
@@ -76,10 +90,10 @@ export class WasmSparseKernels {
     const maxRows = options.maxRows ?? 65536;
     const total =
       bytes +
-      scratchEntries * 24 +
+      scratchEntries * 36 +
       4 * (scratchFloats + 64) +
       4 * 65536 +
-      4 * (maxRows + MAX_CHUNKS + 2) +
+      4 * (2 * maxRows + MAX_CHUNKS + 3) +
       4 * CONTROL_INTS +
       8 * ((options.maxK ?? 0) + (options.maxFeatures ?? 0) + TOPK_GROUPS) +
       64 * 16;
@@ -102,10 +116,13 @@ export class WasmSparseKernels {
     this.scratchI32 = this.allocI32(2 * scratchEntries + 65536);
     this.scratchF32 = this.allocF32(scratchEntries);
     this.scratchBig = this.allocF32(scratchFloats);
-    this.colPtr = this.allocI32(maxRows + 1);
-    this.colTok = this.allocI32(scratchEntries);
-    this.colCoef = this.allocF32(scratchEntries);
-    this.colEnt = this.allocI32(scratchEntries);
+    this.col = [0, 1].map(() => ({
+      ptr: this.allocI32(maxRows + 1),
+      tok: this.allocI32(scratchEntries),
+      coef: this.allocF32(scratchEntries),
+      ent: this.allocI32(scratchEntries),
+      key: null,
+    }));
     this.bounds = this.allocI32(MAX_CHUNKS + 1);
     this.hyper = this.allocF32(8);
     this.scale = this.allocF32(4);
@@ -376,11 +393,30 @@ export class WasmSparseKernels {
     const n = rowPtr.length - 1;
     const rows = touched.length;
     if (!this.owns(acc)) throw new WasmArenaFullError("outerAcc: the accumulator must live in the arena");
-    const col = this.byFeature(rowPtr, idx, coef, rows, touched, true);
+    let t = this.col.find((c) => c.key && c.key.rowPtr === rowPtr && c.key.idx === idx && c.key.rows === rows);
+    let col: Int32Array;
+    if (t) {
+      // the same entries the decoder's gradient transposed (zero coefficients included, the kernel skips them)
+      col = t.ptr.subarray(0, rows + 1);
+      for (let p = 0; p < idx.length; p++) t.coef[p] = coef[t.ent[p]];
+      for (let e = 0; e < idx.length; e++) if (coef[e] !== 0) touched[idx[e]] = 1;
+    } else {
+      t = this.takeCol();
+      col = this.byFeature(t, rowPtr, idx, coef, rows, touched, true);
+    }
+    t.key = null;
     const x = this.inArena(X.subarray(0, n * d));
     const chunks = this.split(rows, col);
-    const args = [col.byteOffset, this.colTok.byteOffset, this.colCoef.byteOffset, x, d * 4, acc.byteOffset];
+    const args = [col.byteOffset, t.tok.byteOffset, t.coef.byteOffset, x, d * 4, acc.byteOffset];
     this.pool.run("outerAccByFeature", args, this.bounds, chunks);
+  }
+
+  /** The transposition buffer to overwrite: a free one, else the one written longest ago. */
+  private takeCol(): Transposed {
+    const free = this.col.find((c) => !c.key);
+    if (free) return free;
+    this.nextCol = 1 - this.nextCol;
+    return this.col[this.nextCol];
   }
 
   /**
@@ -390,6 +426,7 @@ export class WasmSparseKernels {
    * leaves out entries whose coefficient is 0.
    */
   private byFeature(
+    into: Transposed,
     rowPtr: Int32Array,
     idx: Int32Array,
     coef: Float32Array,
@@ -397,8 +434,8 @@ export class WasmSparseKernels {
     touched: Uint8Array,
     skipZero: boolean,
   ): Int32Array {
-    if (rows + 1 > this.colPtr.length) throw new WasmArenaFullError(`${rows} rows exceed the arena's maxRows`);
-    const col = this.colPtr.subarray(0, rows + 1);
+    if (rows + 1 > into.ptr.length) throw new WasmArenaFullError(`${rows} rows exceed the arena's maxRows`);
+    const col = into.ptr.subarray(0, rows + 1);
     col.fill(0);
     for (let e = 0; e < idx.length; e++) {
       const nz = coef[e] !== 0;
@@ -409,7 +446,7 @@ export class WasmSparseKernels {
     if (this.colNext.length < rows) this.colNext = new Int32Array(rows);
     const next = this.colNext;
     next.set(col.subarray(0, rows));
-    const { colTok: tok, colCoef: cf, colEnt: ent } = this;
+    const { tok, coef: cf, ent } = into;
     const n = rowPtr.length - 1;
     for (let t = 0; t < n; t++)
       for (let e = rowPtr[t]; e < rowPtr[t + 1]; e++) {
@@ -441,11 +478,13 @@ export class WasmSparseKernels {
   ): void {
     const n = rowPtr.length - 1;
     this.mustOwn("decoderGrad", W, acc);
-    const col = this.byFeature(rowPtr, idx, coef, touched.length, touched, false);
+    const t = this.takeCol();
+    const col = this.byFeature(t, rowPtr, idx, coef, touched.length, touched, false);
+    t.key = { rowPtr, idx, rows: touched.length };
     const g = this.inArena(G.subarray(0, n * d));
     const res = this.scratchF32;
     const chunks = this.split(touched.length, col);
-    const args = [col.byteOffset, this.colTok.byteOffset, this.colEnt.byteOffset, this.colCoef.byteOffset, g, W.byteOffset, d * 4];
+    const args = [col.byteOffset, t.tok.byteOffset, t.ent.byteOffset, t.coef.byteOffset, g, W.byteOffset, d * 4];
     this.pool.run("decoderGradByFeature", [...args, acc.byteOffset, res.byteOffset], this.bounds, chunks);
     dots.set(res.subarray(0, idx.length));
   }

@@ -63,7 +63,7 @@ export const rowDots: FuncDef = (() => {
 })();
 
 // outerAccByFeature(colPtr, tok, coef, X, dB, acc, lo, hi): for features lo <= j < hi, in entry order
-// acc[j] += coef[p] * X[tok[p]] for p in [colPtr[j], colPtr[j+1]): the entries transposed to feature-major
+// acc[j] += coef[p] * X[tok[p]] for p in [colPtr[j], colPtr[j+1]) with coef[p] != 0: the entries transposed to feature-major
 // order (tokens ascending within a feature), so each accumulator row is read and written once and stays in L1
 export const outerAccByFeature: FuncDef = (() => {
   const [colPtr, tok, coef, X, dB, acc, lo, hi, j, p, end, arow, xrow, k, vv] = Array.from({ length: 15 }, (_, i) => i);
@@ -73,8 +73,15 @@ export const outerAccByFeature: FuncDef = (() => {
     locals: ["i32", "i32", "i32", "i32", "i32", "i32", "v128"],
     body: perEntry({ rowPtr: colPtr, lo, hi, dB, base: acc }, { t: j, e: p, end, row: arow }, [
       ...splatOf(coef, p, vv),
+      // entries with coefficient 0 add nothing (a transposition shared with the decoder keeps them)
+      I.get(vv),
+      I.f32x4ExtractLane(0),
+      I.f32(0),
+      I.f32Ne,
+      I.ifVoid,
       ...featureRow(tok, p, X, dB, xrow),
       ...kLoop(k, dB, [...addScaled(arow, k, vv, [I.get(xrow), I.get(k), I.i32Add, I.v128Load(0)])]),
+      I.end,
     ]),
   };
 })();
