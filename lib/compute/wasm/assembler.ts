@@ -79,6 +79,8 @@ export const I = {
   i32ShrS: [0x75],
   f32Lt: [0x5d],
   f32Le: [0x5f],
+  f32Eq: [0x5b],
+  i32Or: [0x72],
   f32Ge: [0x60],
   f64PromoteF32: [0xbb],
   f32DemoteF64: [0xb6],

@@ -75,7 +75,6 @@ export class WasmSparseKernels {
   private readonly heapV: Float32Array;
   private readonly hyper64: Float64Array;
   private readonly heapI: Int32Array;
-  private readonly groupMax: Float32Array;
   private readonly candIdx: Int32Array;
   private readonly candVal: Float32Array;
 
@@ -95,7 +94,7 @@ export class WasmSparseKernels {
       4 * 65536 +
       4 * (2 * maxRows + MAX_CHUNKS + 3) +
       4 * CONTROL_INTS +
-      8 * ((options.maxK ?? 0) + (options.maxFeatures ?? 0) + TOPK_GROUPS) +
+      8 * ((options.maxK ?? 0) + (options.maxFeatures ?? 0) + 4) +
       64 * 16;
     const pages = Math.ceil(total / PAGE) + 1;
     if (pages > 65536) throw new WasmArenaFullError(`sparse kernels need ${total} bytes of WebAssembly memory (max 4 GiB)`);
@@ -129,9 +128,9 @@ export class WasmSparseKernels {
     this.heapV = this.allocF32(options.maxK ?? 0);
     this.hyper64 = new Float64Array(this.memory.buffer, this.reserve(8 * ADAM_FULL_HYPER.length), ADAM_FULL_HYPER.length);
     this.heapI = this.allocI32(options.maxK ?? 0);
-    this.groupMax = this.allocF32(TOPK_GROUPS);
     this.candIdx = this.allocI32(options.maxFeatures ?? 0);
-    this.candVal = this.allocF32(options.maxFeatures ?? 0);
+    // room for the padding the kernel writes after a token's candidates
+    this.candVal = this.allocF32((options.maxFeatures ?? 0) + 4);
   }
 
   allocF32(n: number): Float32Array {
@@ -246,9 +245,9 @@ export class WasmSparseKernels {
       return Infinity;
     }
     const args = [raw.byteOffset, bias.byteOffset, m * 4, n, k, this.heapV.byteOffset, this.heapI.byteOffset, rowPtr.byteOffset];
-    // the group-maxima shortcut needs 64 groups of whole f32x4 blocks, k <= 64 and room for a token's candidates
+    // the group-maxima shortcut needs whole groups of f32x4 blocks, k <= the group count and room for a token's candidates
     const fast = m % TOPK_GROUPS === 0 && k <= TOPK_GROUPS && m <= this.candIdx.length ? 1 : 0;
-    const cand = [this.groupMax.byteOffset, this.candIdx.byteOffset, this.candVal.byteOffset];
+    const cand = [this.candIdx.byteOffset, this.candVal.byteOffset];
     return this.fns.topK(...args, idx.byteOffset, val.byteOffset, fast, ...cand);
   }
 

@@ -39,12 +39,15 @@ describe("WebAssembly top-k selection", () => {
     expect(Array.from(v.val)).toEqual([3, 2, 4, 0.5]);
   });
 
-  it("agrees with the JS reference on random data, candidate lists, k above the positives, and ties", () => {
+  it("agrees with the JS reference on random data, candidate lists, k above the positives, and ties, with and without the shortcut", () => {
     for (const [B, m, k] of [
       [40, 64, 5],
       [33, 128, 32],
       [9, 16, 16],
       [12, 32, 40],
+      // the shortcut (dSae a multiple of 128, k up to 128)
+      [20, 256, 100],
+      [16, 512, 64],
     ]) {
       const raw = Float32Array.from({ length: B * m }, () => rng.normal());
       const bias = Float32Array.from({ length: m }, () => 0.3 * rng.normal());

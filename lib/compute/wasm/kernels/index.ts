@@ -4,7 +4,7 @@ import { decode, decoderGradByFeature, outerAccByFeature, rowDots, scanAbove } f
 import { adamRow, adamRows } from "@/lib/compute/wasm/kernels/adam";
 import { adamFull, unitRows } from "@/lib/compute/wasm/kernels/adam-full";
 import { center, colAcc, residual, rowDistSq } from "@/lib/compute/wasm/kernels/rows";
-import { kthLargest, topK } from "@/lib/compute/wasm/kernels/topk";
+import { topK } from "@/lib/compute/wasm/kernels/topk";
 
 export const KERNELS: FuncDef[] = [
   decode,
@@ -19,7 +19,6 @@ export const KERNELS: FuncDef[] = [
   colAcc,
   decoderGradByFeature,
   topK,
-  kthLargest,
   adamFull,
   unitRows,
 ];

@@ -1,118 +1,47 @@
 /**
- * Per-token top-k selection as a WebAssembly kernel: the same min-heap, in
- * the same visiting order and with the same comparisons as the JS reference
- * (`topKPerToken`, lib/sae/architectures/select.ts), so the selected entries
- * are bitwise the reference's, ties included. Two things make it fast:
- * - an f32x4 pre-filter: a block of four features is looked at one by one
- *   only if one of them reaches the heap's current minimum (0 while the heap
- *   fills). fround(a + b) >= thr holds whenever the exact sum a + b > thr,
- *   so the filter never skips a feature the reference would take;
- * - the comparisons themselves are in float64 on the exact sum raw + bias,
- *   against the heap's float32 values, as the JS reference compares them.
- * The chosen features are then sorted ascending (insertion sort: k is small)
- * and written CSR by token with val = fround(raw + bias).
+ * Per-token top-k selection as a WebAssembly kernel, bitwise the JS
+ * reference (`topKPerToken`, lib/sae/architectures/select.ts), ties included.
+ *
+ * Shortcut (dSae a multiple of 128, k <= 128), per token: one f32x4 pass
+ * takes the maxima of 128 feature groups; a bisection over them finds a
+ * lower bound L on the token's k-th largest value; a second pass collects
+ * the candidates at or above L; a bisection over the candidates finds a cut
+ * with exactly k of them at or above it, and those are the token's entries
+ * (why this equals the reference: see the comment above `fastPath`).
+ *
+ * Reference path (other shapes, and a tie at the k-th place): the same
+ * min-heap, in the same visiting order and with the same comparisons as the
+ * JS reference, with an f32x4 pre-filter (a block of four features is looked
+ * at one by one only if one of them reaches the heap's current minimum, 0
+ * while it fills: fround(a + b) >= thr holds whenever the exact sum a + b >
+ * thr, so the filter never skips a feature the reference would take) and
+ * comparisons in float64 on the exact sum raw + bias against the heap's
+ * float32 values, as the JS reference compares them. The chosen features
+ * are then sorted ascending (insertion sort: k is small). Entries are
+ * written CSR by token with val = fround(raw + bias).
  */
-import { callByName, I, type CallByName, type FuncDef } from "@/lib/compute/wasm/assembler";
+import { I, type CallByName, type FuncDef } from "@/lib/compute/wasm/assembler";
 import { countLoop, whileLoop } from "@/lib/compute/wasm/kernels/builders";
 
 type Code = (number | number[] | CallByName)[];
 const addr4 = (base: number, i: number): Code => [I.get(base), I.get(i), I.i32(2), I.i32Shl, I.i32Add];
 
-// kthLargest(vals, n, k, heap) -> the k-th largest of the n >= k float32 values (a min-heap of k values)
-export const kthLargest: FuncDef = (() => {
-  const [vals, n, k, heap] = [0, 1, 2, 3];
-  const [i, size, pos, p, c, v] = [4, 5, 6, 7, 8, 9];
-  const h = (idx: number): Code => [...addr4(heap, idx), I.f32Load(0)];
-  const move = (from: number) => [...addr4(heap, pos), ...h(from), I.f32Store(0), I.get(from), I.set(pos)];
-  const put = [...addr4(heap, pos), I.get(v), I.f32Store(0)];
-  return {
-    name: "kthLargest",
-    params: ["i32", "i32", "i32", "i32"],
-    result: "f32",
-    locals: ["i32", "i32", "i32", "i32", "i32", "f32"],
-    body: [
-      I.i32(0),
-      I.set(size),
-      ...countLoop(i, [I.i32(0)], [I.get(n)], 1, [
-        ...addr4(vals, i),
-        I.f32Load(0),
-        I.set(v),
-        I.get(size),
-        I.get(k),
-        I.i32LtS,
-        I.ifElse,
-        I.get(size),
-        I.set(pos),
-        I.get(size),
-        I.i32(1),
-        I.i32Add,
-        I.set(size),
-        ...whileLoop(
-          [I.get(pos), I.i32(0), I.i32GtS],
-          [I.get(pos), I.i32(1), I.i32Sub, I.i32(1), I.i32ShrS, I.set(p), ...h(p), I.get(v), I.f32Le, I.brIf(1), ...move(p)],
-        ),
-        ...put,
-        I.else,
-        I.get(v),
-        I.get(heap),
-        I.f32Load(0),
-        I.f32Gt,
-        I.ifVoid,
-        I.i32(0),
-        I.set(pos),
-        ...whileLoop(
-          [I.i32(2), I.get(pos), I.i32Mul, I.i32(1), I.i32Add, I.tee(c), I.get(size), I.i32LtS],
-          [
-            I.get(c),
-            I.i32(1),
-            I.i32Add,
-            I.get(size),
-            I.i32LtS,
-            I.ifVoid,
-            I.get(c),
-            I.i32(1),
-            I.i32Add,
-            I.set(p),
-            ...h(p),
-            ...h(c),
-            I.f32Lt,
-            I.ifVoid,
-            I.get(p),
-            I.set(c),
-            I.end,
-            I.end,
-            ...h(c),
-            I.get(v),
-            I.f32Ge,
-            I.brIf(1),
-            ...move(c),
-          ],
-        ),
-        ...put,
-        I.end,
-        I.end,
-      ]),
-      I.get(heap),
-      I.f32Load(0),
-    ],
-  };
-})();
+/** f32x4 accumulators of the fast path's group maxima */
+const ACCUMULATORS = 32;
+/** Groups the fast path takes the features' maxima over (4 lanes per accumulator): it runs for k <= this. */
+export const TOPK_GROUPS = 4 * ACCUMULATORS;
 
-/** Groups the fast path takes the features' maxima over (16 accumulators of 4 lanes): it runs for k <= 64. */
-export const TOPK_GROUPS = 64;
-
-// topK(raw, bias, mB, n, k, heapV, heapI, outRow, outIdx, outVal, fast, groupMax, candIdx, candVal) -> smallest k-th
+// topK(raw, bias, mB, n, k, heapV, heapI, outRow, outIdx, outVal, fast, candIdx, candVal) -> smallest k-th
 // value over tokens with k entries (+Infinity if none): for each token t < n, the k largest positive raw[t, j] + bias[j]
-// (features j < mB / 4). fast (mB a multiple of 256, 0 < k <= 64): first the exact shortcut below, per token.
+// (features j < mB / 4). fast (mB a multiple of 16 * TOPK_GROUPS, 0 < k <= TOPK_GROUPS, candVal with room for
+// m + 4): first the exact shortcut below, per token.
 export const topK: FuncDef = (() => {
-  const [raw, bias, mB, n, k, heapV, heapI, outRow, outIdx, outVal, fast, groupMax, candIdx, candVal] = Array.from(
-    { length: 14 },
-    (_, q) => q,
-  );
-  const [t, row, jb, lane, a, size, i, p, c, cnt, x, jj, thr, minKth, vd] = Array.from({ length: 15 }, (_, q) => 14 + q);
-  const [nc, ci, low, tau, u] = [29, 30, 31, 32, 33];
-  const acc = Array.from({ length: 16 }, (_, q) => 34 + q);
-  const acc4 = 50;
+  const [raw, bias, mB, n, k, heapV, heapI, outRow, outIdx, outVal, fast, candIdx, candVal] = Array.from({ length: 13 }, (_, q) => q);
+  const [t, row, jb, lane, a, size, i, p, c, cnt, x, jj, thr, minKth, vd] = Array.from({ length: 15 }, (_, q) => 13 + q);
+  const [nc, ci, low, tau, u] = [28, 29, 30, 31, 32];
+  const acc = Array.from({ length: ACCUMULATORS }, (_, q) => 33 + q);
+  const acc4 = 33 + ACCUMULATORS;
+  const [top, mid, it, found] = [acc4 + 1, acc4 + 2, acc4 + 3, acc4 + 4];
   const hv = (idx: number): Code => [...addr4(heapV, idx), I.f32Load(0)];
   const hvD = (idx: number): Code => [...hv(idx), I.f64PromoteF32];
   const moveUp = (from: number) => [
@@ -335,7 +264,7 @@ export const topK: FuncDef = (() => {
       ],
     ),
   ];
-  // The exact shortcut: 64 group maxima (16 f32x4 accumulators over the token's features) are 64 distinct
+  // The exact shortcut: 128 group maxima (32 f32x4 accumulators over the token's features) are distinct
   // entries, so a value L that at least k of them reach is a lower bound on the token's k-th largest value
   // (lowerBound finds one by bisection). If L > 0, every entry the reference could keep is among the candidates
   // u >= L (u = fround(raw + bias)); their k-th largest tau is the token's. When exactly k candidates have
@@ -356,8 +285,9 @@ export const topK: FuncDef = (() => {
   ];
   const groupMaxima = [
     ...acc.flatMap((q) => [I.f32(-Infinity), I.f32x4Splat, I.set(q)]),
-    ...countLoop(jb, [I.i32(0)], [I.get(mB)], 256, [...acc.flatMap((q, o) => [I.get(q), ...vecAt(16 * o), I.f32x4Max, I.set(q)])]),
-    ...acc.flatMap((q, o) => [I.get(groupMax), I.get(q), I.v128Store(16 * o)]),
+    ...countLoop(jb, [I.i32(0)], [I.get(mB)], 16 * ACCUMULATORS, [
+      ...acc.flatMap((q, o) => [I.get(q), ...vecAt(16 * o), I.f32x4Max, I.set(q)]),
+    ]),
   ];
   // lanes of v (f32x4) combined with op into one float32
   const lanes = (v: number[][], op: number[]) => [
@@ -393,6 +323,7 @@ export const topK: FuncDef = (() => {
     ...reduce(I.f32x4Max),
     I.set(acc4),
     ...lanes([[I.get(acc4)].flat()], I.f32Max),
+    I.tee(top),
     I.set(tau),
     ...countLoop(ci, [I.i32(0)], [I.i32(8)], 1, [
       I.get(low),
@@ -450,7 +381,76 @@ export const topK: FuncDef = (() => {
       I.end,
     ]),
   ];
-  const candAbove = [...addr4(candVal, ci), I.f32Load(0), I.get(tau), I.f32Ge];
+  const candAtLeast = (c: number) => [...addr4(candVal, ci), I.f32Load(0), I.get(c), I.f32Ge];
+  // candidates with u >= c (f32 local), four at a time over the candidate values padded with -Infinity
+  const countAtLeastCand = (cv: number) => [
+    I.f32(0),
+    I.f32x4Splat,
+    I.set(acc4),
+    ...countLoop(ci, [I.i32(0)], [I.get(nc)], 4, [
+      I.get(acc4),
+      ...addr4(candVal, ci),
+      I.v128Load(0),
+      I.get(cv),
+      I.f32x4Splat,
+      I.f32x4Ge,
+      I.i32x4Add,
+      I.set(acc4),
+    ]),
+    I.i32(0),
+    ...[0, 1, 2, 3].flatMap((l) => [I.get(acc4), I.i32x4ExtractLane(l), I.i32Sub]),
+  ];
+  // the cut: a value mid with exactly k candidates at or above it, by bisection between L and the row's maximum
+  // (found = 1); none when a tie at the k-th place leaves no such value (the bisection stops moving)
+  const findCut = [
+    I.i32(0),
+    I.set(found),
+    I.get(top),
+    I.set(mid),
+    ...countAtLeastCand(mid),
+    I.tee(x),
+    I.get(k),
+    I.i32Eq,
+    I.set(found),
+    I.get(x),
+    I.get(k),
+    I.i32LtS,
+    I.ifVoid,
+    I.get(top),
+    I.set(tau),
+    ...countLoop(it, [I.i32(0)], [I.i32(64)], 1, [
+      I.get(low),
+      I.get(tau),
+      I.f32Add,
+      I.f32(0.5),
+      I.f32Mul,
+      I.tee(mid),
+      I.get(low),
+      I.f32Eq,
+      I.get(mid),
+      I.get(tau),
+      I.f32Eq,
+      I.i32Or,
+      I.brIf(1),
+      ...countAtLeastCand(mid),
+      I.tee(x),
+      I.get(k),
+      I.i32Eq,
+      I.tee(found),
+      I.brIf(1),
+      I.get(x),
+      I.get(k),
+      I.i32GtS,
+      I.ifElse,
+      I.get(mid),
+      I.set(low),
+      I.else,
+      I.get(mid),
+      I.set(tau),
+      I.end,
+    ]),
+    I.end,
+  ];
   const fastPath = [
     I.get(fast),
     I.ifVoid,
@@ -461,22 +461,24 @@ export const topK: FuncDef = (() => {
     I.f32Gt,
     I.ifVoid,
     ...collect,
-    I.get(candVal),
-    I.get(nc),
-    I.get(k),
-    I.get(heapV),
-    callByName("kthLargest"),
-    I.set(tau),
-    I.i32(0),
-    I.set(x),
-    ...countLoop(ci, [I.i32(0)], [I.get(nc)], 1, [...candAbove, I.ifVoid, I.get(x), I.i32(1), I.i32Add, I.set(x), I.end]),
-    I.get(x),
-    I.get(k),
-    I.i32Eq,
+    ...addr4(candVal, nc),
+    I.f32(-Infinity),
+    I.f32x4Splat,
+    I.v128Store(0),
+    ...findCut,
+    I.get(found),
     I.ifVoid,
+    // tau: the smallest of the k candidates at or above the cut; they are emitted in feature order
+    I.f32(Infinity),
+    I.set(tau),
     ...countLoop(ci, [I.i32(0)], [I.get(nc)], 1, [
-      ...candAbove,
+      ...candAtLeast(mid),
       I.ifVoid,
+      ...addr4(candVal, ci),
+      I.f32Load(0),
+      I.get(tau),
+      I.f32Min,
+      I.set(tau),
       ...addr4(outIdx, cnt),
       ...addr4(candIdx, ci),
       I.i32Load(0),
@@ -505,7 +507,7 @@ export const topK: FuncDef = (() => {
   ];
   return {
     name: "topK",
-    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    params: Array.from({ length: 13 }, () => "i32" as const),
     result: "f32",
     locals: [
       ...Array.from({ length: 12 }, () => "i32" as const),
@@ -517,8 +519,12 @@ export const topK: FuncDef = (() => {
       "f32",
       "f32",
       "f32",
-      ...Array.from({ length: 16 }, () => "v128" as const),
+      ...Array.from({ length: ACCUMULATORS }, () => "v128" as const),
       "v128",
+      "f32",
+      "f32",
+      "i32",
+      "i32",
     ],
     body: [
       I.f32(Infinity),
