@@ -11,6 +11,7 @@ import { CONTROL_INTS, KernelPool } from "@/lib/compute/wasm/kernel-pool";
 import { KERNELS } from "@/lib/compute/wasm/kernels/index";
 import { ADAM_FULL_HYPER } from "@/lib/compute/wasm/kernels/adam-full";
 import { TOPK_GROUPS } from "@/lib/compute/wasm/kernels/topk";
+import { f32Region, f64Region, i32Region, planBytes, type Region } from "@/lib/compute/wasm/regions";
 
 const PAGE = 65536;
 type Kernel = (...args: number[]) => number;
@@ -25,6 +26,39 @@ interface Transposed {
   coef: Float32Array;
   ent: Int32Array;
   key: { rowPtr: Int32Array; idx: Int32Array; rows: number } | null;
+}
+
+/**
+ * The arena's own buffers, sized from its options: the control block, the
+ * copy-in scratch for entry lists and rows, two feature-major transpositions,
+ * chunk bounds, kernel hyper-parameters, and the top-k heap and candidates.
+ */
+function hostRegions(scratchEntries: number, scratchFloats: number, o: WasmKernelOptions): Region[] {
+  const maxRows = o.maxRows ?? 65536;
+  const maxK = o.maxK ?? 0;
+  const maxFeatures = o.maxFeatures ?? 0;
+  return [
+    i32Region("control", CONTROL_INTS),
+    // row pointers (up to 65536 tokens beyond the entries) and indices of a copied-in entry list
+    i32Region("scratchI32", 2 * scratchEntries + 65536),
+    f32Region("scratchF32", scratchEntries),
+    f32Region("scratchBig", scratchFloats),
+    ...[0, 1].flatMap((c) => [
+      i32Region(`col${c}.ptr`, maxRows + 1),
+      i32Region(`col${c}.tok`, scratchEntries),
+      f32Region(`col${c}.coef`, scratchEntries),
+      i32Region(`col${c}.ent`, scratchEntries),
+    ]),
+    i32Region("bounds", MAX_CHUNKS + 1),
+    f32Region("hyper", 8),
+    f32Region("scale", 4),
+    f64Region("hyper64", ADAM_FULL_HYPER.length),
+    f32Region("heapV", maxK),
+    i32Region("heapI", maxK),
+    i32Region("candIdx", maxFeatures),
+    // room for the padding the kernel writes after a token's candidates
+    f32Region("candVal", maxFeatures + 4),
+  ];
 }
 
 export class WasmArenaFullError extends Error {
@@ -86,16 +120,8 @@ export class WasmSparseKernels {
     options: WasmKernelOptions = {},
   ) {
     this.threads = Math.max(1, Math.floor(options.threads ?? 1));
-    const maxRows = options.maxRows ?? 65536;
-    const total =
-      bytes +
-      scratchEntries * 36 +
-      4 * (scratchFloats + 64) +
-      4 * 65536 +
-      4 * (2 * maxRows + MAX_CHUNKS + 3) +
-      4 * CONTROL_INTS +
-      8 * ((options.maxK ?? 0) + (options.maxFeatures ?? 0) + 4) +
-      64 * 16;
+    const own = hostRegions(scratchEntries, scratchFloats, options);
+    const total = bytes + planBytes(own);
     const pages = Math.ceil(total / PAGE) + 1;
     if (pages > 65536) throw new WasmArenaFullError(`sparse kernels need ${total} bytes of WebAssembly memory (max 4 GiB)`);
     const shared = this.threads > 1;
@@ -103,34 +129,42 @@ export class WasmSparseKernels {
     const mod = new WebAssembly.Module(assemble(KERNELS, pages, shared ? pages : undefined));
     const inst = new WebAssembly.Instance(mod, { env: { mem: this.memory } });
     this.fns = inst.exports as unknown as Record<string, Kernel>;
-    const control = this.allocI32(CONTROL_INTS);
+    const b = Object.fromEntries(own.map((r) => [r.name, this.allocRegion(r)]));
+    const i32 = (name: string) => b[name] as Int32Array;
+    const f32 = (name: string) => b[name] as Float32Array;
     this.pool = new KernelPool(
       mod,
       this.memory,
-      control.byteOffset,
+      i32("control").byteOffset,
       KERNELS.map((k) => k.name),
       this.fns,
       this.threads,
     );
-    this.scratchI32 = this.allocI32(2 * scratchEntries + 65536);
-    this.scratchF32 = this.allocF32(scratchEntries);
-    this.scratchBig = this.allocF32(scratchFloats);
-    this.col = [0, 1].map(() => ({
-      ptr: this.allocI32(maxRows + 1),
-      tok: this.allocI32(scratchEntries),
-      coef: this.allocF32(scratchEntries),
-      ent: this.allocI32(scratchEntries),
+    this.scratchI32 = i32("scratchI32");
+    this.scratchF32 = f32("scratchF32");
+    this.scratchBig = f32("scratchBig");
+    this.col = [0, 1].map((c) => ({
+      ptr: i32(`col${c}.ptr`),
+      tok: i32(`col${c}.tok`),
+      coef: f32(`col${c}.coef`),
+      ent: i32(`col${c}.ent`),
       key: null,
     }));
-    this.bounds = this.allocI32(MAX_CHUNKS + 1);
-    this.hyper = this.allocF32(8);
-    this.scale = this.allocF32(4);
-    this.heapV = this.allocF32(options.maxK ?? 0);
-    this.hyper64 = new Float64Array(this.memory.buffer, this.reserve(8 * ADAM_FULL_HYPER.length), ADAM_FULL_HYPER.length);
-    this.heapI = this.allocI32(options.maxK ?? 0);
-    this.candIdx = this.allocI32(options.maxFeatures ?? 0);
-    // room for the padding the kernel writes after a token's candidates
-    this.candVal = this.allocF32((options.maxFeatures ?? 0) + 4);
+    this.bounds = i32("bounds");
+    this.hyper = f32("hyper");
+    this.scale = f32("scale");
+    this.hyper64 = b.hyper64 as Float64Array;
+    this.heapV = f32("heapV");
+    this.heapI = i32("heapI");
+    this.candIdx = i32("candIdx");
+    this.candVal = f32("candVal");
+  }
+
+  private allocRegion(r: Region): Float32Array | Int32Array | Float64Array {
+    const bytes = r.kind === "f64" ? 8 : 4;
+    const off = this.reserve(r.length * bytes);
+    if (r.kind === "f64") return new Float64Array(this.memory.buffer, off, r.length);
+    return r.kind === "i32" ? new Int32Array(this.memory.buffer, off, r.length) : new Float32Array(this.memory.buffer, off, r.length);
   }
 
   allocF32(n: number): Float32Array {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { JsSparseKernels } from "@/lib/sae/train/kernels/js";
 import { WasmStepKernels } from "@/lib/sae/train/kernels/wasm";
-import { planBytes, stepArenaPlan } from "@/lib/sae/train/kernels/plan";
+import { stepArenaPlan } from "@/lib/sae/train/kernels/plan";
+import { planBytes } from "@/lib/compute/wasm/regions";
 import type { SparseKernels } from "@/lib/sae/train/kernels/types";
 import { parseTrainOptions } from "@/lib/sae/train/options";
 import { createRng } from "@/lib/random/seeded";

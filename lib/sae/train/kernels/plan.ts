@@ -10,14 +10,9 @@
  * selections over it: onnxruntime writes raw and rejects shared memory, and
  * copying 4 * B * dSae bytes out would cost more than the scan).
  */
+import { f32Region as f, i32Region as i, type Region } from "@/lib/compute/wasm/regions";
 import { auxKCount } from "@/lib/sae/architectures/auxk";
 import type { TrainOptions } from "@/lib/sae/train/options";
-
-export interface Region {
-  name: string;
-  kind: "f32" | "i32";
-  length: number;
-}
 
 /** Reconstruction terms per step (the main one plus Gated's auxiliary or AuxK). */
 export const MAX_DECODER_TERMS = 2;
@@ -50,8 +45,6 @@ export interface StepArenaPlan {
 export function stepArenaPlan(o: TrainOptions, dIn: number): StepArenaPlan {
   const { batchSize: B, dSae: m } = o;
   const d = dIn;
-  const f = (name: string, length: number): Region => ({ name, kind: "f32", length });
-  const i = (name: string, length: number): Region => ({ name, kind: "i32", length });
   const matrices = ["W_encT", "W_dec"].flatMap((k) => [
     f(k, m * d),
     f(`grad.${k}`, m * d),
@@ -89,9 +82,4 @@ export function stepArenaPlan(o: TrainOptions, dIn: number): StepArenaPlan {
     ...SELECTION_SLOTS.flatMap((s) => [i(`${s}.rowPtr`, B + 1), i(`${s}.idx`, B * maxK), f(`${s}.val`, B * maxK)]),
   ];
   return { main, raw, entryCap, maxK };
-}
-
-/** Bytes the regions take in a bump allocator that aligns each to 16 bytes. */
-export function planBytes(regions: Region[]): number {
-  return regions.reduce((s, r) => s + Math.ceil((4 * r.length) / 16) * 16, 16);
 }

@@ -10,7 +10,8 @@ import type { EntryView } from "@/lib/sae/architectures/types";
 import { catchUpRow, type AdamHyper, type AdamMomentumHyper } from "@/lib/sae/train/adam";
 import type { TrainOptions } from "@/lib/sae/train/options";
 import { JsSparseKernels } from "@/lib/sae/train/kernels/js";
-import { planBytes, stepArenaPlan, type Region } from "@/lib/sae/train/kernels/plan";
+import { planBytes, type Region } from "@/lib/compute/wasm/regions";
+import { stepArenaPlan } from "@/lib/sae/train/kernels/plan";
 import type { ScanResult, SparseKernels } from "@/lib/sae/train/kernels/types";
 
 /** An arena's regions, allocated on first use from the plan. */
