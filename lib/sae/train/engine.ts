@@ -362,17 +362,10 @@ export class SaeStepEngine {
       return;
     }
     // row-lazy Adam(beta1 = 0) on the touched rows; the decoder's with the unit-norm constraint around it
-    for (const k of ["W_encT", "W_dec"] as const)
-      this.kernels.adamRows(
-        params[k],
-        this.grads[k],
-        adamV[k],
-        this.state.rowStep[k],
-        this.touched[k],
-        d,
-        h,
-        k === "W_dec" && o.unitNormDecoder,
-      );
+    for (const k of ["W_encT", "W_dec"] as const) {
+      const matrix = { p: params[k], g: this.grads[k], v: adamV[k], rowStep: this.state.rowStep[k], touched: this.touched[k] };
+      this.kernels.adamRows(matrix, d, h, k === "W_dec" && o.unitNormDecoder);
+    }
     for (const k of Object.keys(params))
       if (k !== "W_encT" && k !== "W_dec")
         adamDense(params[k], this.grads[k], adamV[k], { ...h, lr: h.lr * this.lrScaleOf(k), t: this.adamStepOf(k, t) });

@@ -36,7 +36,7 @@ describe("JS step kernels on hand cases", () => {
     const g = Float32Array.from([0.3, -0.4, 5, 5]);
     const v = new Float32Array(4);
     const rowStep = new Int32Array(2);
-    k.adamRows(p, g, v, rowStep, Uint8Array.from([1, 0]), 2, { ...h, t: 1 }, true);
+    k.adamRows({ p, g, v, rowStep, touched: Uint8Array.from([1, 0]) }, 2, { ...h, t: 1 }, true);
     expect(Math.hypot(p[0], p[1])).toBeCloseTo(1, 6);
     expect(Array.from(p.subarray(2))).toEqual([1, 0]);
     expect(Array.from(rowStep)).toEqual([1, 0]);
@@ -163,8 +163,8 @@ describe("WebAssembly step kernels agree with the JS step kernels", () => {
     accj.set(gw);
     const touched = Uint8Array.from({ length: m }, (_, i) => (i % 4 ? 1 : 0));
     const [rs, rsj] = [Int32Array.from({ length: m }, (_, i) => i % 3), Int32Array.from({ length: m }, (_, i) => i % 3)];
-    w.adamRows(W, acc, v, rs, touched, d, { ...h, t: 4 }, true);
-    j.adamRows(Wj, accj, vj, rsj, touched, d, { ...h, t: 4 }, true);
+    w.adamRows({ p: W, g: acc, v, rowStep: rs, touched }, d, { ...h, t: 4 }, true);
+    j.adamRows({ p: Wj, g: accj, v: vj, rowStep: rsj, touched }, d, { ...h, t: 4 }, true);
     close(W, Wj);
     close(v, vj);
     expect(Array.from(rs)).toEqual(Array.from(rsj));

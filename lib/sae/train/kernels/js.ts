@@ -10,7 +10,7 @@ import { topKPerToken } from "@/lib/sae/architectures/select";
 import { adamMomentum, adamRows, removeParallelGradient, type AdamHyper, type AdamMomentumHyper } from "@/lib/sae/train/adam";
 import { Entries, Scratch } from "@/lib/sae/train/entries";
 import { normalizeRows } from "@/lib/sae/train/state";
-import type { SparseKernels } from "@/lib/sae/train/kernels/types";
+import type { LazyAdamMatrix, SparseKernels } from "@/lib/sae/train/kernels/types";
 
 export class JsSparseKernels implements SparseKernels {
   readonly name = "js";
@@ -121,16 +121,7 @@ export class JsSparseKernels implements SparseKernels {
     return { codes: e.view(), minKth };
   }
 
-  adamRows(
-    p: Float32Array,
-    g: Float32Array,
-    v: Float32Array,
-    rowStep: Int32Array,
-    touched: Uint8Array,
-    d: number,
-    h: AdamHyper,
-    unitNorm: boolean,
-  ): void {
+  adamRows({ p, g, v, rowStep, touched }: LazyAdamMatrix, d: number, h: AdamHyper, unitNorm: boolean): void {
     if (unitNorm) removeParallelGradient(p, g, touched, d);
     adamRows(p, g, v, rowStep, touched, d, h);
     if (unitNorm) normalizeRows(p, touched.length, d, touched);

@@ -23,6 +23,15 @@ export interface ScanResult extends EntryView {
   raw: Float32Array;
 }
 
+/** One matrix under row-lazy Adam: parameters, gradient, second moments, each row's last step, rows touched now. */
+export interface LazyAdamMatrix {
+  p: Float32Array;
+  g: Float32Array;
+  v: Float32Array;
+  rowStep: Int32Array;
+  touched: Uint8Array;
+}
+
 export interface SparseKernels {
   readonly name: "js" | "wasm";
   /** Where a parameter-sized array lives from now on (the kernels' memory, or `a` itself); copies `a` there. */
@@ -79,16 +88,7 @@ export interface SparseKernels {
    * adamRows), with unitNorm the decoder constraint around it (gradient
    * component along the row removed before, row renormalised after).
    */
-  adamRows(
-    p: Float32Array,
-    g: Float32Array,
-    v: Float32Array,
-    rowStep: Int32Array,
-    touched: Uint8Array,
-    d: number,
-    h: AdamHyper,
-    unitNorm: boolean,
-  ): void;
+  adamRows(x: LazyAdamMatrix, d: number, h: AdamHyper, unitNorm: boolean): void;
   /** Full Adam on every entry (adam.ts adamMomentum); zeroes g. */
   adamFull(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, d: number, h: AdamMomentumHyper): void;
   /** The decoder constraint on every row: normalize false, g_j -= (g_j . w_j) w_j; true, w_j /= ||w_j||. */

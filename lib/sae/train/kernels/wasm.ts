@@ -12,7 +12,7 @@ import type { TrainOptions } from "@/lib/sae/train/options";
 import { JsSparseKernels } from "@/lib/sae/train/kernels/js";
 import { planBytes, type Region } from "@/lib/compute/wasm/regions";
 import { stepArenaPlan } from "@/lib/sae/train/kernels/plan";
-import type { ScanResult, SparseKernels } from "@/lib/sae/train/kernels/types";
+import type { LazyAdamMatrix, ScanResult, SparseKernels } from "@/lib/sae/train/kernels/types";
 
 /** An arena's regions, allocated on first use from the plan. */
 class Regions {
@@ -205,17 +205,9 @@ export class WasmStepKernels implements SparseKernels {
     return { codes: { rowPtr, idx: idx.subarray(0, nnz), val: val.subarray(0, nnz), nnz }, minKth };
   }
 
-  adamRows(
-    p: Float32Array,
-    g: Float32Array,
-    v: Float32Array,
-    rowStep: Int32Array,
-    touched: Uint8Array,
-    d: number,
-    h: AdamHyper,
-    unitNorm: boolean,
-  ): void {
-    if (!this.owns(p, g, v)) return this.js.adamRows(p, g, v, rowStep, touched, d, h, unitNorm);
+  adamRows(x: LazyAdamMatrix, d: number, h: AdamHyper, unitNorm: boolean): void {
+    const { p, g, v, rowStep, touched } = x;
+    if (!this.owns(p, g, v)) return this.js.adamRows(x, d, h, unitNorm);
     // each touched row's lazy decay factor (adam.ts), -1 for rows the kernel skips
     const decay = this.main.f("adamDecay").subarray(0, touched.length);
     for (let j = 0; j < touched.length; j++) decay[j] = touched[j] ? catchUpRow(rowStep, j, h.t, h.beta2) : -1;
