@@ -158,15 +158,13 @@ export const jumprelu: ArchitectureModule = {
     // raw at each entry, kept so the gradient pass below reads no [B, dSae] row again
     let rawAt: Float32Array;
     if (found) {
-      need.reserve(found.nnz);
+      need.copyPattern(found.rowPtr, found.idx);
       rawAt = found.raw;
-      for (let t = 0; t < B; t++) {
-        for (let e = found.rowPtr[t]; e < found.rowPtr[t + 1]; e++) {
-          const j = found.idx[e];
-          const pre = rawAt[e] + b[j];
-          need.push(j, pre > theta[j] ? pre : 0);
-        }
-        need.endRow();
+      const val = need.val;
+      for (let e = 0; e < found.nnz; e++) {
+        const j = found.idx[e];
+        const pre = rawAt[e] + b[j];
+        val[e] = pre > theta[j] ? pre : 0;
       }
     } else {
       for (let t = 0; t < B; t++) {
@@ -203,6 +201,7 @@ export const jumprelu: ArchitectureModule = {
     const gB = ctx.grads.b_enc;
     const gTheta = ctx.scratch.f64("jumprelu.gradTheta", m);
     const half = eps / 2;
+    const perEntry = sparsity.coef / (B * eps);
     for (let e = 0; e < codes.nnz; e++) {
       const j = codes.idx[e];
       const active = codes.val[e] > 0;
@@ -210,7 +209,7 @@ export const jumprelu: ArchitectureModule = {
       gRaw[e] = g;
       gB[j] += g;
       const u = rawAt[e] + b[j] - theta[j];
-      if (u > -half && u < half) gTheta[j] += -(theta[j] / eps) * gradF[e] - sparsity.coef / (B * eps);
+      if (u > -half && u < half) gTheta[j] += -(theta[j] / eps) * gradF[e] - perEntry;
     }
     const gradRaw = [{ ...codes, val: gRaw }];
     if (pre) {
