@@ -1,6 +1,6 @@
 /** The sparse products over CSR entry lists (decode, row dots, feature-major outer accumulations) and the threshold scan. */
 import { I, type FuncDef } from "@/lib/compute/wasm/assembler";
-import { perEntry, featureRow, splatOf, zeroV, addScaled, kLoop, laneSum } from "@/lib/compute/wasm/kernels/builders";
+import { countLoop, whileLoop, perEntry, featureRow, splatOf, zeroV, addScaled, kLoop, laneSum, f32At } from "@/lib/compute/wasm/kernels/builders";
 
 // decode(rowPtr, idx, val, W, dB, out, lo, hi): out[t] += sum val[e] * W[idx[e]] for tokens lo <= t < hi
 export const decode: FuncDef = (() => {
@@ -91,53 +91,124 @@ export const outerAccByFeature: FuncDef = (() => {
 // The decoder's two products over the upstream gradient G in one pass: each G row is read once for both,
 // W[j] and acc[j] stay in L1. Same lane order as rowDots, same per-row order as outerAccByFeature.
 export const decoderGradByFeature: FuncDef = (() => {
-  const [colPtr, tok, ent, coef, G, W, dB, acc, dots, lo, hi, j, p, end, arow, grow, k, wrow, vv, dot, gv] = Array.from(
-    { length: 21 },
-    (_, i) => i,
-  );
+  const [colPtr, tok, ent, coef, G, W, dB, acc, dots, lo, hi] = Array.from({ length: 11 }, (_, i) => i);
+  const [j, p, end, arow, wrow, grow, grow2, k] = Array.from({ length: 8 }, (_, i) => 11 + i);
+  const [vv, vv2, dot, dot2, gv, gv2, wv] = Array.from({ length: 7 }, (_, i) => 19 + i);
+  const at = (base: number) => [I.get(base), I.get(k), I.i32Add];
+  // dots[ent[q]] = lane sum of v, for the entry q = p + off
+  const storeDot = (off: number, v: number) => [
+    I.get(dots),
+    I.get(ent),
+    I.get(p),
+    I.i32(2),
+    I.i32Shl,
+    I.i32Add,
+    I.i32Load(4 * off),
+    I.i32(2),
+    I.i32Shl,
+    I.i32Add,
+    ...laneSum(v),
+    I.f32Store(0),
+  ];
+  const coefOf = (off: number, into: number) => [...f32At(coef, p), I.f32Load(4 * off), I.f32x4Splat, I.set(into)];
+  const gRow = (off: number, into: number) => [
+    I.get(G),
+    I.get(tok),
+    I.get(p),
+    I.i32(2),
+    I.i32Shl,
+    I.i32Add,
+    I.i32Load(4 * off),
+    I.get(dB),
+    I.i32Mul,
+    I.i32Add,
+    I.set(into),
+  ];
+  // dot += g w; for the accumulator row: (acc + c g) in entry order
+  const fma = (accV: number, a: number, b2: number) => [I.get(accV), I.get(a), I.get(b2), I.f32x4Mul, I.f32x4Add, I.set(accV)];
+  // two entries of the feature at once: W[j] and acc[j] are read and written once for both, in the same order
+  const pair = [
+    ...coefOf(0, vv),
+    ...coefOf(1, vv2),
+    ...gRow(0, grow),
+    ...gRow(1, grow2),
+    ...zeroV(dot),
+    ...zeroV(dot2),
+    ...kLoop(k, dB, [
+      ...at(wrow),
+      I.v128Load(0),
+      I.set(wv),
+      ...at(grow),
+      I.v128Load(0),
+      I.set(gv),
+      ...at(grow2),
+      I.v128Load(0),
+      I.set(gv2),
+      ...fma(dot, gv, wv),
+      ...fma(dot2, gv2, wv),
+      ...at(arow),
+      ...at(arow),
+      I.v128Load(0),
+      I.get(vv),
+      I.get(gv),
+      I.f32x4Mul,
+      I.f32x4Add,
+      I.get(vv2),
+      I.get(gv2),
+      I.f32x4Mul,
+      I.f32x4Add,
+      I.v128Store(0),
+    ]),
+    ...storeDot(0, dot),
+    ...storeDot(1, dot2),
+  ];
+  const single = [
+    ...coefOf(0, vv),
+    ...gRow(0, grow),
+    ...zeroV(dot),
+    ...kLoop(k, dB, [
+      ...at(grow),
+      I.v128Load(0),
+      I.set(gv),
+      ...at(wrow),
+      I.v128Load(0),
+      I.set(wv),
+      ...fma(dot, gv, wv),
+      ...addScaled(arow, k, vv, [I.get(gv)]),
+    ]),
+    ...storeDot(0, dot),
+  ];
   return {
     name: "decoderGradByFeature",
-    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
-    locals: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "v128", "v128", "v128"],
-    body: perEntry({ rowPtr: colPtr, lo, hi, dB, base: acc }, { t: j, e: p, end, row: arow }, [
+    params: Array.from({ length: 11 }, () => "i32" as const),
+    locals: [...Array.from({ length: 8 }, () => "i32" as const), ...Array.from({ length: 7 }, () => "v128" as const)],
+    body: countLoop(j, [I.get(lo)], [I.get(hi)], 1, [
+      I.get(acc),
+      I.get(j),
+      I.get(dB),
+      I.i32Mul,
+      I.tee(arow),
+      I.i32Add,
+      I.set(arow),
       I.get(W),
       I.get(j),
       I.get(dB),
       I.i32Mul,
       I.i32Add,
       I.set(wrow),
-      ...splatOf(coef, p, vv),
-      ...featureRow(tok, p, G, dB, grow),
-      ...zeroV(dot),
-      ...kLoop(k, dB, [
-        I.get(grow),
-        I.get(k),
-        I.i32Add,
-        I.v128Load(0),
-        I.set(gv),
-        I.get(dot),
-        I.get(gv),
-        I.get(wrow),
-        I.get(k),
-        I.i32Add,
-        I.v128Load(0),
-        I.f32x4Mul,
-        I.f32x4Add,
-        I.set(dot),
-        ...addScaled(arow, k, vv, [I.get(gv)]),
-      ]),
-      I.get(dots),
-      I.get(ent),
-      I.get(p),
-      I.i32(2),
-      I.i32Shl,
-      I.i32Add,
+      ...f32At(colPtr, j),
       I.i32Load(0),
-      I.i32(2),
-      I.i32Shl,
-      I.i32Add,
-      ...laneSum(dot),
-      I.f32Store(0),
+      I.set(p),
+      ...f32At(colPtr, j),
+      I.i32Load(4),
+      I.set(end),
+      ...whileLoop([I.get(p), I.i32(1), I.i32Add, I.get(end), I.i32LtS], [...pair, I.get(p), I.i32(2), I.i32Add, I.set(p)]),
+      I.get(p),
+      I.get(end),
+      I.i32LtS,
+      I.ifVoid,
+      ...single,
+      I.end,
     ]),
   };
 })();
