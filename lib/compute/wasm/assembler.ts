@@ -81,6 +81,7 @@ export const I = {
   f32Le: [0x5f],
   f32Eq: [0x5b],
   i32Or: [0x72],
+  i32And: [0x71],
   f32Ge: [0x60],
   f64PromoteF32: [0xbb],
   f32DemoteF64: [0xb6],

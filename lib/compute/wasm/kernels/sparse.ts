@@ -1,21 +1,118 @@
 /** The sparse products over CSR entry lists (decode, row dots, feature-major outer accumulations) and the threshold scan. */
 import { I, type FuncDef } from "@/lib/compute/wasm/assembler";
-import { countLoop, whileLoop, perEntry, featureRow, splatOf, zeroV, addScaled, kLoop, laneSum, f32At } from "@/lib/compute/wasm/kernels/builders";
+import { countLoop, whileLoop, perEntry, featureRow, zeroV, addScaled, kLoop, laneSum, f32At } from "@/lib/compute/wasm/kernels/builders";
 
 // decode(rowPtr, idx, val, W, dB, out, lo, hi): out[t] += sum val[e] * W[idx[e]] for tokens lo <= t < hi
-export const decode: FuncDef = (() => {
-  const [rowPtr, idx, val, W, dB, out, lo, hi, t, e, end, row, wrow, k, vv] = Array.from({ length: 15 }, (_, i) => i);
-  return {
-    name: "decode",
-    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
-    locals: ["i32", "i32", "i32", "i32", "i32", "i32", "v128"],
-    body: perEntry({ rowPtr, lo, hi, dB, base: out }, { t, e, end, row }, [
-      ...splatOf(val, e, vv),
-      ...featureRow(idx, e, W, dB, wrow),
-      ...kLoop(k, dB, [...addScaled(row, k, vv, [I.get(wrow), I.get(k), I.i32Add, I.v128Load(0)])]),
+/**
+ * Kernel body: for groups lo <= g < hi, row = base + g * dB, and the entries
+ * p in [ptr[g], ptr[g + 1]) in order: row += coef[p] * src[srcIdx[p]] (rows of
+ * dB bytes). Two entries per pass where it can (the row read and written
+ * once for both, (row + c1 x1) + c2 x2: the same float32 sums as one at a
+ * time); with skipZero, entries with coefficient 0 add nothing.
+ * Parameters are the kernel's (by index); locals from `firstLocal` on: 7 i32, 2 v128.
+ */
+function accumulateRows(
+  q: { ptr: number; coef: number; srcIdx: number; src: number; base: number; dB: number; lo: number; hi: number },
+  firstLocal: number,
+  skipZero: boolean,
+): number[][] {
+  const [g, p, end, row, s1, s2, k, v1, v2] = Array.from({ length: 9 }, (_, i) => firstLocal + i);
+  const coefAt = (off: number) => [...f32At(q.coef, p), I.f32Load(4 * off)];
+  const srcRow = (off: number, into: number) => [
+    I.get(q.src),
+    I.get(q.srcIdx),
+    I.get(p),
+    I.i32(2),
+    I.i32Shl,
+    I.i32Add,
+    I.i32Load(4 * off),
+    I.get(q.dB),
+    I.i32Mul,
+    I.i32Add,
+    I.set(into),
+  ];
+  const load = (base: number) => [I.get(base), I.get(k), I.i32Add, I.v128Load(0)];
+  const rowK = [I.get(row), I.get(k), I.i32Add];
+  const nonzero = (off: number) => [...coefAt(off), I.f32(0), I.f32Ne];
+  const pair = [
+    ...coefAt(0),
+    I.f32x4Splat,
+    I.set(v1),
+    ...coefAt(1),
+    I.f32x4Splat,
+    I.set(v2),
+    ...srcRow(0, s1),
+    ...srcRow(1, s2),
+    ...kLoop(k, q.dB, [
+      ...rowK,
+      ...load(row),
+      I.get(v1),
+      ...load(s1),
+      I.f32x4Mul,
+      I.f32x4Add,
+      I.get(v2),
+      ...load(s2),
+      I.f32x4Mul,
+      I.f32x4Add,
+      I.v128Store(0),
     ]),
-  };
-})();
+    I.get(p),
+    I.i32(2),
+    I.i32Add,
+    I.set(p),
+  ];
+  const single = [
+    ...(skipZero ? [...nonzero(0), I.ifVoid] : []),
+    ...coefAt(0),
+    I.f32x4Splat,
+    I.set(v1),
+    ...srcRow(0, s1),
+    ...kLoop(k, q.dB, [...rowK, ...load(row), I.get(v1), ...load(s1), I.f32x4Mul, I.f32x4Add, I.v128Store(0)]),
+    ...(skipZero ? [I.end] : []),
+    I.get(p),
+    I.i32(1),
+    I.i32Add,
+    I.set(p),
+  ];
+  return countLoop(g, [I.get(q.lo)], [I.get(q.hi)], 1, [
+    I.get(q.base),
+    I.get(g),
+    I.get(q.dB),
+    I.i32Mul,
+    I.i32Add,
+    I.set(row),
+    ...f32At(q.ptr, g),
+    I.i32Load(0),
+    I.set(p),
+    ...f32At(q.ptr, g),
+    I.i32Load(4),
+    I.set(end),
+    ...whileLoop(
+      [I.get(p), I.get(end), I.i32LtS],
+      [
+        I.get(p),
+        I.i32(1),
+        I.i32Add,
+        I.get(end),
+        I.i32LtS,
+        ...(skipZero ? [...nonzero(0), I.i32And, ...nonzero(1), I.i32And] : []),
+        I.ifElse,
+        ...pair,
+        I.else,
+        ...single,
+        I.end,
+      ],
+    ),
+  ]) as number[][];
+}
+
+// decode(rowPtr, idx, val, W, dB, out, lo, hi): out[t] += sum val[e] * W[idx[e]] for tokens lo <= t < hi, in entry order
+export const decode: FuncDef = {
+  name: "decode",
+  params: Array.from({ length: 8 }, () => "i32" as const),
+  locals: [...Array.from({ length: 7 }, () => "i32" as const), "v128", "v128"],
+  body: accumulateRows({ ptr: 0, srcIdx: 1, coef: 2, src: 3, dB: 4, base: 5, lo: 6, hi: 7 }, 8, false),
+};
 
 // rowDots(rowPtr, idx, out, G, W, dB, lo, hi): out[e] = G[t] . W[idx[e]] for tokens lo <= t < hi
 export const rowDots: FuncDef = (() => {
@@ -65,26 +162,12 @@ export const rowDots: FuncDef = (() => {
 // outerAccByFeature(colPtr, tok, coef, X, dB, acc, lo, hi): for features lo <= j < hi, in entry order
 // acc[j] += coef[p] * X[tok[p]] for p in [colPtr[j], colPtr[j+1]) with coef[p] != 0: the entries transposed to feature-major
 // order (tokens ascending within a feature), so each accumulator row is read and written once and stays in L1
-export const outerAccByFeature: FuncDef = (() => {
-  const [colPtr, tok, coef, X, dB, acc, lo, hi, j, p, end, arow, xrow, k, vv] = Array.from({ length: 15 }, (_, i) => i);
-  return {
-    name: "outerAccByFeature",
-    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
-    locals: ["i32", "i32", "i32", "i32", "i32", "i32", "v128"],
-    body: perEntry({ rowPtr: colPtr, lo, hi, dB, base: acc }, { t: j, e: p, end, row: arow }, [
-      ...splatOf(coef, p, vv),
-      // entries with coefficient 0 add nothing (a transposition shared with the decoder keeps them)
-      I.get(vv),
-      I.f32x4ExtractLane(0),
-      I.f32(0),
-      I.f32Ne,
-      I.ifVoid,
-      ...featureRow(tok, p, X, dB, xrow),
-      ...kLoop(k, dB, [...addScaled(arow, k, vv, [I.get(xrow), I.get(k), I.i32Add, I.v128Load(0)])]),
-      I.end,
-    ]),
-  };
-})();
+export const outerAccByFeature: FuncDef = {
+  name: "outerAccByFeature",
+  params: Array.from({ length: 8 }, () => "i32" as const),
+  locals: [...Array.from({ length: 7 }, () => "i32" as const), "v128", "v128"],
+  body: accumulateRows({ ptr: 0, srcIdx: 1, coef: 2, src: 3, dB: 4, base: 5, lo: 6, hi: 7 }, 8, true),
+};
 
 // decoderGradByFeature(colPtr, tok, ent, coef, G, W, dB, acc, dots, lo, hi): for features lo <= j < hi and
 // their entries p (tokens ascending): dots[ent[p]] = G[tok[p]] . W[j] and acc[j] += coef[p] * G[tok[p]].
