@@ -11,12 +11,15 @@
  * Then whole training steps through trainSae, bookkeeping included (logging,
  * held-out evaluation, checkpoints, progress), for the `paper` and `modern`
  * recipes (lib/sae/train/recipes.ts) at the demo's size (128 x 512, batch
- * 1024, the demo's logging/eval/checkpoint cadence) and at 512 x 8192: each
- * step timed between two progress events, medians per phase and the mean
- * over the run (periodic work included), in encoder-GEMM units.
+ * 1024, the demo pipeline's training options and cadence) and at 512 x 8192:
+ * each step timed between two progress events, medians per phase and the
+ * mean over the run (periodic work included), in encoder-GEMM units. The
+ * unit is timed between the steps of the same run (one GEMM per step, median
+ * over the run), each recipe runs `--recipe-repeats` times in rotation, and
+ * the modern/paper ratio is taken per repeat, then the median.
  *
  *   npx tsx bench/train.ts [--repeats 3] [--only small|large] [--l0 64] [--regimes sparse,dense,init] [--threads n]
- *       [--recipes demo,small] [--recipe-steps 200]
+ *       [--recipes demo,small] [--recipe-steps 200] [--recipe-repeats 3]
  */
 import { Command } from "commander";
 import cliProgress from "cli-progress";
@@ -33,6 +36,7 @@ import { initTrainState } from "@/lib/sae/train/state";
 import { nthLargest } from "@/lib/sae/architectures/select";
 import { createRng } from "@/lib/random/seeded";
 import { median } from "@/lib/stats/median";
+import { DEMO_PIPELINE } from "@/lib/pipeline/demo";
 
 const cli = new Command()
   .option("--repeats <n>", "timed repeats per measurement", "3")
@@ -43,6 +47,7 @@ const cli = new Command()
   .option("--threads <n>", "threads for the WebAssembly kernels (default: the engine's choice by size)")
   .option("--recipes <sizes>", "sizes for the whole-step recipe comparison (demo, small; 'none' to skip)", "demo,small")
   .option("--recipe-steps <n>", "steps per recipe run at the demo size (a tenth of it at 512 x 8192)", "200")
+  .option("--recipe-repeats <n>", "runs of each recipe, in rotation (medians over them)", "3")
   .parse();
 const args = cli.opts();
 const repeats = Number(args.repeats);
@@ -153,38 +158,80 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
 interface RecipeRow {
   size: string;
   recipe: string;
-  /** median step per phase (warm start / thresholds, or the one phase) */
+  repeat: number;
+  /** median step per phase (warm start / thresholds, or the one phase), the unit GEMM taken out */
   phases: { name: string; ms: number }[];
-  /** total wall time over steps: periodic logging, evaluation and checkpoints included */
+  /** wall time over steps, periodic logging, evaluation and checkpoints included, the unit GEMMs taken out */
   meanMs: number;
+  /** median of the encoder GEMMs timed between this run's steps */
   gemmMs: number;
   l0: number;
 }
 
 /**
- * Whole steps of trainSae on Gaussian data for each recipe: a step is the
- * time between two progress events (the step, its logging, and every
- * evaluation and checkpoint that falls on it).
+ * The batches of an in-memory source, with the unit of the step-cost table
+ * timed between steps: after each batch, one encoder GEMM of the step's
+ * shape ([B, dIn] x [dIn, dSae], the same onnxruntime backend and session
+ * the trainer uses) on that batch. Interleaved this way the unit sees the
+ * same machine load as the steps around it, and every step gives a sample.
  */
-async function benchRecipes(dIn: number, dSae: number, batch: number, steps: number, demoCadence: boolean): Promise<RecipeRow[]> {
+class GemmTimingSource extends InMemoryActivationSource {
+  readonly gemmMs: number[] = [];
+  private readonly w: Float32Array;
+  private raw = new Float32Array(0);
+
+  constructor(
+    data: Float32Array,
+    n: number,
+    dIn: number,
+    private readonly dSae: number,
+    private readonly backend: OrtCpuBackend,
+  ) {
+    super(data, n, dIn, 1);
+    const rng = createRng(3);
+    this.w = Float32Array.from({ length: dSae * dIn }, () => rng.normal() / Math.sqrt(dIn));
+  }
+
+  override async nextBatch(batch: number, out: Float32Array): Promise<void> {
+    await super.nextBatch(batch, out);
+    const t0 = performance.now();
+    if (this.raw.length < batch * this.dSae) this.raw = new Float32Array(batch * this.dSae);
+    await this.backend.gemm({ a: out, b: this.w, transB: true, M: batch, K: this.dIn, N: this.dSae, out: this.raw });
+    this.gemmMs.push(performance.now() - t0);
+  }
+}
+
+/**
+ * Whole steps of trainSae for each recipe, `repeats` times in rotation: a
+ * step is the time between two progress events (the step, its logging, and
+ * every evaluation and checkpoint that falls on it) less the unit GEMM timed
+ * in between. The demo size trains with the demo's own options
+ * (lib/pipeline/demo.ts: schedule, cadence, sparseMaxDensity).
+ */
+async function benchRecipes(
+  dIn: number,
+  dSae: number,
+  batch: number,
+  steps: number,
+  demoCadence: boolean,
+  repeats: number,
+): Promise<RecipeRow[]> {
   const backend = new OrtCpuBackend();
   const rng = createRng(2);
   const n = Math.max(batch * 8, 20_000);
   const data = Float32Array.from({ length: n * dIn }, () => rng.normal());
   const evalN = 2048;
   const evalSet = { data: data.subarray(0, evalN * dIn), n: evalN };
-  const w = new Float32Array(dSae * dIn).map(() => rng.normal());
-  const raw = new Float32Array(batch * dSae);
-  const gemms: number[] = [];
-  for (let r = 0; r < 7; r++) {
-    const t0 = performance.now();
-    await backend.gemm({ a: data.subarray(0, batch * dIn), b: w, transB: true, M: batch, K: dIn, N: dSae, out: raw });
-    if (r > 0) gemms.push(performance.now() - t0);
-  }
-  const gemmMs = median(gemms);
-  const cadence = demoCadence
-    ? { logEverySteps: 10, evalEverySteps: 100, checkpointEverySteps: 25 }
-    : { logEverySteps: 10, evalEverySteps: steps, checkpointEverySteps: 0 };
+  const base: Partial<TrainOptionsInput> = demoCadence
+    ? { ...(DEMO_PIPELINE.train as Partial<TrainOptionsInput>) }
+    : {
+        lr: 2e-3,
+        lrWarmupSteps: Math.min(20, steps),
+        lambdaWarmupSteps: 0,
+        logEverySteps: 10,
+        evalEverySteps: steps,
+        checkpointEverySteps: 0,
+      };
   const rows: RecipeRow[] = [];
   const variants: [string, Partial<TrainOptionsInput>][] = [
     [
@@ -194,46 +241,48 @@ async function benchRecipes(dIn: number, dSae: number, batch: number, steps: num
     ["modern (JumpReLU, targetL0 32)", { architecture: "jumprelu", recipe: "modern", targetL0: 32 }],
     ["modern (TopK, k 32)", { architecture: "topk", recipe: "modern", k: 32 }],
   ];
-  for (const [name, opts] of variants) {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "fl-bench-train-"));
-    const stamps: { t: number; p: TrainProgress }[] = [];
-    const t0 = performance.now();
-    const r = await trainSae({
-      options: {
-        dSae,
-        totalSteps: steps,
-        batchSize: batch,
-        lr: 2e-3,
-        lrWarmupSteps: Math.min(20, steps),
-        lambdaWarmupSteps: 0,
-        deadWindowTokens: 20_000,
-        scaleEstimateTokens: 20_000,
-        kernelThreads: args.threads === undefined ? undefined : Number(args.threads),
-        ...cadence,
-        ...opts,
-      },
-      source: new InMemoryActivationSource(data, n, dIn, 1),
-      evalSet,
-      backend,
-      checkpointDir: demoCadence ? dir : undefined,
-      onProgress: (p) => stamps.push({ t: performance.now(), p }),
-    });
-    const total = performance.now() - t0;
-    rmSync(dir, { recursive: true, force: true });
-    const byPhase = new Map<string, number[]>();
-    for (let i = 1; i < stamps.length; i++) {
-      const phase = stamps[i].p.phase ?? "all steps";
-      byPhase.set(phase, [...(byPhase.get(phase) ?? []), stamps[i].t - stamps[i - 1].t]);
+  for (let rep = 0; rep < repeats; rep++)
+    for (const [name, opts] of variants) {
+      const dir = mkdtempSync(path.join(os.tmpdir(), "fl-bench-train-"));
+      const stamps: { t: number; p: TrainProgress }[] = [];
+      const source = new GemmTimingSource(data, n, dIn, dSae, backend);
+      const t0 = performance.now();
+      const r = await trainSae({
+        options: {
+          deadWindowTokens: 20_000,
+          scaleEstimateTokens: 20_000,
+          ...base,
+          dSae,
+          totalSteps: steps,
+          batchSize: batch,
+          kernelThreads: args.threads === undefined ? undefined : Number(args.threads),
+          ...opts,
+        },
+        source,
+        evalSet,
+        backend,
+        checkpointDir: demoCadence ? dir : undefined,
+        onProgress: (p) => stamps.push({ t: performance.now(), p }),
+      });
+      const total = performance.now() - t0;
+      rmSync(dir, { recursive: true, force: true });
+      // one nextBatch per step: unit[i] ran inside step i + 1 (0-based), between progress stamps i - 1 and i
+      const unit = source.gemmMs;
+      const byPhase = new Map<string, number[]>();
+      for (let i = 1; i < stamps.length; i++) {
+        const phase = stamps[i].p.phase ?? "all steps";
+        byPhase.set(phase, [...(byPhase.get(phase) ?? []), stamps[i].t - stamps[i - 1].t - unit[i]]);
+      }
+      rows.push({
+        size: `${dIn}x${dSae} b${batch}`,
+        recipe: name,
+        repeat: rep,
+        phases: [...byPhase].map(([phase, ms]) => ({ name: phase, ms: median(ms) })),
+        meanMs: (total - unit.reduce((a, b) => a + b, 0)) / steps,
+        gemmMs: median(unit),
+        l0: r.curves.train.at(-1)?.l0 ?? 0,
+      });
     }
-    rows.push({
-      size: `${dIn}x${dSae} b${batch}`,
-      recipe: name,
-      phases: [...byPhase].map(([phase, ms]) => ({ name: phase, ms: median(ms) })),
-      meanMs: total / steps,
-      gemmMs,
-      l0: r.curves.train.at(-1)?.l0 ?? 0,
-    });
-  }
   await backend.dispose();
   return rows;
 }
@@ -263,26 +312,35 @@ for (const r of all) console.log(`  ${r.size} ${r.regime}: ${r.breakdown}`);
 
 const recipeSizes = String(args.recipes).split(",");
 const recipeSteps = Number(args.recipeSteps);
+const recipeRepeats = Number(args.recipeRepeats);
 const recipeRows: RecipeRow[] = [];
-if (recipeSizes.includes("demo")) recipeRows.push(...(await benchRecipes(128, 512, 1024, recipeSteps, true)));
+if (recipeSizes.includes("demo")) recipeRows.push(...(await benchRecipes(128, 512, 1024, recipeSteps, true, recipeRepeats)));
 if (recipeSizes.includes("small"))
-  recipeRows.push(...(await benchRecipes(512, 8192, 4096, Math.max(20, Math.round(recipeSteps / 10)), false)));
+  recipeRows.push(...(await benchRecipes(512, 8192, 4096, Math.max(20, Math.round(recipeSteps / 10)), false, recipeRepeats)));
 if (recipeRows.length) {
-  console.log("\nwhole training steps through trainSae, bookkeeping included (demo size: the demo's log/eval/checkpoint cadence)");
   console.log(
-    "size              recipe                            median step by phase (ms, GEMM units)              mean ms (units)   L0",
+    "\nwhole training steps through trainSae, bookkeeping included (demo size: the demo's options and cadence); the unit: the encoder GEMM timed between steps",
+  );
+  console.log(
+    "size              recipe                          rep  median step by phase (ms, GEMM units)                 mean ms (units)   GEMM ms   L0",
   );
   for (const r of recipeRows) {
-    const phases = r.phases.map((p) => `${p.name} ${p.ms.toFixed(1)} (${(p.ms / r.gemmMs).toFixed(2)})`).join(", ");
+    const phases = r.phases.map((p) => `${p.name} ${p.ms.toFixed(2)} (${(p.ms / r.gemmMs).toFixed(2)})`).join(", ");
     console.log(
-      `${r.size.padEnd(18)}${r.recipe.padEnd(34)}${phases.padEnd(52)}${`${r.meanMs.toFixed(1)} (${(r.meanMs / r.gemmMs).toFixed(2)})`.padStart(16)}${r.l0.toFixed(0).padStart(6)}`,
+      `${r.size.padEnd(18)}${r.recipe.padEnd(32)}${String(r.repeat + 1).padStart(3)}  ${phases.padEnd(54)}${`${r.meanMs.toFixed(2)} (${(r.meanMs / r.gemmMs).toFixed(2)})`.padStart(16)}${r.gemmMs.toFixed(2).padStart(10)}${r.l0.toFixed(0).padStart(5)}`,
     );
   }
   for (const size of [...new Set(recipeRows.map((r) => r.size))]) {
-    const paper = recipeRows.find((r) => r.size === size && r.recipe.startsWith("paper"))!;
-    const modern = recipeRows.find((r) => r.size === size && r.recipe.startsWith("modern (JumpReLU"))!;
+    const of = (prefix: string) => recipeRows.filter((r) => r.size === size && r.recipe.startsWith(prefix));
+    const paper = of("paper");
+    const modern = of("modern (JumpReLU");
+    const topk = of("modern (TopK");
+    const ratios = modern.map((r, i) => r.meanMs / paper[i].meanMs);
+    const units = (rs: RecipeRow[]) => median(rs.map((r) => r.meanMs / r.gemmMs)).toFixed(2);
     console.log(
-      `${size}: encoder GEMM ${paper.gemmMs.toFixed(2)} ms; modern JumpReLU / paper JumpReLU mean step ${(modern.meanMs / paper.meanMs).toFixed(2)}x`,
+      `${size}, medians over ${paper.length} repeats: encoder GEMM ${median(recipeRows.filter((r) => r.size === size).map((r) => r.gemmMs)).toFixed(2)} ms; ` +
+        `mean step in GEMM units: paper JumpReLU ${units(paper)}, modern JumpReLU ${units(modern)}, modern TopK ${units(topk)}; ` +
+        `modern / paper JumpReLU ${median(ratios).toFixed(2)}x (per repeat: ${ratios.map((x) => x.toFixed(2)).join(", ")})`,
     );
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The compute layer the SAE trainer runs dense matrix products through.
  * Today: onnxruntime-node's CPU provider. A GPU provider (issue 8) implements
- * the same interface; the sparse kernels (sparse-kernels.ts) stay in JS.
+ * the same interface; everything else in a step runs on the engine's
+ * SparseKernels (lib/sae/train/kernels/).
  *
  * Buffers are passed by reference: onnxruntime-node reads input tensors from
  * the JS Float32Array in place and writes into preallocated output tensors

@@ -1,12 +1,12 @@
 /**
- * A minimal WebAssembly binary assembler: just enough (i32/f32 scalar ops,
+ * A minimal WebAssembly binary assembler: just enough (i32/f32/f64 scalar ops,
  * structured loops, the 128-bit SIMD ops for f32x4) to emit the sparse SAE
  * kernels at run time without a toolchain. Functions take i32/f32 params and
  * import one linear memory `env.mem`.
  */
 
-export type ValType = "i32" | "f32" | "v128";
-const VT: Record<ValType, number> = { i32: 0x7f, f32: 0x7d, v128: 0x7b };
+export type ValType = "i32" | "f32" | "f64" | "v128";
+const VT: Record<ValType, number> = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b };
 
 export function uleb(n: number): number[] {
   const out: number[] = [];
@@ -73,6 +73,48 @@ export const I = {
   ifElse: [0x04, 0x40],
   else: [0x05],
   i32Eq: [0x46],
+  i32Eqz: [0x45],
+  i32GtS: [0x4a],
+  i32LeS: [0x4c],
+  i32ShrS: [0x75],
+  f32Lt: [0x5d],
+  f32Le: [0x5f],
+  f32Eq: [0x5b],
+  i32Or: [0x72],
+  i32And: [0x71],
+  f32Ge: [0x60],
+  f64PromoteF32: [0xbb],
+  f32DemoteF64: [0xb6],
+  f64Add: [0xa0],
+  f64Sub: [0xa1],
+  f64Mul: [0xa2],
+  f64Div: [0xa3],
+  f64Sqrt: [0x9f],
+  f64Gt: [0x64],
+  f64Le: [0x65],
+  f64Ge: [0x66],
+  f64Ne: [0x62],
+  f64Load: (off = 0) => [0x2b, 3, ...uleb(off)],
+  f64: (v: number) => [0x44, ...new Uint8Array(new Float64Array([v]).buffer)],
+  f32x4Ge: simd(0x46),
+  f32x4Max: simd(0xe9),
+  f32x4Min: simd(0xe8),
+  i32x4Add: simd(0xae),
+  i32x4ExtractLane: (lane: number) => simd(0x1b, lane),
+  f32Min: [0x96],
+  f32Max: [0x97],
+  /** two floats into the low half (8-byte load) */
+  v128Load64Zero: (off = 0) => simd(0x5d, 2, ...uleb(off)),
+  /** the low half's two floats (8-byte store) */
+  v128Store64Lane0: (off = 0) => simd(0x5b, 2, ...uleb(off), 0),
+  f64x2Splat: simd(0x14),
+  f64x2PromoteLowF32x4: simd(0x5f),
+  f32x4DemoteF64x2Zero: simd(0x5e),
+  f64x2Add: simd(0xf0),
+  f64x2Sub: simd(0xf1),
+  f64x2Mul: simd(0xf2),
+  f64x2Div: simd(0xf3),
+  f64x2Sqrt: simd(0xef),
   v128AnyTrue: simd(0x53),
   f32x4Gt: simd(0x44),
   f32x4Sub: simd(0xe5),
@@ -86,13 +128,20 @@ export const I = {
   f32x4Mul: simd(0xe6),
 };
 
+/** A call to another function of the module by its name (resolved to its index when assembling). */
+export interface CallByName {
+  call: string;
+}
+
 export interface FuncDef {
   name: string;
   params: ValType[];
   result?: ValType;
   locals: ValType[];
-  body: (number | number[])[];
+  body: (number | number[] | CallByName)[];
 }
+
+export const callByName = (name: string): CallByName => ({ call: name });
 
 function vec(items: number[][]): number[] {
   return [...uleb(items.length), ...items.flat()];
@@ -107,7 +156,7 @@ const str = (s: string) => [...uleb(s.length), ...new TextEncoder().encode(s)];
 /**
  * Assembles a module importing `env.mem` (minPages; shared memories also need
  * their fixed size as maximum) and exporting the functions, which can call
- * each other by their index in `funcs`.
+ * each other by name (`callByName`).
  */
 export function assemble(funcs: FuncDef[], minPages: number, sharedMaxPages?: number): Uint8Array<ArrayBuffer> {
   const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [VT[p]])), ...(f.result ? [1, VT[f.result]] : [0x00])]);
@@ -115,9 +164,15 @@ export function assemble(funcs: FuncDef[], minPages: number, sharedMaxPages?: nu
   const imports = [[...str("env"), ...str("mem"), 0x02, ...limits]];
   const funcIdx = funcs.map((_, i) => uleb(i));
   const exports = funcs.map((f, i) => [...str(f.name), 0x00, ...uleb(i)]);
+  const index = (name: string) => {
+    const i = funcs.findIndex((f) => f.name === name);
+    if (i < 0) throw new Error(`wasm assembler: call to unknown function ${name}`);
+    return i;
+  };
   const codes = funcs.map((f) => {
     const locals = f.locals.length ? vec(f.locals.map((l) => [1, VT[l]])) : [0];
-    const body = [...locals, ...f.body.flat(), 0x0b];
+    const instr = f.body.flatMap((x) => (typeof x === "number" ? [x] : Array.isArray(x) ? x : I.call(index(x.call))));
+    const body = [...locals, ...instr, 0x0b];
     return [...uleb(body.length), ...body];
   });
   return new Uint8Array([

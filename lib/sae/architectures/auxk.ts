@@ -4,7 +4,6 @@
  * by auxCoef, so dead features get gradient and come back.
  */
 import type { EntryView, StepContext } from "@/lib/sae/architectures/types";
-import { topKPerToken } from "@/lib/sae/architectures/select";
 
 export interface AuxKResult {
   loss: number;
@@ -17,19 +16,18 @@ export function auxKCount(kAux: number | undefined, dIn: number): number {
   return kAux ?? 2 ** Math.round(Math.log2(Math.max(1, dIn / 2)));
 }
 
+/** The per-token selection AuxK makes: kAux, or none when AuxK is off (auxCoef 0). */
+export function auxKSelection(o: { kAux?: number; auxCoef: number }, dIn: number): number {
+  return o.auxCoef > 0 ? auxKCount(o.kAux, dIn) : 0;
+}
+
 export async function auxKTerm(ctx: StepContext<{ kAux?: number; auxCoef: number }>, mainErr: Float32Array): Promise<AuxKResult> {
-  const { o, B, dSae: m, dIn } = ctx;
+  const { o, B, dIn } = ctx;
   const kAux = auxKCount(o.kAux, dIn);
   if (kAux === 0 || o.auxCoef === 0 || ctx.forwardOnly) return { loss: 0, codes: null, grad: null };
-  const dead = ctx.deadMask();
-  let nDead = 0;
-  for (let j = 0; j < m; j++) nDead += dead[j];
+  const nDead = ctx.deadList().length;
   if (nDead === 0) return { loss: 0, codes: null, grad: null };
-  const cand = new Int32Array(nDead);
-  for (let j = 0, c = 0; j < m; j++) if (dead[j]) cand[c++] = j;
-  const e = ctx.entries("auxk.codes");
-  topKPerToken(ctx.raw, ctx.params.b_enc, B, m, Math.min(kAux, nDead), e, cand);
-  const codes = e.view();
+  const { codes } = ctx.topK(ctx.params.b_enc, Math.min(kAux, nDead), "auxk.codes", ctx.deadMask());
   if (codes.nnz === 0) return { loss: 0, codes: null, grad: null };
   const residual = ctx.scratch.f("auxk.residual", B * dIn);
   for (let i = 0; i < B * dIn; i++) residual[i] = -mainErr[i];

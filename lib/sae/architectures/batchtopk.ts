@@ -5,6 +5,7 @@
  * exponential moving average of the smallest kept activation, saved as
  * `threshold` (a JumpReLU with equal thresholds, as SAELens saves it).
  */
+import { auxKSelection } from "@/lib/sae/architectures/auxk";
 import { defineArchitecture, encoderBiasParams } from "@/lib/sae/architectures/define";
 import { architectureOptions, batchTopKThresholdOptions } from "@/lib/sae/train/shared-options";
 import { nthLargest } from "@/lib/sae/architectures/select";
@@ -15,6 +16,7 @@ export const batchtopkOptions = architectureOptions("batchtopk", { ...topKShape,
 
 export const batchtopk = defineArchitecture(batchtopkOptions, {
   sweepKnob: "k",
+  largestTopK: (o, dIn) => Math.max(o.k, auxKSelection(o, dIn)),
   initParams: encoderBiasParams,
 
   async forwardBackward(ctx) {

@@ -25,7 +25,7 @@ import { defineArchitecture } from "@/lib/sae/architectures/define";
 import { architectureOptions, auxKOptions, batchTopKThresholdOptions, penaltyOptions } from "@/lib/sae/train/shared-options";
 import { batchtopk } from "@/lib/sae/architectures/batchtopk";
 import { topk } from "@/lib/sae/architectures/topk";
-import { auxKTerm } from "@/lib/sae/architectures/auxk";
+import { auxKSelection, auxKTerm } from "@/lib/sae/architectures/auxk";
 import { nthLargest } from "@/lib/sae/architectures/select";
 import { fitThresholds } from "@/lib/sae/architectures/threshold-fit";
 import { thresholdForm, thresholdSaeLens } from "@/lib/sae/architectures/saved-forms";
@@ -109,8 +109,13 @@ const WARM_START_MODULES = { topk, batchtopk } as unknown as Record<
   ArchitectureModule<JumpReLUOptions & { k: number }>
 >;
 
-export function thresholdsOf(params: Record<string, Float32Array>, o: JumpReLUOptions): Float32Array {
-  return o.thresholdParam === "log" ? params.log_threshold.map(Math.exp) : params.threshold;
+/** theta per feature: the direct parameter, or exp(log theta) (written into `out` when given). */
+export function thresholdsOf(params: Record<string, Float32Array>, o: JumpReLUOptions, out?: Float32Array): Float32Array {
+  if (o.thresholdParam !== "log") return params.threshold;
+  const lt = params.log_threshold;
+  const theta = out ?? new Float32Array(lt.length);
+  for (let j = 0; j < lt.length; j++) theta[j] = Math.exp(lt[j]);
+  return theta;
 }
 
 /** Steps trained as TopK / BatchTopK before the thresholds take over (0 without a warm start). */
@@ -185,14 +190,12 @@ function preActTerm(
   theta: Float32Array,
 ): { entries: EntryView; gradTheta: Float64Array; loss: number } | null {
   const { B, dSae: m, raw, params, o } = ctx;
-  const dead = ctx.deadMask();
-  const list: number[] = [];
-  for (let j = 0; j < m; j++) if (dead[j]) list.push(j);
+  const list = ctx.deadList();
   if (list.length === 0) return null;
   const b = params.b_enc;
   const g = o.preActCoef / B;
   const e = ctx.entries("jumprelu.preAct").reset(B);
-  const gradTheta = new Float64Array(m);
+  const gradTheta = ctx.scratch.f64("jumprelu.preActTheta", m);
   let loss = 0;
   for (let t = 0; t < B; t++) {
     e.reserve(list.length);
@@ -210,6 +213,8 @@ function preActTerm(
 
 export const jumprelu = defineArchitecture(jumpreluOptions, {
   sweepKnob: "targetL0",
+  largestTopK: (o, dIn) =>
+    Math.max(o.warmStart !== "none" && o.targetL0 !== undefined ? Math.round(o.targetL0) : 0, o.jumpreluAuxK ? auxKSelection(o, dIn) : 0),
 
   initParams(o, m) {
     const own: Record<string, Float32Array> = { b_enc: new Float32Array(m) };
@@ -224,28 +229,26 @@ export const jumprelu = defineArchitecture(jumpreluOptions, {
       return WARM_START_MODULES[o.warmStart as "topk" | "batchtopk"].forwardBackward({ ...ctx, o: { ...o, k: Math.round(o.targetL0!) } });
     if (warmStartSteps(o) > 0 && !ctx.extra.thresholdsStarted) startThresholds(ctx);
     const b = params.b_enc;
-    const theta = thresholdsOf(params, o);
+    const theta = thresholdsOf(params, o, ctx.scratch.f("jumprelu.theta", m));
     const eps = ctx.extra.bandwidth ?? o.bandwidth;
-    const low = new Float32Array(m);
+    const low = ctx.scratch.f("jumprelu.low", m);
     for (let j = 0; j < m; j++) low[j] = theta[j] - eps / 2;
 
     // entries with pre > theta - eps/2: val = f (0 for window entries below theta)
     const need = ctx.entries("jumprelu.need").reset(B);
-    const lowRaw = new Float32Array(m);
+    const lowRaw = ctx.scratch.f("jumprelu.lowRaw", m);
     for (let j = 0; j < m; j++) lowRaw[j] = low[j] - b[j];
     const found = ctx.scanAbove(lowRaw);
     // raw at each entry, kept so the gradient pass below reads no [B, dSae] row again
     let rawAt: Float32Array;
     if (found) {
-      need.reserve(found.nnz);
+      need.copyPattern(found.rowPtr, found.idx);
       rawAt = found.raw;
-      for (let t = 0; t < B; t++) {
-        for (let e = found.rowPtr[t]; e < found.rowPtr[t + 1]; e++) {
-          const j = found.idx[e];
-          const pre = rawAt[e] + b[j];
-          need.push(j, pre > theta[j] ? pre : 0);
-        }
-        need.endRow();
+      const val = need.val;
+      for (let e = 0; e < found.nnz; e++) {
+        const j = found.idx[e];
+        const pre = rawAt[e] + b[j];
+        val[e] = pre > theta[j] ? pre : 0;
       }
     } else {
       for (let t = 0; t < B; t++) {
@@ -281,8 +284,9 @@ export const jumprelu = defineArchitecture(jumpreluOptions, {
     const gradF = rec.gradAt;
     const gRaw = ctx.scratch.f("jumprelu.gradRaw", codes.nnz);
     const gB = ctx.grads.b_enc;
-    const gTheta = new Float64Array(m);
+    const gTheta = ctx.scratch.f64("jumprelu.gradTheta", m);
     const half = eps / 2;
+    const perEntry = sparsity.coef / (B * eps);
     for (let e = 0; e < codes.nnz; e++) {
       const j = codes.idx[e];
       const active = codes.val[e] > 0;
@@ -291,7 +295,7 @@ export const jumprelu = defineArchitecture(jumpreluOptions, {
       gB[j] += g;
       const u = rawAt[e] + b[j] - theta[j];
       if (u > -half && u < half) {
-        const g = -(theta[j] / eps) * gradF[e] - sparsity.coef / (B * eps);
+        const g = -(theta[j] / eps) * gradF[e] - perEntry;
         gTheta[j] += g;
         // f and H depend on pre only through pre - theta: the estimator's pre gradient is minus its theta gradient
         if (o.steToPre) {

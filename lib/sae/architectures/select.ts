@@ -67,7 +67,8 @@ export function topKPerToken(
       }
     }
     if (size === k && heapV[0] < minKth) minKth = heapV[0];
-    const chosen = heapI.slice(0, size).sort();
+    // the heap is rebuilt for the next token: sort its indices in place
+    const chosen = heapI.subarray(0, size).sort();
     out.reserve(size);
     for (let i = 0; i < size; i++) out.push(chosen[i], raw[r + chosen[i]] + bias[chosen[i]]);
     out.endRow();

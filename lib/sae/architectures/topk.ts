@@ -7,8 +7,7 @@ import { z } from "zod";
 import type { EntryView, StepContext } from "@/lib/sae/architectures/types";
 import { defineArchitecture, encoderBiasParams } from "@/lib/sae/architectures/define";
 import { architectureOptions, auxKOptions } from "@/lib/sae/train/shared-options";
-import { topKPerToken } from "@/lib/sae/architectures/select";
-import { auxKTerm } from "@/lib/sae/architectures/auxk";
+import { auxKSelection, auxKTerm } from "@/lib/sae/architectures/auxk";
 import { foldBias, preActivation } from "@/lib/sae/architectures/saved-forms";
 
 /** TopK's and BatchTopK's options: k, its check against dSae, and AuxK. */
@@ -26,22 +25,11 @@ export const topkOptions = architectureOptions("topk", topKShape, checkK);
 
 export const topk = defineArchitecture(topkOptions, {
   sweepKnob: "k",
+  largestTopK: (o, dIn) => Math.max(o.k, auxKSelection(o, dIn)),
   initParams: encoderBiasParams,
 
   async forwardBackward(ctx) {
-    const { B, dSae: m, raw, params, o } = ctx;
-    const e = ctx.entries("topk.codes");
-    // half of the last step's smallest k-th value bounds this step's from below for almost every token
-    const cut = ctx.extra.topkCut;
-    let found = null;
-    if (cut !== undefined && cut > 0 && Number.isFinite(cut)) {
-      const low = new Float32Array(m);
-      for (let j = 0; j < m; j++) low[j] = cut / 2 - params.b_enc[j];
-      found = ctx.scanAbove(low);
-    }
-    const minKth = topKPerToken(raw, params.b_enc, B, m, o.k, e, null, found);
-    if (!ctx.forwardOnly) ctx.extra.topkCut = Number.isFinite(minKth) ? minKth : 0;
-    const codes = e.view();
+    const { codes } = ctx.topK(ctx.params.b_enc, ctx.o.k, "topk.codes");
     return finishTopK(ctx, codes);
   },
 

@@ -86,8 +86,18 @@ export interface StepContext<O = TrainOptions> {
    * dSae not a multiple of 4) or too many entries: the caller scans in JS then.
    */
   scanAbove(low: Float32Array): { rowPtr: Int32Array; idx: Int32Array; raw: Float32Array; nnz: number } | null;
-  /** 1 where a feature has not fired for deadWindowTokens training tokens */
+  /** 1 where a feature has not fired for deadWindowTokens training tokens (computed once per step; read only) */
   deadMask(): Uint8Array;
+  /** the dead features in ascending order (computed once per step; read only) */
+  deadList(): Int32Array;
+  /**
+   * Per token, the k largest positive raw + bias over all features, or over
+   * the features flagged in `only`: topKPerToken's selection (select.ts),
+   * by the SIMD kernel where it runs. `slot` names the output, kept until the
+   * same slot is asked for again. minKth: the smallest k-th value over tokens
+   * (Infinity if no token has k).
+   */
+  topK(bias: Float32Array, k: number, slot: string, only?: Uint8Array | null): { codes: EntryView; minKth: number };
 }
 
 /** The terms of a step's loss by name; they sum to the loss. */
@@ -187,6 +197,8 @@ export interface ArchitectureModule<O = TrainOptions> {
   /** after each optimizer update (e.g. clamp a directly parameterised threshold) */
   afterUpdate?(params: Record<string, Float32Array>, o: O): void;
   paperAdam?: PaperAdamParams<O>;
+  /** the largest per-token top-k one of its steps selects (TopK's k, a warm start's targetL0, AuxK's kAux; sizes the kernels' selection buffers); none when absent */
+  largestTopK?(o: O, dIn: number): number;
   /** what training progress reports L0 against, and the phase of a multi-phase run */
   progress?(o: O, step: number): Pick<TrainProgress, "targetL0" | "phase">;
   /** its saved-form fields in training units (input scale and b_dec not yet folded) */

@@ -82,8 +82,10 @@ export class InMemoryActivationSource implements ActivationSource {
         this.epochRng = this.rng.state();
         this.order = this.permutation();
       }
-      const t = this.order[this.cursor++];
-      out.set(this.data.subarray(t * d, (t + 1) * d), b * d);
+      // a plain copy: a subarray per token would allocate batch-many views every step
+      const from = this.order[this.cursor++] * d;
+      const to = b * d;
+      for (let k = 0; k < d; k++) out[to + k] = this.data[from + k];
     }
   }
 

@@ -72,9 +72,7 @@ export function adamRows(
   const sbc = Math.sqrt(1 - beta2 ** t);
   for (let j = 0; j < touched.length; j++) {
     if (!touched[j]) continue;
-    const missed = t - 1 - rowStep[j];
-    const decay = missed > 0 ? beta2 ** missed : 1;
-    rowStep[j] = t;
+    const decay = catchUpRow(rowStep, j, t, beta2);
     const o = j * d;
     for (let k = o; k < o + d; k++) {
       const gi = g[k];
@@ -84,6 +82,17 @@ export function adamRows(
       g[k] = 0;
     }
   }
+}
+
+/**
+ * The factor a touched row's second moments owe at step t for the steps it
+ * missed (beta2^missed, 1 if none), and the row marked current: the one rule
+ * of the row-lazy decay, used by adamRows and the SIMD Adam rows alike.
+ */
+export function catchUpRow(rowStep: Int32Array, j: number, t: number, beta2: number): number {
+  const missed = t - 1 - rowStep[j];
+  rowStep[j] = t;
+  return missed > 0 ? beta2 ** missed : 1;
 }
 
 /** Brings every row's second moments up to step t (for checkpoints and exact comparisons). */

@@ -1,14 +1,18 @@
 /**
  * One SAE training step, shared by every architecture:
  *
- *   xc   = x - b_dec                                   (JS, B*dIn)
+ *   xc   = x - b_dec                                   (kernels.center)
  *   raw  = xc @ W_enc                                  (onnxruntime GEMM: the one dense product)
- *   arch: raw -> sparse codes f, reconstruction terms  (JS scan + decoderTerm)
+ *   arch: raw -> sparse codes f, reconstruction terms  (kernel scan / top-k + decoderTerm)
  *   decoderTerm: x_hat = f @ W_dec + b_dec, err, dL/df at needed entries,
- *                grad W_dec += f^T g, grad b_dec        (sparse JS kernels, or dense GEMMs)
+ *                grad W_dec += f^T g, grad b_dec        (sparse kernels, or dense GEMMs)
  *   grad W_enc = xc^T @ gradRaw, grad b_dec -= W_enc gradRaw summed   (sparse or dense)
  *   Adam(beta1 = 0) on touched rows (or full Adam on every row when beta1 > 0),
  *   decoder rows back to unit norm.
+ *
+ * Everything but the dense GEMMs runs through one `SparseKernels`
+ * (lib/sae/train/kernels/): WebAssembly SIMD when rows are a multiple of 4
+ * floats and `kernels` is "wasm", the JS reference otherwise.
  *
  * Every sparse/dense choice is made per product from the density of its
  * entries (options.computeMode, options.sparseMaxDensity): JumpReLU at the
@@ -16,15 +20,17 @@
  */
 import { availableParallelism } from "node:os";
 import type { ComputeBackend } from "@/lib/compute/backend";
-import { clearDense, gatherDense, sparseDecode, sparseOuterAccumulate, sparseRowDots } from "@/lib/compute/sparse-kernels";
-import { WasmSparseKernels } from "@/lib/compute/wasm/sparse-kernels-wasm";
+import { clearDense, gatherDense } from "@/lib/compute/sparse-kernels";
 import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
 import type { ArchitectureModule, DecoderTermResult, EntryView, LossTerms, StepContext } from "@/lib/sae/architectures/types";
-import { adamDense, adamMomentum, adamRows, removeParallelGradient, type AdamMomentumHyper } from "@/lib/sae/train/adam";
+import { adamDense, type AdamMomentumHyper } from "@/lib/sae/train/adam";
 import { Entries, Scratch } from "@/lib/sae/train/entries";
+import { JsSparseKernels } from "@/lib/sae/train/kernels/js";
+import type { SparseKernels } from "@/lib/sae/train/kernels/types";
+import { WasmStepKernels } from "@/lib/sae/train/kernels/wasm";
 import type { TrainOptions } from "@/lib/sae/train/options";
 import { lambdaAt, learningRateAt } from "@/lib/sae/train/schedule";
-import { normalizeRows, type TrainState } from "@/lib/sae/train/state";
+import type { TrainState } from "@/lib/sae/train/state";
 
 export interface StepResult {
   loss: number;
@@ -60,28 +66,18 @@ export class SaeStepEngine {
   readonly arch: ArchitectureModule;
   readonly grads: Record<string, Float32Array> = {};
   readonly touched: { W_encT: Uint8Array; W_dec: Uint8Array };
+  /** the kernels every sparse product, row pass, selection and Adam update runs on */
+  readonly kernels: SparseKernels;
   private readonly scratch = new Scratch();
   private readonly entryPool = new Map<string, Entries>();
   private denseF: Float32Array | null = null;
   private denseG: Float32Array | null = null;
   timings: StepTimings = {};
-  /** WebAssembly SIMD kernels, when rows are a multiple of 4 floats (else the JS kernels run) */
-  private readonly wasm: WasmSparseKernels | null = null;
-  /**
-   * raw [B, dSae] and the scan over it: a second, unshared memory on this
-   * thread, because onnxruntime writes raw and cannot take a SharedArrayBuffer
-   * (copying 4 * B * dSae bytes out would cost more than the scan)
-   */
-  private readonly rawArena: WasmSparseKernels | null = null;
-  private readonly wasmBuffers = new Map<string, Float32Array>();
-  private rawBuf: Float32Array | null = null;
-  private scanLow: Float32Array | null = null;
-  private scanIdx: Int32Array | null = null;
-  private scanVal: Float32Array | null = null;
-  private scanRowPtr: Int32Array | null = null;
-  private adamDecay: Float32Array | null = null;
-  /** every row flagged, for the full-Adam decoder constraint (allocated once) */
-  private allRows: Uint8Array | null = null;
+  private readonly deadMaskBuf: Uint8Array;
+  private readonly deadListBuf: Int32Array;
+  private deadCount = 0;
+  /** the step the dead mask was computed for (-1: recompute) */
+  private deadStep = -1;
 
   constructor(
     readonly state: TrainState,
@@ -90,31 +86,18 @@ export class SaeStepEngine {
   ) {
     this.arch = ARCHITECTURE_MODULES[state.architecture];
     const { dIn: d, dSae: m } = state;
-    const B = o.batchSize;
-    if (o.kernels === "wasm" && d % 4 === 0) {
-      // parameters, their gradients and the [B, dIn] step buffers move into the kernels' linear memory
-      const entryCap = o.computeMode === "sparse" ? B * m : Math.ceil(Math.max(o.sparseMaxDensity, 0.001) * B * m) + B;
-      const threads = o.kernelThreads ?? defaultKernelThreads(B, d, m);
-      this.wasm = new WasmSparseKernels(4 * (6 * m * d + 9 * B * d + 2 * m + entryCap + 6 * B + 8 * d + 1) + 64 * 32, entryCap, 0, {
-        threads,
-        maxRows: m,
-      });
-      for (const k of ["W_encT", "W_dec"] as const) {
-        const moved = this.wasm.allocF32(m * d);
-        moved.set(state.params[k]);
-        state.params[k] = moved;
-        const v = this.wasm.allocF32(m * d);
-        v.set(state.adamV[k]);
-        state.adamV[k] = v;
-        this.grads[k] = this.wasm.allocF32(m * d);
-      }
-      this.adamDecay = this.wasm.allocF32(m);
-      this.rawArena = new WasmSparseKernels(4 * (B * m + m + 2 * entryCap + B + 1) + 64 * 16, 0, 0, { maxRows: 0 });
-      this.rawBuf = this.rawArena.allocF32(B * m);
-      this.scanLow = this.rawArena.allocF32(m);
-      this.scanIdx = this.rawArena.allocI32(entryCap);
-      this.scanVal = this.rawArena.allocF32(entryCap);
-      this.scanRowPtr = this.rawArena.allocI32(B + 1);
+    this.deadMaskBuf = new Uint8Array(m);
+    this.deadListBuf = new Int32Array(m);
+    const K = (this.kernels =
+      o.kernels === "wasm" && d % 4 === 0
+        ? new WasmStepKernels(o, d, o.kernelThreads ?? defaultKernelThreads(o.batchSize, d, m))
+        : new JsSparseKernels());
+    // the two matrices, their gradients and Adam moments move to where the kernels read them
+    for (const k of ["W_encT", "W_dec"] as const) {
+      state.params[k] = K.adopt(k, state.params[k]);
+      state.adamV[k] = K.adopt(`adamV.${k}`, state.adamV[k]);
+      if (state.adamM) state.adamM[k] = K.adopt(`adamM.${k}`, state.adamM[k]);
+      this.grads[k] = K.adopt(`grad.${k}`, new Float32Array(m * d));
     }
     for (const [k, v] of Object.entries(state.params)) this.grads[k] ??= new Float32Array(v.length);
     this.touched = { W_encT: new Uint8Array(m), W_dec: new Uint8Array(m) };
@@ -122,41 +105,7 @@ export class SaeStepEngine {
 
   /** Stops the kernels' worker threads. */
   async dispose(): Promise<void> {
-    await this.wasm?.dispose();
-  }
-
-  /** A [B, dIn]-sized step buffer, in the kernels' memory when they run in WebAssembly. */
-  private rowBuffer(name: string, length: number): Float32Array {
-    return this.wasm ? this.arenaBuffer(name, length, this.o.batchSize * this.state.dIn) : this.scratch.f(name, length);
-  }
-
-  /** A named buffer of at most `capacity` floats in the kernels' memory, allocated once. */
-  private arenaBuffer(name: string, length: number, capacity: number): Float32Array {
-    let b = this.wasmBuffers.get(name);
-    if (!b) this.wasmBuffers.set(name, (b = this.wasm!.allocF32(capacity)));
-    if (length > b.length) throw new RangeError(`batch of ${length / this.state.dIn} tokens exceeds batchSize ${this.o.batchSize}`);
-    return b.subarray(0, length);
-  }
-
-  /** sum over the B float32 values the kernels left in res, in float64 and token order */
-  private static total(res: Float32Array): number {
-    let s = 0;
-    for (let t = 0; t < res.length; t++) s += res[t];
-    return s;
-  }
-
-  /** grad b_dec += sum of rows of A [rows, dIn], or -= sum of coef[j] A[j] (SIMD column sums, in row order). */
-  private addColumnSums(wk: WasmSparseKernels, A: Float32Array, rows: number, coef: Float32Array | null): void {
-    const d = this.state.dIn;
-    const gb = this.grads.b_dec;
-    const acc = this.arenaBuffer("gradBdec", d, d);
-    acc.set(gb);
-    wk.columnSums(A, acc, d, rows, coef);
-    gb.set(acc);
-  }
-
-  private kernelsFor(nnz: number, B: number): WasmSparseKernels | null {
-    return this.wasm && this.wasm.fits(nnz, B) ? this.wasm : null;
+    await this.kernels.dispose();
   }
 
   private useSparse(nnz: number, B: number): boolean {
@@ -187,20 +136,13 @@ export class SaeStepEngine {
     const { dIn: d, dSae: m, params } = this.state;
     const o = this.o;
     const s = this.scratch;
+    const K = this.kernels;
     let t0 = performance.now();
-    const xc = this.rowBuffer("xc", B * d);
-    const bDec = params.b_dec;
-    const wk = this.wasm;
-    if (wk) {
-      // the batch and b_dec move into the kernels' memory; architectures get that copy as x
-      const xa = this.rowBuffer("x", B * d);
-      xa.set(x.subarray(0, B * d));
-      x = xa;
-      const b = this.arenaBuffer("b_dec", d, d);
-      b.set(bDec);
-      wk.center(x, b, xc, d, B);
-    } else for (let t = 0; t < B; t++) for (let k = 0; k < d; k++) xc[t * d + k] = x[t * d + k] - bDec[k];
-    const raw = this.rawBuf ? this.rawBuf.subarray(0, B * m) : s.f("raw", B * m);
+    const xc = K.rows("xc", B * d);
+    // the batch as the kernels read it; architectures get that copy as x
+    x = K.stage(x, B * d);
+    K.center(x, params.b_dec, xc, d, B);
+    const raw = K.raw(B * m);
     this.time("center", t0);
     t0 = performance.now();
     await this.backend.gemm({ a: xc, b: params.W_encT, transB: true, M: B, K: d, N: m, out: raw });
@@ -211,6 +153,7 @@ export class SaeStepEngine {
     let norms: Float32Array | null = null;
     const ownGrads: Record<string, Float32Array> = {};
     for (const k of Object.keys(params)) if (k !== "W_encT" && k !== "W_dec" && k !== "b_dec") ownGrads[k] = this.grads[k];
+    this.deadStep = -1;
 
     const ctx: StepContext = {
       o,
@@ -259,19 +202,10 @@ export class SaeStepEngine {
           for (let k = j * d; k < (j + 1) * d; k++) g[k] += c * W[k];
         }
       },
-      scanAbove: (low) => {
-        const k = this.rawArena;
-        if (!k || m % 4 !== 0 || !this.scanLow) return null;
-        this.scanLow.set(low);
-        const rowPtr = this.scanRowPtr!.subarray(0, B + 1);
-        const n = k.scanAbove(raw, this.scanLow, m, B, this.scanIdx!, rowPtr, this.scanVal!);
-        return n < 0 ? null : { rowPtr, idx: this.scanIdx!.subarray(0, n), raw: this.scanVal!.subarray(0, n), nnz: n };
-      },
-      deadMask: () => {
-        const dead = new Uint8Array(m);
-        for (let j = 0; j < m; j++) dead[j] = this.state.tokensSinceFired[j] >= o.deadWindowTokens ? 1 : 0;
-        return dead;
-      },
+      scanAbove: (low) => K.scanAbove(raw, low, m, B),
+      deadMask: () => this.dead().mask,
+      deadList: () => this.dead().list,
+      topK: (bias, k, slot, only) => K.topK(raw, bias, m, B, k, slot, only ?? null),
     };
 
     t0 = performance.now();
@@ -281,29 +215,7 @@ export class SaeStepEngine {
     let l0Count = 0;
     for (let e = 0; e < r.codes.nnz; e++) if (r.codes.val[e] > 0) l0Count++;
     // batch FVU, mean-centred (numerator and denominator summed separately)
-    let num = 0;
-    let den = 0;
-    if (wk && wk.owns(r.err)) {
-      const mean = this.arenaBuffer("mean", d, d).fill(0);
-      wk.columnSums(x, mean, d, B);
-      for (let k = 0; k < d; k++) mean[k] /= B;
-      const rows = this.arenaBuffer("rowSums", B, this.o.batchSize);
-      wk.rowDistSq(x, mean, rows, d, B);
-      den = SaeStepEngine.total(rows);
-      wk.rowDistSq(r.err, this.arenaBuffer("zeros", d, d), rows, d, B);
-      num = SaeStepEngine.total(rows);
-    } else {
-      const mean = new Float64Array(d);
-      for (let t = 0; t < B; t++) for (let k = 0; k < d; k++) mean[k] += x[t * d + k];
-      for (let k = 0; k < d; k++) mean[k] /= B;
-      for (let t = 0; t < B; t++)
-        for (let k = 0; k < d; k++) {
-          const e = r.err[t * d + k];
-          const c = x[t * d + k] - mean[k];
-          num += e * e;
-          den += c * c;
-        }
-    }
+    const { num, den } = K.fvuSums(x, r.err, d, B);
 
     let encoderPath: "sparse" | "dense" | "none" = "none";
     if (!forwardOnly) {
@@ -327,6 +239,22 @@ export class SaeStepEngine {
     };
   }
 
+  /** The dead-feature mask and list of this step, computed on first use. */
+  private dead(): { mask: Uint8Array; list: Int32Array } {
+    const { dSae: m, tokensSinceFired } = this.state;
+    if (this.deadStep !== this.state.step) {
+      let n = 0;
+      for (let j = 0; j < m; j++) {
+        const d = tokensSinceFired[j] >= this.o.deadWindowTokens ? 1 : 0;
+        this.deadMaskBuf[j] = d;
+        if (d) this.deadListBuf[n++] = j;
+      }
+      this.deadCount = n;
+      this.deadStep = this.state.step;
+    }
+    return { mask: this.deadMaskBuf, list: this.deadListBuf.subarray(0, this.deadCount) };
+  }
+
   private async decoderTerm(
     term: number,
     codes: EntryView,
@@ -339,38 +267,23 @@ export class SaeStepEngine {
     notePath: (p: "sparse" | "dense") => void,
   ): Promise<DecoderTermResult> {
     const { dIn: d, dSae: m, params } = this.state;
+    const K = this.kernels;
     const W = params.W_dec;
     const bias = useBias ? params.b_dec : null;
-    const err = this.rowBuffer(`term${term}.err`, B * d);
+    const err = K.rows(`term${term}.err`, B * d);
     const sparse = this.useSparse(codes.nnz, B);
     notePath(sparse ? "sparse" : "dense");
     let t0 = performance.now();
     let F: Float32Array | null = null;
-    const wk = this.kernelsFor(codes.nnz, B);
-    if (sparse && wk) wk.decode(codes.rowPtr, codes.idx, codes.val, W, d, bias, err);
-    else if (sparse) sparseDecode(codes.rowPtr, codes.idx, codes.val, W, d, bias, err);
+    if (sparse) K.decode(codes, W, d, bias, err);
     else {
       F = this.zeroDense("F", B * m);
       for (let t = 0; t < B; t++) for (let e = codes.rowPtr[t]; e < codes.rowPtr[t + 1]; e++) F[t * m + codes.idx[e]] = codes.val[e];
       await this.backend.gemm({ a: F, b: W, M: B, K: m, N: d, out: err, bias: bias ?? undefined });
     }
     // err = x_hat - target, loss, and the upstream gradient g = 2 coef err / B
-    const g = this.rowBuffer(`term${term}.g`, B * d);
-    const scale = (2 * coef) / B;
-    const wr = this.wasm && this.wasm.owns(target) ? this.wasm : null;
-    let loss = 0;
-    if (wr) {
-      const rowLoss = this.arenaBuffer(`term${term}.rowLoss`, B, this.o.batchSize);
-      wr.residual(err, target, g, scale, rowLoss, d, B);
-      loss = SaeStepEngine.total(rowLoss);
-    } else
-      for (let i = 0; i < B * d; i++) {
-        const e = err[i] - target[i];
-        err[i] = e;
-        loss += e * e;
-        g[i] = scale * e;
-      }
-    loss = (coef * loss) / B;
+    const g = K.rows(`term${term}.g`, B * d);
+    const loss = (coef * K.residual(err, target, g, (2 * coef) / B, d, B, `term${term}`)) / B;
     this.time("decode", t0);
     if (forwardOnly) {
       if (F) clearDense(codes.rowPtr, codes.idx, m, F);
@@ -378,16 +291,12 @@ export class SaeStepEngine {
     }
 
     t0 = performance.now();
-    if (bias && wr) this.addColumnSums(wr, g, B, null);
-    else if (bias) {
-      const gb = this.grads.b_dec;
-      for (let t = 0; t < B; t++) for (let k = 0; k < d; k++) gb[k] += g[t * d + k];
-    }
+    if (bias) K.addRows(g, this.grads.b_dec, d, B);
     const gW = this.grads.W_dec;
     const out = this.scratch.f(`term${term}.gradAt`, gradAt.nnz);
-    if (wk && !F && gradAt === codes) {
-      // dL/df at the codes' own entries and grad W_dec in one pass over g (feature-major)
-      wk.decoderGrad(codes.rowPtr, codes.idx, codes.val, g, W, d, gW, this.touched.W_dec, out);
+    if (!F && gradAt === codes) {
+      // dL/df at the codes' own entries and grad W_dec together (one feature-major pass over g where the kernels can)
+      K.decoderGrad(codes, g, W, d, gW, this.touched.W_dec, out);
       this.time("decoderGrad", t0);
       return { loss, err, gradAt: out };
     }
@@ -397,14 +306,11 @@ export class SaeStepEngine {
       for (let i = 0; i < m * d; i++) gW[i] += tmp[i];
       for (let e = 0; e < codes.nnz; e++) if (codes.val[e] !== 0) this.touched.W_dec[codes.idx[e]] = 1;
       clearDense(codes.rowPtr, codes.idx, m, F);
-    } else if (wk) wk.outerAcc(codes.rowPtr, codes.idx, codes.val, g, d, gW, this.touched.W_dec);
-    else sparseOuterAccumulate(codes.rowPtr, codes.idx, codes.val, g, d, gW, this.touched.W_dec);
+    } else K.outerAcc(codes, g, d, gW, this.touched.W_dec);
     this.time("decoderGrad", t0);
 
     t0 = performance.now();
-    const wkAt = this.kernelsFor(gradAt.nnz, B);
-    if (this.useSparse(gradAt.nnz, B) && wkAt) wkAt.rowDots(gradAt.rowPtr, gradAt.idx, g, W, d, out);
-    else if (this.useSparse(gradAt.nnz, B)) sparseRowDots(gradAt.rowPtr, gradAt.idx, g, W, d, out);
+    if (this.useSparse(gradAt.nnz, B)) K.rowDots(gradAt, g, W, d, out);
     else {
       const G = this.scratch.f("dense.G", B * m);
       await this.backend.gemm({ a: g, b: W, transB: true, M: B, K: d, N: m, out: G });
@@ -416,18 +322,15 @@ export class SaeStepEngine {
 
   private async encoderGradients(lists: EntryView[], xc: Float32Array, B: number): Promise<"sparse" | "dense" | "none"> {
     const { dIn: d, dSae: m, params } = this.state;
+    const K = this.kernels;
     const nnz = lists.reduce((a, l) => a + l.nnz, 0);
     if (nnz === 0) return "none";
     const gW = this.grads.W_encT;
-    const featureSum = new Float64Array(m);
+    const featureSum = this.scratch.f64("featureSum", m);
     for (const l of lists) for (let e = 0; e < l.nnz; e++) featureSum[l.idx[e]] += l.val[e];
     let path: "sparse" | "dense";
     if (this.useSparse(nnz, B)) {
-      for (const l of lists) {
-        const wk = this.kernelsFor(l.nnz, B);
-        if (wk) wk.outerAcc(l.rowPtr, l.idx, l.val, xc, d, gW, this.touched.W_encT);
-        else sparseOuterAccumulate(l.rowPtr, l.idx, l.val, xc, d, gW, this.touched.W_encT);
-      }
+      for (const l of lists) K.outerAcc(l, xc, d, gW, this.touched.W_encT);
       path = "sparse";
     } else {
       const GR = this.zeroDense("G", B * m);
@@ -443,23 +346,11 @@ export class SaeStepEngine {
       path = "dense";
     }
     // pre = (x - b_dec) W_enc + ...: dL/db_dec gets -sum_j (sum_t dL/draw_tj) W_enc[:, j]
-    const gb = this.grads.b_dec;
-    const WT = params.W_encT;
-    const wk = this.wasm;
-    if (wk && wk.owns(WT)) {
-      const coef = this.arenaBuffer("featureSum", m, m);
-      coef.set(featureSum);
-      this.addColumnSums(wk, WT, m, coef);
-    } else
-      for (let j = 0; j < m; j++) {
-        const c = featureSum[j];
-        if (c === 0) continue;
-        for (let k = 0; k < d; k++) gb[k] -= c * WT[j * d + k];
-      }
+    K.subtractWeightedRows(params.W_encT, featureSum, this.grads.b_dec, d, m);
     return path;
   }
 
-  /** Adam(beta1 = 0) with the step's learning rate, decoder constraint, architecture hook. */
+  /** Adam with the step's learning rate, decoder constraint, architecture hook. */
   applyUpdate(): void {
     const t0 = performance.now();
     const { dIn: d, params, adamV } = this.state;
@@ -470,33 +361,14 @@ export class SaeStepEngine {
       this.momentumUpdate({ ...h, beta1: o.adamBeta1 }, this.state.adamM);
       return;
     }
-    // the SIMD Adam rows apply the decoder constraint themselves
-    const wasmRows = !!(this.wasm && this.adamDecay && this.wasm.owns(adamV.W_dec));
-    if (o.unitNormDecoder && !wasmRows) removeParallelGradient(params.W_dec, this.grads.W_dec, this.touched.W_dec, d);
+    // row-lazy Adam(beta1 = 0) on the touched rows; the decoder's with the unit-norm constraint around it
     for (const k of ["W_encT", "W_dec"] as const) {
-      const wk = this.wasm;
-      const decay = this.adamDecay;
-      if (wk && decay && wk.owns(adamV[k])) {
-        // same row-lazy rule as adamRows: each touched row's decay factor, -1 for rows to skip
-        const rowStep = this.state.rowStep[k];
-        const touched = this.touched[k];
-        for (let j = 0; j < touched.length; j++) {
-          if (!touched[j]) {
-            decay[j] = -1;
-            continue;
-          }
-          const missed = t - 1 - rowStep[j];
-          rowStep[j] = t;
-          decay[j] = missed > 0 ? h.beta2 ** missed : 1;
-        }
-        const unitNorm = k === "W_dec" && o.unitNormDecoder;
-        wk.adamRows(params[k], this.grads[k], adamV[k], decay, d, h.lr, h.beta2, Math.sqrt(1 - h.beta2 ** t), h.eps, unitNorm);
-      } else adamRows(params[k], this.grads[k], adamV[k], this.state.rowStep[k], this.touched[k], d, h);
+      const matrix = { p: params[k], g: this.grads[k], v: adamV[k], rowStep: this.state.rowStep[k], touched: this.touched[k] };
+      this.kernels.adamRows(matrix, d, h, k === "W_dec" && o.unitNormDecoder);
     }
     for (const k of Object.keys(params))
       if (k !== "W_encT" && k !== "W_dec")
         adamDense(params[k], this.grads[k], adamV[k], { ...h, lr: h.lr * this.lrScaleOf(k), t: this.adamStepOf(k, t) });
-    if (o.unitNormDecoder && !wasmRows) normalizeRows(params.W_dec, this.state.dSae, d, this.touched.W_dec);
     this.touched.W_encT.fill(0);
     this.touched.W_dec.fill(0);
     this.arch.afterUpdate?.(params, o);
@@ -511,17 +383,17 @@ export class SaeStepEngine {
    */
   private momentumUpdate(h: AdamMomentumHyper, adamM: Record<string, Float32Array>): void {
     const t0 = performance.now();
-    const { dIn: d, dSae: m, params, adamV } = this.state;
+    const { dIn: d, params, adamV } = this.state;
     const o = this.o;
-    this.allRows ??= new Uint8Array(m).fill(1);
-    if (o.unitNormDecoder) removeParallelGradient(params.W_dec, this.grads.W_dec, this.allRows, d);
+    const K = this.kernels;
+    if (o.unitNormDecoder) K.unitRows(params.W_dec, this.grads.W_dec, d, false);
     for (const k of Object.keys(params)) {
       const hk = { ...h, t: this.adamStepOf(k, h.t) };
       // the architecture's paperAdam parameters (JumpReLU's thresholds) keep the paper's beta1 = 0
       if (this.arch.paperAdam?.names.has(k)) adamDense(params[k], this.grads[k], adamV[k], { ...hk, lr: hk.lr * this.lrScaleOf(k) });
-      else adamMomentum(params[k], this.grads[k], adamM[k], adamV[k], hk);
+      else K.adamFull(params[k], this.grads[k], adamM[k], adamV[k], d, hk);
     }
-    if (o.unitNormDecoder) normalizeRows(params.W_dec, m, d);
+    if (o.unitNormDecoder) K.unitRows(params.W_dec, this.grads.W_dec, d, true);
     this.touched.W_encT.fill(0);
     this.touched.W_dec.fill(0);
     this.arch.afterUpdate?.(params, o);

@@ -49,6 +49,17 @@ export class Entries {
     this.rowPtr[++this.row] = this.nnz;
   }
 
+  /** Takes the pattern (row pointers over nTokens tokens, feature indices) of another list; values left to fill. */
+  copyPattern(rowPtr: Int32Array, idx: Int32Array): void {
+    const n = rowPtr.length - 1;
+    this.reset(n);
+    this.reserve(idx.length);
+    this.rowPtr.set(rowPtr);
+    this.idx.set(idx);
+    this.nnz = idx.length;
+    this.row = n;
+  }
+
   /** Entries of token t are [rowPtr[t], rowPtr[t+1]). */
   view(): { rowPtr: Int32Array; idx: Int32Array; val: Float32Array; nnz: number } {
     return { rowPtr: this.rowPtr, idx: this.idx.subarray(0, this.nnz), val: this.val.subarray(0, this.nnz), nnz: this.nnz };
@@ -58,6 +69,14 @@ export class Entries {
 /** Named scratch buffers reused across steps (grown, never shrunk). */
 export class Scratch {
   private readonly f32 = new Map<string, Float32Array>();
+  private readonly f64s = new Map<string, Float64Array>();
+
+  /** A float64 buffer of `length`, zeroed (for sums kept in double precision). */
+  f64(name: string, length: number): Float64Array {
+    let a = this.f64s.get(name);
+    if (!a || a.length < length) this.f64s.set(name, (a = new Float64Array(length)));
+    return a.subarray(0, length).fill(0);
+  }
 
   f(name: string, length: number, zero = false): Float32Array {
     let a = this.f32.get(name);

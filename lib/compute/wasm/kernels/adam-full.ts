@@ -1,0 +1,142 @@
+/**
+ * Full Adam (beta1 > 0) as a WebAssembly kernel in float64x2 lanes: each
+ * element is computed with exactly the operations, order and precision of
+ * the JS reference `adamMomentum` (lib/sae/train/adam.ts: float32 values
+ * promoted, every product and sum in float64, the moments and parameter
+ * rounded to float32 on store), so results are bitwise the reference's.
+ */
+import { I, type FuncDef } from "@/lib/compute/wasm/assembler";
+import { countLoop } from "@/lib/compute/wasm/kernels/builders";
+
+/** hyper (float64 array in the arena): the order adamFull reads its coefficients in */
+export const ADAM_FULL_HYPER = ["beta1", "c1", "beta2", "c2", "step", "sqrtBiasCorr", "eps"] as const;
+
+// adamFull(p, g, m, v, hyper, dB, lo, hi): for the rows lo <= j < hi of [rows, dB / 4] float32 matrices,
+// m = beta1 m + c1 g; v = beta2 v + c2 g g; p -= step m / (sqrt(v) / sqrtBiasCorr + eps); g = 0
+export const adamFull: FuncDef = (() => {
+  const [p, g, m, v, hyper, dB, lo, hi] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [o, end, beta1, c1, beta2, c2, step, sbc, eps, gi, mi, vi, zero] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
+  const splat = (i: number, into: number) => [I.get(hyper), I.f64Load(8 * i), I.f64x2Splat, I.set(into)];
+  const load2 = (base: number) => [I.get(base), I.get(o), I.i32Add, I.v128Load64Zero(0), I.f64x2PromoteLowF32x4];
+  const store2 = (base: number, value: number[][]) => [I.get(base), I.get(o), I.i32Add, ...value, I.v128Store64Lane0(0)];
+  return {
+    name: "adamFull",
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    locals: ["i32", "i32", "v128", "v128", "v128", "v128", "v128", "v128", "v128", "v128", "v128", "v128", "v128"],
+    body: [
+      ...[beta1, c1, beta2, c2, step, sbc, eps].flatMap((into, i) => splat(i, into)),
+      I.f32(0),
+      I.f32x4Splat,
+      I.set(zero),
+      I.get(lo),
+      I.get(dB),
+      I.i32Mul,
+      I.set(o),
+      I.get(hi),
+      I.get(dB),
+      I.i32Mul,
+      I.set(end),
+      I.block,
+      I.loop,
+      I.get(o),
+      I.get(end),
+      I.i32GeS,
+      I.brIf(1),
+      ...load2(g),
+      I.set(gi),
+      // mi = beta1 * m + c1 * gi
+      I.get(beta1),
+      ...load2(m),
+      I.f64x2Mul,
+      I.get(c1),
+      I.get(gi),
+      I.f64x2Mul,
+      I.f64x2Add,
+      I.set(mi),
+      // vi = beta2 * v + c2 * gi * gi
+      I.get(beta2),
+      ...load2(v),
+      I.f64x2Mul,
+      I.get(c2),
+      I.get(gi),
+      I.f64x2Mul,
+      I.get(gi),
+      I.f64x2Mul,
+      I.f64x2Add,
+      I.set(vi),
+      ...store2(m, [I.get(mi), I.f32x4DemoteF64x2Zero]),
+      ...store2(v, [I.get(vi), I.f32x4DemoteF64x2Zero]),
+      // p -= (step * mi) / (sqrt(vi) / sbc + eps)
+      ...store2(p, [
+        ...load2(p),
+        I.get(step),
+        I.get(mi),
+        I.f64x2Mul,
+        I.get(vi),
+        I.f64x2Sqrt,
+        I.get(sbc),
+        I.f64x2Div,
+        I.get(eps),
+        I.f64x2Add,
+        I.f64x2Div,
+        I.f64x2Sub,
+        I.f32x4DemoteF64x2Zero,
+      ]),
+      ...store2(g, [I.get(zero)]),
+      I.get(o),
+      I.i32(8),
+      I.i32Add,
+      I.set(o),
+      I.br(0),
+      I.end,
+      I.end,
+    ],
+  };
+})();
+
+// unitRows(W, g, dB, normalize, lo, hi): the unit-norm decoder constraint around full Adam, for rows lo <= j < hi,
+// in scalar float64 in the JS reference's order (bitwise lib/sae/train/adam.ts removeParallelGradient and
+// lib/sae/train/state.ts normalizeRows): normalize = 0: g_j -= (g_j . w_j) w_j; normalize = 1: w_j /= ||w_j||
+export const unitRows: FuncDef = (() => {
+  const [W, g, dB, normalize, lo, hi] = [0, 1, 2, 3, 4, 5];
+  const [j, row, k, s] = [6, 7, 8, 9];
+  const f64At = (base: number) => [I.get(base), I.get(row), I.i32Add, I.get(k), I.i32Add, I.f32Load(0), I.f64PromoteF32];
+  const overRow = (body: number[][]) => countLoop(k, [I.i32(0)], [I.get(dB)], 4, body);
+  // s = sum over the row of a[k] * b[k], in order
+  const dot = (a: number, b: number) => [
+    I.f64(0),
+    I.set(s),
+    ...overRow([I.get(s), ...f64At(a), ...f64At(b), I.f64Mul, I.f64Add, I.set(s)]),
+  ];
+  const addr = (base: number) => [I.get(base), I.get(row), I.i32Add, I.get(k), I.i32Add];
+  return {
+    name: "unitRows",
+    params: ["i32", "i32", "i32", "i32", "i32", "i32"],
+    locals: ["i32", "i32", "i32", "f64"],
+    body: countLoop(j, [I.get(lo)], [I.get(hi)], 1, [
+      I.get(j),
+      I.get(dB),
+      I.i32Mul,
+      I.set(row),
+      I.get(normalize),
+      I.ifElse,
+      ...dot(W, W),
+      I.get(s),
+      I.f64(0),
+      I.f64Ne,
+      I.ifVoid,
+      // s = 1 / sqrt(s); w *= s
+      I.f64(1),
+      I.get(s),
+      I.f64Sqrt,
+      I.f64Div,
+      I.set(s),
+      ...overRow([...addr(W), ...f64At(W), I.get(s), I.f64Mul, I.f32DemoteF64, I.f32Store(0)]),
+      I.end,
+      I.else,
+      ...dot(g, W),
+      ...overRow([...addr(g), ...f64At(g), I.get(s), ...f64At(W), I.f64Mul, I.f64Sub, I.f32DemoteF64, I.f32Store(0)]),
+      I.end,
+    ]),
+  };
+})();

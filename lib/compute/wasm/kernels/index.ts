@@ -1,0 +1,24 @@
+/** Every kernel the arena's module exports, addressed by name (calls between kernels are resolved by name too). */
+import type { FuncDef } from "@/lib/compute/wasm/assembler";
+import { decode, decoderGradByFeature, outerAccByFeature, rowDots, scanAbove } from "@/lib/compute/wasm/kernels/sparse";
+import { adamRow, adamRows } from "@/lib/compute/wasm/kernels/adam";
+import { adamFull, unitRows } from "@/lib/compute/wasm/kernels/adam-full";
+import { center, colAcc, residual, rowDistSq } from "@/lib/compute/wasm/kernels/rows";
+import { topK } from "@/lib/compute/wasm/kernels/topk";
+
+export const KERNELS: FuncDef[] = [
+  decode,
+  rowDots,
+  outerAccByFeature,
+  scanAbove,
+  adamRow,
+  adamRows,
+  center,
+  residual,
+  rowDistSq,
+  colAcc,
+  decoderGradByFeature,
+  topK,
+  adamFull,
+  unitRows,
+];
