@@ -107,7 +107,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const reaper = setInterval(reap, (options.reapSeconds ?? 15) * 1000);
 
   const runJob = async (queued: PgBoss.JobWithMetadata<QueueJobData>) => {
-    const job = await claimJob(pool, queued.data.jobId, queued.id, workerId);
+    let job: JobRow | null;
+    try {
+      job = await claimJob(pool, queued.data.jobId, queued.id, workerId);
+    } catch (error) {
+      log(`claiming job ${queued.data.jobId.slice(0, 8)} failed: ${messageOf(error)}`);
+      throw error;
+    }
     if (!job) return; // done already, cancelled, or replaced by a retry from the UI
     const controller = new AbortController();
     current = controller;

@@ -151,6 +151,14 @@ async function setSaeStatus(
 ): Promise<void> {
   const saeId = job.saeId;
   if (!saeId || LEAVES_SAE_STATUS.has(job.kind)) return;
+  // A status change fires the freshness trigger, which locks every SAE on the hook in id order
+  // (featurelab_forget_hook_saes). Taking those locks in the same order before the UPDATE locks
+  // this row keeps two workers changing two SAEs of one hook from deadlocking (seen as a
+  // pg-boss retry of a job whose claim PostgreSQL aborted, tests/workers/pipeline.test.ts).
+  await client.query(
+    `SELECT 1 FROM "Sae" WHERE "hookId" = (SELECT "hookId" FROM "Sae" WHERE "id" = $1) ORDER BY "id" FOR UPDATE`,
+    [saeId],
+  );
   await client.query(`UPDATE "Sae" SET "status" = $2::"SaeStatus", "error" = $3, "updatedAt" = now() WHERE "id" = $1`, [
     saeId,
     status,
