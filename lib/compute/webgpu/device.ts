@@ -82,6 +82,7 @@ export async function acquireGpu(): Promise<GpuAcquisition> {
     requiredLimits: {
       maxStorageBufferBindingSize: L.maxStorageBufferBindingSize,
       maxBufferSize: L.maxBufferSize,
+      // the SAE column kernels bind up to 10 storage buffers (WebGPU's default limit is 8)
       maxStorageBuffersPerShaderStage: Math.min(L.maxStorageBuffersPerShaderStage, 10),
       maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize,
     },

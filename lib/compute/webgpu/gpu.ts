@@ -74,7 +74,19 @@ export class Gpu {
   /** bytes allocated in storage buffers (for the memory line of the benchmark) */
   allocated = 0;
 
-  constructor(readonly device: GPUDevice) {}
+  /** the first validation or out-of-memory error Dawn reported (WebGPU reports them asynchronously) */
+  private error: string | null = null;
+
+  constructor(readonly device: GPUDevice) {
+    device.addEventListener("uncapturederror", (e) => {
+      this.error ??= (e as GPUUncapturedErrorEvent).error.message;
+    });
+  }
+
+  /** Throws the first error the device reported, if any (checked at every read-back). */
+  throwIfFailed(): void {
+    if (this.error) throw new Error(`WebGPU: ${this.error}`);
+  }
 
   get limits(): GPUSupportedLimits {
     return this.device.limits;
@@ -97,6 +109,8 @@ export class Gpu {
   }
 
   upload(buf: GPUBuffer, data: Float32Array | Uint32Array | Int32Array, elementOffset = 0): void {
+    // the CPU engine's WebAssembly memory is a SharedArrayBuffer, which Dawn's writeBuffer does not take
+    if (data.buffer instanceof SharedArrayBuffer) data = data.slice();
     this.device.queue.writeBuffer(buf, elementOffset * 4, data.buffer, data.byteOffset, data.byteLength);
   }
 
@@ -214,6 +228,7 @@ export class Recorder {
       const out = staging.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0, bytes);
       staging.unmap();
       this.gpu.returnStaging(staging);
+      this.gpu.throwIfFailed();
       return out;
     };
   }

@@ -25,6 +25,7 @@ import { Entries, Scratch } from "@/lib/sae/train/entries";
 import type { TrainOptions } from "@/lib/sae/train/options";
 import { lambdaAt, learningRateAt } from "@/lib/sae/train/schedule";
 import { normalizeRows, type TrainState } from "@/lib/sae/train/state";
+import type { TrainingEngine } from "@/lib/sae/train/training-engine";
 
 export interface StepResult {
   loss: number;
@@ -55,9 +56,9 @@ export function defaultKernelThreads(B: number, dIn: number, dSae: number): numb
 }
 
 /** JumpReLU's threshold parameters: Adam beta1 = 0 and thresholdLrScale apply to these alone. */
-const THRESHOLD_PARAMS = new Set(["threshold", "log_threshold"]);
+export const THRESHOLD_PARAMS = new Set(["threshold", "log_threshold"]);
 
-export class SaeStepEngine {
+export class SaeStepEngine implements TrainingEngine {
   readonly arch: ArchitectureModule;
   readonly grads: Record<string, Float32Array> = {};
   readonly touched: { W_encT: Uint8Array; W_dec: Uint8Array };
@@ -120,6 +121,16 @@ export class SaeStepEngine {
     for (const [k, v] of Object.entries(state.params)) this.grads[k] ??= new Float32Array(v.length);
     this.touched = { W_encT: new Uint8Array(m), W_dec: new Uint8Array(m) };
   }
+
+  /** features that have not fired for deadWindowTokens training tokens */
+  deadFeatures(): number {
+    let dead = 0;
+    for (const s of this.state.tokensSinceFired) if (s >= this.o.deadWindowTokens) dead++;
+    return dead;
+  }
+
+  /** The state lives on the host already. */
+  async syncState(): Promise<void> {}
 
   /** Stops the kernels' worker threads. */
   async dispose(): Promise<void> {

@@ -11,10 +11,10 @@ import type { SaeParams } from "@/lib/sae/params";
 import { validateSaeParams } from "@/lib/sae/params-validate";
 import { InvalidActivationsError, validateActivations, type ActivationSource } from "@/lib/sae/train/activation-source";
 import { loadCheckpoint, saveCheckpoint, CheckpointError } from "@/lib/sae/train/checkpoint";
-import { SaeStepEngine } from "@/lib/sae/train/engine";
 import { parseTrainOptions, TrainOptionsError, type TrainOptions, type TrainOptionsInput } from "@/lib/sae/train/options";
 import { lambdaAt, learningRateAt } from "@/lib/sae/train/schedule";
 import { initTrainState, type TrainState } from "@/lib/sae/train/state";
+import { createTrainingEngine, type TrainingEngine } from "@/lib/sae/train/training-engine";
 import { warmStartSteps } from "@/lib/sae/architectures/jumprelu";
 
 export interface TrainProgress {
@@ -126,7 +126,7 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
   }
 
   const backend = args.backend ?? new OrtCpuBackend();
-  const engine = new SaeStepEngine(state, o, backend);
+  const engine = await createTrainingEngine(state, o, backend);
   const B = o.batchSize;
   const d = source.dIn;
   const batch = new Float32Array(B * d);
@@ -146,8 +146,7 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
         );
       engine.applyUpdate();
       const done = state.step;
-      let dead = 0;
-      for (let j = 0; j < o.dSae; j++) if (state.tokensSinceFired[j] >= o.deadWindowTokens) dead++;
+      const dead = engine.deadFeatures();
       if (done % o.logEverySteps === 0 || done === o.totalSteps) {
         curves.train.push({
           step: done,
@@ -163,6 +162,7 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
       if (args.evalSet && (done % o.evalEverySteps === 0 || done === o.totalSteps))
         curves.eval.push({ step: done, ...(await evaluate(engine, args.evalSet, B)) });
       if (args.checkpointDir && o.checkpointEverySteps > 0 && done % o.checkpointEverySteps === 0) {
+        await engine.syncState();
         assertFiniteState(state);
         await saveCheckpoint(args.checkpointDir, state, { options: o, source: source.state(), curves });
       }
@@ -182,6 +182,7 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
         });
       }
     }
+    await engine.syncState();
   } finally {
     await engine.dispose();
     if (!args.backend) await backend.dispose();
@@ -202,7 +203,7 @@ function targetOf(o: TrainOptions, step: number): Pick<TrainProgress, "targetL0"
 }
 
 /** Metrics of the current parameters on held-out raw activations, in batches. */
-export async function evaluate(engine: SaeStepEngine, set: { data: Float32Array; n: number }, batchSize: number): Promise<SaeMetrics> {
+export async function evaluate(engine: TrainingEngine, set: { data: Float32Array; n: number }, batchSize: number): Promise<SaeMetrics> {
   const { dIn: d, dSae: m, inputScale: C } = engine.state;
   const acc = new MetricsAccumulator(d, m, C * C);
   const buf = new Float32Array(batchSize * d);
