@@ -28,7 +28,7 @@ export interface TrainPayload {
 export const FINAL_DIR = "sae";
 export const CHECKPOINT_DIR = "checkpoint";
 
-export const trainStage: Stage<TrainPayload> = async ({ job, signal, progress, log }) => {
+export const trainStage: Stage<TrainPayload> = async ({ job, signal, progress, log, trainingBackend }) => {
   const p = job.payload;
   const source = await trainingSource(p.trainDir, Number(p.options.seed ?? 0));
   const evalSet = await readAllActivations(await openActivationStore(p.evalDir), p.evalTokens);
@@ -42,6 +42,7 @@ export const trainStage: Stage<TrainPayload> = async ({ job, signal, progress, l
       checkpointDir,
       resume: true,
       signal,
+      backend: trainingBackend,
       onProgress: (t) => progress({ phase: "train", ...t }, { sae: true }),
     });
   } catch (error) {
