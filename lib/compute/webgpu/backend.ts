@@ -34,7 +34,8 @@ export class WebGpuBackend implements ComputeBackend {
     return b;
   }
 
-  async gemm({ a, transA = false, b, transB = false, M, K, N, out, bias }: GemmArgs): Promise<void> {
+  /** `variant` forces the tiled or the direct kernel (tests); by default the size chooses */
+  async gemm({ a, transA = false, b, transB = false, M, K, N, out, bias }: GemmArgs, variant?: "tiled" | "direct"): Promise<void> {
     if (a.length < M * K || b.length < K * N || out.length < M * N)
       throw new RangeError(`gemm: buffers too small for [${M}x${K}]x[${K}x${N}]`);
     const A = this.buffer("A", M * K);
@@ -45,7 +46,7 @@ export class WebGpuBackend implements ComputeBackend {
     const bb = bias ? this.buffer("bias", N) : undefined;
     if (bb && bias) this.gpu.upload(bb, bias);
     const rec = this.gpu.recorder();
-    gemm(this.gpu, rec, { M, N, K, transA, transB }, A, B, C, bb);
+    gemm(this.gpu, rec, { M, N, K, transA, transB }, A, B, C, bb, variant);
     const done = rec.readback(C, 4 * M * N);
     rec.submit();
     out.set(new Float32Array(await done()));

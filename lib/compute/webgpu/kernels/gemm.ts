@@ -82,12 +82,61 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 `;
 }
 
-/** Records C = alpha op(A) op(B) + beta C (+ bias). */
-export function gemm(gpu: Gpu, rec: Recorder, s: GemmShape, A: GPUBuffer, B: GPUBuffer, C: GPUBuffer, bias?: GPUBuffer): void {
+/** One thread per output, no shared memory: for products too small to fill tiles. */
+function directBody(transA: boolean, transB: boolean, bias: boolean): string {
+  return `
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = gid(wid, nwg, lid);
+  if (i >= u.M * u.N) { return; }
+  let r = i / u.N;
+  let c = i % u.N;
+  var acc = 0.0;
+  for (var k = 0u; k < u.K; k++) {
+    acc = fma(${transA ? "A[k * u.M + r]" : "A[r * u.K + k]"}, ${transB ? "Bm[c * u.K + k]" : "Bm[k * u.N + c]"}, acc);
+  }
+  var v = u.alpha * acc;
+  if (u.beta != 0.0) { v += u.beta * C[i]; }
+  ${bias ? "v += bias[c];" : ""}
+  C[i] = v;
+}
+`;
+}
+
+/**
+ * Products below this many multiply-adds run the direct kernel: the tiled
+ * one's workgroup barriers cost more than they save there (on SwiftShader a
+ * 128 x 128 x 32 product took ~20 ms tiled).
+ */
+export const DIRECT_GEMM_MAX_MACS = 2 ** 22;
+
+/** Records C = alpha op(A) op(B) + beta C (+ bias); `variant` forces a kernel (tests), else chosen by size. */
+export function gemm(
+  gpu: Gpu,
+  rec: Recorder,
+  s: GemmShape,
+  A: GPUBuffer,
+  B: GPUBuffer,
+  C: GPUBuffer,
+  bias?: GPUBuffer,
+  variant?: "tiled" | "direct",
+): void {
   const tA = !!s.transA;
   const tB = !!s.transB;
   const buffers: Record<string, "read" | "rw"> = { A: "read", Bm: "read", C: "rw" };
   if (bias) buffers.bias = "read";
+  const uniforms = { M: s.M, N: s.N, K: s.K, alpha: s.alpha ?? 1, beta: s.beta ?? 0 };
+  if ((variant ?? (s.M * s.N * s.K < DIRECT_GEMM_MAX_MACS ? "direct" : "tiled")) === "direct") {
+    const direct = gpu.kernel({
+      name: `gemm_direct_tA${+tA}_tB${+tB}_bias${+!!bias}`,
+      uniforms: { M: "u32", N: "u32", K: "u32", alpha: "f32", beta: "f32" },
+      buffers,
+      workgroup: 256,
+      body: directBody(tA, tB, !!bias),
+    });
+    rec.dispatch(direct, uniforms, bias ? [A, B, C, bias] : [A, B, C], s.M * s.N);
+    return;
+  }
   const kernel = gpu.kernel({
     name: `gemm_tA${+tA}_tB${+tB}_bias${+!!bias}`,
     uniforms: { M: "u32", N: "u32", K: "u32", alpha: "f32", beta: "f32" },
@@ -96,10 +145,5 @@ export function gemm(gpu: Gpu, rec: Recorder, s: GemmShape, A: GPUBuffer, B: GPU
     body: gemmBody(tA, tB, !!bias),
   });
   const groups = Math.ceil(s.M / TILE) * Math.ceil(s.N / TILE);
-  rec.dispatchGroups(
-    kernel,
-    { M: s.M, N: s.N, K: s.K, alpha: s.alpha ?? 1, beta: s.beta ?? 0 },
-    bias ? [A, B, C, bias] : [A, B, C],
-    groups,
-  );
+  rec.dispatchGroups(kernel, uniforms, bias ? [A, B, C, bias] : [A, B, C], groups);
 }

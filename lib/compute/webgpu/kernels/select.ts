@@ -47,11 +47,52 @@ export interface RowSelect {
   /** only features dead for `window` training tokens are candidates */
   deadOnly: boolean;
   window: number;
+  /** "thread": one thread per row (short rows); "workgroup": 256 threads per row; default by m */
+  variant?: "thread" | "workgroup";
 }
+
+/**
+ * Rows up to this long are selected by one thread each: a workgroup per row
+ * pays for barriers and shared atomics that short rows do not repay (on
+ * SwiftShader a 128-wide row took ~10x longer that way).
+ */
+export const THREAD_SELECT_MAX_ROW = 2048;
 
 /** cut[t] = the key of the k-th largest positive pre[t, :] (over candidates), or 1 when fewer. */
 export function rowTopKCut(gpu: Gpu, rec: Recorder, s: RowSelect, pre: GPUBuffer, since: GPUBuffer, cut: GPUBuffer): void {
   if (s.k < 1) throw new RangeError("rowTopKCut: k must be >= 1");
+  const uniforms = { B: s.B, m: s.m, k: s.k, deadOnly: +s.deadOnly, window: Math.min(s.window, 0xffffffff) };
+  if ((s.variant ?? (s.m <= THREAD_SELECT_MAX_ROW ? "thread" : "workgroup")) === "thread") {
+    const serial = gpu.kernel({
+      name: "row_topk_cut_thread",
+      uniforms: { B: "u32", m: "u32", k: "u32", deadOnly: "u32", window: "u32" },
+      buffers: { pre: "read", since: "read:u32", cut: "rw:u32" },
+      workgroup: 64,
+      body: `${KEY}${SCAN}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let t = gid(wid, nwg, lid);
+  if (t >= u.B) { return; }
+  var state = vec3u(0u, u.k, 0u);
+  var mask = 0u;
+  for (var round = 0u; round < 4u && state.z == 0u; round++) {
+    let shift = 24u - 8u * round;
+    var counts: array<u32, 256>;
+    for (var b = 0u; b < 256u; b++) { counts[b] = 0u; }
+    for (var j = 0u; j < u.m; j++) {
+      let key = keyOf(pre[t * u.m + j], j);
+      if (key != 0u && (key & mask) == state.x) { counts[(key >> shift) & 255u] += 1u; }
+    }
+    state = scanHistogram(state.x, state.y, shift, &counts);
+    mask |= 255u << shift;
+  }
+  cut[t] = select(state.x, 1u, state.z != 0u);
+}
+`,
+    });
+    rec.dispatch(serial, uniforms, [pre, since, cut], s.B);
+    return;
+  }
   const kernel = gpu.kernel({
     name: "row_topk_cut",
     uniforms: { B: "u32", m: "u32", k: "u32", deadOnly: "u32", window: "u32" },

@@ -16,7 +16,7 @@ function naive(a: Float32Array, b: Float32Array, M: number, K: number, N: number
   return c;
 }
 
-describe.skipIf(!backend)("WebGPU tiled GEMM", () => {
+describe.skipIf(!backend)("WebGPU GEMM kernels", () => {
   afterAll(() => backend?.dispose());
   const rng = createRng(3);
   // sizes off the 64 x 64 tile and the 16-deep slab on purpose (edge tiles, a K tail), and one exact fit
@@ -29,16 +29,17 @@ describe.skipIf(!backend)("WebGPU tiled GEMM", () => {
     for (const tA of [false, true])
       for (const tB of [false, true])
         for (const withBias of [false, true])
-          it(`[${M}x${K}]x[${K}x${N}] transA=${tA} transB=${tB} bias=${withBias} matches the definition`, async () => {
-            const a = Float32Array.from({ length: M * K }, () => rng.normal());
-            const b = Float32Array.from({ length: K * N }, () => rng.normal());
-            const bias = withBias ? Float32Array.from({ length: N }, () => rng.normal()) : undefined;
-            const out = new Float32Array(M * N).fill(NaN);
-            await backend!.gemm({ a, b, transA: tA, transB: tB, M, K, N, out, bias });
-            const ref = naive(a, b, M, K, N, tA, tB, bias);
-            let worst = 0;
-            // float32 products summed in float32: error grows like sqrt(K) * eps * |terms|
-            for (let i = 0; i < M * N; i++) worst = Math.max(worst, Math.abs(out[i] - ref[i]));
-            expect(worst).toBeLessThan(1e-5 * Math.sqrt(K) * 4);
-          });
+          for (const variant of ["tiled", "direct"] as const)
+            it(`${variant} [${M}x${K}]x[${K}x${N}] transA=${tA} transB=${tB} bias=${withBias} matches the definition`, async () => {
+              const a = Float32Array.from({ length: M * K }, () => rng.normal());
+              const b = Float32Array.from({ length: K * N }, () => rng.normal());
+              const bias = withBias ? Float32Array.from({ length: N }, () => rng.normal()) : undefined;
+              const out = new Float32Array(M * N).fill(NaN);
+              await backend!.gemm({ a, b, transA: tA, transB: tB, M, K, N, out, bias }, variant);
+              const ref = naive(a, b, M, K, N, tA, tB, bias);
+              let worst = 0;
+              // float32 products summed in float32: error grows like sqrt(K) * eps * |terms|
+              for (let i = 0; i < M * N; i++) worst = Math.max(worst, Math.abs(out[i] - ref[i]));
+              expect(worst).toBeLessThan(1e-5 * Math.sqrt(K) * 4);
+            });
 });
