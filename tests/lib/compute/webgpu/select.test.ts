@@ -67,7 +67,9 @@ describe.skipIf(!backend)("WebGPU top-k selection", () => {
       batchTopKCut(gpu, rec, { n: B * m, keep }, P, S, H, st);
       rec.submit();
       const [prefix, , fewer] = new Uint32Array(await gpu.read(st, 16));
-      const positives = Array.from(pre).filter((v) => v > 0).sort((a, b) => b - a);
+      const positives = Array.from(pre)
+        .filter((v) => v > 0)
+        .sort((a, b) => b - a);
       const f32 = new Float32Array([positives[Math.min(keep, positives.length) - 1]]);
       if (keep >= positives.length) expect(fewer || prefix === new Uint32Array(f32.buffer)[0], `keep ${keep}`).toBeTruthy();
       else {

@@ -2,7 +2,7 @@
  * Whole runs through trainSae on the WebGPU backend against the CPU engine:
  * a 200-step loss curve per recipe, and checkpoints carried across backends
  * (CPU checkpoint -> WebGPU continues, and back) ending where an
- * uninterrupted CPU run ends.
+ * uninterrupted run on the first backend ends.
  *
  * Tolerances, measured here: the two engines sum in different orders in
  * float32, and Adam (beta1 = 0, eps 1e-8) turns any gradient into a step of
@@ -71,10 +71,17 @@ describe.skipIf(!gpu)("WebGPU runs through trainSae", () => {
       });
       expect(worst).toBeLessThan(LOSS_TOLERANCE);
       expect(onGpu.curves.train.at(-1)!.loss).toBeLessThan(onGpu.curves.train[0].loss);
-    });
+    }, 300_000);
 
   it("held-out evaluation on the device gives the CPU's metrics", async () => {
-    const options: TrainOptionsInput = { ...base, architecture: "jumprelu", recipe: "modern", targetL0: 8, totalSteps: 40, evalEverySteps: 20 };
+    const options: TrainOptionsInput = {
+      ...base,
+      architecture: "jumprelu",
+      recipe: "modern",
+      targetL0: 8,
+      totalSteps: 40,
+      evalEverySteps: 20,
+    };
     const evalSet = { data: data.subarray(0, 512 * d), n: 512 };
     const onCpu = await trainSae({ options, source: source(), backend: cpu, evalSet });
     const onGpu = await trainSae({ options, source: source(), backend: gpu!, evalSet });
@@ -84,20 +91,27 @@ describe.skipIf(!gpu)("WebGPU runs through trainSae", () => {
       const b = onGpu.finalMetrics![key] as number;
       expect(Math.abs(b - a), key).toBeLessThanOrEqual(0.05 * Math.abs(a) + 1);
     }
-  });
+  }, 120_000);
 
   for (const [first, second] of [
     ["cpu", "webgpu"],
     ["webgpu", "cpu"],
   ] as const)
-    it(`a ${first} checkpoint resumes on ${second} and ends where an uninterrupted CPU run ends`, async () => {
+    it(`a ${first} checkpoint resumes on ${second} and ends where an uninterrupted ${first} run ends`, async () => {
       const options: TrainOptionsInput = { ...RECIPES[1][1], totalSteps: 60, checkpointEverySteps: 30 };
       const pick = (b: string) => (b === "cpu" ? cpu : gpu!);
-      const full = await trainSae({ options, source: source(), backend: cpu });
+      const full = await trainSae({ options, source: source(), backend: pick(first) });
       const dir = tmp();
       const ctl = new AbortController();
       await expect(
-        trainSae({ options, source: source(), backend: pick(first), checkpointDir: dir, signal: ctl.signal, onProgress: (p) => p.step === 33 && ctl.abort() }),
+        trainSae({
+          options,
+          source: source(),
+          backend: pick(first),
+          checkpointDir: dir,
+          signal: ctl.signal,
+          onProgress: (p) => p.step === 33 && ctl.abort(),
+        }),
       ).rejects.toThrow(/stopped at step 33/);
       const steps: TrainProgress[] = [];
       const resumed = await trainSae({
@@ -113,12 +127,19 @@ describe.skipIf(!gpu)("WebGPU runs through trainSae", () => {
       expect(resumed.state.step).toBe(60);
       expect(resumed.state.extra.thresholdsStarted).toBe(1);
       for (const [k, p] of Object.entries(full.state.params)) {
-        let worst = 0;
-        for (let i = 0; i < p.length; i++) worst = Math.max(worst, Math.abs(resumed.state.params[k][i] - p[i]));
-        // 30 steps of float32 drift at lr 3e-3
-        expect(worst, k).toBeLessThan(0.1 * 3e-3 * 30);
+        // relative Frobenius distance. Across backends from scratch, b_dec differs by ~10% after 60 steps: its first
+        // gradients nearly cancel and Adam's first steps are ~lr * sign(g), so float noise picks the sign. Once the
+        // second moments have built up, the engines agree closely: the second half on either backend lands on the
+        // first backend's run to ~1e-5.
+        let diff = 0;
+        let norm = 0;
+        for (let i = 0; i < p.length; i++) {
+          diff += (resumed.state.params[k][i] - p[i]) ** 2;
+          norm += p[i] ** 2;
+        }
+        expect(Math.sqrt(diff / Math.max(norm, 1e-12)), k).toBeLessThan(2e-3);
       }
       const last = (r: typeof full) => r.curves.train.at(-1)!;
       expect(Math.abs(last(resumed).loss - last(full).loss) / last(full).loss).toBeLessThan(LOSS_TOLERANCE);
-    });
+    }, 120_000);
 });
