@@ -16,18 +16,23 @@
  * over the run (periodic work included), in encoder-GEMM units.
  *
  *   npx tsx bench/train.ts [--repeats 3] [--only small|large] [--l0 64] [--regimes sparse,dense,init] [--threads n]
- *       [--recipes demo,small] [--recipe-steps 200]
+ *       [--recipes demo,small] [--recipe-steps 200] [--compute cpu|webgpu]
+ *
+ * --compute webgpu runs the same table on the WebGPU engine (lib/sae/train/webgpu), the GEMM unit then being
+ * our WebGPU GEMM kernel on device-resident buffers. On SwiftShader (CPU-only machines) it is a correctness
+ * run, not a speed figure: use --only small --batch 512 --repeats 1 there (docs/sae-engine.md).
  */
 import { Command } from "commander";
 import cliProgress from "cli-progress";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { OrtCpuBackend } from "@/lib/compute/backend";
+import { OrtCpuBackend, type ComputeBackend } from "@/lib/compute/backend";
+import { WebGpuBackend } from "@/lib/compute/webgpu/backend";
+import { createTrainingEngine } from "@/lib/sae/train/training-engine";
 import { InMemoryActivationSource } from "@/lib/sae/train/activation-source";
 import { trainSae, type TrainProgress } from "@/lib/sae/train/trainer";
 import type { TrainOptionsInput } from "@/lib/sae/train/options";
-import { SaeStepEngine } from "@/lib/sae/train/engine";
 import { parseTrainOptions } from "@/lib/sae/train/options";
 import { initTrainState } from "@/lib/sae/train/state";
 import { nthLargest } from "@/lib/sae/architectures/select";
@@ -42,12 +47,40 @@ const cli = new Command()
   .option("--threads <n>", "threads for the WebAssembly kernels (default: the engine's choice by size)")
   .option("--recipes <sizes>", "sizes for the whole-step recipe comparison (demo, small; 'none' to skip)", "demo,small")
   .option("--recipe-steps <n>", "steps per recipe run at the demo size (a tenth of it at 512 x 8192)", "200")
+  .option("--compute <engine>", "cpu (onnxruntime + WebAssembly kernels) or webgpu (the WebGPU engine)", "cpu")
   .parse();
 const args = cli.opts();
 const repeats = Number(args.repeats);
 const B = Number(args.batch);
 const targetL0 = Number(args.l0);
 const regimes = String(args.regimes).split(",");
+if (args.compute !== "cpu" && args.compute !== "webgpu") throw new Error(`--compute ${args.compute}: use cpu or webgpu`);
+/** one WebGPU device for the whole run (created on first use) */
+let webgpu = null as WebGpuBackend | null;
+async function newBackend(): Promise<ComputeBackend> {
+  if (args.compute === "cpu") return new OrtCpuBackend();
+  webgpu ??= await WebGpuBackend.create();
+  return webgpu;
+}
+/** disposes a CPU backend; the WebGPU one lives until the end */
+async function releaseBackend(b: ComputeBackend): Promise<void> {
+  if (b !== webgpu) await b.dispose();
+}
+/** x @ W_enc once: onnxruntime on host arrays, or the WebGPU kernel on resident buffers */
+async function encoderGemmMs(
+  backend: ComputeBackend,
+  x: Float32Array,
+  w: Float32Array,
+  out: Float32Array,
+  M: number,
+  K: number,
+  N: number,
+) {
+  if (backend instanceof WebGpuBackend) return backend.residentGemmMs({ M, K, N, transB: true });
+  const t0 = performance.now();
+  await backend.gemm({ a: x, b: w, transB: true, M, K, N, out });
+  return performance.now() - t0;
+}
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
@@ -65,7 +98,7 @@ interface Row {
 }
 
 async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar): Promise<Row[]> {
-  const backend = new OrtCpuBackend();
+  const backend = await newBackend();
   const rng = createRng(1);
   // Gaussian activations with a few strong directions, normalised so E||x||^2 = 1
   const nBatches = 2;
@@ -74,11 +107,7 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
   const raw = new Float32Array(B * dSae);
   const w = new Float32Array(dSae * dIn).map(() => rng.normal());
   // x @ W_enc alone, timed right before each step so both see the same machine load
-  const timeGemm = async (r: number): Promise<number> => {
-    const t0 = performance.now();
-    await backend.gemm({ a: xs[r % nBatches], b: w, transB: true, M: B, K: dIn, N: dSae, out: raw });
-    return performance.now() - t0;
-  };
+  const timeGemm = (r: number): Promise<number> => encoderGemmMs(backend, xs[r % nBatches], w, raw, B, dIn, dSae);
   await timeGemm(0); // warms the session
 
   for (const regime of ["sparse", "dense", "init"] as const) {
@@ -99,7 +128,7 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
       const tau = nthLargest(raw.slice(), raw.length, B * targetL0);
       state.params.log_threshold.fill(Math.log(tau));
     }
-    const engine = new SaeStepEngine(state, o, backend);
+    const engine = await createTrainingEngine(state, o, backend);
     const times: number[] = [];
     const gemmTimes: number[] = [];
     let l0 = 0;
@@ -108,7 +137,10 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
       if (r === 1) engine.timings = {};
       if (r > 0) gemmTimes.push(await timeGemm(r));
       const t0 = performance.now();
-      const res = await engine.trainStep(xs[r % nBatches], B);
+      const res = await engine.computeGradients(xs[r % nBatches], B);
+      engine.applyUpdate();
+      // the WebGPU engine's update is queued: the step ends when the device is done with it
+      if (backend instanceof WebGpuBackend) await backend.gpu.device.queue.onSubmittedWorkDone();
       if (r > 0) times.push(performance.now() - t0);
       l0 = res.l0;
       paths = `${res.paths.decoder}/${res.paths.encoderGrad}`;
@@ -147,7 +179,7 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
       breakdown: parts,
     });
   }
-  await backend.dispose();
+  await releaseBackend(backend);
   return rows;
 }
 
@@ -168,7 +200,7 @@ interface RecipeRow {
  * evaluation and checkpoint that falls on it).
  */
 async function benchRecipes(dIn: number, dSae: number, batch: number, steps: number, demoCadence: boolean): Promise<RecipeRow[]> {
-  const backend = new OrtCpuBackend();
+  const backend = await newBackend();
   const rng = createRng(2);
   const n = Math.max(batch * 8, 20_000);
   const data = Float32Array.from({ length: n * dIn }, () => rng.normal());
@@ -178,9 +210,8 @@ async function benchRecipes(dIn: number, dSae: number, batch: number, steps: num
   const raw = new Float32Array(batch * dSae);
   const gemms: number[] = [];
   for (let r = 0; r < 7; r++) {
-    const t0 = performance.now();
-    await backend.gemm({ a: data.subarray(0, batch * dIn), b: w, transB: true, M: batch, K: dIn, N: dSae, out: raw });
-    if (r > 0) gemms.push(performance.now() - t0);
+    const ms = await encoderGemmMs(backend, data.subarray(0, batch * dIn), w, raw, batch, dIn, dSae);
+    if (r > 0) gemms.push(ms);
   }
   const gemmMs = median(gemms);
   const cadence = demoCadence
@@ -235,7 +266,7 @@ async function benchRecipes(dIn: number, dSae: number, batch: number, steps: num
       l0: r.curves.train.at(-1)?.l0 ?? 0,
     });
   }
-  await backend.dispose();
+  await releaseBackend(backend);
   return rows;
 }
 
@@ -250,15 +281,19 @@ bar.start(sizes.length * regimes.length * (repeats + 1), 0);
 const all: Row[] = [];
 for (const [d, m] of sizes) all.push(...(await benchSize(d, m, bar)));
 bar.stop();
-console.log(
-  `\nJumpReLU training step, batch ${B}, onnxruntime-node CPU (${(await import("node:os")).cpus().length} cores), medians of ${repeats}`,
-);
+const engineName =
+  args.compute === "webgpu" && webgpu
+    ? `the WebGPU engine on ${webgpu.adapter.description} (${webgpu.adapter.vendor}${webgpu.adapter.software ? ", software: a correctness run, not a speed figure" : ""})`
+    : `onnxruntime-node CPU (${(await import("node:os")).cpus().length} cores)`;
+console.log(`\nJumpReLU training step, batch ${B}, ${engineName}, medians of ${repeats}`);
 console.log("size        regime (decoder/encoder-grad path)   step ms   GEMM ms   step/GEMM   step/own-GEMM   tokens/s    L0");
 for (const r of all)
   console.log(
-    `${r.size.padEnd(12)}${r.regime.padEnd(37)}${r.stepMs.toFixed(0).padStart(8)}${r.gemmMs.toFixed(0).padStart(10)}${r.units.toFixed(2).padStart(12)}${r.ownUnits.toFixed(2).padStart(16)}${r.tokensPerS.toFixed(0).padStart(11)}${r.l0.toFixed(0).padStart(7)}`,
+    `${r.size.padEnd(12)}${r.regime.padEnd(37)}${r.stepMs.toFixed(0).padStart(8)}${r.gemmMs.toFixed(0).padStart(10)}${r.units.toFixed(2).padStart(12)}${(Number.isFinite(r.ownUnits) ? r.ownUnits.toFixed(2) : "-").padStart(16)}${r.tokensPerS.toFixed(0).padStart(11)}${r.l0.toFixed(0).padStart(7)}`,
   );
-console.log("GEMM ms: x @ W_enc alone, timed just before each step (median); step/own-GEMM: step over the encoder GEMM inside that step");
+console.log(
+  "GEMM ms: x @ W_enc alone, timed just before each step (median); step/own-GEMM: step over the encoder GEMM inside that step (CPU engine only)",
+);
 console.log("\nwhere the step's time goes:");
 for (const r of all) console.log(`  ${r.size} ${r.regime}: ${r.breakdown}`);
 
@@ -287,3 +322,4 @@ if (recipeRows.length) {
     );
   }
 }
+await webgpu?.dispose();

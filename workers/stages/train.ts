@@ -52,7 +52,7 @@ export const trainStage: Stage<TrainPayload> = async ({ job, signal, progress, l
   const finalDir = path.join(p.saeDir, FINAL_DIR);
   await saveSaeLens(finalDir, result.params, { featurelab: { architecture: result.params.architecture, training: result.options } });
   const o = result.options;
-  log(`trained ${o.architecture} dSae=${o.dSae} for ${o.totalSteps} steps`);
+  log(`trained ${o.architecture} dSae=${o.dSae} for ${o.totalSteps} steps on ${trainingBackend?.name ?? "the CPU engine"}`);
   return {
     summary: `${o.totalSteps} steps`,
     async commit(client) {

@@ -52,6 +52,22 @@ export class WebGpuBackend implements ComputeBackend {
     out.set(new Float32Array(await done()));
   }
 
+  /**
+   * ms for one GEMM of the given shape on buffers already on the device (the
+   * benchmark's unit): recorded alone, submitted, timed to completion.
+   */
+  async residentGemmMs(s: { M: number; K: number; N: number; transB?: boolean }): Promise<number> {
+    const A = this.buffer("A", s.M * s.K);
+    const B = this.buffer("B", s.K * s.N);
+    const C = this.buffer("C", s.M * s.N);
+    const rec = this.gpu.recorder();
+    gemm(this.gpu, rec, s, A, B, C);
+    const t0 = performance.now();
+    rec.submit();
+    await this.gpu.device.queue.onSubmittedWorkDone();
+    return performance.now() - t0;
+  }
+
   async dispose(): Promise<void> {
     for (const b of this.temp.values()) b.destroy();
     this.temp.clear();
