@@ -87,5 +87,6 @@ export async function acquireGpu(): Promise<GpuAcquisition> {
       maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize,
     },
   });
-  return { ok: true, gpu: new Gpu(device), adapter: summarize(adapter) };
+  const summary = summarize(adapter);
+  return { ok: true, gpu: new Gpu(device, summary.software), adapter: summary };
 }

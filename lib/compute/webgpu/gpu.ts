@@ -77,7 +77,15 @@ export class Gpu {
   /** the first validation or out-of-memory error Dawn reported (WebGPU reports them asynchronously) */
   private error: string | null = null;
 
-  constructor(readonly device: GPUDevice) {
+  /**
+   * @param software the adapter is a software rasteriser (SwiftShader): kernels
+   *   that trade workgroup barriers for memory traffic (the tiled GEMM) lose
+   *   there, so their barrier-free forms run instead
+   */
+  constructor(
+    readonly device: GPUDevice,
+    readonly software = false,
+  ) {
     device.addEventListener("uncapturederror", (e) => {
       this.error ??= (e as GPUUncapturedErrorEvent).error.message;
     });

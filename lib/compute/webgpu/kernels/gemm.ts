@@ -105,8 +105,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 
 /**
  * Products below this many multiply-adds run the direct kernel: the tiled
- * one's workgroup barriers cost more than they save there (on SwiftShader a
- * 128 x 128 x 32 product took ~20 ms tiled).
+ * one's workgroup barriers cost more than they save there. On a software
+ * adapter every product runs direct (SwiftShader ran a 256 x 64 x 256
+ * product in ~600 ms tiled; its workgroup barriers are emulated).
  */
 export const DIRECT_GEMM_MAX_MACS = 2 ** 22;
 
@@ -126,7 +127,7 @@ export function gemm(
   const buffers: Record<string, "read" | "rw"> = { A: "read", Bm: "read", C: "rw" };
   if (bias) buffers.bias = "read";
   const uniforms = { M: s.M, N: s.N, K: s.K, alpha: s.alpha ?? 1, beta: s.beta ?? 0 };
-  if ((variant ?? (s.M * s.N * s.K < DIRECT_GEMM_MAX_MACS ? "direct" : "tiled")) === "direct") {
+  if ((variant ?? (gpu.software || s.M * s.N * s.K < DIRECT_GEMM_MAX_MACS ? "direct" : "tiled")) === "direct") {
     const direct = gpu.kernel({
       name: `gemm_direct_tA${+tA}_tB${+tB}_bias${+!!bias}`,
       uniforms: { M: "u32", N: "u32", K: "u32", alpha: "f32", beta: "f32" },
