@@ -65,33 +65,45 @@ export class WebGpuStepEngine implements TrainingEngine {
     this.dev = new DeviceState(gpu, state, o);
     const { dIn: d, dSae: m } = state;
     const B = o.batchSize;
-    const f = (label: string, n: number) => gpu.buffer(label, n);
-    this.buf = {
-      x: f("x", B * d),
-      xc: f("xc", B * d),
-      xMean: f("xMean", d),
-      pre: f("pre", B * m),
-      F: f("F", B * m),
-      G: f("G", B * m),
-      err: f("err", B * d),
-      g: f("g", B * d),
-      errAux: f("errAux", B * d),
-      gAux: f("gAux", B * d),
-      rowA: f("rowA", B),
-      rowB: f("rowB", B),
-      cut: f("cut", B),
-      cutAux: f("cutAux", B),
-      colA: f("colA", m),
-      colB: f("colB", m),
-      colC: f("colC", m),
-      colD: f("colD", m),
-      norms: f("norms", m),
-      since: this.dev.since,
-      ownGrads: f("ownGrads", 3 * m),
-      hist: f("hist", 256),
-      selState: f("selState", 4),
-      scalars: f("scalars", SCALAR_SLOTS),
+    // a buffer over the adapter's limits throws here: free what was allocated before it
+    const made: GPUBuffer[] = [];
+    const f = (label: string, n: number) => {
+      const b = gpu.buffer(label, n);
+      made.push(b);
+      return b;
     };
+    try {
+      this.buf = {
+        x: f("x", B * d),
+        xc: f("xc", B * d),
+        xMean: f("xMean", d),
+        pre: f("pre", B * m),
+        F: f("F", B * m),
+        G: f("G", B * m),
+        err: f("err", B * d),
+        g: f("g", B * d),
+        errAux: f("errAux", B * d),
+        gAux: f("gAux", B * d),
+        rowA: f("rowA", B),
+        rowB: f("rowB", B),
+        cut: f("cut", B),
+        cutAux: f("cutAux", B),
+        colA: f("colA", m),
+        colB: f("colB", m),
+        colC: f("colC", m),
+        colD: f("colD", m),
+        norms: f("norms", m),
+        since: this.dev.since,
+        ownGrads: f("ownGrads", 3 * m),
+        hist: f("hist", 256),
+        selState: f("selState", 4),
+        scalars: f("scalars", SCALAR_SLOTS),
+      };
+    } catch (e) {
+      for (const b of made) b.destroy();
+      this.dev.destroy();
+      throw e;
+    }
     this.nDead = this.countDeadOnHost();
   }
 
