@@ -20,7 +20,8 @@
  *
  * --compute webgpu runs the same table on the WebGPU engine (lib/sae/train/webgpu), the GEMM unit then being
  * our WebGPU GEMM kernel on device-resident buffers. On SwiftShader (CPU-only machines) it is a correctness
- * run, not a speed figure: use --only small --batch 512 --repeats 1 there (docs/sae-engine.md).
+ * run, not a speed figure, and ~20M multiply-adds/s: use --size 64x512 --batch 256 --repeats 1 --recipes none
+ * there (docs/sae-engine.md).
  */
 import { Command } from "commander";
 import cliProgress from "cli-progress";
@@ -48,6 +49,7 @@ const cli = new Command()
   .option("--recipes <sizes>", "sizes for the whole-step recipe comparison (demo, small; 'none' to skip)", "demo,small")
   .option("--recipe-steps <n>", "steps per recipe run at the demo size (a tenth of it at 512 x 8192)", "200")
   .option("--compute <engine>", "cpu (onnxruntime + WebAssembly kernels) or webgpu (the WebGPU engine)", "cpu")
+  .option("--size <dInxdSae>", "one size instead of 512x8192 and 2304x16384 (e.g. 64x512 on a software adapter)")
   .parse();
 const args = cli.opts();
 const repeats = Number(args.repeats);
@@ -271,8 +273,14 @@ async function benchRecipes(dIn: number, dSae: number, batch: number, steps: num
 }
 
 const sizes: [number, number][] = [];
-if (args.only !== "large") sizes.push([512, 8192]);
-if (args.only !== "small") sizes.push([2304, 16384]);
+if (args.size) {
+  const [dIn, dSae] = String(args.size).split("x").map(Number);
+  if (!(dIn > 0 && dSae > 0)) throw new Error(`--size ${args.size}: expected dInxdSae, e.g. 64x512`);
+  sizes.push([dIn, dSae]);
+} else {
+  if (args.only !== "large") sizes.push([512, 8192]);
+  if (args.only !== "small") sizes.push([2304, 16384]);
+}
 const bar = new cliProgress.SingleBar(
   { format: "bench:train {bar} {value}/{total} runs | {duration_formatted} elapsed, ETA {eta_formatted}" },
   cliProgress.Presets.shades_classic,
