@@ -119,7 +119,10 @@ export class Gpu {
   upload(buf: GPUBuffer, data: Float32Array | Uint32Array | Int32Array, elementOffset = 0): void {
     // the CPU engine's WebAssembly memory is a SharedArrayBuffer, which Dawn's writeBuffer does not take
     if (data.buffer instanceof SharedArrayBuffer) data = data.slice();
-    this.device.queue.writeBuffer(buf, elementOffset * 4, data.buffer, data.byteOffset, data.byteLength);
+    // in 256 MiB pieces: Dawn stages each write in one allocation, and a 131072 x 3584 matrix is 1.9 GB
+    const piece = 1 << 28;
+    for (let at = 0; at < data.byteLength; at += piece)
+      this.device.queue.writeBuffer(buf, elementOffset * 4 + at, data.buffer, data.byteOffset + at, Math.min(piece, data.byteLength - at));
   }
 
   kernel(spec: KernelSpec): Kernel {
