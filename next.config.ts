@@ -11,6 +11,8 @@ const nextConfig: NextConfig = {
     "pg-boss",
     "@electric-sql/pglite",
     "@huggingface/tokenizers",
+    // Dawn's Node bindings (dawn.node), for the WebGPU training engine
+    "webgpu",
   ],
   // forbidden() answers 403 pages for signed-in users without the right role.
   experimental: { authInterrupts: true },

@@ -19,18 +19,24 @@
  * the modern/paper ratio is taken per repeat, then the median.
  *
  *   npx tsx bench/train.ts [--repeats 3] [--only small|large] [--l0 64] [--regimes sparse,dense,init] [--threads n]
- *       [--recipes demo,small] [--recipe-steps 200] [--recipe-repeats 3]
+ *       [--recipes demo,small] [--recipe-steps 200] [--recipe-repeats 3] [--compute cpu|webgpu] [--size 64x512]
+ *
+ * --compute webgpu runs the same table on the WebGPU engine (lib/sae/train/webgpu), the GEMM unit then being
+ * our WebGPU GEMM kernel on device-resident buffers. On SwiftShader (CPU-only machines) it is a correctness
+ * run, not a speed figure, and ~20M multiply-adds/s: use --size 64x512 --batch 256 --repeats 1 --recipes none
+ * there (docs/sae-engine.md).
  */
 import { Command } from "commander";
 import cliProgress from "cli-progress";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { OrtCpuBackend } from "@/lib/compute/backend";
+import { OrtCpuBackend, type ComputeBackend } from "@/lib/compute/backend";
+import { WebGpuBackend } from "@/lib/compute/webgpu/backend";
+import { createTrainingEngine } from "@/lib/sae/train/training-engine";
 import { InMemoryActivationSource } from "@/lib/sae/train/activation-source";
 import { trainSae, type TrainProgress } from "@/lib/sae/train/trainer";
 import type { TrainOptionsInput } from "@/lib/sae/train/options";
-import { SaeStepEngine } from "@/lib/sae/train/engine";
 import { parseTrainOptions } from "@/lib/sae/train/options";
 import { initTrainState } from "@/lib/sae/train/state";
 import { nthLargest } from "@/lib/sae/architectures/select";
@@ -48,12 +54,41 @@ const cli = new Command()
   .option("--recipes <sizes>", "sizes for the whole-step recipe comparison (demo, small; 'none' to skip)", "demo,small")
   .option("--recipe-steps <n>", "steps per recipe run at the demo size (a tenth of it at 512 x 8192)", "200")
   .option("--recipe-repeats <n>", "runs of each recipe, in rotation (medians over them)", "3")
+  .option("--compute <engine>", "cpu (onnxruntime + WebAssembly kernels) or webgpu (the WebGPU engine)", "cpu")
+  .option("--size <dInxdSae>", "one size instead of 512x8192 and 2304x16384 (e.g. 64x512 on a software adapter)")
   .parse();
 const args = cli.opts();
 const repeats = Number(args.repeats);
 const B = Number(args.batch);
 const targetL0 = Number(args.l0);
 const regimes = String(args.regimes).split(",");
+if (args.compute !== "cpu" && args.compute !== "webgpu") throw new Error(`--compute ${args.compute}: use cpu or webgpu`);
+/** one WebGPU device for the whole run (created on first use) */
+let webgpu = null as WebGpuBackend | null;
+async function newBackend(): Promise<ComputeBackend> {
+  if (args.compute === "cpu") return new OrtCpuBackend();
+  webgpu ??= await WebGpuBackend.create();
+  return webgpu;
+}
+/** disposes a CPU backend; the WebGPU one lives until the end */
+async function releaseBackend(b: ComputeBackend): Promise<void> {
+  if (b !== webgpu) await b.dispose();
+}
+/** x @ W_enc once: onnxruntime on host arrays, or the WebGPU kernel on resident buffers */
+async function encoderGemmMs(
+  backend: ComputeBackend,
+  x: Float32Array,
+  w: Float32Array,
+  out: Float32Array,
+  M: number,
+  K: number,
+  N: number,
+) {
+  if (backend instanceof WebGpuBackend) return backend.residentGemmMs({ M, K, N, transB: true });
+  const t0 = performance.now();
+  await backend.gemm({ a: x, b: w, transB: true, M, K, N, out });
+  return performance.now() - t0;
+}
 
 interface Row {
   size: string;
@@ -69,7 +104,7 @@ interface Row {
 }
 
 async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar): Promise<Row[]> {
-  const backend = new OrtCpuBackend();
+  const backend = await newBackend();
   const rng = createRng(1);
   // Gaussian activations with a few strong directions, normalised so E||x||^2 = 1
   const nBatches = 2;
@@ -78,11 +113,7 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
   const raw = new Float32Array(B * dSae);
   const w = new Float32Array(dSae * dIn).map(() => rng.normal());
   // x @ W_enc alone, timed right before each step so both see the same machine load
-  const timeGemm = async (r: number): Promise<number> => {
-    const t0 = performance.now();
-    await backend.gemm({ a: xs[r % nBatches], b: w, transB: true, M: B, K: dIn, N: dSae, out: raw });
-    return performance.now() - t0;
-  };
+  const timeGemm = (r: number): Promise<number> => encoderGemmMs(backend, xs[r % nBatches], w, raw, B, dIn, dSae);
   await timeGemm(0); // warms the session
 
   for (const regime of ["sparse", "dense", "init"] as const) {
@@ -103,7 +134,7 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
       const tau = nthLargest(raw.slice(), raw.length, B * targetL0);
       state.params.log_threshold.fill(Math.log(tau));
     }
-    const engine = new SaeStepEngine(state, o, backend);
+    const engine = await createTrainingEngine(state, o, backend);
     const times: number[] = [];
     const gemmTimes: number[] = [];
     let l0 = 0;
@@ -112,7 +143,10 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
       if (r === 1) engine.timings = {};
       if (r > 0) gemmTimes.push(await timeGemm(r));
       const t0 = performance.now();
-      const res = await engine.trainStep(xs[r % nBatches], B);
+      const res = await engine.computeGradients(xs[r % nBatches], B);
+      engine.applyUpdate();
+      // the WebGPU engine's update is queued: the step ends when the device is done with it
+      if (backend instanceof WebGpuBackend) await backend.gpu.device.queue.onSubmittedWorkDone();
       if (r > 0) times.push(performance.now() - t0);
       l0 = res.l0;
       paths = `${res.paths.decoder}/${res.paths.encoderGrad}`;
@@ -151,7 +185,7 @@ async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar):
       breakdown: parts,
     });
   }
-  await backend.dispose();
+  await releaseBackend(backend);
   return rows;
 }
 
@@ -185,7 +219,7 @@ class GemmTimingSource extends InMemoryActivationSource {
     n: number,
     dIn: number,
     private readonly dSae: number,
-    private readonly backend: OrtCpuBackend,
+    private readonly backend: ComputeBackend,
   ) {
     super(data, n, dIn, 1);
     const rng = createRng(3);
@@ -194,10 +228,8 @@ class GemmTimingSource extends InMemoryActivationSource {
 
   override async nextBatch(batch: number, out: Float32Array): Promise<void> {
     await super.nextBatch(batch, out);
-    const t0 = performance.now();
     if (this.raw.length < batch * this.dSae) this.raw = new Float32Array(batch * this.dSae);
-    await this.backend.gemm({ a: out, b: this.w, transB: true, M: batch, K: this.dIn, N: this.dSae, out: this.raw });
-    this.gemmMs.push(performance.now() - t0);
+    this.gemmMs.push(await encoderGemmMs(this.backend, out, this.w, this.raw, batch, this.dIn, this.dSae));
   }
 }
 
@@ -216,7 +248,7 @@ async function benchRecipes(
   demoCadence: boolean,
   repeats: number,
 ): Promise<RecipeRow[]> {
-  const backend = new OrtCpuBackend();
+  const backend = await newBackend();
   const rng = createRng(2);
   const n = Math.max(batch * 8, 20_000);
   const data = Float32Array.from({ length: n * dIn }, () => rng.normal());
@@ -283,13 +315,19 @@ async function benchRecipes(
         l0: r.curves.train.at(-1)?.l0 ?? 0,
       });
     }
-  await backend.dispose();
+  await releaseBackend(backend);
   return rows;
 }
 
 const sizes: [number, number][] = [];
-if (args.only !== "large") sizes.push([512, 8192]);
-if (args.only !== "small") sizes.push([2304, 16384]);
+if (args.size) {
+  const [dIn, dSae] = String(args.size).split("x").map(Number);
+  if (!(dIn > 0 && dSae > 0)) throw new Error(`--size ${args.size}: expected dInxdSae, e.g. 64x512`);
+  sizes.push([dIn, dSae]);
+} else {
+  if (args.only !== "large") sizes.push([512, 8192]);
+  if (args.only !== "small") sizes.push([2304, 16384]);
+}
 const bar = new cliProgress.SingleBar(
   { format: "bench:train {bar} {value}/{total} runs | {duration_formatted} elapsed, ETA {eta_formatted}" },
   cliProgress.Presets.shades_classic,
@@ -298,15 +336,19 @@ bar.start(sizes.length * regimes.length * (repeats + 1), 0);
 const all: Row[] = [];
 for (const [d, m] of sizes) all.push(...(await benchSize(d, m, bar)));
 bar.stop();
-console.log(
-  `\nJumpReLU training step, batch ${B}, onnxruntime-node CPU (${(await import("node:os")).cpus().length} cores), medians of ${repeats}`,
-);
+const engineName =
+  args.compute === "webgpu" && webgpu
+    ? `the WebGPU engine on ${webgpu.adapter.description} (${webgpu.adapter.vendor}${webgpu.adapter.software ? ", software: a correctness run, not a speed figure" : ""})`
+    : `onnxruntime-node CPU (${(await import("node:os")).cpus().length} cores)`;
+console.log(`\nJumpReLU training step, batch ${B}, ${engineName}, medians of ${repeats}`);
 console.log("size        regime (decoder/encoder-grad path)   step ms   GEMM ms   step/GEMM   step/own-GEMM   tokens/s    L0");
 for (const r of all)
   console.log(
-    `${r.size.padEnd(12)}${r.regime.padEnd(37)}${r.stepMs.toFixed(0).padStart(8)}${r.gemmMs.toFixed(0).padStart(10)}${r.units.toFixed(2).padStart(12)}${r.ownUnits.toFixed(2).padStart(16)}${r.tokensPerS.toFixed(0).padStart(11)}${r.l0.toFixed(0).padStart(7)}`,
+    `${r.size.padEnd(12)}${r.regime.padEnd(37)}${r.stepMs.toFixed(0).padStart(8)}${r.gemmMs.toFixed(0).padStart(10)}${r.units.toFixed(2).padStart(12)}${(Number.isFinite(r.ownUnits) ? r.ownUnits.toFixed(2) : "-").padStart(16)}${r.tokensPerS.toFixed(0).padStart(11)}${r.l0.toFixed(0).padStart(7)}`,
   );
-console.log("GEMM ms: x @ W_enc alone, timed just before each step (median); step/own-GEMM: step over the encoder GEMM inside that step");
+console.log(
+  "GEMM ms: x @ W_enc alone, timed just before each step (median); step/own-GEMM: step over the encoder GEMM inside that step (CPU engine only)",
+);
 console.log("\nwhere the step's time goes:");
 for (const r of all) console.log(`  ${r.size} ${r.regime}: ${r.breakdown}`);
 
@@ -344,3 +386,4 @@ if (recipeRows.length) {
     );
   }
 }
+await webgpu?.dispose();

@@ -36,7 +36,7 @@ export const configSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   FEATURELAB_ADMIN_EMAIL: z.preprocess(emptyAsUndefined, z.string().email().optional()),
   FEATURELAB_ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, newPasswordSchema.optional()),
-  /** "auto" picks a GPU provider when one is present, else the CPU */
+  /** what SAE training runs on (workers/compute-choice.ts): "auto" takes a hardware WebGPU adapter, else the CPU; "cuda" is refused at start-up */
   FEATURELAB_COMPUTE: z.enum(["auto", "cpu", "webgpu", "cuda"]).default("auto"),
   /** "off" stops the web app rendering feature dashboards ahead of time (lib/snapshots); they then render per request */
   FEATURELAB_SNAPSHOTS: z.enum(["on", "off"]).default("on"),

@@ -1,34 +1,62 @@
 /**
- * Which compute provider the worker's SAE math runs on, and why, printed at
- * start. The training engine and encoders run through onnxruntime-node; today
- * they use its CPU provider (lib/compute/backend.ts). FEATURELAB_COMPUTE asks
- * for one; "auto" takes a GPU provider only when onnxruntime lists it and the
- * engine has a backend for it, which it does not yet (the GPU issue adds them).
+ * Which compute the worker's SAE training runs on, and why, printed at
+ * start. FEATURELAB_COMPUTE:
+ *   cpu     the CPU engine (sparse WebAssembly kernels, onnxruntime's CPU GEMMs)
+ *   webgpu  the WebGPU engine (lib/sae/train/webgpu) on the first adapter Dawn
+ *           finds, even a software one; with no adapter, the CPU, said in one line
+ *   auto    WebGPU on a hardware adapter; the CPU when the only adapter is a
+ *           software rasteriser (SwiftShader: correct, but slower than the CPU
+ *           engine) or there is none
+ *   cuda    refused: there is no CUDA backend (WebGPU reaches NVIDIA GPUs
+ *           through their Vulkan driver)
  */
-import { listSupportedBackends } from "onnxruntime-node";
+import type { ComputeBackend } from "@/lib/compute/backend";
+import { WebGpuBackend } from "@/lib/compute/webgpu/backend";
+import { acquireGpu, type AdapterSummary } from "@/lib/compute/webgpu/device";
+
+export type ComputeRequest = "auto" | "cpu" | "webgpu" | "cuda";
 
 export interface ComputeChoice {
-  provider: "cpu";
+  provider: "cpu" | "webgpu";
   reason: string;
+  /** the backend TRAIN jobs pass to trainSae (undefined: the CPU engine's default) */
+  trainingBackend?: ComputeBackend;
 }
 
-export function chooseCompute(requested: "auto" | "cpu" | "webgpu" | "cuda"): ComputeChoice {
-  let available: string[];
-  try {
-    available = listSupportedBackends().map((b) => b.name);
-  } catch {
-    available = ["cpu"];
-  }
-  const listed = `onnxruntime-node lists: ${available.join(", ") || "cpu"}`;
-  if (requested === "cpu") return { provider: "cpu", reason: `FEATURELAB_COMPUTE=cpu (${listed})` };
-  if (requested === "auto") {
+export class ComputeSettingError extends Error {
+  override name = "ComputeSettingError";
+}
+
+function describeAdapter(a: AdapterSummary): string {
+  return `${a.description || a.architecture} (${a.vendor}${a.software ? ", software" : ""})`;
+}
+
+export async function chooseCompute(requested: ComputeRequest): Promise<ComputeChoice> {
+  if (requested === "cuda")
+    throw new ComputeSettingError(
+      "FEATURELAB_COMPUTE=cuda cannot be honoured: Featurelab has no CUDA backend. Use webgpu (NVIDIA GPUs are reached through their Vulkan driver), auto, or cpu.",
+    );
+  if (requested === "cpu") return { provider: "cpu", reason: "FEATURELAB_COMPUTE=cpu" };
+  const got = await acquireGpu();
+  if (!got.ok)
     return {
       provider: "cpu",
-      reason: `auto: the SAE engine's only backend is onnxruntime's CPU provider so far (${listed}); set FEATURELAB_COMPUTE to pin one`,
+      reason:
+        requested === "webgpu"
+          ? `FEATURELAB_COMPUTE=webgpu, but ${got.reason}; falling back to the CPU`
+          : `auto: ${got.reason}; training on the CPU`,
+    };
+  const adapter = describeAdapter(got.adapter);
+  if (requested === "auto" && got.adapter.software) {
+    got.gpu.destroy();
+    return {
+      provider: "cpu",
+      reason: `auto: the only WebGPU adapter is ${adapter}, slower than the CPU engine; set FEATURELAB_COMPUTE=webgpu to use it anyway`,
     };
   }
   return {
-    provider: "cpu",
-    reason: `FEATURELAB_COMPUTE=${requested} asked for a GPU provider, but the SAE engine has no ${requested} backend yet (${listed}); falling back to the CPU provider`,
+    provider: "webgpu",
+    reason: `${requested === "auto" ? "auto" : "FEATURELAB_COMPUTE=webgpu"}: WebGPU adapter ${adapter}`,
+    trainingBackend: new WebGpuBackend(got.gpu, got.adapter),
   };
 }

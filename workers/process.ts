@@ -13,9 +13,9 @@ import { startWorker } from "./runner";
 export async function runWorkerProcess(cfg: Config): Promise<void> {
   const db = await resolveDatabase(cfg);
   await assertMigrated(db.url);
-  const compute = chooseCompute(cfg.FEATURELAB_COMPUTE);
+  const compute = await chooseCompute(cfg.FEATURELAB_COMPUTE);
   console.log(`[worker] compute provider: ${compute.provider} (${compute.reason})`);
-  const worker = await startWorker({ databaseUrl: db.url });
+  const worker = await startWorker({ databaseUrl: db.url, trainingBackend: compute.trainingBackend });
   console.log(`[worker] ${worker.workerId} waiting for jobs on ${db.embedded ? "the embedded database" : "DATABASE_URL"}`);
   let stopping = false;
   const stop = async (signal: string) => {

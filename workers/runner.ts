@@ -8,6 +8,7 @@
  * queue. Any number of worker processes can share one database.
  */
 import type PgBoss from "pg-boss";
+import type { ComputeBackend } from "@/lib/compute/backend";
 import { createPoolFor, type Pool } from "@/lib/db/pool";
 import { JOB_QUEUE, startQueue, type Boss, type QueueJobData } from "@/lib/queue/boss";
 import {
@@ -51,6 +52,8 @@ export interface WorkerOptions {
   /** seconds between polls of an idle queue */
   pollingIntervalSeconds?: number;
   log?: (line: string) => void;
+  /** what TRAIN jobs train on (workers/compute-choice.ts); the CPU engine when absent */
+  trainingBackend?: ComputeBackend;
   /** test hook: called at each progress report of a running job (the fault test kills the process here) */
   onProgress?: (job: JobRow, progress: Record<string, unknown>) => void;
 }
@@ -146,6 +149,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         options.onProgress?.(job, p);
       },
       log: (line) => log(`${describe(job)}: ${line}`),
+      trainingBackend: options.trainingBackend,
     };
     const started = Date.now();
     log(`${describe(job)}: started (attempt ${job.attempts})`);

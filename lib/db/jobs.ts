@@ -155,10 +155,7 @@ async function setSaeStatus(
   // (featurelab_forget_hook_saes). Taking those locks in the same order before the UPDATE locks
   // this row keeps two workers changing two SAEs of one hook from deadlocking (seen as a
   // pg-boss retry of a job whose claim PostgreSQL aborted, tests/workers/pipeline.test.ts).
-  await client.query(
-    `SELECT 1 FROM "Sae" WHERE "hookId" = (SELECT "hookId" FROM "Sae" WHERE "id" = $1) ORDER BY "id" FOR UPDATE`,
-    [saeId],
-  );
+  await client.query(`SELECT 1 FROM "Sae" WHERE "hookId" = (SELECT "hookId" FROM "Sae" WHERE "id" = $1) ORDER BY "id" FOR UPDATE`, [saeId]);
   await client.query(`UPDATE "Sae" SET "status" = $2::"SaeStatus", "error" = $3, "updatedAt" = now() WHERE "id" = $1`, [
     saeId,
     status,

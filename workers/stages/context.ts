@@ -7,6 +7,7 @@
  */
 import type { JobRow } from "@/lib/db/jobs";
 import type { Pool, PoolClient } from "@/lib/db/pool";
+import type { ComputeBackend } from "@/lib/compute/backend";
 
 export interface StageContext<P = Record<string, unknown>> {
   job: JobRow & { payload: JobRow["payload"] & P };
@@ -19,6 +20,8 @@ export interface StageContext<P = Record<string, unknown>> {
   /** live progress for the UI (throttled by the runner); `sae` also goes to Sae.progress */
   progress(p: Record<string, unknown>, options?: { sae?: boolean }): void;
   log(line: string): void;
+  /** the backend TRAIN trains on (the worker's compute choice); the CPU engine when absent */
+  trainingBackend?: ComputeBackend;
 }
 
 export interface StageResult {

@@ -133,12 +133,30 @@ export function warmStartSteps(o: JumpReLUOptions): number {
  */
 function startThresholds(ctx: StepContext<JumpReLUOptions>): void {
   const { B, dSae: m, raw, params, o, extra } = ctx;
-  const k = o.targetL0!;
   const b = params.b_enc;
   const pre = ctx.scratch.f("jumprelu.switchPre", B * m);
   for (let t = 0; t < B; t++) for (let j = 0; j < m; j++) pre[t * m + j] = raw[t * m + j] + b[j];
+  const started = startThresholdsFrom(pre, B, m, o, ctx.step, extra);
+  params[started.name].set(started.values);
+}
+
+/**
+ * The switch on pre-activations pre [B, dSae] of its batch (reorders nothing
+ * in pre): the thresholds' parameter values, with the switch recorded in
+ * `extra` (Adam start, bandwidth). Shared by the CPU engine and the WebGPU
+ * engine, which reads pre back once for it.
+ */
+export function startThresholdsFrom(
+  pre: Float32Array,
+  B: number,
+  m: number,
+  o: JumpReLUOptions,
+  step: number,
+  extra: Record<string, number>,
+): { name: "log_threshold" | "threshold"; values: Float32Array } {
+  const k = o.targetL0!;
   const kept = new Uint8Array(B * m);
-  const work = ctx.scratch.f("jumprelu.switchWork", o.warmStart === "topk" ? m : B * m);
+  const work = new Float32Array(o.warmStart === "topk" ? m : B * m);
   const keepAbove = (from: number, to: number, cut: number) => {
     for (let i = from; i < to; i++) if (pre[i] > 0 && pre[i] >= cut) kept[i] = 1;
   };
@@ -158,11 +176,11 @@ function startThresholds(ctx: StepContext<JumpReLUOptions>): void {
     keepAbove(0, B * m, typicalCut);
   }
   const theta = fitThresholds(pre, kept, B, m, o.minThreshold, typicalCut, o.thresholdFit);
-  if (o.thresholdParam === "log") for (let j = 0; j < m; j++) params.log_threshold[j] = Math.log(theta[j]);
-  else params.threshold.set(theta);
-  extra[`adamStart.${o.thresholdParam === "log" ? "log_threshold" : "threshold"}`] = ctx.step;
+  const name = o.thresholdParam === "log" ? "log_threshold" : "threshold";
+  extra[`adamStart.${name}`] = step;
   if (o.relativeBandwidth > 0) extra.bandwidth = o.relativeBandwidth * median(theta);
   extra.thresholdsStarted = 1;
+  return { name, values: o.thresholdParam === "log" ? theta.map(Math.log) : theta };
 }
 
 /**
@@ -170,7 +188,7 @@ function startThresholds(ctx: StepContext<JumpReLUOptions>): void {
  * paper's lambda * L0, or d/dL0 of targetL0Coef * (L0 / T - 1)^2 =
  * 2 targetL0Coef (L0 / T - 1) / T for a target (negative below it).
  */
-function l0Coefficient(o: JumpReLUOptions, lambda: number, l0: number): { coef: number; penalty: number } {
+export function l0Coefficient(o: JumpReLUOptions, lambda: number, l0: number): { coef: number; penalty: number } {
   if (o.targetL0 === undefined) return { coef: lambda, penalty: lambda * l0 };
   const r = l0 / o.targetL0 - 1;
   return { coef: (2 * o.targetL0Coef * r) / o.targetL0, penalty: o.targetL0Coef * r * r };

@@ -31,6 +31,7 @@ import { WasmStepKernels } from "@/lib/sae/train/kernels/wasm";
 import type { TrainOptions } from "@/lib/sae/train/options";
 import { lambdaAt, learningRateAt } from "@/lib/sae/train/schedule";
 import type { TrainState } from "@/lib/sae/train/state";
+import type { TrainingEngine } from "@/lib/sae/train/training-engine";
 
 export interface StepResult {
   loss: number;
@@ -62,7 +63,7 @@ export function defaultKernelThreads(B: number, dIn: number, dSae: number): numb
   return B * dIn * dSae >= 2 ** 28 ? Math.min(availableParallelism(), 8) : 1;
 }
 
-export class SaeStepEngine {
+export class SaeStepEngine implements TrainingEngine {
   readonly arch: ArchitectureModule;
   readonly grads: Record<string, Float32Array> = {};
   readonly touched: { W_encT: Uint8Array; W_dec: Uint8Array };
@@ -102,6 +103,16 @@ export class SaeStepEngine {
     for (const [k, v] of Object.entries(state.params)) this.grads[k] ??= new Float32Array(v.length);
     this.touched = { W_encT: new Uint8Array(m), W_dec: new Uint8Array(m) };
   }
+
+  /** features that have not fired for deadWindowTokens training tokens */
+  deadFeatures(): number {
+    let dead = 0;
+    for (const s of this.state.tokensSinceFired) if (s >= this.o.deadWindowTokens) dead++;
+    return dead;
+  }
+
+  /** The state lives on the host already. */
+  async syncState(): Promise<void> {}
 
   /** Stops the kernels' worker threads. */
   async dispose(): Promise<void> {

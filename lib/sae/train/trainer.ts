@@ -11,7 +11,6 @@ import type { SaeParams } from "@/lib/sae/params";
 import { validateSaeParams } from "@/lib/sae/params-validate";
 import { InvalidActivationsError, validateActivations, type ActivationSource } from "@/lib/sae/train/activation-source";
 import { loadCheckpoint, saveCheckpoint, CheckpointError } from "@/lib/sae/train/checkpoint";
-import { SaeStepEngine } from "@/lib/sae/train/engine";
 import {
   parseTrainOptions,
   safeParseTrainOptions,
@@ -21,6 +20,7 @@ import {
 } from "@/lib/sae/train/options";
 import { lambdaAt, learningRateAt } from "@/lib/sae/train/schedule";
 import { initTrainState, type TrainState } from "@/lib/sae/train/state";
+import { createTrainingEngine, type TrainingEngine } from "@/lib/sae/train/training-engine";
 import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
 import type { LossTerms } from "@/lib/sae/architectures/types";
 
@@ -139,7 +139,7 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
   }
 
   const backend = args.backend ?? new OrtCpuBackend();
-  const engine = new SaeStepEngine(state, o, backend);
+  const engine = await createTrainingEngine(state, o, backend);
   const B = o.batchSize;
   const d = source.dIn;
   const batch = new Float32Array(B * d);
@@ -159,8 +159,7 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
         );
       engine.applyUpdate();
       const done = state.step;
-      let dead = 0;
-      for (let j = 0; j < o.dSae; j++) if (state.tokensSinceFired[j] >= o.deadWindowTokens) dead++;
+      const dead = engine.deadFeatures();
       if (done % o.logEverySteps === 0 || done === o.totalSteps) {
         curves.train.push({
           step: done,
@@ -177,6 +176,7 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
       if (args.evalSet && (done % o.evalEverySteps === 0 || done === o.totalSteps))
         curves.eval.push({ step: done, ...(await evaluate(engine, args.evalSet, B)) });
       if (args.checkpointDir && o.checkpointEverySteps > 0 && done % o.checkpointEverySteps === 0) {
+        await engine.syncState();
         assertFiniteState(state);
         await saveCheckpoint(args.checkpointDir, state, { options: o, source: source.state(), curves });
       }
@@ -197,6 +197,7 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
         });
       }
     }
+    await engine.syncState();
   } finally {
     await engine.dispose();
     if (!args.backend) await backend.dispose();
@@ -209,7 +210,7 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
 }
 
 /** Metrics of the current parameters on held-out raw activations, in batches. */
-export async function evaluate(engine: SaeStepEngine, set: { data: Float32Array; n: number }, batchSize: number): Promise<SaeMetrics> {
+export async function evaluate(engine: TrainingEngine, set: { data: Float32Array; n: number }, batchSize: number): Promise<SaeMetrics> {
   const { dIn: d, dSae: m, inputScale: C } = engine.state;
   const acc = new MetricsAccumulator(d, m, C * C);
   const buf = new Float32Array(batchSize * d);

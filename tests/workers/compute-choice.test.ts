@@ -1,0 +1,55 @@
+/**
+ * FEATURELAB_COMPUTE chooses for real: cuda refused, cpu honoured, webgpu on
+ * whatever adapter exists (SwiftShader here and in CI), auto declining a
+ * software adapter, and webgpu with no adapter falling back to the CPU with
+ * its reason (a child process pointed at a Vulkan driver that does not exist).
+ */
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { chooseCompute, ComputeSettingError } from "@/workers/compute-choice";
+import { WebGpuBackend } from "@/lib/compute/webgpu/backend";
+import { gpuForTests } from "@/tests/support/webgpu";
+
+const probe = await gpuForTests();
+const software = probe.backend?.adapter.software;
+await probe.backend?.dispose();
+
+describe("chooseCompute", () => {
+  it("refuses cuda at start-up with what to use instead", async () => {
+    await expect(chooseCompute("cuda")).rejects.toThrow(ComputeSettingError);
+    await expect(chooseCompute("cuda")).rejects.toThrow(/no CUDA backend.*webgpu/);
+  });
+
+  it("cpu is the CPU engine", async () => {
+    const c = await chooseCompute("cpu");
+    expect(c).toEqual({ provider: "cpu", reason: "FEATURELAB_COMPUTE=cpu" });
+  });
+
+  it.skipIf(!probe.backend)("webgpu trains on the adapter found, and names it", async () => {
+    const c = await chooseCompute("webgpu");
+    expect(c.provider).toBe("webgpu");
+    expect(c.trainingBackend).toBeInstanceOf(WebGpuBackend);
+    expect(c.reason).toMatch(/FEATURELAB_COMPUTE=webgpu: WebGPU adapter /);
+    await c.trainingBackend!.dispose();
+  });
+
+  it.skipIf(!software)("auto declines a software adapter (SwiftShader) for the CPU, and says why", async () => {
+    const c = await chooseCompute("auto");
+    expect(c.provider).toBe("cpu");
+    expect(c.trainingBackend).toBeUndefined();
+    expect(c.reason).toMatch(/auto: the only WebGPU adapter is .*software.*slower than the CPU engine/);
+  });
+
+  it("webgpu with no adapter falls back to the CPU in one line", () => {
+    const out = execFileSync(
+      "npx",
+      ["tsx", "-e", 'import("@/workers/compute-choice").then(async (m) => console.log(JSON.stringify(await m.chooseCompute("webgpu"))))'],
+      { env: { ...process.env, VK_ICD_FILENAMES: "/nonexistent/icd.json" }, encoding: "utf8" },
+    );
+    const c = JSON.parse(out.trim().split("\n").pop()!);
+    expect(c.provider).toBe("cpu");
+    expect(c.reason).toMatch(
+      /^FEATURELAB_COMPUTE=webgpu, but no WebGPU adapter through the Vulkan driver \/nonexistent\/icd.json; falling back to the CPU$/,
+    );
+  });
+});
