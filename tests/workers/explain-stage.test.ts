@@ -7,17 +7,13 @@
  * the stage (as a retry would) writes nothing new.
  */
 import { afterAll, expect, it } from "vitest";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { createTestDatabase } from "../support/postgres";
-import { createPool } from "@/lib/db/pool";
 import { startQueue } from "@/lib/queue/boss";
 import { enqueuePipeline } from "@/lib/pipeline/enqueue";
 import { startWorker } from "@/workers/runner";
 import { explainStage } from "@/workers/stages/explain";
 import { tinySpec } from "./support/tiny-spec";
 import { waitForPipeline } from "./support/wait";
+import { scratchWorld } from "./support/scratch-database";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -25,14 +21,7 @@ afterAll(async () => {
 });
 
 it("explains and scores a sample of each recorded SAE's features after recording", async () => {
-  const tdb = await createTestDatabase();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fl-explain-"));
-  const pool = createPool(tdb.url, 2);
-  cleanup.push(async () => {
-    await pool.end();
-    await tdb.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  const { tdb, dataDir, pool } = await scratchWorld("fl-explain-", cleanup);
   const spec = tinySpec({
     saes: [{ architecture: "topk", train: { k: 8, kAux: 16 } }],
     explain: { explainer: "builtin", featuresPerSae: 12, seed: 1, negatives: 4 },

@@ -18,11 +18,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import crypto from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { createTestDatabase, type TestDatabase } from "../support/postgres";
-import { createPool, type Pool } from "@/lib/db/pool";
+import type { Pool } from "@/lib/db/pool";
 import { startQueue } from "@/lib/queue/boss";
 import { enqueuePipeline } from "@/lib/pipeline/enqueue";
 import { startWorker } from "@/workers/runner";
@@ -35,23 +31,17 @@ import { tinySpec } from "./support/tiny-spec";
 import { jobStates, waitForPipeline } from "./support/wait";
 import { databaseSnapshot, firstDifference } from "./support/snapshot";
 import { kill9, startChildWorker, type ChildWorker } from "./support/children";
+import { scratchWorld } from "./support/scratch-database";
 
 const spec = tinySpec();
 const cleanup: (() => Promise<void>)[] = [];
 
 async function freshPipeline() {
-  const tdb: TestDatabase = await createTestDatabase();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fl-faults-"));
-  const pool: Pool = createPool(tdb.url, 2);
+  const { tdb, dataDir, pool } = await scratchWorld("fl-faults-", cleanup);
   const boss = await startQueue(pool, { supervise: false });
   const enqueued = await enqueuePipeline(pool, boss, spec, { dataDir });
   await boss.stop({ graceful: false, close: false, wait: true });
   lastEnqueued = enqueued;
-  cleanup.push(async () => {
-    await pool.end();
-    await tdb.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
   return { tdb, pool, pipelineId: enqueued.pipelineId };
 }
 
@@ -283,14 +273,7 @@ describe("crash safety", () => {
   }, 240_000);
 
   it("two pipelines on the same data, harvested by two workers at once, take turns on each store and reuse it", async () => {
-    const tdb = await createTestDatabase();
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fl-shared-store-"));
-    const shared = createPool(tdb.url, 2);
-    cleanup.push(async () => {
-      await shared.end();
-      await tdb.drop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    });
+    const { tdb, dataDir, pool: shared } = await scratchWorld("fl-shared-store-", cleanup);
     const boss = await startQueue(shared, { supervise: false });
     const pipelines = [
       await enqueuePipeline(shared, boss, spec, { dataDir }),

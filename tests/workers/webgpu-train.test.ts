@@ -9,11 +9,6 @@
  * harvested tokens instead of 200 steps on 160k.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { createTestDatabase } from "../support/postgres";
-import { createPool } from "@/lib/db/pool";
 import { startQueue } from "@/lib/queue/boss";
 import { enqueuePipeline } from "@/lib/pipeline/enqueue";
 import { DEMO_PIPELINE } from "@/lib/pipeline/demo";
@@ -22,6 +17,7 @@ import { startWorker } from "@/workers/runner";
 import { chooseCompute } from "@/workers/compute-choice";
 import { gpuForTests } from "@/tests/support/webgpu";
 import { waitForPipeline } from "./support/wait";
+import { scratchWorld } from "./support/scratch-database";
 
 const probe = await gpuForTests();
 await probe.backend?.dispose();
@@ -65,14 +61,7 @@ describe.skipIf(!probe.backend)("FEATURELAB_COMPUTE=webgpu", () => {
     const compute = await chooseCompute("webgpu");
     expect(compute.provider).toBe("webgpu");
     cleanup.push(() => compute.trainingBackend!.dispose());
-    const tdb = await createTestDatabase();
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fl-webgpu-demo-"));
-    const pool = createPool(tdb.url, 2);
-    cleanup.push(async () => {
-      await pool.end();
-      await tdb.drop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    });
+    const { tdb, dataDir, pool } = await scratchWorld("fl-webgpu-demo-", cleanup);
     const boss = await startQueue(pool, { supervise: false });
     const { pipelineId } = await enqueuePipeline(pool, boss, spec, { dataDir });
     await boss.stop({ graceful: false, close: false, wait: true });

@@ -42,6 +42,44 @@ async function handCase(steToPre: boolean) {
   return { engine, r };
 }
 
+/**
+ * One step on 40,000 standard-normal pre-activations (W_enc = I, so pre = x) of four features with
+ * thresholds THETAS, bandwidth 0.1, and W_dec = 0, which makes dL/df = 0: only the L0 term has gradients.
+ */
+const THETAS = [0.25, 0.5, 1, 1.5];
+async function gaussianStep(sparsity: Partial<TrainOptionsInput>, seed: number) {
+  const d = THETAS.length;
+  const B = 40_000;
+  const o = parseTrainOptions({
+    architecture: "jumprelu",
+    dSae: d,
+    totalSteps: 1,
+    batchSize: B,
+    bandwidth: 0.1,
+    thresholdParam: "direct",
+    computeMode: "sparse",
+    sparseMaxDensity: 1,
+    ...sparsity,
+  } as TrainOptionsInput);
+  const state = initTrainState(o, d, 1);
+  state.params.W_encT.fill(0);
+  for (let j = 0; j < d; j++) state.params.W_encT[j * d + j] = 1;
+  state.params.W_dec.fill(0);
+  state.params.threshold.set(THETAS);
+  const rng = createRng(seed);
+  const x = Float32Array.from({ length: B * d }, () => rng.normal());
+  const engine = new SaeStepEngine(state, o, backend);
+  const r = await engine.computeGradients(x, B);
+  return { engine, r };
+}
+
+/** A kernel density estimate within 10% of the standard normal density at theta. */
+function expectNormalDensity(estimate: number, theta: number): void {
+  const pdf = Math.exp(-0.5 * theta * theta) / Math.sqrt(2 * Math.PI);
+  expect(estimate, `at theta ${theta}`).toBeGreaterThan(0.9 * pdf);
+  expect(estimate, `at theta ${theta}`).toBeLessThan(1.1 * pdf);
+}
+
 describe("quadratic L0 target: targetL0Coef * (L0 / T - 1)^2", () => {
   // The hand case of gradients.test.ts: d = m = 2, W_enc = W_dec = I, pre = x, eps 0.1, theta 0.5.
   // Token 0: pre (0.52, 0.9), both active (feature 0 inside the window); token 1: pre (0.47, 0.2),
@@ -65,38 +103,9 @@ describe("quadratic L0 target: targetL0Coef * (L0 / T - 1)^2", () => {
   it("its threshold pseudo-gradient is the kernel density estimate of -d E[L0] / d theta (Gaussian pre-activations)", async () => {
     // W_dec = 0 makes dL/df = 0, so the threshold gradient is the L0 term's alone:
     // coef * (-(1/(B eps)) * #window entries), and #window / (B eps) estimates the density of pre at theta.
-    const d = 4;
-    const B = 40_000;
-    const thetas = [0.25, 0.5, 1, 1.5];
-    const eps = 0.1;
-    const o = parseTrainOptions({
-      architecture: "jumprelu",
-      dSae: d,
-      totalSteps: 1,
-      batchSize: B,
-      targetL0: 1,
-      targetL0Coef: 1,
-      bandwidth: eps,
-      thresholdParam: "direct",
-      computeMode: "sparse",
-      sparseMaxDensity: 1,
-    });
-    const state = initTrainState(o, d, 1);
-    state.params.W_encT.fill(0);
-    for (let j = 0; j < d; j++) state.params.W_encT[j * d + j] = 1;
-    state.params.W_dec.fill(0);
-    state.params.threshold.set(thetas);
-    const rng = createRng(11);
-    const x = Float32Array.from({ length: B * d }, () => rng.normal());
-    const engine = new SaeStepEngine(state, o, backend);
-    const r = await engine.computeGradients(x, B);
+    const { engine, r } = await gaussianStep({ targetL0: 1, targetL0Coef: 1 }, 11);
     const coef = 2 * (r.l0 / 1 - 1);
-    const normalPdf = (t: number) => Math.exp(-0.5 * t * t) / Math.sqrt(2 * Math.PI);
-    for (let j = 0; j < d; j++) {
-      const density = -engine.grads.threshold[j] / coef;
-      expect(density, `feature ${j} at theta ${thetas[j]}`).toBeGreaterThan(0.9 * normalPdf(thetas[j]));
-      expect(density, `feature ${j} at theta ${thetas[j]}`).toBeLessThan(1.1 * normalPdf(thetas[j]));
-    }
+    for (let j = 0; j < THETAS.length; j++) expectNormalDensity(-engine.grads.threshold[j] / coef, THETAS[j]);
   });
 });
 
@@ -126,36 +135,10 @@ describe("steToPre: the estimators' gradient passed to the pre-activations (Anth
     // W_dec = 0 makes dL/df = 0, leaving the L0 term lambda * H(pre - theta): shifting every pre-activation
     // by s raises E[H] at rate p(theta), which #window / (B eps) estimates; b_enc shifts pre, so its gradient
     // is lambda times that (and exactly minus the threshold's).
-    const d = 4;
-    const B = 40_000;
-    const thetas = [0.25, 0.5, 1, 1.5];
-    const o = parseTrainOptions({
-      architecture: "jumprelu",
-      dSae: d,
-      totalSteps: 1,
-      batchSize: B,
-      lambda: 1,
-      lambdaWarmupSteps: 0,
-      bandwidth: 0.1,
-      thresholdParam: "direct",
-      computeMode: "sparse",
-      sparseMaxDensity: 1,
-      steToPre: true,
-    });
-    const state = initTrainState(o, d, 1);
-    state.params.W_encT.fill(0);
-    for (let j = 0; j < d; j++) state.params.W_encT[j * d + j] = 1;
-    state.params.W_dec.fill(0);
-    state.params.threshold.set(thetas);
-    const rng = createRng(12);
-    const x = Float32Array.from({ length: B * d }, () => rng.normal());
-    const engine = new SaeStepEngine(state, o, backend);
-    await engine.computeGradients(x, B);
-    const normalPdf = (t: number) => Math.exp(-0.5 * t * t) / Math.sqrt(2 * Math.PI);
-    for (let j = 0; j < d; j++) {
+    const { engine } = await gaussianStep({ lambda: 1, lambdaWarmupSteps: 0, steToPre: true }, 12);
+    for (let j = 0; j < THETAS.length; j++) {
       const density = engine.grads.b_enc[j];
-      expect(density, `feature ${j} at theta ${thetas[j]}`).toBeGreaterThan(0.9 * normalPdf(thetas[j]));
-      expect(density, `feature ${j} at theta ${thetas[j]}`).toBeLessThan(1.1 * normalPdf(thetas[j]));
+      expectNormalDensity(density, THETAS[j]);
       // b_enc accumulates in float32 entry by entry, the threshold in float64
       expect(engine.grads.threshold[j]).toBeCloseTo(-density, 4);
     }
