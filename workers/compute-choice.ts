@@ -6,10 +6,13 @@
  *           finds, even a software one; with no adapter, the CPU, said in one line
  *   auto    WebGPU on a hardware adapter; the CPU when the only adapter is a
  *           software rasteriser (SwiftShader: correct, but slower than the CPU
- *           engine) or there is none
+ *           engine) or there is none. On Linux without a GPU device node it
+ *           does not load Dawn at all: probing makes Mesa's and SwiftShader's
+ *           drivers print errors to stderr that would alarm a user of the demo
  *   cuda    refused: there is no CUDA backend (WebGPU reaches NVIDIA GPUs
  *           through their Vulkan driver)
  */
+import { existsSync, readdirSync } from "node:fs";
 import type { ComputeBackend } from "@/lib/compute/backend";
 import { WebGpuBackend } from "@/lib/compute/webgpu/backend";
 import { acquireGpu, type AdapterSummary } from "@/lib/compute/webgpu/device";
@@ -31,12 +34,25 @@ function describeAdapter(a: AdapterSummary): string {
   return `${a.description || a.architecture} (${a.vendor}${a.software ? ", software" : ""})`;
 }
 
-export async function chooseCompute(requested: ComputeRequest): Promise<ComputeChoice> {
+/** The device nodes a hardware GPU appears as on Linux: DRM render nodes (AMD, Intel, NVIDIA's open driver) and NVIDIA's own. */
+export function gpuDeviceNodes(): string[] {
+  const dri = existsSync("/dev/dri") ? readdirSync("/dev/dri").filter((f) => f.startsWith("renderD")) : [];
+  return [...dri.map((f) => `/dev/dri/${f}`), ...["/dev/nvidia0"].filter((f) => existsSync(f))];
+}
+
+/** `deviceNodes`: the machine's GPU device nodes (tests pass some to reach the probe on a machine without any). */
+export async function chooseCompute(requested: ComputeRequest, { deviceNodes = gpuDeviceNodes() } = {}): Promise<ComputeChoice> {
   if (requested === "cuda")
     throw new ComputeSettingError(
       "FEATURELAB_COMPUTE=cuda cannot be honoured: Featurelab has no CUDA backend. Use webgpu (NVIDIA GPUs are reached through their Vulkan driver), auto, or cpu.",
     );
   if (requested === "cpu") return { provider: "cpu", reason: "FEATURELAB_COMPUTE=cpu" };
+  if (requested === "auto" && process.platform === "linux" && deviceNodes.length === 0)
+    return {
+      provider: "cpu",
+      reason:
+        "auto: no GPU on this machine (no /dev/dri/renderD* or /dev/nvidia0); training on the CPU (FEATURELAB_COMPUTE=webgpu tries a software adapter)",
+    };
   const got = await acquireGpu();
   if (!got.ok)
     return {

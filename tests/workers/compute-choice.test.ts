@@ -6,12 +6,13 @@
  */
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { chooseCompute, ComputeSettingError } from "@/workers/compute-choice";
+import { chooseCompute, ComputeSettingError, gpuDeviceNodes } from "@/workers/compute-choice";
 import { WebGpuBackend } from "@/lib/compute/webgpu/backend";
 import { gpuForTests } from "@/tests/support/webgpu";
 
 const probe = await gpuForTests();
 const software = probe.backend?.adapter.software;
+const noGpuNodes = process.platform === "linux" && gpuDeviceNodes().length === 0;
 await probe.backend?.dispose();
 
 describe("chooseCompute", () => {
@@ -33,8 +34,14 @@ describe("chooseCompute", () => {
     await c.trainingBackend!.dispose();
   });
 
-  it.skipIf(!software)("auto declines a software adapter (SwiftShader) for the CPU, and says why", async () => {
+  it.skipIf(!noGpuNodes)("auto on a machine with no GPU device node trains on the CPU without probing, and says why", async () => {
     const c = await chooseCompute("auto");
+    expect(c).toEqual({ provider: "cpu", reason: expect.stringMatching(/^auto: no GPU on this machine \(no \/dev\/dri\/renderD\*/) });
+  });
+
+  it.skipIf(!software)("auto declines a software adapter (SwiftShader) for the CPU, and says why", async () => {
+    // as on a machine whose GPU device node Dawn finds no hardware adapter behind
+    const c = await chooseCompute("auto", { deviceNodes: ["/dev/dri/renderD128"] });
     expect(c.provider).toBe("cpu");
     expect(c.trainingBackend).toBeUndefined();
     expect(c.reason).toMatch(/auto: the only WebGPU adapter is .*software.*slower than the CPU engine/);
