@@ -17,6 +17,7 @@ import type { Db } from "@/lib/db/client";
 import type { Boss } from "@/lib/queue/boss";
 import { JOB_QUEUE, bossDb, sendJob } from "@/lib/queue/boss";
 import { inTransaction, type Pool, type PoolClient } from "@/lib/db/pool";
+import { lockHookSaes } from "@/lib/db/saes";
 
 export type JobKind = "HARVEST" | "TRAIN" | "EVALUATE" | "RECORD" | "IMPORT" | "EXPLAIN";
 export type JobStatus = "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
@@ -151,11 +152,7 @@ async function setSaeStatus(
 ): Promise<void> {
   const saeId = job.saeId;
   if (!saeId || LEAVES_SAE_STATUS.has(job.kind)) return;
-  // A status change fires the freshness trigger, which locks every SAE on the hook in id order
-  // (featurelab_forget_hook_saes). Taking those locks in the same order before the UPDATE locks
-  // this row keeps two workers changing two SAEs of one hook from deadlocking (seen as a
-  // pg-boss retry of a job whose claim PostgreSQL aborted, tests/workers/pipeline.test.ts).
-  await client.query(`SELECT 1 FROM "Sae" WHERE "hookId" = (SELECT "hookId" FROM "Sae" WHERE "id" = $1) ORDER BY "id" FOR UPDATE`, [saeId]);
+  await lockHookSaes(client, saeId);
   await client.query(`UPDATE "Sae" SET "status" = $2::"SaeStatus", "error" = $3, "updatedAt" = now() WHERE "id" = $1`, [
     saeId,
     status,
@@ -220,6 +217,7 @@ export async function completeJob(
 ): Promise<void> {
   await inTransaction(pool, async (client) => {
     const job = await assertOwner(client, jobId, workerId);
+    if (job.saeId) await lockHookSaes(client, job.saeId);
     if (commit) await commit(client, job);
     await client.query(
       `UPDATE "Job" SET "status" = 'SUCCEEDED', "finishedAt" = now(), "heartbeatAt" = now(), "error" = NULL WHERE "id" = $1`,

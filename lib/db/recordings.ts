@@ -11,6 +11,7 @@ import type { PoolClient } from "@/lib/db/pool";
 import type { LogitEffects, NearestFeatures, RecordedFeatures } from "@/lib/recording/types";
 import { bulkWrite, type BulkMode, type Cell, type Column } from "@/lib/db/bulk-copy";
 import { DENSE_THRESHOLD } from "@/lib/sae/metrics";
+import { lockHookSaes } from "@/lib/db/saes";
 
 export interface NeighborsAcross {
   /** neighbours of this SAE's features among `otherSaeId`'s features */
@@ -168,6 +169,7 @@ async function saveFeatureCounts(client: PoolClient, r: RecordingToWrite): Promi
 /** Deletes the SAE's rows, then writes them afresh (call inside a transaction). */
 export async function writeRecording(client: PoolClient, r: RecordingToWrite, mode?: BulkMode): Promise<WrittenCounts> {
   checkShapes(r);
+  await lockHookSaes(client, r.saeId);
   // Two SAEs on one hook recorded at once both rewrite their pair's FeatureNeighbor rows: take turns.
   await client.query(`SELECT 1 FROM "Hook" WHERE "id" = $1 FOR UPDATE`, [r.hookId]);
   await client.query(`DELETE FROM "Feature" WHERE "saeId" = $1`, [r.saeId]); // examples cascade

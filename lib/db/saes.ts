@@ -8,6 +8,21 @@
 import type { Pool, PoolClient } from "@/lib/db/pool";
 import { bulkWrite } from "@/lib/db/bulk-copy";
 
+/**
+ * Locks every SAE on this SAE's hook, in id order, for the rest of the transaction.
+ * The freshness triggers lock SAE rows as a side effect of any write that shows on a
+ * dashboard (a status change, a recording's features, neighbour rows naming the hook's
+ * other SAEs), and a foreign key to "Sae" takes a share lock too. Two transactions that
+ * take those locks in different orders deadlock, and PostgreSQL aborts one: seen as a
+ * pg-boss retry of a job whose claim was aborted (tests/workers/pipeline.test.ts,
+ * "no job run twice", in CI while a recording committed). So every transaction that
+ * writes an SAE's rows (lib/db/jobs.ts completeJob, claimJob, failJob; writeRecording)
+ * takes the whole hook's locks, in one order, before its first write.
+ */
+export async function lockHookSaes(client: PoolClient, saeId: string): Promise<void> {
+  await client.query(`SELECT 1 FROM "Sae" WHERE "hookId" = (SELECT "hookId" FROM "Sae" WHERE "id" = $1) ORDER BY "id" FOR UPDATE`, [saeId]);
+}
+
 export interface NewSae {
   id: string;
   name: string;
