@@ -10,6 +10,11 @@
  *   any unfinished --cancel--> CANCELLED (dependents too);  FAILED/CANCELLED --retry--> QUEUED
  * A job's dependencies are in payload.after (job ids); a job is sent to the
  * queue once they have all succeeded (queueJobId set then).
+ *
+ * Lock order, in every transition: the job's own row, then its Pipeline row,
+ * then every SAE on the hook in id order (lockHookSaes), then the Hook row.
+ * Two transitions that lock in different orders deadlock and PostgreSQL aborts
+ * one (tests/lib/db/jobs.test.ts, "two workers on one hook").
  */
 import crypto from "node:crypto";
 import os from "node:os";
@@ -115,13 +120,18 @@ export async function getJob(target: Pool | PoolClient, jobId: string, forUpdate
   return (r.rows[0] as JobRow) ?? null;
 }
 
+/** Serialises the transitions of one pipeline (second in the lock order, see the top of this file). */
+async function lockPipeline(client: PoolClient, pipelineId: string): Promise<void> {
+  await client.query(`SELECT 1 FROM "Pipeline" WHERE "id" = $1 FOR UPDATE`, [pipelineId]);
+}
+
 /**
  * Sends every QUEUED, not yet sent job of the pipeline whose dependencies have
  * all succeeded. Serialised per pipeline by locking its row, so two jobs
  * finishing at once never both send (or both miss) a common successor.
  */
 export async function enqueueReadyJobs(client: PoolClient, boss: Boss, pipelineId: string): Promise<string[]> {
-  await client.query(`SELECT 1 FROM "Pipeline" WHERE "id" = $1 FOR UPDATE`, [pipelineId]);
+  await lockPipeline(client, pipelineId);
   const { rows } = await client.query(`SELECT "id", "status", "queueJobId", "payload" FROM "Job" WHERE "pipelineId" = $1`, [pipelineId]);
   const status = new Map<string, JobStatus>(rows.map((r) => [r.id as string, r.status as JobStatus]));
   const sent: string[] = [];
@@ -217,6 +227,7 @@ export async function completeJob(
 ): Promise<void> {
   await inTransaction(pool, async (client) => {
     const job = await assertOwner(client, jobId, workerId);
+    await lockPipeline(client, job.pipelineId);
     if (job.saeId) await lockHookSaes(client, job.saeId);
     if (commit) await commit(client, job);
     await client.query(
@@ -267,7 +278,7 @@ export async function cancelJob(pool: Pool, boss: Boss, jobId: string): Promise<
     const job = await getJob(client, jobId, true);
     // A finished job has nothing left to cancel (the route answers 409); jobs waiting on it are cancelled by themselves.
     if (!job || job.status === "SUCCEEDED" || job.status === "FAILED" || job.status === "CANCELLED") return [];
-    await client.query(`SELECT 1 FROM "Pipeline" WHERE "id" = $1 FOR UPDATE`, [job.pipelineId]);
+    await lockPipeline(client, job.pipelineId);
     const { rows } = await client.query(
       `SELECT "id", "kind", "status", "saeId", "queueJobId", "payload" FROM "Job" WHERE "pipelineId" = $1`,
       [job.pipelineId],
@@ -296,7 +307,7 @@ export async function retryJob(pool: Pool, boss: Boss, jobId: string): Promise<s
   return inTransaction(pool, async (client) => {
     const job = await getJob(client, jobId, true);
     if (!job || (job.status !== "FAILED" && job.status !== "CANCELLED")) return [];
-    await client.query(`SELECT 1 FROM "Pipeline" WHERE "id" = $1 FOR UPDATE`, [job.pipelineId]);
+    await lockPipeline(client, job.pipelineId);
     const { rows } = await client.query(`SELECT "id", "kind", "status", "saeId", "payload" FROM "Job" WHERE "pipelineId" = $1`, [
       job.pipelineId,
     ]);

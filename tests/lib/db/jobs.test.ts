@@ -175,19 +175,35 @@ async function someoneWaitsOnALock(timeoutMs: number): Promise<boolean> {
   return false;
 }
 
-describe("two workers on one hook", () => {
+describe("two transitions on one hook at once", () => {
   /*
-   * Two workers on one hook: one commits a recording (its own SAE's rows, then
-   * that SAE's status) while the other claims a job of another SAE on the same
-   * hook (that SAE's status). Both lock SAE rows; taken in different orders they
-   * deadlock and PostgreSQL aborts one of them (the CI failure of
+   * A worker commits a recording (its own SAE's rows, its status, then the
+   * successors it unblocks) while another transition touches a second SAE on
+   * the same hook: a worker claims that SAE's job, or an admin cancels it. Each
+   * locks SAE rows and the pipeline; taken in different orders they deadlock
+   * and PostgreSQL aborts one of them (the CI failure of
    * tests/workers/pipeline.test.ts, "no job run twice": a pg-boss retry of a
-   * claim that was aborted). Here the interleaving is forced: the commit holds
-   * its write open until the claim is seen waiting on a lock.
+   * claim that was aborted). The interleaving is forced: the commit holds its
+   * first write open until the other transition is seen waiting on a lock.
    */
-  it("a recording's commit and another SAE's claim on the same hook both go through", async () => {
+  const queueJobId = crypto.randomUUID(); // the other job's delivery, as pg-boss names it
+  const others = [
+    {
+      what: "another SAE's claim",
+      run: (jobId: string) => claimJob(pool, jobId, queueJobId, "w2"),
+      job: { status: "RUNNING", workerId: "w2", attempts: 1 },
+      sae: "TRAINING",
+    },
+    {
+      what: "an admin's cancel of another SAE's job",
+      run: (jobId: string) => cancelJob(pool, boss, jobId),
+      job: { status: "CANCELLED", attempts: 0 },
+      sae: "CANCELLED",
+    },
+  ];
+  it.each(others)("a recording's commit and $what both go through", async (other) => {
     const pipelineId = crypto.randomUUID();
-    // Ids fix the lock order: the recorded SAE sorts after the claimed one.
+    // Ids fix the lock order: the recorded SAE sorts after the other one.
     const [low, high] = ["sae-a-" + pipelineId, "sae-b-" + pipelineId];
     const [recordJob, trainJob] = [crypto.randomUUID(), crypto.randomUUID()];
     await inTransaction(pool, async (client) => {
@@ -199,7 +215,7 @@ describe("two workers on one hook", () => {
         { id: trainJob, kind: "TRAIN", saeId: low, payload: payload("train:a") },
       ]);
       await client.query(`UPDATE "Job" SET status = 'RUNNING', "workerId" = 'w1', "queueJobId" = NULL WHERE id = $1`, [recordJob]);
-      await client.query(`UPDATE "Job" SET "queueJobId" = 'q-train' WHERE id = $1`, [trainJob]);
+      await client.query(`UPDATE "Job" SET "queueJobId" = $2 WHERE id = $1`, [trainJob, queueJobId]);
     });
 
     let release!: () => void;
@@ -213,20 +229,20 @@ describe("two workers on one hook", () => {
       await gate;
     });
     await insideCommit;
-    const claiming = claimJob(pool, trainJob, "q-train", "w2");
+    const otherDone = other.run(trainJob);
     expect(await someoneWaitsOnALock(5000)).toBe(true);
     release();
 
-    const [committed, claimed] = await Promise.allSettled([committing, claiming]);
+    const [committed, otherResult] = await Promise.allSettled([committing, otherDone]);
     expect(committed).toEqual({ status: "fulfilled", value: undefined });
-    expect(claimed.status).toBe("fulfilled");
+    expect(otherResult).toMatchObject({ status: "fulfilled" });
     expect((await getJob(pool, recordJob))!.status).toBe("SUCCEEDED");
-    expect((await getJob(pool, trainJob))!).toMatchObject({ status: "RUNNING", workerId: "w2", attempts: 1 });
+    expect((await getJob(pool, trainJob))!).toMatchObject(other.job);
     const { rows } = await pool.query(`SELECT id, status::text, "deadCount" FROM "Sae" WHERE "hookId" = $1 ORDER BY id`, [
       `h-${pipelineId}`,
     ]);
     expect(rows).toEqual([
-      { id: low, status: "TRAINING", deadCount: null },
+      { id: low, status: other.sae, deadCount: null },
       { id: high, status: "READY", deadCount: 3 },
     ]);
   });
