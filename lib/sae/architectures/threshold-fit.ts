@@ -39,6 +39,7 @@ export function fitThresholds(
   const vals = new Float32Array(B);
   const order = new Int32Array(B);
   const lab = new Uint8Array(B);
+  const keys = new Float64Array(B);
   for (let j = 0; j < m; j++) {
     let nKept = 0;
     for (let t = 0; t < B; t++) {
@@ -50,8 +51,7 @@ export function fitThresholds(
       theta[j] = Math.max(floor, fallback);
       continue;
     }
-    for (let t = 0; t < B; t++) order[t] = t;
-    order.sort((a, b) => vals[b] - vals[a]);
+    descendingOrder(vals, order, keys);
     if (rule === "rate") {
       // the top nKept values stay above the cut, the next one falls below it
       const above = vals[order[nKept - 1]];
@@ -76,4 +76,34 @@ export function fitThresholds(
     theta[j] = Math.max(floor, 0.5 * (above + below));
   }
   return theta;
+}
+
+/**
+ * order = 0..n-1 sorted by vals descending, equal values (-0 and +0 equal)
+ * by index ascending: what the stable comparator sort
+ * `(a, b) => vals[b] - vals[a]` gives, as one native sort of numeric keys
+ * (the comparator sort took 0.2 s of the warm-start switch: 512 features of
+ * 1024 tokens). Key: the value's float32 bits mapped to an order-preserving
+ * integer u, then (2^32 - 1 - u) * n + t, exact in a float64 for n <= 2^21.
+ * `keys` is scratch of at least n entries.
+ */
+export function descendingOrder(vals: Float32Array, order: Int32Array, keys: Float64Array = new Float64Array(vals.length)): void {
+  const n = vals.length;
+  if (n > 2 ** 21) {
+    for (let t = 0; t < n; t++) order[t] = t;
+    order.sort((a, b) => vals[b] - vals[a]);
+    return;
+  }
+  const one = new Float32Array(1);
+  const bits = new Uint32Array(one.buffer);
+  for (let t = 0; t < n; t++) {
+    // -0 keyed as +0: the comparator finds them equal
+    one[0] = vals[t] === 0 ? 0 : vals[t];
+    const b = bits[0];
+    // negative floats order by their bits reversed, below every positive one
+    const u = b >>> 31 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+    keys[t] = (0xffffffff - u) * n + t;
+  }
+  const sorted = keys.subarray(0, n).sort();
+  for (let i = 0; i < n; i++) order[i] = sorted[i] % n;
 }
