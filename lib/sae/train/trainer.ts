@@ -1,7 +1,7 @@
 /**
  * A training run: validates everything before the first step, estimates the
  * input scale, trains with progress events and metric curves, evaluates on
- * held-out activations, checkpoints atomically, resumes exactly, and returns
+ * held-out activations, checkpoints atomically (each write overlapping the steps after it), resumes exactly, and returns
  * the folded SAE (raw activations in) — never a non-finite one.
  */
 import { OrtCpuBackend, type ComputeBackend } from "@/lib/compute/backend";
@@ -10,7 +10,7 @@ import { MetricsAccumulator, type SaeMetrics } from "@/lib/sae/metrics";
 import type { SaeParams } from "@/lib/sae/params";
 import { validateSaeParams } from "@/lib/sae/params-validate";
 import { InvalidActivationsError, validateActivations, type ActivationSource } from "@/lib/sae/train/activation-source";
-import { loadCheckpoint, saveCheckpoint, CheckpointError } from "@/lib/sae/train/checkpoint";
+import { checkpointBytes, loadCheckpoint, writeCheckpointBytes, CheckpointError } from "@/lib/sae/train/checkpoint";
 import {
   parseTrainOptions,
   safeParseTrainOptions,
@@ -146,6 +146,13 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
   const inv = 1 / state.inputScale;
   const startStep = state.step;
   const t0 = performance.now();
+  // the checkpoint being written while training goes on (its error, or null, when it ends)
+  let writing: Promise<Error | null> | null = null;
+  const finishWriting = async () => {
+    const error = writing ? await writing : null;
+    writing = null;
+    if (error) throw error;
+  };
   try {
     while (state.step < o.totalSteps) {
       if (args.signal?.aborted) throw new TrainingAbortedError(`training stopped at step ${state.step}`);
@@ -178,7 +185,14 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
       if (args.checkpointDir && o.checkpointEverySteps > 0 && done % o.checkpointEverySteps === 0) {
         await engine.syncState();
         assertFiniteState(state);
-        await saveCheckpoint(args.checkpointDir, state, { options: o, source: source.state(), curves });
+        // the bytes are this step's state; the write (and its fsync) overlaps the next steps. One at a time:
+        // the previous one has finished, and a failed write stops the run here
+        const bytes = checkpointBytes(state, { options: o, source: source.state(), curves });
+        await finishWriting();
+        writing = writeCheckpointBytes(args.checkpointDir, bytes).then(
+          () => null,
+          (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+        );
       }
       if (args.onProgress) {
         const elapsed = (performance.now() - t0) / 1000;
@@ -198,7 +212,10 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
       }
     }
     await engine.syncState();
+    await finishWriting();
   } finally {
+    // stopped early (abort, divergence): the last checkpoint is complete on disk before the error surfaces
+    if (writing) await writing;
     await engine.dispose();
     if (!args.backend) await backend.dispose();
   }

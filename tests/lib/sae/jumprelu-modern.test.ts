@@ -262,6 +262,46 @@ describe("per-feature threshold fit", () => {
         })(),
       ),
     ).toEqual([2, 0, 4, 1, 3]);
+    // a prefix: the first places of the same order
+    const vals = Float32Array.from({ length: 600 }, (_, i) => Math.round(Math.sin(i) * 8) / 8);
+    const reference = Int32Array.from({ length: 600 }, (_, i) => i).sort((a, b) => vals[b] - vals[a]);
+    for (const places of [1, 7, 130, 599, 600]) {
+      const order = new Int32Array(600);
+      descendingOrder(vals, order, undefined, places);
+      expect(Array.from(order.subarray(0, places)), `places ${places}`).toEqual(Array.from(reference.subarray(0, places)));
+    }
+  });
+
+  it("fits the same thresholds as a full comparator sort of every feature (ties, both rules)", () => {
+    const rng = createRng(11);
+    const B = 300;
+    const m = 24;
+    // values on a coarse grid (many ties); kept: a noisy cut, so labels interleave
+    const pre = Float32Array.from({ length: B * m }, () => Math.round(rng.normal() * 6) / 8);
+    const kept = Uint8Array.from(pre, (v) => (v + 0.3 * rng.normal() > 0.6 ? 1 : 0));
+    for (const rule of ["errors", "rate"] as const) {
+      const theta = fitThresholds(pre, kept, B, m, 1e-6, 0.5, rule);
+      for (let j = 0; j < m; j++) {
+        const vals = Float32Array.from({ length: B }, (_, t) => pre[t * m + j]);
+        const lab = Uint8Array.from({ length: B }, (_, t) => kept[t * m + j]);
+        const nKept = lab.reduce((a, b) => a + b, 0);
+        const order = Int32Array.from({ length: B }, (_, t) => t).sort((a, b) => vals[b] - vals[a]);
+        let best = nKept - 1;
+        if (rule === "errors") {
+          let keptAbove = 0;
+          let errorsBest = Infinity;
+          for (let i = 0; i < B; i++) {
+            keptAbove += lab[order[i]];
+            const errors = i + 1 - keptAbove + (nKept - keptAbove);
+            if (errors < errorsBest) [errorsBest, best] = [errors, i];
+          }
+        }
+        const above = vals[order[best]];
+        const below = best + 1 < B ? vals[order[best + 1]] : above;
+        const expected = nKept === 0 ? 0.5 : Math.max(1e-6, 0.5 * (above + below));
+        expect(theta[j], `${rule} feature ${j}`).toBe(Math.fround(expected));
+      }
+    }
   });
 
   it("puts each feature's threshold between its lowest kept and highest dropped value; rare features get the fallback", () => {
