@@ -106,12 +106,13 @@ function accumulateRows(
   ]) as number[][];
 }
 
-// decode(rowPtr, idx, val, W, dB, out, lo, hi): out[t] += sum val[e] * W[idx[e]] for tokens lo <= t < hi, in entry order
+// decode(rowPtr, idx, val, W, dB, out, lo, hi): out[t] += sum val[e] * W[idx[e]] for tokens lo <= t < hi, in entry order;
+// entries with val 0 (JumpReLU's kernel-window entries below the threshold, a fifth of a step's) add nothing
 export const decode: FuncDef = {
   name: "decode",
   params: Array.from({ length: 8 }, () => "i32" as const),
   locals: [...Array.from({ length: 7 }, () => "i32" as const), "v128", "v128"],
-  body: accumulateRows({ ptr: 0, srcIdx: 1, coef: 2, src: 3, dB: 4, base: 5, lo: 6, hi: 7 }, 8, false),
+  body: accumulateRows({ ptr: 0, srcIdx: 1, coef: 2, src: 3, dB: 4, base: 5, lo: 6, hi: 7 }, 8, true),
 };
 
 // rowDots(rowPtr, idx, out, G, W, dB, lo, hi): out[e] = G[t] . W[idx[e]] for tokens lo <= t < hi
