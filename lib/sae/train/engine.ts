@@ -111,6 +111,10 @@ export class SaeStepEngine implements TrainingEngine {
     return dead;
   }
 
+  batchBuffer(length: number): Float32Array {
+    return this.kernels.batchRows(length);
+  }
+
   /** The state lives on the host already. */
   async syncState(): Promise<void> {}
 

@@ -142,7 +142,8 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
   const engine = await createTrainingEngine(state, o, backend);
   const B = o.batchSize;
   const d = source.dIn;
-  const batch = new Float32Array(B * d);
+  // the engine's own rows where it has them: the batch is then not copied again
+  const batch = engine.batchBuffer?.(B * d) ?? new Float32Array(B * d);
   const inv = 1 / state.inputScale;
   const startStep = state.step;
   const t0 = performance.now();
@@ -158,7 +159,7 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
       if (args.signal?.aborted) throw new TrainingAbortedError(`training stopped at step ${state.step}`);
       const step = state.step;
       await source.nextBatch(B, batch);
-      for (let i = 0; i < batch.length; i++) batch[i] *= inv;
+      scaleInPlace(batch, inv);
       const r = await engine.computeGradients(batch, B);
       if (!Number.isFinite(r.loss))
         throw new TrainingDivergedError(
@@ -239,6 +240,11 @@ export async function evaluate(engine: TrainingEngine, set: { data: Float32Array
     acc.add(x, r.err, B, r.codes);
   }
   return acc.result();
+}
+
+/** a[i] *= s, as its own function: compiled on its own rather than inside the long async loop of trainSae */
+function scaleInPlace(a: Float32Array, s: number): void {
+  for (let i = 0; i < a.length; i++) a[i] *= s;
 }
 
 function assertFiniteState(state: TrainState): void {
