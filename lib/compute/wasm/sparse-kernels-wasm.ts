@@ -49,6 +49,8 @@ function hostRegions(scratchEntries: number, scratchFloats: number, o: WasmKerne
       f32Region(`col${c}.coef`, scratchEntries),
       i32Region(`col${c}.ent`, scratchEntries),
     ]),
+    // each feature's next free place while byFeature transposes
+    i32Region("colNext", maxRows),
     i32Region("bounds", MAX_CHUNKS + 1),
     f32Region("hyper", 8),
     f32Region("scale", 4),
@@ -105,7 +107,7 @@ export class WasmSparseKernels {
   private readonly bounds: Int32Array;
   private readonly hyper: Float32Array;
   private readonly scale: Float32Array;
-  private colNext = new Int32Array(0);
+  private readonly colNext: Int32Array;
   private readonly heapV: Float32Array;
   private readonly hyper64: Float64Array;
   private readonly heapI: Int32Array;
@@ -150,6 +152,7 @@ export class WasmSparseKernels {
       ent: i32(`col${c}.ent`),
       key: null,
     }));
+    this.colNext = i32("colNext");
     this.bounds = i32("bounds");
     this.hyper = f32("hyper");
     this.scale = f32("scale");
@@ -204,15 +207,14 @@ export class WasmSparseKernels {
     const i = this.scratchI32;
     i.set(rowPtr, 0);
     i.set(idx, n);
-    let valOff = 0;
-    if (val) {
-      if (this.owns(val)) valOff = val.byteOffset;
-      else {
-        this.scratchF32.set(val.subarray(0, nnz));
-        valOff = this.scratchF32.byteOffset;
-      }
-    }
-    return [i.byteOffset, i.byteOffset + 4 * n, valOff];
+    return [i.byteOffset, i.byteOffset + 4 * n, val ? this.valuesInArena(val.subarray(0, nnz)) : 0];
+  }
+
+  /** Where an entry list's values are in the arena: their own place, or a copy in the entry scratch. */
+  private valuesInArena(val: Float32Array): number {
+    if (this.owns(val)) return val.byteOffset;
+    this.scratchF32.set(val);
+    return this.scratchF32.byteOffset;
   }
 
   private inArena(a: Float32Array): number {
@@ -431,7 +433,7 @@ export class WasmSparseKernels {
     if (t) {
       // the same entries the decoder's gradient transposed (zero coefficients included, the kernel skips them)
       col = t.ptr.subarray(0, rows + 1);
-      for (let p = 0; p < idx.length; p++) t.coef[p] = coef[t.ent[p]];
+      this.fns.gather(t.ent.byteOffset, this.valuesInArena(coef.subarray(0, idx.length)), t.coef.byteOffset, idx.length);
       for (let e = 0; e < idx.length; e++) if (coef[e] !== 0) touched[idx[e]] = 1;
     } else {
       t = this.takeCol();
@@ -468,29 +470,24 @@ export class WasmSparseKernels {
     skipZero: boolean,
   ): Int32Array {
     if (rows + 1 > into.ptr.length) throw new WasmArenaFullError(`${rows} rows exceed the arena's maxRows`);
-    const col = into.ptr.subarray(0, rows + 1);
-    col.fill(0);
-    for (let e = 0; e < idx.length; e++) {
-      const nz = coef[e] !== 0;
-      if (nz) touched[idx[e]] = 1;
-      if (nz || !skipZero) col[idx[e] + 1]++;
-    }
-    for (let j = 0; j < rows; j++) col[j + 1] += col[j];
-    if (this.colNext.length < rows) this.colNext = new Int32Array(rows);
-    const next = this.colNext;
-    next.set(col.subarray(0, rows));
-    const { tok, coef: cf, ent } = into;
+    for (let e = 0; e < idx.length; e++) if (coef[e] !== 0) touched[idx[e]] = 1;
+    const [rp, ix, cf] = this.entries(rowPtr, idx, coef);
+    const { ptr, tok, coef: colCoef, ent } = into;
     const n = rowPtr.length - 1;
-    for (let t = 0; t < n; t++)
-      for (let e = rowPtr[t]; e < rowPtr[t + 1]; e++) {
-        const c = coef[e];
-        if (c === 0 && skipZero) continue;
-        const p = next[idx[e]]++;
-        tok[p] = t;
-        cf[p] = c;
-        ent[p] = e;
-      }
-    return col;
+    this.fns.byFeature(
+      rp,
+      ix,
+      cf,
+      n,
+      rows,
+      ptr.byteOffset,
+      tok.byteOffset,
+      colCoef.byteOffset,
+      ent.byteOffset,
+      this.colNext.byteOffset,
+      +skipZero,
+    );
+    return ptr.subarray(0, rows + 1);
   }
 
   /**

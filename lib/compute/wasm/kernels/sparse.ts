@@ -387,3 +387,113 @@ export const scanAbove: FuncDef = (() => {
     ],
   };
 })();
+
+// byFeature(rowPtr, idx, coef, n, rows, colPtr, tok, colCoef, ent, next, skipZero): the entries of n tokens
+// (CSR by token) transposed to feature-major order by a counting sort, tokens ascending within a feature:
+// colPtr[0..rows] the features' starts, and for each place p the entry's token, coefficient and index; with
+// skipZero, entries whose coefficient is 0 are left out. next [rows] is scratch.
+export const byFeature: FuncDef = (() => {
+  const [rowPtr, idx, coef, n, rows, colPtr, tok, colCoef, ent, next, skipZero] = Array.from({ length: 11 }, (_, i) => i);
+  const [e, end, j, t, p, a] = Array.from({ length: 6 }, (_, i) => 11 + i);
+  const word = (base: number, i: number) => [I.get(base), I.get(i), I.i32(2), I.i32Shl, I.i32Add];
+  // whether entry e is kept: coef[e] != 0, or every entry without skipZero
+  const kept = [I.get(skipZero), I.i32Eqz, ...word(coef, e), I.f32Load(0), I.f32(0), I.f32Ne, I.i32Or];
+  // a = address of the feature's word j (+ 1 for colPtr's counts)
+  const featureWord = (base: number) => [I.get(base), ...word(idx, e), I.i32Load(0), I.i32(2), I.i32Shl, I.i32Add, I.set(a)];
+  return {
+    name: "byFeature",
+    params: Array.from({ length: 11 }, () => "i32" as const),
+    locals: Array.from({ length: 6 }, () => "i32" as const),
+    body: [
+      ...countLoop(j, [I.i32(0)], [I.get(rows), I.i32(1), I.i32Add], 1, [...word(colPtr, j), I.i32(0), I.i32Store(0)]),
+      // counts: colPtr[j + 1] = kept entries of feature j
+      ...word(rowPtr, n),
+      I.i32Load(0),
+      I.set(end),
+      ...countLoop(e, [I.i32(0)], [I.get(end)], 1, [
+        ...kept,
+        I.ifVoid,
+        ...featureWord(colPtr),
+        I.get(a),
+        I.get(a),
+        I.i32Load(4),
+        I.i32(1),
+        I.i32Add,
+        I.i32Store(4),
+        I.end,
+      ]),
+      // starts, and each feature's next free place
+      ...countLoop(j, [I.i32(0)], [I.get(rows)], 1, [
+        ...word(colPtr, j),
+        I.tee(a),
+        I.get(a),
+        I.i32Load(4),
+        I.get(a),
+        I.i32Load(0),
+        I.i32Add,
+        I.i32Store(4),
+        ...word(next, j),
+        I.get(a),
+        I.i32Load(0),
+        I.i32Store(0),
+      ]),
+      ...countLoop(t, [I.i32(0)], [I.get(n)], 1, [
+        ...word(rowPtr, t),
+        I.i32Load(4),
+        I.set(end),
+        ...word(rowPtr, t),
+        I.i32Load(0),
+        I.set(e),
+        ...whileLoop(
+          [I.get(e), I.get(end), I.i32LtS],
+          [
+            ...kept,
+            I.ifVoid,
+            // p = next[idx[e]]++
+            ...featureWord(next),
+            I.get(a),
+            I.i32Load(0),
+            I.set(p),
+            I.get(a),
+            I.get(p),
+            I.i32(1),
+            I.i32Add,
+            I.i32Store(0),
+            ...word(tok, p),
+            I.get(t),
+            I.i32Store(0),
+            ...word(colCoef, p),
+            ...word(coef, e),
+            I.f32Load(0),
+            I.f32Store(0),
+            ...word(ent, p),
+            I.get(e),
+            I.i32Store(0),
+            I.end,
+            I.get(e),
+            I.i32(1),
+            I.i32Add,
+            I.set(e),
+          ],
+        ),
+      ]),
+    ],
+  };
+})();
+
+// gather(ent, src, out, count): out[p] = src[ent[p]] for p < count (a transposition's coefficients taken anew)
+export const gather: FuncDef = (() => {
+  const [ent, src, out, count, p] = Array.from({ length: 5 }, (_, i) => i);
+  const word = (base: number, i: number[]) => [I.get(base), ...i, I.i32(2), I.i32Shl, I.i32Add];
+  return {
+    name: "gather",
+    params: Array.from({ length: 4 }, () => "i32" as const),
+    locals: ["i32"],
+    body: countLoop(p, [I.i32(0)], [I.get(count)], 1, [
+      ...word(out, [I.get(p)]),
+      ...word(src, [...word(ent, [I.get(p)]), I.i32Load(0)]),
+      I.f32Load(0),
+      I.f32Store(0),
+    ]),
+  };
+})();
