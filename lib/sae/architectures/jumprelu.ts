@@ -30,6 +30,7 @@ import { nthLargest } from "@/lib/sae/architectures/select";
 import { fitThresholds } from "@/lib/sae/architectures/threshold-fit";
 import { thresholdForm, thresholdSaeLens } from "@/lib/sae/architectures/saved-forms";
 import { median } from "@/lib/stats/median";
+import { addToFeatures, countPositive } from "@/lib/sae/train/entries";
 
 export const jumpreluOptions = architectureOptions(
   "jumprelu",
@@ -229,6 +230,55 @@ function preActTerm(
   return { entries: e.view(), gradTheta, loss };
 }
 
+/** val[e] = pre = raw + b at the scan's entries where pre > theta, else 0 (kernel-window entries below the threshold). */
+function jumpValues(idx: Int32Array, rawAt: Float32Array, b: Float32Array, theta: Float32Array, val: Float32Array, nnz: number): void {
+  for (let e = 0; e < nnz; e++) {
+    const j = idx[e];
+    const pre = rawAt[e] + b[j];
+    val[e] = pre > theta[j] ? pre : 0;
+  }
+}
+
+/**
+ * The gradients at the entries (codes: active and kernel-window ones; gradF = dL/df there):
+ * dL/draw = dL/df on active entries (H' = 0 elsewhere), the same summed into grad b_enc, and
+ * Eq. 11's threshold pseudo-gradient -(theta/eps) dL/df - sparsity coefficient / (B eps) summed
+ * per feature over entries with |pre - theta| < eps/2 (into gTheta, float64); with steToPre that
+ * gradient goes to pre as well, with the opposite sign.
+ */
+function jumpGradients(
+  codes: EntryView,
+  rawAt: Float32Array,
+  gradF: Float32Array,
+  b: Float32Array,
+  theta: Float32Array,
+  eps: number,
+  perEntry: number,
+  steToPre: boolean,
+  gRaw: Float32Array,
+  gB: Float32Array,
+  gTheta: Float64Array,
+): void {
+  const half = eps / 2;
+  for (let e = 0; e < codes.nnz; e++) {
+    const j = codes.idx[e];
+    const active = codes.val[e] > 0;
+    const g = active ? gradF[e] : 0;
+    gRaw[e] = g;
+    gB[j] += g;
+    const u = rawAt[e] + b[j] - theta[j];
+    if (u > -half && u < half) {
+      const g = -(theta[j] / eps) * gradF[e] - perEntry;
+      gTheta[j] += g;
+      // f and H depend on pre only through pre - theta: the estimator's pre gradient is minus its theta gradient
+      if (steToPre) {
+        gRaw[e] -= g;
+        gB[j] -= g;
+      }
+    }
+  }
+}
+
 export const jumprelu = defineArchitecture(jumpreluOptions, {
   sweepKnob: "targetL0",
   largestTopK: (o, dIn) =>
@@ -262,12 +312,7 @@ export const jumprelu = defineArchitecture(jumpreluOptions, {
     if (found) {
       need.copyPattern(found.rowPtr, found.idx);
       rawAt = found.raw;
-      const val = need.val;
-      for (let e = 0; e < found.nnz; e++) {
-        const j = found.idx[e];
-        const pre = rawAt[e] + b[j];
-        val[e] = pre > theta[j] ? pre : 0;
-      }
+      jumpValues(found.idx, rawAt, b, theta, need.val, found.nnz);
     } else {
       for (let t = 0; t < B; t++) {
         const r = t * m;
@@ -290,8 +335,7 @@ export const jumprelu = defineArchitecture(jumpreluOptions, {
     }
     const codes = need.view();
     const rec = await ctx.decoderTerm(codes, ctx.x, 1, true);
-    let active = 0;
-    for (let e = 0; e < codes.nnz; e++) if (codes.val[e] > 0) active++;
+    const active = countPositive(codes.val, codes.nnz);
     const sparsity = l0Coefficient(o, lambda, active / B);
     const aux = o.jumpreluAuxK ? await auxKTerm(ctx, rec.err) : { loss: 0, codes: null, grad: null };
     const pre = !ctx.forwardOnly && o.preActCoef > 0 ? preActTerm(ctx, theta) : null;
@@ -299,37 +343,19 @@ export const jumprelu = defineArchitecture(jumpreluOptions, {
     const terms = { reconstruction: rec.loss, sparsity: sparsity.penalty, auxK: aux.loss, preAct: pre?.loss ?? 0 };
     if (ctx.forwardOnly) return { loss, terms, err: rec.err, codes, gradRaw: [] };
 
-    const gradF = rec.gradAt;
     const gRaw = ctx.scratch.f("jumprelu.gradRaw", codes.nnz);
     const gB = ctx.grads.b_enc;
     const gTheta = ctx.scratch.f64("jumprelu.gradTheta", m);
-    const half = eps / 2;
     const perEntry = sparsity.coef / (B * eps);
-    for (let e = 0; e < codes.nnz; e++) {
-      const j = codes.idx[e];
-      const active = codes.val[e] > 0;
-      const g = active ? gradF[e] : 0;
-      gRaw[e] = g;
-      gB[j] += g;
-      const u = rawAt[e] + b[j] - theta[j];
-      if (u > -half && u < half) {
-        const g = -(theta[j] / eps) * gradF[e] - perEntry;
-        gTheta[j] += g;
-        // f and H depend on pre only through pre - theta: the estimator's pre gradient is minus its theta gradient
-        if (o.steToPre) {
-          gRaw[e] -= g;
-          gB[j] -= g;
-        }
-      }
-    }
+    jumpGradients(codes, rawAt, rec.gradAt, b, theta, eps, perEntry, o.steToPre, gRaw, gB, gTheta);
     const gradRaw = [{ ...codes, val: gRaw }];
     if (pre) {
       for (let j = 0; j < m; j++) gTheta[j] += pre.gradTheta[j];
-      for (let e = 0; e < pre.entries.nnz; e++) gB[pre.entries.idx[e]] += pre.entries.val[e];
+      addToFeatures(gB, pre.entries.idx, pre.entries.val, pre.entries.nnz);
       gradRaw.push(pre.entries);
     }
     if (aux.codes && aux.grad) {
-      for (let i = 0; i < aux.codes.nnz; i++) gB[aux.codes.idx[i]] += aux.grad[i];
+      addToFeatures(gB, aux.codes.idx, aux.grad, aux.codes.nnz);
       gradRaw.push({ ...aux.codes, val: aux.grad });
     }
     if (o.thresholdParam === "log") for (let j = 0; j < m; j++) ctx.grads.log_threshold[j] = gTheta[j] * theta[j];

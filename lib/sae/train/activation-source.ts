@@ -74,18 +74,17 @@ export class InMemoryActivationSource implements ActivationSource {
   }
 
   async nextBatch(batch: number, out: Float32Array): Promise<void> {
-    const d = this.dIn;
-    const data = this.data;
-    for (let b = 0; b < batch; b++) {
+    for (let b = 0; b < batch;) {
       if (this.cursor === this.nTokens) {
         this.epoch++;
         this.cursor = 0;
         this.epochRng = this.rng.state();
         this.order = this.permutation();
       }
-      // one view and a native copy per token: three times faster than an element loop (the views are short-lived garbage)
-      const from = this.order[this.cursor++] * d;
-      out.set(data.subarray(from, from + d), b * d);
+      const take = Math.min(batch - b, this.nTokens - this.cursor);
+      gatherRows(this.data, this.order, this.cursor, take, this.dIn, out, b);
+      this.cursor += take;
+      b += take;
     }
   }
 
@@ -103,6 +102,19 @@ export class InMemoryActivationSource implements ActivationSource {
     this.order = this.permutation();
     this.epoch = s.epoch;
     this.cursor = s.cursor;
+  }
+}
+
+/**
+ * out[to + i] = data[order[from + i]] for i < count, rows of d floats: one
+ * view and one native copy a row, faster than an element loop (0.58 against
+ * 0.83 ms for 1024 rows of 128 at random places: the copy is bound by memory
+ * latency); the views are short-lived garbage.
+ */
+function gatherRows(data: Float32Array, order: Int32Array, from: number, count: number, d: number, out: Float32Array, to: number): void {
+  for (let i = 0; i < count; i++) {
+    const src = order[from + i] * d;
+    out.set(data.subarray(src, src + d), (to + i) * d);
   }
 }
 

@@ -484,7 +484,7 @@ export const byFeature: FuncDef = (() => {
 // gather(ent, src, out, count): out[p] = src[ent[p]] for p < count (a transposition's coefficients taken anew)
 export const gather: FuncDef = (() => {
   const [ent, src, out, count, p] = Array.from({ length: 5 }, (_, i) => i);
-  const word = (base: number, i: number[]) => [I.get(base), ...i, I.i32(2), I.i32Shl, I.i32Add];
+  const word = (base: number, i: number[][]) => [I.get(base), ...i, I.i32(2), I.i32Shl, I.i32Add];
   return {
     name: "gather",
     params: Array.from({ length: 4 }, () => "i32" as const),
