@@ -63,6 +63,26 @@ function hostRegions(scratchEntries: number, scratchFloats: number, o: WasmKerne
   ];
 }
 
+/** Compiled kernel modules by memory size and sharing, newest last: at most this many kept. */
+const MODULE_CACHE_SIZE = 4;
+const modules = new Map<string, WebAssembly.Module>();
+
+/**
+ * The kernels compiled for a memory of `pages` pages, from a small cache: runs
+ * of one size (a sweep, the demo's SAEs, a resumed run) compile once, and V8's
+ * optimized code for the module is reused with it (a fresh module cost 10-30 ms
+ * to compile and ran its first steps on baseline code).
+ */
+function kernelModule(pages: number, shared: boolean): WebAssembly.Module {
+  const key = `${pages}:${shared}`;
+  let mod = modules.get(key);
+  if (mod) modules.delete(key);
+  else mod = new WebAssembly.Module(assemble(KERNELS, pages, shared ? pages : undefined));
+  modules.set(key, mod);
+  if (modules.size > MODULE_CACHE_SIZE) modules.delete(modules.keys().next().value!);
+  return mod;
+}
+
 export class WasmArenaFullError extends Error {
   override name = "WasmArenaFullError";
 }
@@ -128,7 +148,7 @@ export class WasmSparseKernels {
     if (pages > 65536) throw new WasmArenaFullError(`sparse kernels need ${total} bytes of WebAssembly memory (max 4 GiB)`);
     const shared = this.threads > 1;
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared } as WebAssembly.MemoryDescriptor);
-    const mod = new WebAssembly.Module(assemble(KERNELS, pages, shared ? pages : undefined));
+    const mod = kernelModule(pages, shared);
     const inst = new WebAssembly.Instance(mod, { env: { mem: this.memory } });
     this.fns = inst.exports as unknown as Record<string, Kernel>;
     const b = Object.fromEntries(own.map((r) => [r.name, this.allocRegion(r)]));
