@@ -99,8 +99,7 @@ export class TrainingAbortedError extends Error {
 export async function estimateInputScale(source: ActivationSource, tokens: number): Promise<number> {
   const x = await source.head(tokens);
   const n = x.length / source.dIn;
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  const s = sumOfSquares(x);
   const scale = Math.sqrt(s / n);
   if (!(scale > 0) || !Number.isFinite(scale))
     throw new InvalidActivationsError(`activations have mean squared norm ${s / n}; cannot scale them to E||x||^2 = 1 (all zero?)`);
@@ -235,11 +234,23 @@ export async function evaluate(engine: TrainingEngine, set: { data: Float32Array
   for (let t0 = 0; t0 < set.n; t0 += batchSize) {
     const B = Math.min(batchSize, set.n - t0);
     const x = buf.subarray(0, B * d);
-    for (let i = 0; i < B * d; i++) x[i] = set.data[t0 * d + i] / C;
+    divideInto(set.data.subarray(t0 * d, (t0 + B) * d), C, x);
     const r = await engine.computeGradients(x, B, true);
     acc.add(x, r.err, B, r.codes);
   }
   return acc.result();
+}
+
+/** sum of x[i]^2 in float64, in order (a plain function: the loop ran slowly inside the async caller) */
+function sumOfSquares(x: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return s;
+}
+
+/** out[i] = a[i] / c (a plain function, as sumOfSquares) */
+function divideInto(a: Float32Array, c: number, out: Float32Array): void {
+  for (let i = 0; i < a.length; i++) out[i] = a[i] / c;
 }
 
 /** a[i] *= s, as its own function: compiled on its own rather than inside the long async loop of trainSae */
