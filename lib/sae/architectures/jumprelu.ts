@@ -30,7 +30,7 @@ import { nthLargest } from "@/lib/sae/architectures/select";
 import { fitThresholds } from "@/lib/sae/architectures/threshold-fit";
 import { thresholdForm, thresholdSaeLens } from "@/lib/sae/architectures/saved-forms";
 import { median } from "@/lib/stats/median";
-import { addToFeatures, countPositive } from "@/lib/sae/train/entries";
+import { addToFeatures, countPositive, type Entries } from "@/lib/sae/train/entries";
 
 export const jumpreluOptions = architectureOptions(
   "jumprelu",
@@ -230,12 +230,35 @@ function preActTerm(
   return { entries: e.view(), gradTheta, loss };
 }
 
-/** val[e] = pre = raw + b at the scan's entries where pre > theta, else 0 (kernel-window entries below the threshold). */
-function jumpValues(idx: Int32Array, rawAt: Float32Array, b: Float32Array, theta: Float32Array, val: Float32Array, nnz: number): void {
+/** val[e] = pre = raw + b at the scan's entries where pre > theta, else 0 (kernel-window entries below the threshold); returns how many val > 0. */
+function jumpValues(idx: Int32Array, rawAt: Float32Array, b: Float32Array, theta: Float32Array, val: Float32Array, nnz: number): number {
+  let active = 0;
   for (let e = 0; e < nnz; e++) {
     const j = idx[e];
     const pre = rawAt[e] + b[j];
     val[e] = pre > theta[j] ? pre : 0;
+    if (val[e] > 0) active++;
+  }
+  return active;
+}
+
+/** The scan in JS (no kernel scan, or too many entries for it): entries with pre > low, val = pre where pre > theta, else 0. */
+function scanJump(raw: Float32Array, b: Float32Array, low: Float32Array, theta: Float32Array, B: number, m: number, need: Entries): void {
+  for (let t = 0; t < B; t++) {
+    const r = t * m;
+    need.reserve(m);
+    const idx = need.idx;
+    const val = need.val;
+    let n = need.nnz;
+    for (let j = 0; j < m; j++) {
+      const pre = raw[r + j] + b[j];
+      if (pre > low[j]) {
+        idx[n] = j;
+        val[n++] = pre > theta[j] ? pre : 0;
+      }
+    }
+    need.nnz = n;
+    need.endRow();
   }
 }
 
@@ -247,7 +270,9 @@ function jumpValues(idx: Int32Array, rawAt: Float32Array, b: Float32Array, theta
  * gradient goes to pre as well, with the opposite sign.
  */
 function jumpGradients(
-  codes: EntryView,
+  idx: Int32Array,
+  val: Float32Array,
+  nnz: number,
   rawAt: Float32Array,
   gradF: Float32Array,
   b: Float32Array,
@@ -260,9 +285,9 @@ function jumpGradients(
   gTheta: Float64Array,
 ): void {
   const half = eps / 2;
-  for (let e = 0; e < codes.nnz; e++) {
-    const j = codes.idx[e];
-    const active = codes.val[e] > 0;
+  for (let e = 0; e < nnz; e++) {
+    const j = idx[e];
+    const active = val[e] > 0;
     const g = active ? gradF[e] : 0;
     gRaw[e] = g;
     gB[j] += g;
@@ -309,45 +334,34 @@ export const jumprelu = defineArchitecture(jumpreluOptions, {
     const found = ctx.scanAbove(lowRaw);
     // raw at each entry, kept so the gradient pass below reads no [B, dSae] row again
     let rawAt: Float32Array;
+    let active: number;
+    let codes: EntryView;
     if (found) {
-      need.copyPattern(found.rowPtr, found.idx);
+      // the scan's own pattern; values here
+      need.reserve(found.nnz);
       rawAt = found.raw;
-      jumpValues(found.idx, rawAt, b, theta, need.val, found.nnz);
+      active = jumpValues(found.idx, rawAt, b, theta, need.val, found.nnz);
+      codes = { rowPtr: found.rowPtr, idx: found.idx, val: need.val.subarray(0, found.nnz), nnz: found.nnz };
     } else {
-      for (let t = 0; t < B; t++) {
-        const r = t * m;
-        need.reserve(m);
-        const idx = need.idx;
-        const val = need.val;
-        let n = need.nnz;
-        for (let j = 0; j < m; j++) {
-          const pre = raw[r + j] + b[j];
-          if (pre > low[j]) {
-            idx[n] = j;
-            val[n++] = pre > theta[j] ? pre : 0;
-          }
-        }
-        need.nnz = n;
-        need.endRow();
-      }
+      scanJump(raw, b, low, theta, B, m, need);
       rawAt = ctx.scratch.f("jumprelu.rawAt", need.nnz);
       for (let t = 0; t < B; t++) for (let e = need.rowPtr[t]; e < need.rowPtr[t + 1]; e++) rawAt[e] = raw[t * m + need.idx[e]];
+      active = countPositive(need.val, need.nnz);
+      codes = need.view();
     }
-    const codes = need.view();
     const rec = await ctx.decoderTerm(codes, ctx.x, 1, true);
-    const active = countPositive(codes.val, codes.nnz);
     const sparsity = l0Coefficient(o, lambda, active / B);
     const aux = o.jumpreluAuxK ? await auxKTerm(ctx, rec.err) : { loss: 0, codes: null, grad: null };
     const pre = !ctx.forwardOnly && o.preActCoef > 0 ? preActTerm(ctx, theta) : null;
     const loss = rec.loss + sparsity.penalty + aux.loss + (pre?.loss ?? 0);
     const terms = { reconstruction: rec.loss, sparsity: sparsity.penalty, auxK: aux.loss, preAct: pre?.loss ?? 0 };
-    if (ctx.forwardOnly) return { loss, terms, err: rec.err, codes, gradRaw: [] };
+    if (ctx.forwardOnly) return { loss, terms, err: rec.err, codes, active, gradRaw: [] };
 
     const gRaw = ctx.scratch.f("jumprelu.gradRaw", codes.nnz);
     const gB = ctx.grads.b_enc;
     const gTheta = ctx.scratch.f64("jumprelu.gradTheta", m);
     const perEntry = sparsity.coef / (B * eps);
-    jumpGradients(codes, rawAt, rec.gradAt, b, theta, eps, perEntry, o.steToPre, gRaw, gB, gTheta);
+    jumpGradients(codes.idx, codes.val, codes.nnz, rawAt, rec.gradAt, b, theta, eps, perEntry, o.steToPre, gRaw, gB, gTheta);
     const gradRaw = [{ ...codes, val: gRaw }];
     if (pre) {
       for (let j = 0; j < m; j++) gTheta[j] += pre.gradTheta[j];
@@ -360,7 +374,7 @@ export const jumprelu = defineArchitecture(jumpreluOptions, {
     }
     if (o.thresholdParam === "log") for (let j = 0; j < m; j++) ctx.grads.log_threshold[j] = gTheta[j] * theta[j];
     else for (let j = 0; j < m; j++) ctx.grads.threshold[j] = gTheta[j];
-    return { loss, terms, err: rec.err, codes, gradRaw };
+    return { loss, terms, err: rec.err, codes, active, gradRaw };
   },
 
   afterUpdate(params, o) {

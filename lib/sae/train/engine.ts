@@ -227,7 +227,7 @@ export class SaeStepEngine implements TrainingEngine {
     const r = await this.arch.forwardBackward(ctx);
     this.time("architecture", t0);
 
-    const l0Count = countPositive(r.codes.val, r.codes.nnz);
+    const l0Count = r.active ?? countPositive(r.codes.val, r.codes.nnz);
     // batch FVU, mean-centred (numerator and denominator summed separately)
     const { num, den } = K.fvuSums(x, r.err, d, B);
 

@@ -73,17 +73,6 @@ export class Entries {
     this.rowPtr[++this.row] = this.nnz;
   }
 
-  /** Takes the pattern (row pointers over nTokens tokens, feature indices) of another list; values left to fill. */
-  copyPattern(rowPtr: Int32Array, idx: Int32Array): void {
-    const n = rowPtr.length - 1;
-    this.reset(n);
-    this.reserve(idx.length);
-    this.rowPtr.set(rowPtr);
-    this.idx.set(idx);
-    this.nnz = idx.length;
-    this.row = n;
-  }
-
   /** Entries of token t are [rowPtr[t], rowPtr[t+1]). */
   view(): { rowPtr: Int32Array; idx: Int32Array; val: Float32Array; nnz: number } {
     return { rowPtr: this.rowPtr, idx: this.idx.subarray(0, this.nnz), val: this.val.subarray(0, this.nnz), nnz: this.nnz };
