@@ -40,6 +40,13 @@ export interface TrainProgress {
   deadShare: number;
   /** JumpReLU with a warm start: which phase the step was in */
   phase?: "warm start" | "thresholds";
+  /**
+   * With a checkpoint folder: the step of the last checkpoint known to be on
+   * disk (0 before the first), which a run killed now resumes from. A
+   * checkpoint is written while the steps after it run, so this can trail the
+   * last checkpoint step by one checkpoint.
+   */
+  checkpointStep?: number;
 }
 
 export interface CurvePoint {
@@ -146,8 +153,9 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
   const inv = 1 / state.inputScale;
   const startStep = state.step;
   const t0 = performance.now();
-  // the checkpoint being written while training goes on (its error, or null, when it ends)
+  // the checkpoint being written while training goes on (its error, or null, when it ends), and the last one on disk
   let writing: Promise<Error | null> | null = null;
+  let checkpointStep = resumed ? state.step : 0;
   const finishWriting = async () => {
     const error = writing ? await writing : null;
     writing = null;
@@ -190,7 +198,10 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
         const bytes = checkpointBytes(state, { options: o, source: source.state(), curves });
         await finishWriting();
         writing = writeCheckpointBytes(args.checkpointDir, bytes).then(
-          () => null,
+          () => {
+            checkpointStep = done;
+            return null;
+          },
           (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
         );
       }
@@ -208,6 +219,7 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
           fvu: r.fvu,
           ...ARCHITECTURE_MODULES[o.architecture].progress?.(o, done),
           deadShare: dead / o.dSae,
+          ...(args.checkpointDir ? { checkpointStep } : {}),
         });
       }
     }

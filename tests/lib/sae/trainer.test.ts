@@ -91,6 +91,12 @@ describe("training runs", () => {
       }),
     ).rejects.toThrow(TrainingAbortedError);
     expect(seen.map((p) => p.step)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    // the checkpoint on disk as each step reports: 0, then checkpoint steps (5, 10), never one not yet taken
+    for (const [i, p] of seen.entries()) {
+      expect(p.checkpointStep! % 5, `step ${p.step}`).toBe(0);
+      expect(p.checkpointStep!).toBeLessThanOrEqual(p.step);
+      if (i > 0) expect(p.checkpointStep!).toBeGreaterThanOrEqual(seen[i - 1].checkpointStep!);
+    }
     expect(seen[5].tokensPerSecond).toBeGreaterThan(0);
     expect(Number.isFinite(seen[5].etaSeconds)).toBe(true);
     expect(readdirSync(dir)).toEqual([CHECKPOINT_FILE]); // no temp files left behind
