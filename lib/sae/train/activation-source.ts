@@ -105,13 +105,23 @@ export class InMemoryActivationSource implements ActivationSource {
   }
 }
 
+/** the last gather's touch sum: stored so the touching loads are not optimised away */
+let _touchSum = 0;
+
 /**
- * out[to + i] = data[order[from + i]] for i < count, rows of d floats: one
- * view and one native copy a row, faster than an element loop (0.58 against
- * 0.83 ms for 1024 rows of 128 at random places: the copy is bound by memory
- * latency); the views are short-lived garbage.
+ * out[to + i] = data[order[from + i]] for i < count, rows of d floats. The
+ * rows sit at random places, so the copy waits on memory: one float of every
+ * 64-byte line is read first (independent loads the CPU overlaps), then each
+ * row is copied natively from cache (1024 rows of 128 floats out of 80 MB:
+ * 0.57 ms copied directly, 0.34 ms touched first; an element loop took 0.83).
  */
 function gatherRows(data: Float32Array, order: Int32Array, from: number, count: number, d: number, out: Float32Array, to: number): void {
+  let s = 0;
+  for (let i = 0; i < count; i++) {
+    const src = order[from + i] * d;
+    for (let k = 0; k < d; k += 16) s += data[src + k];
+  }
+  _touchSum = s;
   for (let i = 0; i < count; i++) {
     const src = order[from + i] * d;
     out.set(data.subarray(src, src + d), (to + i) * d);
