@@ -200,6 +200,18 @@ interface RecipeRow {
   /** median of the encoder GEMMs timed between this run's steps */
   gemmMs: number;
   l0: number;
+  /** the engine's timings (engine.timings) per step: ms a step, evaluations' forward passes included */
+  parts: Record<string, number>;
+}
+
+/**
+ * The engine's cumulative timings as ms per step, each part by itself: the
+ * architecture's own share is its time less the decoder products it ran.
+ */
+function partsPerStep(timings: Record<string, number>, steps: number): Record<string, number> {
+  const t = { ...timings };
+  if (t.architecture !== undefined) t.architecture -= (t.decode ?? 0) + (t.decoderGrad ?? 0) + (t.codeGrad ?? 0);
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v / steps]));
 }
 
 /**
@@ -313,6 +325,7 @@ async function benchRecipes(
         meanMs: (total - unit.reduce((a, b) => a + b, 0)) / steps,
         gemmMs: median(unit),
         l0: r.curves.train.at(-1)?.l0 ?? 0,
+        parts: partsPerStep(r.timings, steps),
       });
     }
   await releaseBackend(backend);
@@ -370,6 +383,16 @@ if (recipeRows.length) {
     const phases = r.phases.map((p) => `${p.name} ${p.ms.toFixed(2)} (${(p.ms / r.gemmMs).toFixed(2)})`).join(", ");
     console.log(
       `${r.size.padEnd(18)}${r.recipe.padEnd(32)}${String(r.repeat + 1).padStart(3)}  ${phases.padEnd(54)}${`${r.meanMs.toFixed(2)} (${(r.meanMs / r.gemmMs).toFixed(2)})`.padStart(16)}${r.gemmMs.toFixed(2).padStart(10)}${r.l0.toFixed(0).padStart(5)}`,
+    );
+  }
+  console.log(
+    "\nwhere a step's time goes (engine timings, mean ms a step, evaluations included; in GEMM units; architecture: its own work, top-k or scan included):",
+  );
+  for (const r of recipeRows) {
+    const parts = Object.entries(r.parts).map(([k, ms]) => `${k} ${ms.toFixed(2)} (${(ms / r.gemmMs).toFixed(2)})`);
+    const rest = r.meanMs - Object.values(r.parts).reduce((a, b) => a + b, 0);
+    console.log(
+      `  ${r.recipe} ${r.repeat + 1}: ${parts.join(", ")}; rest of the step ${rest.toFixed(2)} (${(rest / r.gemmMs).toFixed(2)})`,
     );
   }
   for (const size of [...new Set(recipeRows.map((r) => r.size))]) {

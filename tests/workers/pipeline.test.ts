@@ -198,8 +198,10 @@ describe("crash safety", () => {
     const points: { what: string; match: (l: string) => boolean; env?: Record<string, string> }[] = [
       { what: "harvest", match: (l) => progressOf(l)?.key === "harvest" },
       {
+        // checkpoints are written while later steps run: kill once progress reports the step-4 one on disk
         what: "training after a checkpoint",
-        match: (l) => !!progressOf(l)?.key.startsWith("train:") && Number(progressOf(l)!.p.step) >= 6,
+        match: (l) =>
+          !!progressOf(l)?.key.startsWith("train:") && Number(progressOf(l)!.p.step) >= 6 && Number(progressOf(l)!.p.checkpointStep) >= 4,
       },
       {
         what: "recording after a checkpoint",

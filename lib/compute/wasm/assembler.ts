@@ -117,6 +117,8 @@ export const I = {
   f64x2Sqrt: simd(0xef),
   v128AnyTrue: simd(0x53),
   f32x4Gt: simd(0x44),
+  i32x4Bitmask: simd(0xa4),
+  i32Ctz: [0x68],
   f32x4Sub: simd(0xe5),
   f32x4Div: simd(0xe7),
   f32x4Sqrt: simd(0xe3),

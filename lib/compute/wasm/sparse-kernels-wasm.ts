@@ -49,6 +49,8 @@ function hostRegions(scratchEntries: number, scratchFloats: number, o: WasmKerne
       f32Region(`col${c}.coef`, scratchEntries),
       i32Region(`col${c}.ent`, scratchEntries),
     ]),
+    // each feature's next free place while byFeature transposes
+    i32Region("colNext", maxRows),
     i32Region("bounds", MAX_CHUNKS + 1),
     f32Region("hyper", 8),
     f32Region("scale", 4),
@@ -59,6 +61,26 @@ function hostRegions(scratchEntries: number, scratchFloats: number, o: WasmKerne
     // room for the padding the kernel writes after a token's candidates
     f32Region("candVal", maxFeatures + 4),
   ];
+}
+
+/** Compiled kernel modules by memory size and sharing, newest last: at most this many kept. */
+const MODULE_CACHE_SIZE = 4;
+const modules = new Map<string, WebAssembly.Module>();
+
+/**
+ * The kernels compiled for a memory of `pages` pages, from a small cache: runs
+ * of one size (a sweep, the demo's SAEs, a resumed run) compile once, and V8's
+ * optimized code for the module is reused with it (a fresh module cost 10-30 ms
+ * to compile and ran its first steps on baseline code).
+ */
+function kernelModule(pages: number, shared: boolean): WebAssembly.Module {
+  const key = `${pages}:${shared}`;
+  let mod = modules.get(key);
+  if (mod) modules.delete(key);
+  else mod = new WebAssembly.Module(assemble(KERNELS, pages, shared ? pages : undefined));
+  modules.set(key, mod);
+  if (modules.size > MODULE_CACHE_SIZE) modules.delete(modules.keys().next().value!);
+  return mod;
 }
 
 export class WasmArenaFullError extends Error {
@@ -105,7 +127,7 @@ export class WasmSparseKernels {
   private readonly bounds: Int32Array;
   private readonly hyper: Float32Array;
   private readonly scale: Float32Array;
-  private colNext = new Int32Array(0);
+  private readonly colNext: Int32Array;
   private readonly heapV: Float32Array;
   private readonly hyper64: Float64Array;
   private readonly heapI: Int32Array;
@@ -126,7 +148,7 @@ export class WasmSparseKernels {
     if (pages > 65536) throw new WasmArenaFullError(`sparse kernels need ${total} bytes of WebAssembly memory (max 4 GiB)`);
     const shared = this.threads > 1;
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared } as WebAssembly.MemoryDescriptor);
-    const mod = new WebAssembly.Module(assemble(KERNELS, pages, shared ? pages : undefined));
+    const mod = kernelModule(pages, shared);
     const inst = new WebAssembly.Instance(mod, { env: { mem: this.memory } });
     this.fns = inst.exports as unknown as Record<string, Kernel>;
     const b = Object.fromEntries(own.map((r) => [r.name, this.allocRegion(r)]));
@@ -150,6 +172,7 @@ export class WasmSparseKernels {
       ent: i32(`col${c}.ent`),
       key: null,
     }));
+    this.colNext = i32("colNext");
     this.bounds = i32("bounds");
     this.hyper = f32("hyper");
     this.scale = f32("scale");
@@ -204,15 +227,14 @@ export class WasmSparseKernels {
     const i = this.scratchI32;
     i.set(rowPtr, 0);
     i.set(idx, n);
-    let valOff = 0;
-    if (val) {
-      if (this.owns(val)) valOff = val.byteOffset;
-      else {
-        this.scratchF32.set(val.subarray(0, nnz));
-        valOff = this.scratchF32.byteOffset;
-      }
-    }
-    return [i.byteOffset, i.byteOffset + 4 * n, valOff];
+    return [i.byteOffset, i.byteOffset + 4 * n, val ? this.valuesInArena(val.subarray(0, nnz)) : 0];
+  }
+
+  /** Where an entry list's values are in the arena: their own place, or a copy in the entry scratch. */
+  private valuesInArena(val: Float32Array): number {
+    if (this.owns(val)) return val.byteOffset;
+    this.scratchF32.set(val);
+    return this.scratchF32.byteOffset;
   }
 
   private inArena(a: Float32Array): number {
@@ -431,7 +453,7 @@ export class WasmSparseKernels {
     if (t) {
       // the same entries the decoder's gradient transposed (zero coefficients included, the kernel skips them)
       col = t.ptr.subarray(0, rows + 1);
-      for (let p = 0; p < idx.length; p++) t.coef[p] = coef[t.ent[p]];
+      this.fns.gather(t.ent.byteOffset, this.valuesInArena(coef.subarray(0, idx.length)), t.coef.byteOffset, idx.length);
       for (let e = 0; e < idx.length; e++) if (coef[e] !== 0) touched[idx[e]] = 1;
     } else {
       t = this.takeCol();
@@ -468,29 +490,24 @@ export class WasmSparseKernels {
     skipZero: boolean,
   ): Int32Array {
     if (rows + 1 > into.ptr.length) throw new WasmArenaFullError(`${rows} rows exceed the arena's maxRows`);
-    const col = into.ptr.subarray(0, rows + 1);
-    col.fill(0);
-    for (let e = 0; e < idx.length; e++) {
-      const nz = coef[e] !== 0;
-      if (nz) touched[idx[e]] = 1;
-      if (nz || !skipZero) col[idx[e] + 1]++;
-    }
-    for (let j = 0; j < rows; j++) col[j + 1] += col[j];
-    if (this.colNext.length < rows) this.colNext = new Int32Array(rows);
-    const next = this.colNext;
-    next.set(col.subarray(0, rows));
-    const { tok, coef: cf, ent } = into;
+    for (let e = 0; e < idx.length; e++) if (coef[e] !== 0) touched[idx[e]] = 1;
+    const [rp, ix, cf] = this.entries(rowPtr, idx, coef);
+    const { ptr, tok, coef: colCoef, ent } = into;
     const n = rowPtr.length - 1;
-    for (let t = 0; t < n; t++)
-      for (let e = rowPtr[t]; e < rowPtr[t + 1]; e++) {
-        const c = coef[e];
-        if (c === 0 && skipZero) continue;
-        const p = next[idx[e]]++;
-        tok[p] = t;
-        cf[p] = c;
-        ent[p] = e;
-      }
-    return col;
+    this.fns.byFeature(
+      rp,
+      ix,
+      cf,
+      n,
+      rows,
+      ptr.byteOffset,
+      tok.byteOffset,
+      colCoef.byteOffset,
+      ent.byteOffset,
+      this.colNext.byteOffset,
+      +skipZero,
+    );
+    return ptr.subarray(0, rows + 1);
   }
 
   /**

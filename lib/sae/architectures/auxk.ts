@@ -30,7 +30,12 @@ export async function auxKTerm(ctx: StepContext<{ kAux?: number; auxCoef: number
   const { codes } = ctx.topK(ctx.params.b_enc, Math.min(kAux, nDead), "auxk.codes", ctx.deadMask());
   if (codes.nnz === 0) return { loss: 0, codes: null, grad: null };
   const residual = ctx.scratch.f("auxk.residual", B * dIn);
-  for (let i = 0; i < B * dIn; i++) residual[i] = -mainErr[i];
+  negateInto(mainErr, residual, B * dIn);
   const r = await ctx.decoderTerm(codes, residual, o.auxCoef, false);
   return { loss: r.loss, codes, grad: r.gradAt };
+}
+
+/** out[i] = -a[i] for i < n (a plain function: the loop ran slowly inside the async auxKTerm) */
+function negateInto(a: Float32Array, out: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = -a[i];
 }

@@ -30,6 +30,7 @@ import { nthLargest } from "@/lib/sae/architectures/select";
 import { fitThresholds } from "@/lib/sae/architectures/threshold-fit";
 import { thresholdForm, thresholdSaeLens } from "@/lib/sae/architectures/saved-forms";
 import { median } from "@/lib/stats/median";
+import { addToFeatures, countPositive, type Entries } from "@/lib/sae/train/entries";
 
 export const jumpreluOptions = architectureOptions(
   "jumprelu",
@@ -229,6 +230,80 @@ function preActTerm(
   return { entries: e.view(), gradTheta, loss };
 }
 
+/** val[e] = pre = raw + b at the scan's entries where pre > theta, else 0 (kernel-window entries below the threshold); returns how many val > 0. */
+function jumpValues(idx: Int32Array, rawAt: Float32Array, b: Float32Array, theta: Float32Array, val: Float32Array, nnz: number): number {
+  let active = 0;
+  for (let e = 0; e < nnz; e++) {
+    const j = idx[e];
+    const pre = rawAt[e] + b[j];
+    val[e] = pre > theta[j] ? pre : 0;
+    if (val[e] > 0) active++;
+  }
+  return active;
+}
+
+/** The scan in JS (no kernel scan, or too many entries for it): entries with pre > low, val = pre where pre > theta, else 0. */
+function scanJump(raw: Float32Array, b: Float32Array, low: Float32Array, theta: Float32Array, B: number, m: number, need: Entries): void {
+  for (let t = 0; t < B; t++) {
+    const r = t * m;
+    need.reserve(m);
+    const idx = need.idx;
+    const val = need.val;
+    let n = need.nnz;
+    for (let j = 0; j < m; j++) {
+      const pre = raw[r + j] + b[j];
+      if (pre > low[j]) {
+        idx[n] = j;
+        val[n++] = pre > theta[j] ? pre : 0;
+      }
+    }
+    need.nnz = n;
+    need.endRow();
+  }
+}
+
+/**
+ * The gradients at the entries (codes: active and kernel-window ones; gradF = dL/df there):
+ * dL/draw = dL/df on active entries (H' = 0 elsewhere), the same summed into grad b_enc, and
+ * Eq. 11's threshold pseudo-gradient -(theta/eps) dL/df - sparsity coefficient / (B eps) summed
+ * per feature over entries with |pre - theta| < eps/2 (into gTheta, float64); with steToPre that
+ * gradient goes to pre as well, with the opposite sign.
+ */
+function jumpGradients(
+  idx: Int32Array,
+  val: Float32Array,
+  nnz: number,
+  rawAt: Float32Array,
+  gradF: Float32Array,
+  b: Float32Array,
+  theta: Float32Array,
+  eps: number,
+  perEntry: number,
+  steToPre: boolean,
+  gRaw: Float32Array,
+  gB: Float32Array,
+  gTheta: Float64Array,
+): void {
+  const half = eps / 2;
+  for (let e = 0; e < nnz; e++) {
+    const j = idx[e];
+    const active = val[e] > 0;
+    const g = active ? gradF[e] : 0;
+    gRaw[e] = g;
+    gB[j] += g;
+    const u = rawAt[e] + b[j] - theta[j];
+    if (u > -half && u < half) {
+      const g = -(theta[j] / eps) * gradF[e] - perEntry;
+      gTheta[j] += g;
+      // f and H depend on pre only through pre - theta: the estimator's pre gradient is minus its theta gradient
+      if (steToPre) {
+        gRaw[e] -= g;
+        gB[j] -= g;
+      }
+    }
+  }
+}
+
 export const jumprelu = defineArchitecture(jumpreluOptions, {
   sweepKnob: "targetL0",
   largestTopK: (o, dIn) =>
@@ -259,82 +334,47 @@ export const jumprelu = defineArchitecture(jumpreluOptions, {
     const found = ctx.scanAbove(lowRaw);
     // raw at each entry, kept so the gradient pass below reads no [B, dSae] row again
     let rawAt: Float32Array;
+    let active: number;
+    let codes: EntryView;
     if (found) {
-      need.copyPattern(found.rowPtr, found.idx);
+      // the scan's own pattern; values here
+      need.reserve(found.nnz);
       rawAt = found.raw;
-      const val = need.val;
-      for (let e = 0; e < found.nnz; e++) {
-        const j = found.idx[e];
-        const pre = rawAt[e] + b[j];
-        val[e] = pre > theta[j] ? pre : 0;
-      }
+      active = jumpValues(found.idx, rawAt, b, theta, need.val, found.nnz);
+      codes = { rowPtr: found.rowPtr, idx: found.idx, val: need.val.subarray(0, found.nnz), nnz: found.nnz };
     } else {
-      for (let t = 0; t < B; t++) {
-        const r = t * m;
-        need.reserve(m);
-        const idx = need.idx;
-        const val = need.val;
-        let n = need.nnz;
-        for (let j = 0; j < m; j++) {
-          const pre = raw[r + j] + b[j];
-          if (pre > low[j]) {
-            idx[n] = j;
-            val[n++] = pre > theta[j] ? pre : 0;
-          }
-        }
-        need.nnz = n;
-        need.endRow();
-      }
+      scanJump(raw, b, low, theta, B, m, need);
       rawAt = ctx.scratch.f("jumprelu.rawAt", need.nnz);
       for (let t = 0; t < B; t++) for (let e = need.rowPtr[t]; e < need.rowPtr[t + 1]; e++) rawAt[e] = raw[t * m + need.idx[e]];
+      active = countPositive(need.val, need.nnz);
+      codes = need.view();
     }
-    const codes = need.view();
     const rec = await ctx.decoderTerm(codes, ctx.x, 1, true);
-    let active = 0;
-    for (let e = 0; e < codes.nnz; e++) if (codes.val[e] > 0) active++;
     const sparsity = l0Coefficient(o, lambda, active / B);
     const aux = o.jumpreluAuxK ? await auxKTerm(ctx, rec.err) : { loss: 0, codes: null, grad: null };
     const pre = !ctx.forwardOnly && o.preActCoef > 0 ? preActTerm(ctx, theta) : null;
     const loss = rec.loss + sparsity.penalty + aux.loss + (pre?.loss ?? 0);
     const terms = { reconstruction: rec.loss, sparsity: sparsity.penalty, auxK: aux.loss, preAct: pre?.loss ?? 0 };
-    if (ctx.forwardOnly) return { loss, terms, err: rec.err, codes, gradRaw: [] };
+    if (ctx.forwardOnly) return { loss, terms, err: rec.err, codes, active, gradRaw: [] };
 
-    const gradF = rec.gradAt;
     const gRaw = ctx.scratch.f("jumprelu.gradRaw", codes.nnz);
     const gB = ctx.grads.b_enc;
     const gTheta = ctx.scratch.f64("jumprelu.gradTheta", m);
-    const half = eps / 2;
     const perEntry = sparsity.coef / (B * eps);
-    for (let e = 0; e < codes.nnz; e++) {
-      const j = codes.idx[e];
-      const active = codes.val[e] > 0;
-      const g = active ? gradF[e] : 0;
-      gRaw[e] = g;
-      gB[j] += g;
-      const u = rawAt[e] + b[j] - theta[j];
-      if (u > -half && u < half) {
-        const g = -(theta[j] / eps) * gradF[e] - perEntry;
-        gTheta[j] += g;
-        // f and H depend on pre only through pre - theta: the estimator's pre gradient is minus its theta gradient
-        if (o.steToPre) {
-          gRaw[e] -= g;
-          gB[j] -= g;
-        }
-      }
-    }
+    jumpGradients(codes.idx, codes.val, codes.nnz, rawAt, rec.gradAt, b, theta, eps, perEntry, o.steToPre, gRaw, gB, gTheta);
     const gradRaw = [{ ...codes, val: gRaw }];
     if (pre) {
       for (let j = 0; j < m; j++) gTheta[j] += pre.gradTheta[j];
-      for (let e = 0; e < pre.entries.nnz; e++) gB[pre.entries.idx[e]] += pre.entries.val[e];
+      addToFeatures(gB, pre.entries.idx, pre.entries.val, pre.entries.nnz);
       gradRaw.push(pre.entries);
     }
     if (aux.codes && aux.grad) {
-      for (let i = 0; i < aux.codes.nnz; i++) gB[aux.codes.idx[i]] += aux.grad[i];
+      addToFeatures(gB, aux.codes.idx, aux.grad, aux.codes.nnz);
       gradRaw.push({ ...aux.codes, val: aux.grad });
     }
     if (o.thresholdParam === "log") for (let j = 0; j < m; j++) ctx.grads.log_threshold[j] = gTheta[j] * theta[j];
     else for (let j = 0; j < m; j++) ctx.grads.threshold[j] = gTheta[j];
-    return { loss, terms, err: rec.err, codes, gradRaw };
+    return { loss, terms, err: rec.err, codes, active, gradRaw };
   },
 
   afterUpdate(params, o) {

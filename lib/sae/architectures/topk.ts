@@ -9,6 +9,7 @@ import { defineArchitecture, encoderBiasParams } from "@/lib/sae/architectures/d
 import { architectureOptions, auxKOptions } from "@/lib/sae/train/shared-options";
 import { auxKSelection, auxKTerm } from "@/lib/sae/architectures/auxk";
 import { foldBias, preActivation } from "@/lib/sae/architectures/saved-forms";
+import { addToFeatures } from "@/lib/sae/train/entries";
 
 /** TopK's and BatchTopK's options: k, its check against dSae, and AuxK. */
 export const topKShape = {
@@ -75,13 +76,11 @@ export async function finishTopK(ctx: StepContext<{ kAux?: number; auxCoef: numb
   const gB = ctx.grads.b_enc;
   const gradRaw: EntryView[] = [];
   const gMain = ctx.scratch.f("topk.gradRaw", codes.nnz);
-  for (let i = 0; i < codes.nnz; i++) {
-    gMain[i] = rec.gradAt[i];
-    gB[codes.idx[i]] += gMain[i];
-  }
+  gMain.set(rec.gradAt.subarray(0, codes.nnz));
+  addToFeatures(gB, codes.idx, gMain, codes.nnz);
   gradRaw.push({ ...codes, val: gMain });
   if (aux.codes && aux.grad) {
-    for (let i = 0; i < aux.codes.nnz; i++) gB[aux.codes.idx[i]] += aux.grad[i];
+    addToFeatures(gB, aux.codes.idx, aux.grad, aux.codes.nnz);
     gradRaw.push({ ...aux.codes, val: aux.grad });
   }
   return { loss, terms, err: rec.err, codes, gradRaw };

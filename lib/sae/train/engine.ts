@@ -24,7 +24,7 @@ import { clearDense, gatherDense } from "@/lib/compute/sparse-kernels";
 import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
 import type { ArchitectureModule, DecoderTermResult, EntryView, LossTerms, StepContext } from "@/lib/sae/architectures/types";
 import { adamDense, type AdamMomentumHyper } from "@/lib/sae/train/adam";
-import { Entries, Scratch } from "@/lib/sae/train/entries";
+import { addByFeature, countPositive, Entries, Scratch } from "@/lib/sae/train/entries";
 import { JsSparseKernels } from "@/lib/sae/train/kernels/js";
 import type { SparseKernels } from "@/lib/sae/train/kernels/types";
 import { WasmStepKernels } from "@/lib/sae/train/kernels/wasm";
@@ -109,6 +109,10 @@ export class SaeStepEngine implements TrainingEngine {
     let dead = 0;
     for (const s of this.state.tokensSinceFired) if (s >= this.o.deadWindowTokens) dead++;
     return dead;
+  }
+
+  batchBuffer(length: number): Float32Array {
+    return this.kernels.batchRows(length);
   }
 
   /** The state lives on the host already. */
@@ -223,8 +227,7 @@ export class SaeStepEngine implements TrainingEngine {
     const r = await this.arch.forwardBackward(ctx);
     this.time("architecture", t0);
 
-    let l0Count = 0;
-    for (let e = 0; e < r.codes.nnz; e++) if (r.codes.val[e] > 0) l0Count++;
+    const l0Count = r.active ?? countPositive(r.codes.val, r.codes.nnz);
     // batch FVU, mean-centred (numerator and denominator summed separately)
     const { num, den } = K.fvuSums(x, r.err, d, B);
 
@@ -234,9 +237,7 @@ export class SaeStepEngine implements TrainingEngine {
       encoderPath = await this.encoderGradients(r.gradRaw, xc, B);
       this.time("encoderGrad", t0);
       // features that fired, for dead-feature tracking (AuxK, metrics)
-      const since = this.state.tokensSinceFired;
-      for (let j = 0; j < m; j++) since[j] += B;
-      for (let e = 0; e < r.codes.nnz; e++) if (r.codes.val[e] > 0) since[r.codes.idx[e]] = 0;
+      markFired(this.state.tokensSinceFired, B, r.codes);
     }
     return {
       loss: r.loss,
@@ -338,7 +339,7 @@ export class SaeStepEngine implements TrainingEngine {
     if (nnz === 0) return "none";
     const gW = this.grads.W_encT;
     const featureSum = this.scratch.f64("featureSum", m);
-    for (const l of lists) for (let e = 0; e < l.nnz; e++) featureSum[l.idx[e]] += l.val[e];
+    for (const l of lists) addByFeature(featureSum, l.idx, l.val, l.nnz);
     let path: "sparse" | "dense";
     if (this.useSparse(nnz, B)) {
       for (const l of lists) K.outerAcc(l, xc, d, gW, this.touched.W_encT);
@@ -433,4 +434,10 @@ export class SaeStepEngine implements TrainingEngine {
     this.applyUpdate();
     return r;
   }
+}
+
+/** Every feature's tokens since it fired grow by the batch; those with an active entry in it start again at 0. */
+function markFired(since: Float64Array, B: number, codes: EntryView): void {
+  for (let j = 0; j < since.length; j++) since[j] += B;
+  for (let e = 0; e < codes.nnz; e++) if (codes.val[e] > 0) since[codes.idx[e]] = 0;
 }

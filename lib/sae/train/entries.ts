@@ -1,4 +1,28 @@
 /**
+ * The hot per-entry loops of a step live in small plain functions like the
+ * ones below rather than inline in the async step functions: V8 compiled
+ * those loops poorly there (a count over 44K entries took 0.6 ms inline in
+ * JumpReLU's step, a fifth of that on its own).
+ */
+
+/** How many of the first nnz values are > 0 (a list's active entries: its L0 count). */
+export function countPositive(val: Float32Array, nnz: number): number {
+  let n = 0;
+  for (let e = 0; e < nnz; e++) if (val[e] > 0) n++;
+  return n;
+}
+
+/** sum[idx[e]] += val[e] over a list's entries (float64 sums, entries in order). */
+export function addByFeature(sum: Float64Array, idx: Int32Array, val: Float32Array, nnz: number): void {
+  for (let e = 0; e < nnz; e++) sum[idx[e]] += val[e];
+}
+
+/** acc[idx[e]] += val[e] over a list's entries (float32 sums, entries in order: a bias gradient). */
+export function addToFeatures(acc: Float32Array, idx: Int32Array, val: Float32Array, nnz: number): void {
+  for (let e = 0; e < nnz; e++) acc[idx[e]] += val[e];
+}
+
+/**
  * A reusable CSR-by-token list of (feature, value) entries: the sparse form in
  * which a training step carries activations, kernel-window entries and their
  * gradients. Capacity grows by doubling and is kept across steps.
@@ -47,17 +71,6 @@ export class Entries {
 
   endRow(): void {
     this.rowPtr[++this.row] = this.nnz;
-  }
-
-  /** Takes the pattern (row pointers over nTokens tokens, feature indices) of another list; values left to fill. */
-  copyPattern(rowPtr: Int32Array, idx: Int32Array): void {
-    const n = rowPtr.length - 1;
-    this.reset(n);
-    this.reserve(idx.length);
-    this.rowPtr.set(rowPtr);
-    this.idx.set(idx);
-    this.nnz = idx.length;
-    this.row = n;
   }
 
   /** Entries of token t are [rowPtr[t], rowPtr[t+1]). */

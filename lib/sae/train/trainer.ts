@@ -1,7 +1,7 @@
 /**
  * A training run: validates everything before the first step, estimates the
  * input scale, trains with progress events and metric curves, evaluates on
- * held-out activations, checkpoints atomically, resumes exactly, and returns
+ * held-out activations, checkpoints atomically (each write overlapping the steps after it), resumes exactly, and returns
  * the folded SAE (raw activations in) — never a non-finite one.
  */
 import { OrtCpuBackend, type ComputeBackend } from "@/lib/compute/backend";
@@ -10,7 +10,7 @@ import { MetricsAccumulator, type SaeMetrics } from "@/lib/sae/metrics";
 import type { SaeParams } from "@/lib/sae/params";
 import { validateSaeParams } from "@/lib/sae/params-validate";
 import { InvalidActivationsError, validateActivations, type ActivationSource } from "@/lib/sae/train/activation-source";
-import { loadCheckpoint, saveCheckpoint, CheckpointError } from "@/lib/sae/train/checkpoint";
+import { checkpointBytes, loadCheckpoint, writeCheckpointBytes, CheckpointError } from "@/lib/sae/train/checkpoint";
 import {
   parseTrainOptions,
   safeParseTrainOptions,
@@ -40,6 +40,13 @@ export interface TrainProgress {
   deadShare: number;
   /** JumpReLU with a warm start: which phase the step was in */
   phase?: "warm start" | "thresholds";
+  /**
+   * With a checkpoint folder: the step of the last checkpoint known to be on
+   * disk (0 before the first), which a run killed now resumes from. A
+   * checkpoint is written while the steps after it run, so this can trail the
+   * last checkpoint step by one checkpoint.
+   */
+  checkpointStep?: number;
 }
 
 export interface CurvePoint {
@@ -99,8 +106,7 @@ export class TrainingAbortedError extends Error {
 export async function estimateInputScale(source: ActivationSource, tokens: number): Promise<number> {
   const x = await source.head(tokens);
   const n = x.length / source.dIn;
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  const s = sumOfSquares(x);
   const scale = Math.sqrt(s / n);
   if (!(scale > 0) || !Number.isFinite(scale))
     throw new InvalidActivationsError(`activations have mean squared norm ${s / n}; cannot scale them to E||x||^2 = 1 (all zero?)`);
@@ -142,16 +148,25 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
   const engine = await createTrainingEngine(state, o, backend);
   const B = o.batchSize;
   const d = source.dIn;
-  const batch = new Float32Array(B * d);
+  // the engine's own rows where it has them: the batch is then not copied again
+  const batch = engine.batchBuffer?.(B * d) ?? new Float32Array(B * d);
   const inv = 1 / state.inputScale;
   const startStep = state.step;
   const t0 = performance.now();
+  // the checkpoint being written while training goes on (its error, or null, when it ends), and the last one on disk
+  let writing: Promise<Error | null> | null = null;
+  let checkpointStep = resumed ? state.step : 0;
+  const finishWriting = async () => {
+    const error = writing ? await writing : null;
+    writing = null;
+    if (error) throw error;
+  };
   try {
     while (state.step < o.totalSteps) {
       if (args.signal?.aborted) throw new TrainingAbortedError(`training stopped at step ${state.step}`);
       const step = state.step;
       await source.nextBatch(B, batch);
-      for (let i = 0; i < batch.length; i++) batch[i] *= inv;
+      scaleInPlace(batch, inv);
       const r = await engine.computeGradients(batch, B);
       if (!Number.isFinite(r.loss))
         throw new TrainingDivergedError(
@@ -178,7 +193,17 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
       if (args.checkpointDir && o.checkpointEverySteps > 0 && done % o.checkpointEverySteps === 0) {
         await engine.syncState();
         assertFiniteState(state);
-        await saveCheckpoint(args.checkpointDir, state, { options: o, source: source.state(), curves });
+        // the bytes are this step's state; the write (and its fsync) overlaps the next steps. One at a time:
+        // the previous one has finished, and a failed write stops the run here
+        const bytes = checkpointBytes(state, { options: o, source: source.state(), curves });
+        await finishWriting();
+        writing = writeCheckpointBytes(args.checkpointDir, bytes).then(
+          () => {
+            checkpointStep = done;
+            return null;
+          },
+          (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+        );
       }
       if (args.onProgress) {
         const elapsed = (performance.now() - t0) / 1000;
@@ -194,11 +219,15 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
           fvu: r.fvu,
           ...ARCHITECTURE_MODULES[o.architecture].progress?.(o, done),
           deadShare: dead / o.dSae,
+          ...(args.checkpointDir ? { checkpointStep } : {}),
         });
       }
     }
     await engine.syncState();
+    await finishWriting();
   } finally {
+    // stopped early (abort, divergence): the last checkpoint is complete on disk before the error surfaces
+    if (writing) await writing;
     await engine.dispose();
     if (!args.backend) await backend.dispose();
   }
@@ -217,11 +246,28 @@ export async function evaluate(engine: TrainingEngine, set: { data: Float32Array
   for (let t0 = 0; t0 < set.n; t0 += batchSize) {
     const B = Math.min(batchSize, set.n - t0);
     const x = buf.subarray(0, B * d);
-    for (let i = 0; i < B * d; i++) x[i] = set.data[t0 * d + i] / C;
+    divideInto(set.data.subarray(t0 * d, (t0 + B) * d), C, x);
     const r = await engine.computeGradients(x, B, true);
     acc.add(x, r.err, B, r.codes);
   }
   return acc.result();
+}
+
+/** sum of x[i]^2 in float64, in order (a plain function: the loop ran slowly inside the async caller) */
+function sumOfSquares(x: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return s;
+}
+
+/** out[i] = a[i] / c (a plain function, as sumOfSquares) */
+function divideInto(a: Float32Array, c: number, out: Float32Array): void {
+  for (let i = 0; i < a.length; i++) out[i] = a[i] / c;
+}
+
+/** a[i] *= s, as its own function: compiled on its own rather than inside the long async loop of trainSae */
+function scaleInPlace(a: Float32Array, s: number): void {
+  for (let i = 0; i < a.length; i++) a[i] *= s;
 }
 
 function assertFiniteState(state: TrainState): void {

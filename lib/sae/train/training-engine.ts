@@ -22,6 +22,12 @@ export interface TrainingEngine {
    * training steps (only the logged scalars come back).
    */
   computeGradients(x: Float32Array, B: number, forwardOnly?: boolean): Promise<StepResult>;
+  /**
+   * Where the trainer may write each training batch of `length` floats so
+   * that computeGradients reads it in place (the kernels' own rows: no copy
+   * of the batch a step); absent, the trainer keeps its own buffer.
+   */
+  batchBuffer?(length: number): Float32Array;
   /** the optimizer step on the gradients of the last computeGradients */
   applyUpdate(): void;
   /** features that have not fired for deadWindowTokens training tokens, after the last step */

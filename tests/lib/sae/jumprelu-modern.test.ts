@@ -13,7 +13,7 @@ import { SaeStepEngine } from "@/lib/sae/train/engine";
 import { parseTrainOptions, type TrainOptionsInput } from "@/lib/sae/train/options";
 import { initTrainState } from "@/lib/sae/train/state";
 import { adamMomentum } from "@/lib/sae/train/adam";
-import { fitThresholds } from "@/lib/sae/architectures/threshold-fit";
+import { descendingOrder, fitThresholds } from "@/lib/sae/architectures/threshold-fit";
 import { createRng } from "@/lib/random/seeded";
 
 const backend = new OrtCpuBackend(1);
@@ -236,6 +236,74 @@ describe("full Adam (beta1 > 0, Gao et al.'s optimiser for TopK)", () => {
 });
 
 describe("per-feature threshold fit", () => {
+  it("orders values as the stable comparator sort does: descending, ties (-0 and +0 alike) by index", () => {
+    const rng = createRng(7);
+    for (let trial = 0; trial < 40; trial++) {
+      const n = 1 + rng.int(1500);
+      // many exact ties, signed zeros, tiny and negative values
+      const vals = Float32Array.from({ length: n }, () => {
+        const r = rng.next();
+        if (r < 0.1) return 0;
+        if (r < 0.15) return -0;
+        if (r < 0.45) return Math.round(rng.normal() * 3) / 4;
+        return rng.normal() * (r < 0.55 ? 1e-30 : 1);
+      });
+      const reference = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => vals[b] - vals[a]);
+      const order = new Int32Array(n);
+      descendingOrder(vals, order);
+      expect(Array.from(order)).toEqual(Array.from(reference));
+    }
+    expect(
+      Array.from(
+        (() => {
+          const o = new Int32Array(5);
+          descendingOrder(Float32Array.from([0.5, -0, 2, 0, 0.5]), o);
+          return o;
+        })(),
+      ),
+    ).toEqual([2, 0, 4, 1, 3]);
+    // a prefix: the first places of the same order
+    const vals = Float32Array.from({ length: 600 }, (_, i) => Math.round(Math.sin(i) * 8) / 8);
+    const reference = Int32Array.from({ length: 600 }, (_, i) => i).sort((a, b) => vals[b] - vals[a]);
+    for (const places of [1, 7, 130, 599, 600]) {
+      const order = new Int32Array(600);
+      descendingOrder(vals, order, undefined, places);
+      expect(Array.from(order.subarray(0, places)), `places ${places}`).toEqual(Array.from(reference.subarray(0, places)));
+    }
+  });
+
+  it("fits the same thresholds as a full comparator sort of every feature (ties, both rules)", () => {
+    const rng = createRng(11);
+    const B = 300;
+    const m = 24;
+    // values on a coarse grid (many ties); kept: a noisy cut, so labels interleave
+    const pre = Float32Array.from({ length: B * m }, () => Math.round(rng.normal() * 6) / 8);
+    const kept = Uint8Array.from(pre, (v) => (v + 0.3 * rng.normal() > 0.6 ? 1 : 0));
+    for (const rule of ["errors", "rate"] as const) {
+      const theta = fitThresholds(pre, kept, B, m, 1e-6, 0.5, rule);
+      for (let j = 0; j < m; j++) {
+        const vals = Float32Array.from({ length: B }, (_, t) => pre[t * m + j]);
+        const lab = Uint8Array.from({ length: B }, (_, t) => kept[t * m + j]);
+        const nKept = lab.reduce((a, b) => a + b, 0);
+        const order = Int32Array.from({ length: B }, (_, t) => t).sort((a, b) => vals[b] - vals[a]);
+        let best = nKept - 1;
+        if (rule === "errors") {
+          let keptAbove = 0;
+          let errorsBest = Infinity;
+          for (let i = 0; i < B; i++) {
+            keptAbove += lab[order[i]];
+            const errors = i + 1 - keptAbove + (nKept - keptAbove);
+            if (errors < errorsBest) [errorsBest, best] = [errors, i];
+          }
+        }
+        const above = vals[order[best]];
+        const below = best + 1 < B ? vals[order[best + 1]] : above;
+        const expected = nKept === 0 ? 0.5 : Math.max(1e-6, 0.5 * (above + below));
+        expect(theta[j], `${rule} feature ${j}`).toBe(Math.fround(expected));
+      }
+    }
+  });
+
   it("puts each feature's threshold between its lowest kept and highest dropped value; rare features get the fallback", () => {
     // B = 4 tokens, m = 3 features; pre [t, j]
     const pre = Float32Array.from([0.9, 0.1, 0.2, 0.7, 0.3, 0.25, 0.2, 0.35, 0.1, 0.6, 0.05, 0.15]);

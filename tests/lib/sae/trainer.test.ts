@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { OrtCpuBackend } from "@/lib/compute/backend";
@@ -91,6 +91,12 @@ describe("training runs", () => {
       }),
     ).rejects.toThrow(TrainingAbortedError);
     expect(seen.map((p) => p.step)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    // the checkpoint on disk as each step reports: 0, then checkpoint steps (5, 10), never one not yet taken
+    for (const [i, p] of seen.entries()) {
+      expect(p.checkpointStep! % 5, `step ${p.step}`).toBe(0);
+      expect(p.checkpointStep!).toBeLessThanOrEqual(p.step);
+      if (i > 0) expect(p.checkpointStep!).toBeGreaterThanOrEqual(seen[i - 1].checkpointStep!);
+    }
     expect(seen[5].tokensPerSecond).toBeGreaterThan(0);
     expect(Number.isFinite(seen[5].etaSeconds)).toBe(true);
     expect(readdirSync(dir)).toEqual([CHECKPOINT_FILE]); // no temp files left behind
@@ -190,6 +196,19 @@ describe("training runs", () => {
       resume: true,
     });
     for (const k of Object.keys(one.state.params)) expect(resumed.state.params[k], k).toEqual(one.state.params[k]);
+  });
+
+  it("a checkpoint write that fails (written while later steps run) fails the run; a completed run leaves its last checkpoint on disk", async () => {
+    // a folder under a plain file: the write's mkdir fails with ENOTDIR
+    const file = path.join(tmp(), "not-a-folder");
+    writeFileSync(file, "x");
+    await expect(trainSae({ options, source: source(), backend, checkpointDir: path.join(file, "ckpt") })).rejects.toThrow(/ENOTDIR/);
+    const dir = tmp();
+    const done = await trainSae({ options, source: source(), backend, checkpointDir: dir });
+    // 24 steps, a checkpoint every 5: the last at step 20, complete when trainSae returns
+    expect(readdirSync(dir)).toEqual([CHECKPOINT_FILE]);
+    const resumed = await trainSae({ options, source: source(), backend, checkpointDir: dir, resume: true });
+    for (const k of Object.keys(done.state.params)) expect(resumed.state.params[k], k).toEqual(done.state.params[k]);
   });
 
   it("refuses to resume with different options", async () => {

@@ -31,6 +31,10 @@ export class JsSparseKernels implements SparseKernels {
     return x;
   }
 
+  batchRows(length: number): Float32Array {
+    return this.scratch.f("batch", length);
+  }
+
   raw(length: number): Float32Array {
     return this.scratch.f("raw", length);
   }

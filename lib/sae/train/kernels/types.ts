@@ -38,8 +38,10 @@ export interface SparseKernels {
   adopt(name: string, a: Float32Array): Float32Array;
   /** A named [B, dIn]-sized step buffer of `length` floats (capacity: the batch), reused across steps. */
   rows(name: string, length: number): Float32Array;
-  /** The batch as the kernels read it: `x` itself, or a copy in the kernels' memory. */
+  /** The batch as the kernels read it: `x` itself, or a copy in the kernels' memory (none when x is batchRows' buffer). */
   stage(x: Float32Array, length: number): Float32Array;
+  /** A buffer of `length` floats that stage reads in place: a caller filling it saves stage's copy. */
+  batchRows(length: number): Float32Array;
   /** The encoder GEMM's output buffer raw [B, dSae] that scanAbove and topK read. */
   raw(length: number): Float32Array;
 

@@ -95,8 +95,12 @@ export class WasmStepKernels implements SparseKernels {
 
   stage(x: Float32Array, length: number): Float32Array {
     const xa = this.rows("x", length);
-    xa.set(x.subarray(0, length));
+    if (x.buffer !== xa.buffer || x.byteOffset !== xa.byteOffset) xa.set(x.subarray(0, length));
     return xa;
+  }
+
+  batchRows(length: number): Float32Array {
+    return this.rows("x", length);
   }
 
   raw(length: number): Float32Array {
