@@ -9,13 +9,16 @@
  * L1 and auxiliary terms only.
  */
 import { defineArchitecture } from "@/lib/sae/architectures/define";
-import { architectureOptions, penaltyOptions } from "@/lib/sae/train/shared-options";
+import { architectureOptions } from "@/lib/sae/train/shared-options";
+import { checkL1Penalty, l1L0Control, l1PenaltyOptions, l1Progress } from "@/lib/sae/architectures/l1-penalty";
 import { foldBias } from "@/lib/sae/architectures/saved-forms";
 
-export const gatedOptions = architectureOptions("gated", penaltyOptions);
+export const gatedOptions = architectureOptions("gated", l1PenaltyOptions, checkL1Penalty);
 
 export const gated = defineArchitecture(gatedOptions, {
-  sweepKnob: "lambda",
+  sweepKnob: "targetL0",
+  l0Control: l1L0Control,
+  progress: l1Progress,
 
   initParams(_o, m) {
     return { b_gate: new Float32Array(m), r_mag: new Float32Array(m), b_mag: new Float32Array(m) };

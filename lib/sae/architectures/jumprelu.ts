@@ -22,7 +22,7 @@
 import { z } from "zod";
 import type { ArchitectureModule, EntryView, StepContext } from "@/lib/sae/architectures/types";
 import { defineArchitecture } from "@/lib/sae/architectures/define";
-import { architectureOptions, auxKOptions, batchTopKThresholdOptions, penaltyOptions } from "@/lib/sae/train/shared-options";
+import { architectureOptions, auxKOptions, batchTopKThresholdOptions, checkTargetL0, penaltyOptions } from "@/lib/sae/train/shared-options";
 import { batchtopk } from "@/lib/sae/architectures/batchtopk";
 import { topk } from "@/lib/sae/architectures/topk";
 import { auxKSelection, auxKTerm } from "@/lib/sae/architectures/auxk";
@@ -94,8 +94,7 @@ export const jumpreluOptions = architectureOptions(
         path: ["targetL0"],
         message: `a JumpReLU warm start trains as ${o.warmStart} with k = targetL0: set targetL0 (e.g. 32)`,
       });
-    if (o.targetL0 !== undefined && o.targetL0 > o.dSae)
-      ctx.addIssue({ code: "custom", path: ["targetL0"], message: `targetL0=${o.targetL0} exceeds dSae=${o.dSae}` });
+    checkTargetL0(o, ctx);
   },
 );
 export type JumpReLUOptions = z.output<typeof jumpreluOptions>;

@@ -3,13 +3,16 @@
  * loss = ||x - x_hat||^2 + lambda * sum_j ||d_j|| f_j, f = ReLU(pre).
  */
 import { defineArchitecture, encoderBiasParams } from "@/lib/sae/architectures/define";
-import { architectureOptions, penaltyOptions } from "@/lib/sae/train/shared-options";
+import { architectureOptions } from "@/lib/sae/train/shared-options";
+import { checkL1Penalty, l1L0Control, l1PenaltyOptions, l1Progress } from "@/lib/sae/architectures/l1-penalty";
 import { foldBias, preActivation } from "@/lib/sae/architectures/saved-forms";
 
-export const reluOptions = architectureOptions("relu", penaltyOptions);
+export const reluOptions = architectureOptions("relu", l1PenaltyOptions, checkL1Penalty);
 
 export const relu = defineArchitecture(reluOptions, {
-  sweepKnob: "lambda",
+  sweepKnob: "targetL0",
+  l0Control: l1L0Control,
+  progress: l1Progress,
   initParams: encoderBiasParams,
 
   async forwardBackward(ctx) {

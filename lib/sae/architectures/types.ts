@@ -27,6 +27,7 @@ import type { SaeLensCfg } from "@/lib/sae/io/saelens";
 import type { TrainOptions } from "@/lib/sae/train/options";
 import type { TrainProgress } from "@/lib/sae/train/trainer";
 import type { Entries, Scratch } from "@/lib/sae/train/entries";
+import type { L0ControlSettings } from "@/lib/sae/train/l0-controller";
 
 /** CSR-by-token entries (a view of `Entries`). */
 export interface EntryView {
@@ -56,7 +57,7 @@ export interface StepContext<O = TrainOptions> {
   xc: Float32Array;
   /** xc @ W_enc, [B, dSae] */
   raw: Float32Array;
-  /** lambda at this step (after warm-up) */
+  /** lambda at this step (its warm-up, or the target-L0 controller's value: lib/sae/train/schedule.ts lambdaAt) */
   lambda: number;
   /** 0-based step */
   step: number;
@@ -201,6 +202,8 @@ export interface ArchitectureModule<O = TrainOptions> {
   paperAdam?: PaperAdamParams<O>;
   /** the largest per-token top-k one of its steps selects (TopK's k, a warm start's targetL0, AuxK's kAux; sizes the kernels' selection buffers); none when absent */
   largestTopK?(o: O, dIn: number): number;
+  /** a sparsity coefficient adapted to land on a target L0 (ReLU, Gated with targetL0; l0-controller.ts), or null: lambda follows its fixed schedule */
+  l0Control?(o: O): L0ControlSettings | null;
   /** what training progress reports L0 against, and the phase of a multi-phase run */
   progress?(o: O, step: number): Pick<TrainProgress, "targetL0" | "phase">;
   /** its saved-form fields in training units (input scale and b_dec not yet folded) */

@@ -178,7 +178,7 @@ export class SaeStepEngine implements TrainingEngine {
       x,
       xc,
       raw,
-      lambda: lambdaAt(o, step),
+      lambda: lambdaAt(o, step, this.state.extra),
       step,
       forwardOnly,
       params,

@@ -98,10 +98,17 @@ export const auxKOptions = {
     .default(1 / 32),
 };
 
-/** A sparsity penalty's coefficient and its warm-up (lib/sae/train/schedule.ts lambdaAt): JumpReLU's L0, ReLU's and Gated's L1. */
+/** The sparsity coefficient's default (Gemma Scope's schema default, kept for ReLU and Gated without a target). */
+export const PAPER_LAMBDA = 1e-3;
+
+/**
+ * A sparsity penalty's coefficient and its warm-up (lib/sae/train/schedule.ts
+ * lambdaAt): JumpReLU's L0; ReLU and Gated take their L1's from
+ * lib/sae/architectures/l1-penalty.ts (fixed, or adapted to a target L0).
+ */
 export const penaltyOptions = {
-  /** sparsity coefficient: L0 (jumprelu), L1 (relu, gated) */
-  lambda: z.number().nonnegative().finite().default(1e-3),
+  /** sparsity coefficient of the L0 penalty */
+  lambda: z.number().nonnegative().finite().default(PAPER_LAMBDA),
   /** lambda rises linearly from 0 over these steps */
   lambdaWarmupSteps: z.number().int().nonnegative().default(10_000),
 };
@@ -111,3 +118,9 @@ export const batchTopKThresholdOptions = {
   /** BatchTopK: EMA rate of the inference threshold */
   thresholdEmaRate: z.number().gt(0).max(1).default(0.01),
 };
+
+/** A target L0 above dSae cannot be reached (JumpReLU's, ReLU's and Gated's targetL0). */
+export function checkTargetL0(o: { targetL0?: number; dSae: number }, ctx: z.RefinementCtx): void {
+  if (o.targetL0 !== undefined && o.targetL0 > o.dSae)
+    ctx.addIssue({ code: "custom", path: ["targetL0"], message: `targetL0=${o.targetL0} exceeds dSae=${o.dSae}` });
+}

@@ -18,7 +18,8 @@ import {
   type TrainOptions,
   type TrainOptionsInput,
 } from "@/lib/sae/train/options";
-import { lambdaAt, learningRateAt } from "@/lib/sae/train/schedule";
+import { l0ControlOf, lambdaAt, learningRateAt } from "@/lib/sae/train/schedule";
+import { observeL0, readL0Control, writeL0Control } from "@/lib/sae/train/l0-controller";
 import { initTrainState, type TrainState } from "@/lib/sae/train/state";
 import { createTrainingEngine, type TrainingEngine } from "@/lib/sae/train/training-engine";
 import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
@@ -34,7 +35,7 @@ export interface TrainProgress {
   terms: LossTerms;
   l0: number;
   fvu: number;
-  /** the L0 the run is asked to land on (JumpReLU targetL0, TopK k) */
+  /** the L0 the run is asked to land on (JumpReLU's, ReLU's and Gated's targetL0, TopK's k) */
   targetL0?: number;
   /** share of features that have not fired for deadWindowTokens training tokens */
   deadShare: number;
@@ -152,6 +153,7 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
   const batch = engine.batchBuffer?.(B * d) ?? new Float32Array(B * d);
   const inv = 1 / state.inputScale;
   const startStep = state.step;
+  const control = l0ControlOf(o);
   const t0 = performance.now();
   // the checkpoint being written while training goes on (its error, or null, when it ends), and the last one on disk
   let writing: Promise<Error | null> | null = null;
@@ -173,6 +175,9 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
           `loss became ${r.loss} at step ${step}; lower the learning rate (${o.lr}) — nothing was saved from this step`,
         );
       engine.applyUpdate();
+      const lambda = lambdaAt(o, step, state.extra);
+      // a target L0: the controller sees this step's L0 and sets the next step's lambda (l0-controller.ts)
+      if (control) writeL0Control(state.extra, observeL0(control, step, r.l0, readL0Control(state.extra)));
       const done = state.step;
       const dead = engine.deadFeatures();
       if (done % o.logEverySteps === 0 || done === o.totalSteps) {
@@ -184,7 +189,7 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
           l0: r.l0,
           fvu: r.fvu,
           lr: learningRateAt(o, step),
-          lambda: lambdaAt(o, step),
+          lambda,
           deadFeatures: dead,
         });
       }

@@ -70,9 +70,9 @@ describe("schedules (Gemma Scope recipe)", () => {
     expect(learningRateAt(o, 1000)).toBe(7e-5);
   });
   it("lambda: linear warm-up from 0 over 10,000 steps", () => {
-    expect(lambdaAt(o, 0)).toBe(0);
-    expect(lambdaAt(o, 2500)).toBeCloseTo(0.25e-3, 12);
-    expect(lambdaAt(o, 15_000)).toBe(1e-3);
+    expect(lambdaAt(o, 0, {})).toBe(0);
+    expect(lambdaAt(o, 2500, {})).toBeCloseTo(0.25e-3, 12);
+    expect(lambdaAt(o, 15_000, {})).toBe(1e-3);
   });
   it("defaults are the paper's recipe", () => {
     expect([o.adamBeta1, o.adamBeta2, o.adamEps, o.lr, o.batchSize, o.bandwidth, o.initialThreshold, o.thresholdParam]).toEqual([

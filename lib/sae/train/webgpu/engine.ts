@@ -137,7 +137,7 @@ export class WebGpuStepEngine implements TrainingEngine {
       d: this.state.dIn,
       m: this.state.dSae,
       step,
-      lambda: lambdaAt(this.o, step),
+      lambda: lambdaAt(this.o, step, this.state.extra),
       forwardOnly,
       buf: this.buf,
       params: this.dev.params,

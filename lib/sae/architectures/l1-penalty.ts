@@ -1,0 +1,67 @@
+/**
+ * ReLU's and Gated's sparsity coefficient: the L1 penalty's lambda, either
+ * fixed (the papers' way: `lambda`, warmed up over `lambdaWarmupSteps`) or
+ * adapted during training to land on `targetL0` (lib/sae/train/l0-controller.ts,
+ * our departure from both papers). One schema and one check for both
+ * architectures.
+ */
+import { z } from "zod";
+import type { L0ControlSettings } from "@/lib/sae/train/l0-controller";
+import { checkTargetL0, penaltyOptions } from "@/lib/sae/train/shared-options";
+
+export const l1PenaltyOptions = {
+  /** the fixed L1 coefficient (PAPER_LAMBDA when neither it nor targetL0 is set: schedule.ts lambdaAt); not with targetL0 */
+  lambda: z.number().nonnegative().finite().optional(),
+  /** the fixed lambda's linear warm-up from 0 (with targetL0: l0ControlWarmup) */
+  lambdaWarmupSteps: penaltyOptions.lambdaWarmupSteps,
+  /** an L0 to land on: lambda is then adapted during training (l0-controller.ts) instead of fixed */
+  targetL0: z.number().positive().finite().optional(),
+  /** targetL0: lambda at the end of the warm-up ramp, where the controller starts (inputs scaled to E||x||^2 = 1) */
+  l0ControlLambdaStart: z.number().positive().finite().default(0.1),
+  /** targetL0: the warm-up ramp 0 -> l0ControlLambdaStart, as a share of totalSteps (a share, so it fits any run length) */
+  l0ControlWarmup: z.number().min(0).lt(1).default(0.1),
+  /** targetL0: the controller's change of log lambda per step per unit of ln(L0 / targetL0) */
+  l0ControlGain: z.number().positive().max(1).default(0.1),
+  /** targetL0: the rate of the controller's running L0 estimate (1: each batch's own L0) */
+  l0ControlEmaRate: z.number().gt(0).max(1).default(0.3),
+};
+
+type L1PenaltyOptions = z.output<z.ZodObject<typeof l1PenaltyOptions>> & { dSae: number; totalSteps: number; lrDecaySteps: number };
+
+/** The controller's settings for a run with targetL0 (its updates damped with the learning rate over the decay), or null for a fixed lambda. */
+export function l1L0Control(o: L1PenaltyOptions): L0ControlSettings | null {
+  if (o.targetL0 === undefined) return null;
+  return {
+    targetL0: o.targetL0,
+    lambdaStart: o.l0ControlLambdaStart,
+    warmupSteps: Math.floor(o.l0ControlWarmup * o.totalSteps),
+    decayStart: o.totalSteps - o.lrDecaySteps,
+    totalSteps: o.totalSteps,
+    gain: o.l0ControlGain,
+    emaRate: o.l0ControlEmaRate,
+  };
+}
+
+/** A fixed lambda and a target are two answers to one question; the controller needs steps to act in. */
+export function checkL1Penalty(o: L1PenaltyOptions, ctx: z.RefinementCtx): void {
+  const control = l1L0Control(o);
+  if (!control) return;
+  if (o.lambda !== undefined)
+    ctx.addIssue({
+      code: "custom",
+      path: ["lambda"],
+      message: `set either lambda (a fixed sparsity coefficient) or targetL0 (lambda adapted to land on that L0), not both: lambda=${o.lambda}, targetL0=${o.targetL0}`,
+    });
+  checkTargetL0(o, ctx);
+  if (control.warmupSteps >= control.decayStart)
+    ctx.addIssue({
+      code: "custom",
+      path: ["l0ControlWarmup"],
+      message: `targetL0 adapts lambda between its warm-up (${control.warmupSteps} steps) and the learning-rate decay (from step ${control.decayStart}), which leaves it no steps: lower l0ControlWarmup or lrDecaySteps`,
+    });
+}
+
+/** Progress shows L0 against the target when there is one. */
+export function l1Progress(o: L1PenaltyOptions): { targetL0?: number } {
+  return o.targetL0 === undefined ? {} : { targetL0: o.targetL0 };
+}
