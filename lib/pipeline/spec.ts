@@ -54,7 +54,7 @@ const sweepSpec = z
   .object({
     lambda: z.array(z.number().nonnegative().finite()).min(1).optional(),
     k: z.array(z.number().int().positive()).min(1).optional(),
-    /** JumpReLU (modern recipe): the L0 each SAE should land on (lib/sae/train/options.ts targetL0) */
+    /** JumpReLU (modern recipe), Gated, ReLU: the L0 each SAE should land on (targetL0; Gated's and ReLU's not beside a lambda) */
     targetL0: z.array(z.number().positive().finite()).min(1).optional(),
     dSae: z.array(z.number().int().positive()).min(1).optional(),
   })

@@ -103,6 +103,28 @@ describe("pipeline specs", () => {
     expect(parsePipelineSpecText(spec(", lambda: 0.1", "    sweep: { k: [8] }\n"), "t.yaml").saes[0].sweep?.k).toEqual([8]);
   });
 
+  it("takes a target L0 for Gated and ReLU, trained or swept, and refuses one beside a fixed lambda, naming the SAE", () => {
+    const spec = (train: string, entries: string) => `name: x\ntrain: { dSae: 64, totalSteps: 100${train} }\nsaes:\n${entries}`;
+    const ok = parsePipelineSpecText(
+      spec("", "  - architecture: gated\n    sweep: { targetL0: [8, 16] }\n  - architecture: relu\n    train: { targetL0: 12 }\n"),
+      "t.yaml",
+    );
+    expect(ok.saes.map((s) => [s.sweep?.targetL0, s.train.targetL0])).toEqual([
+      [[8, 16], undefined],
+      [undefined, 12],
+    ]);
+    expect(() => parsePipelineSpecText(spec("", "  - architecture: relu\n    train: { lambda: 0.1, targetL0: 12 }\n"), "t.yaml")).toThrow(
+      /saes\[0\]\.train\.lambda: relu 64: set either lambda \(a fixed sparsity coefficient\) or targetL0 .*not both/,
+    );
+    expect(() =>
+      parsePipelineSpecText(spec("", "  - architecture: gated\n    sweep: { lambda: [0.1], targetL0: [8] }\n"), "t.yaml"),
+    ).toThrow(/saes\[0\]\.train\.lambda: gated 64 lambda=0\.1 targetL0=8: set either lambda/);
+    // a lambda shared by the pipeline meets the entry's target: ambiguous as well
+    expect(() => parsePipelineSpecText(spec(", lambda: 0.2", "  - architecture: relu\n    sweep: { targetL0: [8] }\n"), "t.yaml")).toThrow(
+      /relu 64 targetL0=8: set either lambda/,
+    );
+  });
+
   it("has a valid demo pipeline: TopK's k and JumpReLU's target L0 over the same values, plus Gated and ReLU", () => {
     const demo = demoPipeline();
     expect(demo.saes.map((s) => s.architecture)).toEqual(["jumprelu", "topk", "gated", "relu"]);

@@ -74,6 +74,15 @@ describe("schedules (Gemma Scope recipe)", () => {
     expect(lambdaAt(o, 2500, {})).toBeCloseTo(0.25e-3, 12);
     expect(lambdaAt(o, 15_000, {})).toBe(1e-3);
   });
+  it("lambda of ReLU and Gated: the paper's fixed default, or with targetL0 a ramp to l0ControlLambdaStart and then the controller's state", () => {
+    const fixed = parseTrainOptions({ architecture: "relu", dSae: 8, totalSteps: 20_000 });
+    expect(lambdaAt(fixed, 15_000, { "l0Control.lambda": 7 })).toBe(1e-3);
+    const target = parseTrainOptions({ architecture: "gated", dSae: 8, totalSteps: 1000, targetL0: 4, lrDecaySteps: 200 });
+    expect(lambdaAt(target, 50, {})).toBeCloseTo(0.05, 15); // warm-up: 10% of 1000 steps, to 0.1
+    expect(lambdaAt(target, 100, {})).toBe(0.1);
+    expect(lambdaAt(target, 500, { "l0Control.lambda": 0.37, "l0Control.l0": 5 })).toBe(0.37);
+    expect(lambdaAt(parseTrainOptions({ architecture: "topk", dSae: 8, totalSteps: 10, k: 4 }), 5, {})).toBe(0);
+  });
   it("defaults are the paper's recipe", () => {
     expect([o.adamBeta1, o.adamBeta2, o.adamEps, o.lr, o.batchSize, o.bandwidth, o.initialThreshold, o.thresholdParam]).toEqual([
       0,

@@ -53,6 +53,20 @@ describe("training options: one schema per architecture", () => {
     expect(() => parseTrainOptions({ architecture: "relu", dSae: 8, totalSteps: 4, lrDecaySteps: 5 })).toThrow(
       /lrDecaySteps 5 exceeds totalSteps 4/,
     );
+    // ReLU and Gated: a fixed lambda or a target L0, and steps for the controller between its warm-up and the decay
+    for (const architecture of ["relu", "gated"] as const) {
+      expect(() => parseTrainOptions({ architecture, dSae: 8, totalSteps: 10, lambda: 0.1, targetL0: 4 })).toThrow(
+        /lambda: set either lambda \(a fixed sparsity coefficient\) or targetL0 \(lambda adapted to land on that L0\), not both/,
+      );
+      expect(() => parseTrainOptions({ architecture, dSae: 8, totalSteps: 10, targetL0: 9 })).toThrow(
+        /targetL0: targetL0=9 exceeds dSae=8/,
+      );
+      expect(() =>
+        parseTrainOptions({ architecture, dSae: 8, totalSteps: 10, targetL0: 4, l0ControlWarmup: 0.5, lrDecaySteps: 5 }),
+      ).toThrow(/l0ControlWarmup: targetL0 adapts lambda between its warm-up \(5 steps\) and the learning-rate decay \(from step 5\)/);
+      const o = parseTrainOptions({ architecture, dSae: 8, totalSteps: 10, targetL0: 4 });
+      expect([o.targetL0, o.lambda]).toEqual([4, undefined]);
+    }
     // k is not a Gated option, so no k check applies to it
     expect(parseTrainOptions({ architecture: "gated", dSae: 8, totalSteps: 1, k: 9 }).architecture).toBe("gated");
     expect(() => parseTrainOptions({ architecture: "nope" as "relu", dSae: 8, totalSteps: 1 })).toThrow(TrainOptionsError);

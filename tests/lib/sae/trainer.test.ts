@@ -75,6 +75,23 @@ describe("training runs", () => {
     evalEverySteps: 12,
   };
 
+  /** A run stopped after step `killAt` (checkpoints every 5 steps), then resumed to its end. */
+  async function killedAndResumed(o: TrainOptionsInput, killAt: number) {
+    const dir = tmp();
+    const ctl = new AbortController();
+    await expect(
+      trainSae({
+        options: o,
+        source: source(),
+        backend,
+        checkpointDir: dir,
+        signal: ctl.signal,
+        onProgress: (p) => p.step === killAt && ctl.abort(),
+      }),
+    ).rejects.toThrow(TrainingAbortedError);
+    return trainSae({ options: o, source: source(), backend, checkpointDir: dir, resume: true });
+  }
+
   it("a run killed after step 13 and resumed from its step-10 checkpoint ends bitwise equal to an uninterrupted run", async () => {
     const full = await trainSae({ options, source: source(), backend, checkpointDir: tmp() });
     const dir = tmp();
@@ -121,19 +138,7 @@ describe("training runs", () => {
     const full = await trainSae({ options: modern, source: source(), backend, checkpointDir: tmp() });
     expect(full.state.extra.thresholdsStarted).toBe(1);
     expect(full.state.adamM).toBeDefined();
-    const dir = tmp();
-    const ctl = new AbortController();
-    await expect(
-      trainSae({
-        options: modern,
-        source: source(),
-        backend,
-        checkpointDir: dir,
-        signal: ctl.signal,
-        onProgress: (p) => p.step === 17 && ctl.abort(),
-      }),
-    ).rejects.toThrow(TrainingAbortedError);
-    const resumed = await trainSae({ options: modern, source: source(), backend, checkpointDir: dir, resume: true });
+    const resumed = await killedAndResumed(modern, 17);
     for (const k of Object.keys(full.state.params)) {
       expect(resumed.state.params[k], k).toEqual(full.state.params[k]);
       expect(resumed.state.adamM![k], `adam m ${k}`).toEqual(full.state.adamM![k]);
@@ -142,32 +147,69 @@ describe("training runs", () => {
     expect(resumed.curves.train).toEqual(full.curves.train);
   });
 
-  it("the modern recipe's JumpReLU lands within 10% of its target L0 on held-out tokens", async () => {
+  /** A 300-step run on 20,000 synthetic tokens (128 atoms, 6 a token on average), its held-out L0 on 4,000 more and its last progress event. */
+  async function landedL0(
+    options: Partial<TrainOptionsInput>,
+    firing: "fixed" | "independent",
+  ): Promise<{ l0: number; last?: TrainProgress }> {
     const dIn = 32;
-    const syn = makeSparseDictionaryData({ dIn, nAtoms: 128, active: 6, n: 24_000, noise: 0.02, seed: 9 });
+    const syn = makeSparseDictionaryData({ dIn, nAtoms: 128, active: 6, n: 24_000, noise: 0.02, seed: 9, firing });
     const train = new InMemoryActivationSource(syn.data.subarray(0, 20_000 * dIn), 20_000, dIn, 1);
     const evalSet = { data: syn.data.subarray(20_000 * dIn), n: 4_000 };
+    let last: TrainProgress | undefined;
+    const r = await trainSae({
+      options: {
+        dSae: 128,
+        totalSteps: 300,
+        batchSize: 256,
+        lr: 3e-3,
+        lrWarmupSteps: 20,
+        lrDecaySteps: 60,
+        deadWindowTokens: 5_000,
+        evalEverySteps: 300,
+        ...options,
+      } as TrainOptionsInput,
+      source: train,
+      evalSet,
+      backend,
+      onProgress: (p) => (last = p),
+    });
+    return { l0: r.finalMetrics!.l0, last };
+  }
+
+  it("the modern recipe's JumpReLU lands within 10% of its target L0 on held-out tokens", async () => {
     for (const targetL0 of [4, 10]) {
-      const r = await trainSae({
-        options: {
-          architecture: "jumprelu",
-          recipe: "modern",
-          targetL0,
-          dSae: 128,
-          totalSteps: 300,
-          batchSize: 256,
-          lr: 3e-3,
-          lrWarmupSteps: 20,
-          lrDecaySteps: 60,
-          deadWindowTokens: 5_000,
-          evalEverySteps: 300,
-        },
-        source: train,
-        evalSet,
-        backend,
-      });
-      expect(Math.abs(r.finalMetrics!.l0 / targetL0 - 1), `targetL0 ${targetL0}: held-out L0 ${r.finalMetrics!.l0}`).toBeLessThan(0.1);
+      const { l0 } = await landedL0({ architecture: "jumprelu", recipe: "modern", targetL0 }, "fixed");
+      expect(Math.abs(l0 / targetL0 - 1), `targetL0 ${targetL0}: held-out L0 ${l0}`).toBeLessThan(0.1);
     }
+  });
+
+  it("ReLU and Gated with targetL0 land within 10% of it on held-out tokens, at 8 and at 32, showing L0 against the target", async () => {
+    for (const architecture of ["relu", "gated"] as const)
+      for (const targetL0 of [8, 32]) {
+        const { l0, last } = await landedL0({ architecture, targetL0 }, "independent");
+        expect(Math.abs(l0 / targetL0 - 1), `${architecture} targetL0 ${targetL0}: held-out L0 ${l0}`).toBeLessThan(0.1);
+        expect(last?.targetL0).toBe(targetL0);
+      }
+  });
+
+  it("a ReLU run with targetL0 resumes bitwise: the controller's lambda and L0 estimate are in the checkpoint", async () => {
+    const relu: TrainOptionsInput = {
+      ...options,
+      architecture: "relu",
+      lambda: undefined,
+      targetL0: 4,
+      l0ControlWarmup: 0.1,
+      lrDecaySteps: 6,
+    };
+    const full = await trainSae({ options: relu, source: source(), backend, checkpointDir: tmp() });
+    const lambdas = full.curves.train.map((c) => c.lambda);
+    // the controller moved lambda between every logged step, in the checkpointed stretch and after it
+    expect(new Set(lambdas).size).toBe(lambdas.length);
+    const resumed = await killedAndResumed(relu, 13);
+    for (const k of Object.keys(full.state.params)) expect(resumed.state.params[k], k).toEqual(full.state.params[k]);
+    expect(resumed.state.extra).toEqual(full.state.extra);
+    expect(resumed.curves.train).toEqual(full.curves.train);
   });
 
   it("kernel threads change nothing: a 2-thread run, and a run resumed across thread counts, equal a 1-thread run bitwise", async () => {
