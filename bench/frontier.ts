@@ -18,7 +18,9 @@
  * Variants: `topk`, `batchtopk` (Gao et al.'s Adam(0.9, 0.999) and AuxK: the
  * `modern` recipe's baselines, trained their authors' way), `jumprelu` (the
  * modern recipe, swept over targetL0), `jumprelu-paper` (the paper's
- * recipe, swept over lambda), `gated`, `relu` (the paper's baselines).
+ * recipe, swept over lambda), `gated`, `relu` (the paper's baselines, each
+ * at every target L0: their L1 coefficient is adapted to it during training,
+ * lib/sae/train/l0-controller.ts, where the papers sweep a fixed lambda).
  *
  * Departures from the paper's recipe shared by every variant, because a
  * 2-core run gets about a million tokens per SAE where the paper trains on
@@ -74,7 +76,7 @@ const cli = new Command()
   .option("--width <n>", "SAE width dSae", "512")
   .option("--lr <x>", "learning rate (all variants)", "2e-3")
   .option("--seeds <n>", "seeds per point (initialisation and data order)", "3")
-  .option("--l0 <values>", "target sparsities (TopK k, JumpReLU targetL0)", "8,16,32,64")
+  .option("--l0 <values>", "target sparsities (TopK k; JumpReLU's, Gated's and ReLU's targetL0)", "8,16,32,64")
   .option("--only <variants>", `comma-separated, of ${VARIANTS.join(", ")}`, "jumprelu,jumprelu-paper,topk")
   .option("--lm-contexts <n>", "held-out contexts for delta LM loss", "96")
   .option("--json <file>", "write every point as JSON")
@@ -113,7 +115,6 @@ function sweepOf(
   targets: number[],
   synthetic: boolean,
 ): { knob: string; values: number[]; opts: (x: number) => Partial<TrainOptionsInput> } {
-  const l1 = (x: number): Partial<TrainOptionsInput> => ({ lambda: x });
   switch (v) {
     case "topk":
     case "batchtopk":
@@ -134,9 +135,9 @@ function sweepOf(
         }),
       };
     case "gated":
-      return { knob: "lambda", values: [0.03, 0.07, 0.15, 0.3, 0.55], opts: (x) => ({ architecture: "gated", ...l1(x) }) };
     case "relu":
-      return { knob: "lambda", values: [0.03, 0.1, 0.3], opts: (x) => ({ architecture: "relu", ...l1(x) }) };
+      // lambda adapted to each target by the controller (lib/sae/train/l0-controller.ts), so they meet the others at matched L0
+      return { knob: "targetL0", values: targets, opts: (t) => ({ architecture: v, targetL0: t }) };
   }
 }
 
