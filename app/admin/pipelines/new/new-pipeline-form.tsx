@@ -146,8 +146,9 @@ function RegisterModel({ onRegistered }: { onRegistered: (m: ModelChoice) => voi
 
 /**
  * `sweepKnobs`: each architecture (in the order offered) and the knob a sweep
- * varies, from its module (k for the top-k architectures, the target L0 for
- * JumpReLU under the modern recipe pipelines train with, lambda for the rest).
+ * varies, from its module: k for the top-k architectures, the target L0 for
+ * the rest (JumpReLU under the modern recipe pipelines train with; Gated and
+ * ReLU through the controller that adapts their lambda to it).
  */
 export function NewPipelineForm({ models: initialModels, sweepKnobs }: { models: ModelChoice[]; sweepKnobs: Record<string, string> }) {
   const knobOf = (architecture: string) => sweepKnobs[architecture];

@@ -50,6 +50,8 @@ const RECIPES: Array<[string, TrainOptionsInput]> = [
   ["JumpReLU, paper recipe", { ...base, architecture: "jumprelu", lambda: 0.01, bandwidth: 0.05, initialThreshold: 0.05 }],
   ["JumpReLU, modern recipe (TopK warm start, L0 target 8)", { ...base, architecture: "jumprelu", recipe: "modern", targetL0: 8 }],
   ["TopK with AuxK, modern recipe", { ...base, architecture: "topk", recipe: "modern", k: 8 }],
+  // lambda set each step by the target-L0 controller from the engine's L0 (lib/sae/train/l0-controller.ts)
+  ["Gated, target L0 8", { ...base, architecture: "gated", targetL0: 8 }],
 ];
 
 describe.skipIf(!gpu)("WebGPU runs through trainSae", () => {
