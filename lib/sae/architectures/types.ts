@@ -193,7 +193,7 @@ export interface ArchitectureModule<O = TrainOptions> {
   /** its whole option schema (lib/sae/train/shared-options.ts architectureOptions) */
   readonly options: z.ZodType;
   /** the option a pipeline sweeps to vary its sparsity under the pipelines' recipe (the new-pipeline form offers it) */
-  readonly sweepKnob: "targetL0" | "k" | "lambda";
+  readonly sweepKnob: "targetL0" | "k";
   /** the architecture's own trained parameters (besides W_enc, W_dec, b_dec) at init */
   initParams(o: O, dSae: number): Record<string, Float32Array>;
   forwardBackward(ctx: StepContext<O>): Promise<ArchStepResult>;
