@@ -62,7 +62,7 @@ async function compare(p: SaeParams, x: Float32Array, tokens: number, label: str
   }
 }
 
-const trainOptions: Record<Architecture, TrainOptionsInput> = {
+const trainOptions: Record<Architecture, Omit<TrainOptionsInput, "dSae" | "totalSteps">> = {
   jumprelu: { architecture: "jumprelu", recipe: "modern", targetL0: 6 },
   topk: { architecture: "topk", k: 6 },
   batchtopk: { architecture: "batchtopk", k: 6 },
@@ -102,7 +102,7 @@ describe.skipIf(!gpu)("the WebGPU SAE encoder", () => {
           deadWindowTokens: 512,
           scaleEstimateTokens: 512,
           ...trainOptions[arch],
-        },
+        } as TrainOptionsInput,
         source: new InMemoryActivationSource(data, tokens, dIn, 3),
         backend: cpuBackend,
       });
