@@ -94,7 +94,8 @@ export async function createWebGpuSaeEncoder(params: SaeParams, gpu: Gpu, opts: 
   async function entrywiseChunk(csr: CsrBuilder, x: Float32Array, rows: number): Promise<void> {
     const { rec, pre } = encoderGemm(x, rows);
     const rowPtr = scratch.get("rowPtr", chunk + 1);
-    activeRowPointers(gpu, rec, { rows, m: dSae }, rule!, pre, vectors, rowPtr);
+    const block = { rows, m: dSae, rule: rule!, pre, vectors };
+    activeRowPointers(gpu, rec, block, rowPtr);
     const readPtr = rec.readback(rowPtr, 4 * (rows + 1));
     rec.submit();
     const ptr = new Uint32Array(await readPtr());
@@ -106,7 +107,7 @@ export async function createWebGpuSaeEncoder(params: SaeParams, gpu: Gpu, opts: 
     const idx = scratch.get("idx", nnz);
     const val = scratch.get("val", nnz);
     const rec2 = gpu.recorder();
-    writeActiveEntries(gpu, rec2, { rows, m: dSae }, rule!, pre, vectors, rowPtr, idx, val);
+    writeActiveEntries(gpu, rec2, block, rowPtr, idx, val);
     const readIdx = rec2.readback(idx, 4 * nnz);
     const readVal = rec2.readback(val, 4 * nnz);
     rec2.submit();

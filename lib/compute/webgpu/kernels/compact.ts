@@ -48,16 +48,18 @@ ${body}
   });
 }
 
+/** A dense [rows, m] block of pre-activations, the rule, and the rule's vector buffers (in `rule.vectors` order). */
+export interface RuleBlock {
+  rows: number;
+  m: number;
+  rule: EntrywiseRule;
+  pre: GPUBuffer;
+  vectors: GPUBuffer[];
+}
+
 /** rowPtr[0..rows] = the CSR row pointers of act(pre) > 0 (read it back to size the entries). */
-export function activeRowPointers(
-  gpu: Gpu,
-  rec: Recorder,
-  s: { rows: number; m: number },
-  rule: EntrywiseRule,
-  pre: GPUBuffer,
-  vectors: GPUBuffer[],
-  rowPtr: GPUBuffer,
-): void {
+export function activeRowPointers(gpu: Gpu, rec: Recorder, b: RuleBlock, rowPtr: GPUBuffer): void {
+  const { rule, rows, m } = b;
   const count = rowKernel(
     gpu,
     "compact_count",
@@ -80,26 +82,16 @@ fn main() {
 }
 `,
   });
-  rec.dispatch(count, s, [pre, ...vectors, rowPtr], s.rows);
-  rec.dispatchGroups(scan, { rows: s.rows }, [rowPtr], 1);
+  rec.dispatch(count, { rows, m }, [b.pre, ...b.vectors, rowPtr], rows);
+  rec.dispatchGroups(scan, { rows }, [rowPtr], 1);
 }
 
 /** idx/val[rowPtr[t]..rowPtr[t + 1]) = the columns and values of act(pre[t]) > 0, ascending. */
-export function writeActiveEntries(
-  gpu: Gpu,
-  rec: Recorder,
-  s: { rows: number; m: number },
-  rule: EntrywiseRule,
-  pre: GPUBuffer,
-  vectors: GPUBuffer[],
-  rowPtr: GPUBuffer,
-  idx: GPUBuffer,
-  val: GPUBuffer,
-): void {
+export function writeActiveEntries(gpu: Gpu, rec: Recorder, b: RuleBlock, rowPtr: GPUBuffer, idx: GPUBuffer, val: GPUBuffer): void {
   const write = rowKernel(
     gpu,
     "compact_write",
-    rule,
+    b.rule,
     { rowPtr: "read:u32", idx: "rw:u32", val: "rw" },
     `  var e = rowPtr[t];
   for (var j = 0u; j < u.m; j++) {
@@ -107,5 +99,5 @@ export function writeActiveEntries(
     if (v > 0.0) { idx[e] = j; val[e] = v; e++; }
   }`,
   );
-  rec.dispatch(write, s, [pre, ...vectors, rowPtr, idx, val], s.rows);
+  rec.dispatch(write, { rows: b.rows, m: b.m }, [b.pre, ...b.vectors, rowPtr, idx, val], b.rows);
 }
