@@ -14,6 +14,9 @@
  * over all tokens, codes discarded) and full recording (the same encode plus
  * all accumulation, histograms, interval samples and example windows), and
  * their ratio (target <= 1.5). Also times logit effects and nearest features.
+ * With --compute webgpu both encode on the WebGPU encoder
+ * (lib/sae/inference-webgpu.ts) on the first adapter found (SwiftShader on a
+ * machine without a GPU: a correctness run, not a speed figure).
  *
  * With --features N (and --d): the scale ladder of bench/record-scale.ts instead
  * (recording and nearest features at 16k, 65k, 131k features, and their ratios).
@@ -24,6 +27,8 @@ import cliProgress from "cli-progress";
 import { inspectLanguageModel } from "@/lib/lm/model";
 import { createRng } from "@/lib/random/seeded";
 import { createSaeEncoder } from "@/lib/sae/inference";
+import { createSaeEncoderOn } from "@/lib/sae/encoder-for-backend";
+import { WebGpuBackend } from "@/lib/compute/webgpu/backend";
 import type { SaeParams } from "@/lib/sae/params";
 import { recordFeatures } from "@/lib/recording/record-features";
 import { computeLogitEffects } from "@/lib/recording/logit-effects";
@@ -58,8 +63,11 @@ const program = new Command()
   .option("--nn-rows <n>", "scale ladder: decoder rows timed for nearest features", "512")
   .option("--scale-point <n>", "(internal) one width of the ladder")
   .option("--phase <phase>", "(internal) record | nearest")
+  .option("--compute <where>", "where the SAE encodes: cpu (onnxruntime) or webgpu", "cpu")
   .parse();
 const o = program.opts();
+if (o.compute !== "cpu" && o.compute !== "webgpu") throw new Error(`--compute must be cpu or webgpu, got ${o.compute}`);
+const backend = o.compute === "webgpu" ? await WebGpuBackend.create() : undefined;
 if (o.features || o.scalePoint) {
   const scale = {
     features: Number(o.features ?? o.scalePoint),
@@ -188,7 +196,7 @@ async function calibrateThresholds(sae: SaeParams, x: Float32Array): Promise<voi
 }
 
 async function timeBareEncode(sae: SaeParams, source: RecordingSource): Promise<{ ms: number; cpuMs: number; nnz: number }> {
-  const enc = await createSaeEncoder(sae);
+  const enc = await createSaeEncoderOn(sae, backend);
   const b = bar("bare encode", nTokens);
   let done = 0;
   let nnz = 0;
@@ -208,7 +216,7 @@ async function timeBareEncode(sae: SaeParams, source: RecordingSource): Promise<
 }
 
 async function timeRecording(sae: SaeParams, source: RecordingSource) {
-  const enc = await createSaeEncoder(sae);
+  const enc = await createSaeEncoderOn(sae, backend);
   const b = bar("recording", nTokens * 3);
   const offsets = { encode: 0, histogram: nTokens, examples: 2 * nTokens };
   const c0 = process.cpuUsage();
@@ -229,7 +237,8 @@ async function timeRecording(sae: SaeParams, source: RecordingSource) {
 async function main(): Promise<void> {
   console.log(
     `bench:record — ${dSae} JumpReLU features, dIn ${dIn}${bundled && !o.dIn ? " (the bundled model's d_model)" : ""}, ` +
-      `${nTokens} tokens (${nContexts} contexts x ${ctxLen}), SYNTHETIC activations (not from the harvester), vocab ${vocab}`,
+      `${nTokens} tokens (${nContexts} contexts x ${ctxLen}), SYNTHETIC activations (not from the harvester), vocab ${vocab}, ` +
+      `encoding on ${backend ? `WebGPU (${backend.adapter.description}${backend.adapter.software ? ", software" : ""})` : "onnxruntime CPU"}`,
   );
   const sae = makeSae();
   const x = makeActivations(sae);

@@ -22,8 +22,8 @@ export type ComputeRequest = "auto" | "cpu" | "webgpu" | "cuda";
 export interface ComputeChoice {
   provider: "cpu" | "webgpu";
   reason: string;
-  /** the backend TRAIN jobs pass to trainSae (undefined: the CPU engine's default) */
-  trainingBackend?: ComputeBackend;
+  /** the backend TRAIN trains on and EVALUATE and RECORD encode on (undefined: the CPU engine and onnxruntime's CPU encoder) */
+  computeBackend?: ComputeBackend;
 }
 
 export class ComputeSettingError extends Error {
@@ -73,6 +73,6 @@ export async function chooseCompute(requested: ComputeRequest, { deviceNodes = g
   return {
     provider: "webgpu",
     reason: `${requested === "auto" ? "auto" : "FEATURELAB_COMPUTE=webgpu"}: WebGPU adapter ${adapter}`,
-    trainingBackend: new WebGpuBackend(got.gpu, got.adapter),
+    computeBackend: new WebGpuBackend(got.gpu, got.adapter),
   };
 }

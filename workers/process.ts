@@ -15,7 +15,7 @@ export async function runWorkerProcess(cfg: Config): Promise<void> {
   await assertMigrated(db.url);
   const compute = await chooseCompute(cfg.FEATURELAB_COMPUTE);
   console.log(`[worker] compute provider: ${compute.provider} (${compute.reason})`);
-  const worker = await startWorker({ databaseUrl: db.url, trainingBackend: compute.trainingBackend });
+  const worker = await startWorker({ databaseUrl: db.url, computeBackend: compute.computeBackend });
   console.log(`[worker] ${worker.workerId} waiting for jobs on ${db.embedded ? "the embedded database" : "DATABASE_URL"}`);
   let stopping = false;
   const stop = async (signal: string) => {

@@ -52,8 +52,8 @@ export interface WorkerOptions {
   /** seconds between polls of an idle queue */
   pollingIntervalSeconds?: number;
   log?: (line: string) => void;
-  /** what TRAIN jobs train on (workers/compute-choice.ts); the CPU engine when absent */
-  trainingBackend?: ComputeBackend;
+  /** what TRAIN jobs train on and EVALUATE and RECORD jobs encode on (workers/compute-choice.ts); the CPU when absent */
+  computeBackend?: ComputeBackend;
   /** test hook: called at each progress report of a running job (the fault test kills the process here) */
   onProgress?: (job: JobRow, progress: Record<string, unknown>) => void;
 }
@@ -149,7 +149,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         options.onProgress?.(job, p);
       },
       log: (line) => log(`${describe(job)}: ${line}`),
-      trainingBackend: options.trainingBackend,
+      computeBackend: options.computeBackend,
     };
     const started = Date.now();
     log(`${describe(job)}: started (attempt ${job.attempts})`);

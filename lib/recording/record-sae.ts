@@ -1,10 +1,15 @@
 /**
- * Recording a saved SAE: its onnxruntime encoder (lib/sae/inference) feeding
+ * Recording a saved SAE: its encoder on the given compute backend
+ * (lib/sae/encoder-for-backend: WebGPU, or onnxruntime's CPU session) feeding
  * recordFeatures, the encoder released afterwards. A checkpoint folder is
- * keyed to the SAE by a digest of its parameters.
+ * keyed to the SAE by a digest of its parameters (not the backend: the two
+ * encoders' codes agree, tests/lib/sae/webgpu/encoder.test.ts, so a recording
+ * resumed on the other backend continues the same one).
  */
 import crypto from "node:crypto";
-import { createSaeEncoder, type EncoderOptions } from "@/lib/sae/inference";
+import type { EncoderOptions } from "@/lib/sae/inference";
+import { createSaeEncoderOn } from "@/lib/sae/encoder-for-backend";
+import type { ComputeBackend } from "@/lib/compute/backend";
 import type { SaeParams } from "@/lib/sae/params";
 import { recordFeatures } from "./record-features";
 import type { RecordedFeatures, RecordingOptionsInput, RecordingProgress, RecordingSource } from "./types";
@@ -13,6 +18,10 @@ import { RecordingInputError } from "./errors";
 
 export interface RecordSaeExtra {
   encoder?: EncoderOptions;
+  /** where the encoder runs (the worker's compute choice); onnxruntime's CPU session when absent */
+  backend?: ComputeBackend;
+  /** told which backend encodes, once the encoder exists */
+  log?: (line: string) => void;
   onProgress?: (p: RecordingProgress) => void;
   /** checkpoint folder (and log) of this recording; the key is the SAE's digest */
   checkpoint?: Omit<RecordingCheckpointOptions, "key">;
@@ -28,7 +37,8 @@ export async function recordSae(
   if (source.dIn !== params.dIn) {
     throw new RecordingInputError(`recording source has dIn ${source.dIn} but the SAE takes dIn ${params.dIn}: record it on its own hook`);
   }
-  const encoder = await createSaeEncoder(params, extra.encoder);
+  const encoder = await createSaeEncoderOn(params, extra.backend, extra.encoder);
+  extra.log?.(`encoding on ${encoder.backend}`);
   try {
     return await recordFeatures({
       encoder,

@@ -20,6 +20,8 @@ import type { EncoderOutput } from "@/lib/sae/architectures/types";
 
 export interface SaeEncoder {
   readonly params: SaeParams;
+  /** where encode runs: "onnxruntime-cpu" here, "webgpu" for inference-webgpu.ts (the ComputeBackend's name) */
+  readonly backend: string;
   /** x: row-major [nTokens, dIn] raw activations */
   encode(x: Float32Array, nTokens: number): Promise<SparseCodes>;
   /** x_hat [nTokens, dIn] = f @ W_dec + b_dec */
@@ -29,7 +31,7 @@ export interface SaeEncoder {
 }
 
 export interface EncoderOptions {
-  /** tokens per onnxruntime call; default keeps the dense block near 4M floats */
+  /** tokens per onnxruntime call (per device submit on WebGPU); default keeps the dense block near 4M floats */
   chunkTokens?: number;
   intraOpThreads?: number;
 }
@@ -48,18 +50,59 @@ export function buildEncoderGraph(p: SaeParams): { graph: Uint8Array; output: En
   return { graph: g.build(), output };
 }
 
+/** Tokens per chunk: the dense [chunk, dSae] block near 4M floats unless asked otherwise. */
+export function encoderChunkTokens(dSae: number, opts: EncoderOptions): number {
+  return Math.max(1, opts.chunkTokens ?? Math.floor((1 << 22) / dSae));
+}
+
+/** Throws EncoderInputError unless x holds nTokens rows of dIn floats. */
+export function checkEncoderInput(dIn: number, x: Float32Array, nTokens: number): void {
+  if (!Number.isInteger(nTokens) || nTokens < 0) throw new EncoderInputError(`nTokens must be a non-negative integer, got ${nTokens}`);
+  if (x.length !== nTokens * dIn)
+    throw new EncoderInputError(`activations have ${x.length} floats, expected nTokens * dIn = ${nTokens} * ${dIn}`);
+}
+
+/**
+ * An SaeEncoder around an encode function (either backend's): decoding is the
+ * sparse CPU product over the active rows of W_dec (cost nnz * dIn), which
+ * needs no device round trip.
+ */
+export function withSparseDecode(
+  params: SaeParams,
+  backend: string,
+  encode: (x: Float32Array, nTokens: number) => Promise<SparseCodes>,
+  release: () => Promise<void>,
+): SaeEncoder {
+  const { dIn, dSae } = params;
+  async function decode(codes: SparseCodes): Promise<Float32Array> {
+    if (codes.dSae !== dSae) throw new EncoderInputError(`codes have dSae ${codes.dSae}, this SAE has ${dSae}`);
+    const out = new Float32Array(codes.nTokens * dIn);
+    sparseDecode(codes.rowPtr, codes.featureIdx, codes.values, params.W_dec, dIn, params.b_dec, out);
+    return out;
+  }
+  return {
+    params,
+    backend,
+    encode,
+    decode,
+    async encodeDecode(x, nTokens) {
+      const codes = await encode(x, nTokens);
+      return { codes, xHat: await decode(codes) };
+    },
+    dispose: release,
+  };
+}
+
 export async function createSaeEncoder(params: SaeParams, opts: EncoderOptions = {}): Promise<SaeEncoder> {
   validateSaeParams(params, "SAE parameters");
   const { graph, output } = buildEncoderGraph(params);
   const session = await createSession(graph, { intraOpThreads: opts.intraOpThreads });
   const { dIn, dSae } = params;
-  const chunk = Math.max(1, opts.chunkTokens ?? Math.floor((1 << 22) / dSae));
+  const chunk = encoderChunkTokens(dSae, opts);
   let scratch: Float32Array | null = null;
 
   async function encode(x: Float32Array, nTokens: number): Promise<SparseCodes> {
-    if (!Number.isInteger(nTokens) || nTokens < 0) throw new EncoderInputError(`nTokens must be a non-negative integer, got ${nTokens}`);
-    if (x.length !== nTokens * dIn)
-      throw new EncoderInputError(`activations have ${x.length} floats, expected nTokens * dIn = ${nTokens} * ${dIn}`);
+    checkEncoderInput(dIn, x, nTokens);
     const csr = new CsrBuilder(nTokens, dSae, nTokens * Math.min(dSae, 64));
     for (let t0 = 0; t0 < nTokens; t0 += chunk) {
       const rows = Math.min(chunk, nTokens - t0);
@@ -77,25 +120,7 @@ export async function createSaeEncoder(params: SaeParams, opts: EncoderOptions =
     return csr.finish();
   }
 
-  async function decode(codes: SparseCodes): Promise<Float32Array> {
-    if (codes.dSae !== dSae) throw new EncoderInputError(`codes have dSae ${codes.dSae}, this SAE has ${dSae}`);
-    const out = new Float32Array(codes.nTokens * dIn);
-    sparseDecode(codes.rowPtr, codes.featureIdx, codes.values, params.W_dec, dIn, params.b_dec, out);
-    return out;
-  }
-
-  return {
-    params,
-    encode,
-    decode,
-    async encodeDecode(x, nTokens) {
-      const codes = await encode(x, nTokens);
-      return { codes, xHat: await decode(codes) };
-    },
-    async dispose() {
-      await session.release();
-    },
-  };
+  return withSparseDecode(params, "onnxruntime-cpu", encode, () => session.release());
 }
 
 /** Appends each token's k (value, feature) pairs, sorted by feature. */

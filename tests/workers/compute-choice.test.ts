@@ -29,9 +29,9 @@ describe("chooseCompute", () => {
   it.skipIf(!probe.backend)("webgpu trains on the adapter found, and names it", async () => {
     const c = await chooseCompute("webgpu");
     expect(c.provider).toBe("webgpu");
-    expect(c.trainingBackend).toBeInstanceOf(WebGpuBackend);
+    expect(c.computeBackend).toBeInstanceOf(WebGpuBackend);
     expect(c.reason).toMatch(/FEATURELAB_COMPUTE=webgpu: WebGPU adapter /);
-    await c.trainingBackend!.dispose();
+    await c.computeBackend!.dispose();
   });
 
   it.skipIf(!noGpuNodes)("auto on a machine with no GPU device node trains on the CPU without probing, and says why", async () => {
@@ -43,7 +43,7 @@ describe("chooseCompute", () => {
     // as on a machine whose GPU device node Dawn finds no hardware adapter behind
     const c = await chooseCompute("auto", { deviceNodes: ["/dev/dri/renderD128"] });
     expect(c.provider).toBe("cpu");
-    expect(c.trainingBackend).toBeUndefined();
+    expect(c.computeBackend).toBeUndefined();
     expect(c.reason).toMatch(/auto: the only WebGPU adapter is .*software.*slower than the CPU engine/);
   });
 

@@ -4,7 +4,9 @@
  * (JumpReLU, modern recipe, target L0 16, dSae 512, the demo's
  * learning-rate schedule and cadence) on the bundled model's real
  * activations on the WebGPU engine, through the warm-start switch, and the
- * pipeline completes (evaluation, recording). Shortened so that SwiftShader
+ * pipeline completes, its evaluation and recording encoding on the same
+ * WebGPU backend (lib/sae/inference-webgpu.ts): the recorded feature rows
+ * equal a CPU recording's (onnxruntime encoder) of the same saved SAE. Shortened so that SwiftShader
  * runs it in CI: 30 steps (21 warm start, 9 with thresholds) of 256 tokens
  * on 32k harvested tokens instead of 200 steps of 1024 on 160k. SwiftShader's
  * cost is the steps' arithmetic: at batch 1024 the test took 204 CPU-seconds
@@ -19,6 +21,10 @@ import { parsePipelineSpec } from "@/lib/pipeline/spec";
 import { startWorker } from "@/workers/runner";
 import { chooseCompute } from "@/workers/compute-choice";
 import { gpuForTests } from "@/tests/support/webgpu";
+import { loadSaeLens } from "@/lib/sae/io/saelens";
+import { saePathOf } from "@/lib/db/saes";
+import { recordSae } from "@/lib/recording/record-sae";
+import { recordingSource } from "@/workers/stages/store-sources";
 import { waitForPipeline } from "./support/wait";
 import { scratchWorld } from "./support/scratch-database";
 
@@ -65,7 +71,7 @@ describe.skipIf(!probe.backend)("FEATURELAB_COMPUTE=webgpu", () => {
   it("trains the demo's first SAE end to end on the WebGPU engine", async () => {
     const compute = await chooseCompute("webgpu");
     expect(compute.provider).toBe("webgpu");
-    cleanup.push(() => compute.trainingBackend!.dispose());
+    cleanup.push(() => compute.computeBackend!.dispose());
     const { tdb, dataDir, pool } = await scratchWorld("fl-webgpu-demo-", cleanup);
     const boss = await startQueue(pool, { supervise: false });
     const { pipelineId } = await enqueuePipeline(pool, boss, spec, { dataDir });
@@ -76,7 +82,7 @@ describe.skipIf(!probe.backend)("FEATURELAB_COMPUTE=webgpu", () => {
       pollingIntervalSeconds: 0.5,
       heartbeatSeconds: 1,
       log: (l) => lines.push(l),
-      trainingBackend: compute.trainingBackend,
+      computeBackend: compute.computeBackend,
     });
     try {
       await waitForPipeline(pool, pipelineId, 570_000);
@@ -97,5 +103,37 @@ describe.skipIf(!probe.backend)("FEATURELAB_COMPUTE=webgpu", () => {
     const curve = await pool.query(`SELECT "step", "loss", "l0" FROM "SaeCurvePoint" ORDER BY "step"`);
     expect(curve.rows.map((r) => r.step)).toEqual([5, 10, 15, 20, 25, 30]);
     expect(curve.rows.at(-1).loss).toBeLessThan(curve.rows[0].loss);
+
+    // evaluation and recording encoded on the worker's WebGPU backend, not onnxruntime's CPU session
+    for (const stage of ["evaluate", "record"])
+      expect(
+        lines.filter((l) => l.startsWith(`${stage} `) && l.endsWith("encoding on webgpu")),
+        lines.join("\n"),
+      ).toHaveLength(1);
+    expect(lines.some((l) => /encoding on onnxruntime-cpu/.test(l))).toBe(false);
+    // the recorded rows equal a recording of the same SAE through the onnxruntime encoder
+    const job = await pool.query(`SELECT "payload" FROM "Job" WHERE "kind" = 'RECORD'`);
+    const payload = job.rows[0].payload;
+    const { params } = await loadSaeLens(await saePathOf(pool, payload.saeId));
+    const onCpu = await recordSae(params, await recordingSource(payload.recordingDir), payload.options);
+    const features = await pool.query(
+      `SELECT "index", "dead", "density", "maxAct", "meanAct" FROM "Feature" WHERE "saeId" = $1 ORDER BY "index"`,
+      [payload.saeId],
+    );
+    expect(features.rows).toHaveLength(params.dSae);
+    let sameCounts = 0;
+    for (const row of features.rows) {
+      const cpu = onCpu.stats[row.index];
+      expect(row.dead, `feature ${row.index}`).toBe(cpu.dead);
+      // an activation within float32 rounding of its threshold may fall either side: a token or two
+      expect(Math.abs(row.density - cpu.density) * onCpu.nTokens, `feature ${row.index}`).toBeLessThanOrEqual(2);
+      if (Math.round(row.density * onCpu.nTokens) === cpu.nFiring) sameCounts++;
+      expect(Math.abs(row.maxAct - cpu.maxActivation), `feature ${row.index}`).toBeLessThanOrEqual(1e-4 * Math.max(1, cpu.maxActivation));
+      expect(Math.abs(row.meanAct - cpu.meanActivation), `feature ${row.index}`).toBeLessThanOrEqual(
+        1e-3 * Math.max(1, cpu.meanActivation),
+      );
+    }
+    expect(sameCounts).toBeGreaterThan(0.99 * params.dSae);
+    expect(features.rows.filter((r) => !r.dead).length).toBeGreaterThan(10);
   }, 600_000);
 });

@@ -20,8 +20,8 @@ export interface StageContext<P = Record<string, unknown>> {
   /** live progress for the UI (throttled by the runner); `sae` also goes to Sae.progress */
   progress(p: Record<string, unknown>, options?: { sae?: boolean }): void;
   log(line: string): void;
-  /** the backend TRAIN trains on (the worker's compute choice); the CPU engine when absent */
-  trainingBackend?: ComputeBackend;
+  /** the worker's compute choice: TRAIN trains on it, EVALUATE and RECORD encode on it (lib/sae/encoder-for-backend.ts); the CPU when absent */
+  computeBackend?: ComputeBackend;
 }
 
 export interface StageResult {

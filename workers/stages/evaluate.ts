@@ -10,7 +10,7 @@ import { createSplicer } from "@/lib/lm/splice";
 import { evaluateReconstruction } from "@/lib/lm/evaluate";
 import { openActivationStore } from "@/lib/activations/store";
 import { loadSaeLens } from "@/lib/sae/io/saelens";
-import { createSaeEncoder } from "@/lib/sae/inference";
+import { createSaeEncoderOn } from "@/lib/sae/encoder-for-backend";
 import { MetricsAccumulator } from "@/lib/sae/metrics";
 import { saePathOf, saveSaeEvaluation, type SaeEvaluation } from "@/lib/db/saes";
 import { contextBatches } from "./store-sources";
@@ -24,10 +24,11 @@ export interface EvaluatePayload {
   batchSize: number;
 }
 
-export const evaluateStage: Stage<EvaluatePayload> = async ({ job, pool, signal, progress, log }) => {
+export const evaluateStage: Stage<EvaluatePayload> = async ({ job, pool, signal, progress, log, computeBackend }) => {
   const p = job.payload;
   const { params } = await loadSaeLens(await saePathOf(pool, p.saeId));
-  const encoder = await createSaeEncoder(params);
+  const encoder = await createSaeEncoderOn(params, computeBackend);
+  log(`encoding on ${encoder.backend}`);
   const lm = await loadLanguageModel(p.modelFile);
   try {
     const store = await openActivationStore(p.evalDir);

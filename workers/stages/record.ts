@@ -36,7 +36,7 @@ export interface RecordPayload {
   nLogitTokens?: number;
 }
 
-export const recordStage: Stage<RecordPayload> = async ({ job, pool, signal, progress, log }) => {
+export const recordStage: Stage<RecordPayload> = async ({ job, pool, signal, progress, log, computeBackend }) => {
   const p = job.payload;
   const saePath = await saePathOf(pool, p.saeId);
   const { params } = await loadSaeLens(saePath);
@@ -44,6 +44,8 @@ export const recordStage: Stage<RecordPayload> = async ({ job, pool, signal, pro
   const checkpointDir = path.join(path.dirname(saePath), "recording-checkpoint");
   const recorded = await recordSae(params, source, p.options, {
     checkpoint: { dir: checkpointDir, log },
+    backend: computeBackend,
+    log,
     signal,
     onProgress: (r) =>
       progress({

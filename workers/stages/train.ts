@@ -28,7 +28,7 @@ export interface TrainPayload {
 export const FINAL_DIR = "sae";
 export const CHECKPOINT_DIR = "checkpoint";
 
-export const trainStage: Stage<TrainPayload> = async ({ job, signal, progress, log, trainingBackend }) => {
+export const trainStage: Stage<TrainPayload> = async ({ job, signal, progress, log, computeBackend }) => {
   const p = job.payload;
   const source = await trainingSource(p.trainDir, Number(p.options.seed ?? 0));
   const evalSet = await readAllActivations(await openActivationStore(p.evalDir), p.evalTokens);
@@ -42,7 +42,7 @@ export const trainStage: Stage<TrainPayload> = async ({ job, signal, progress, l
       checkpointDir,
       resume: true,
       signal,
-      backend: trainingBackend,
+      backend: computeBackend,
       onProgress: (t) => progress({ phase: "train", ...t }, { sae: true }),
     });
   } catch (error) {
@@ -52,7 +52,7 @@ export const trainStage: Stage<TrainPayload> = async ({ job, signal, progress, l
   const finalDir = path.join(p.saeDir, FINAL_DIR);
   await saveSaeLens(finalDir, result.params, { featurelab: { architecture: result.params.architecture, training: result.options } });
   const o = result.options;
-  log(`trained ${o.architecture} dSae=${o.dSae} for ${o.totalSteps} steps on ${trainingBackend?.name ?? "the CPU engine"}`);
+  log(`trained ${o.architecture} dSae=${o.dSae} for ${o.totalSteps} steps on ${computeBackend?.name ?? "the CPU engine"}`);
   return {
     summary: `${o.totalSteps} steps`,
     async commit(client) {

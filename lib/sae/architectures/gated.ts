@@ -100,6 +100,13 @@ export const gated = defineArchitecture(gatedOptions, {
       g.output("f", "float", ["n", p.dSae]);
       return { pairs: 0 };
     },
+    // as the graph: pre = raw (no b_enc), exp(r_mag) taken on the host
+    gpuEncoder: {
+      kind: "entrywise",
+      bias: false,
+      vectors: { b_gate: (p) => p.b_gate!, exp_r_mag: (p) => p.r_mag!.map(Math.exp), b_mag: (p) => p.b_mag! },
+      act: `fn act(p: f32, j: u32) -> f32 { return select(0.0, max(p * exp_r_mag[j] + b_mag[j], 0.0), p + b_gate[j] > 0.0); }`,
+    },
   },
 
   saelens: { writes: "gated", reads: ["gated"], tensors: ["b_gate", "r_mag", "b_mag"] },

@@ -72,6 +72,7 @@ export const relu = defineArchitecture(reluOptions, {
       g.output("f", "float", ["n", p.dSae]);
       return { pairs: 0 };
     },
+    gpuEncoder: { kind: "entrywise", bias: true, vectors: {}, act: `fn act(p: f32, j: u32) -> f32 { return max(p, 0.0); }` },
   },
 
   saelens: { writes: "standard", reads: ["standard"], tensors: ["b_enc"] },

@@ -34,6 +34,12 @@ export const thresholdForm: SavedForm = {
     g.output("f", "float", ["n", p.dSae]);
     return { pairs: 0 };
   },
+  gpuEncoder: {
+    kind: "entrywise",
+    bias: true,
+    vectors: { threshold: (p) => p.threshold! },
+    act: `fn act(p: f32, j: u32) -> f32 { return max(select(0.0, p, p > threshold[j]), 0.0); }`,
+  },
 };
 
 /** SAELens' JumpReLU layout (b_enc and threshold); SAELens saves BatchTopK SAEs in it too. */

@@ -55,6 +55,7 @@ export const topk = defineArchitecture(topkOptions, {
       g.output(idx, "int64", ["n", p.k!]);
       return { pairs: p.k! };
     },
+    gpuEncoder: { kind: "topk" },
   },
 
   saelens: {

@@ -166,7 +166,21 @@ export interface SavedForm {
   foldInput(p: SaeParams, s: Float64Array, C: number): void;
   /** Adds the activation function on `raw` = x @ W_enc to the encoder graph (inference.ts), with outputs as `EncoderOutput` says. */
   encoderGraph(g: GraphBuilder, p: SaeParams, raw: string): EncoderOutput;
+  /** The same activation function for the WebGPU encoder (inference-webgpu.ts), beside the graph so the two forms are read together. */
+  readonly gpuEncoder: GpuEncoderForm;
 }
+
+/**
+ * The saved form's activation on the WebGPU encoder, applied to the device's
+ * `pre` = x @ W_enc (+ b_enc when `bias`):
+ *   entrywise: f_tj = act(pre_tj, j), a WGSL function
+ *     `fn act(p: f32, j: u32) -> f32` that may read the named per-feature
+ *     vectors (storage buffers of dSae floats, made from the parameters by
+ *     `vectors`); the codes are its positive values
+ *   topk: ReLU(pre) kept at the k largest per token (the select kernel)
+ */
+export type GpuEncoderForm =
+  { kind: "entrywise"; bias: boolean; vectors: Record<string, (p: SaeParams) => Float32Array>; act: string } | { kind: "topk" };
 
 /** How SAELens stores the architecture (io/saelens.ts). */
 export interface SaeLensForm {

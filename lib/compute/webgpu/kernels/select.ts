@@ -202,3 +202,51 @@ fn main() {
     rec.dispatchGroups(scan, { rounds: 4 }, [hist, selState], 1);
   }
 }
+
+/**
+ * Each token's selected entries as k (feature, value) pairs in ascending
+ * feature order, from the cut keys of rowTopKCut: every entry above the cut,
+ * then the entries at the cut in ascending feature order until k are taken —
+ * so a tie at the k-th value keeps the lowest features, as onnxruntime's
+ * TopK does, and exactly min(k, positive entries) pairs come out. Unused
+ * slots get feature 0xffffffff and value 0. One thread per row.
+ */
+export function rowTopKPairs(
+  gpu: Gpu,
+  rec: Recorder,
+  s: { B: number; m: number; k: number },
+  pre: GPUBuffer,
+  since: GPUBuffer,
+  cut: GPUBuffer,
+  idx: GPUBuffer,
+  val: GPUBuffer,
+): void {
+  const kernel = gpu.kernel({
+    name: "row_topk_pairs",
+    uniforms: { B: "u32", m: "u32", k: "u32", deadOnly: "u32", window: "u32" },
+    buffers: { pre: "read", since: "read:u32", cut: "read:u32", idx: "rw:u32", val: "rw" },
+    workgroup: 64,
+    body: `${KEY}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let t = gid(wid, nwg, lid);
+  if (t >= u.B) { return; }
+  let c = cut[t];
+  var above = 0u;
+  for (var j = 0u; j < u.m; j++) { if (keyOf(pre[t * u.m + j], j) > c) { above++; } }
+  var ties = u.k - min(above, u.k);
+  var e = t * u.k;
+  for (var j = 0u; j < u.m; j++) {
+    let key = keyOf(pre[t * u.m + j], j);
+    if (key == 0u || key < c) { continue; }
+    if (key == c) { if (ties == 0u) { continue; } ties--; }
+    idx[e] = j;
+    val[e] = pre[t * u.m + j];
+    e++;
+  }
+  for (; e < (t + 1u) * u.k; e++) { idx[e] = 0xffffffffu; val[e] = 0.0; }
+}
+`,
+  });
+  rec.dispatch(kernel, { B: s.B, m: s.m, k: s.k, deadOnly: 0, window: 0 }, [pre, since, cut, idx, val], s.B);
+}
