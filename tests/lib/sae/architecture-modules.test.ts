@@ -66,6 +66,16 @@ describe("training options: one schema per architecture", () => {
       ).toThrow(/l0ControlWarmup: targetL0 adapts lambda between its warm-up \(5 steps\) and the learning-rate decay \(from step 5\)/);
       const o = parseTrainOptions({ architecture, dSae: 8, totalSteps: 10, targetL0: 4 });
       expect([o.targetL0, o.lambda]).toEqual([4, undefined]);
+      // the controller's settings only with the controller; no setting accepted and then ignored
+      expect(() => parseTrainOptions({ architecture, dSae: 8, totalSteps: 10, lambda: 0.1, l0ControlGain: 0.2 })).toThrow(
+        /l0ControlGain: l0ControlGain tunes the controller that targetL0 turns on; without targetL0 lambda is fixed/,
+      );
+      // lambdaWarmupSteps, when shorter than the controller's share of the run, ends its ramp
+      const ramp = (lambdaWarmupSteps?: number) =>
+        ARCHITECTURE_MODULES[architecture].l0Control!(
+          parseTrainOptions({ architecture, dSae: 8, totalSteps: 100, targetL0: 4, lrDecaySteps: 20, lambdaWarmupSteps }) as never,
+        )!.warmupSteps;
+      expect([ramp(), ramp(3), ramp(50)]).toEqual([10, 3, 10]);
     }
     // k is not a Gated option, so no k check applies to it
     expect(parseTrainOptions({ architecture: "gated", dSae: 8, totalSteps: 1, k: 9 }).architecture).toBe("gated");
