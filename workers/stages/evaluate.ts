@@ -6,11 +6,12 @@
  * crash just reruns it.
  */
 import { loadLanguageModel } from "@/lib/lm/model";
-import { createSplicer } from "@/lib/lm/splice";
+import { createSplicer, type Splicer } from "@/lib/lm/splice";
 import { evaluateReconstruction } from "@/lib/lm/evaluate";
 import { openActivationStore } from "@/lib/activations/store";
 import { loadSaeLens } from "@/lib/sae/io/saelens";
 import { createSaeEncoderOn } from "@/lib/sae/encoder-for-backend";
+import type { SaeEncoder } from "@/lib/sae/inference";
 import { MetricsAccumulator } from "@/lib/sae/metrics";
 import { saePathOf, saveSaeEvaluation, type SaeEvaluation } from "@/lib/db/saes";
 import { contextBatches } from "./store-sources";
@@ -29,35 +30,24 @@ export const evaluateStage: Stage<EvaluatePayload> = async ({ job, pool, signal,
   const { params } = await loadSaeLens(await saePathOf(pool, p.saeId));
   const encoder = await createSaeEncoderOn(params, computeBackend);
   log(`encoding on ${encoder.backend}`);
-  const lm = await loadLanguageModel(p.modelFile);
   try {
-    const store = await openActivationStore(p.evalDir);
-    const acc = new MetricsAccumulator(params.dIn, params.dSae, 1);
-    for await (const shard of store.sequential()) {
-      const n = shard.shard.tokenCount;
-      const { codes, xHat } = await encoder.encodeDecode(shard.acts, n);
-      const err = new Float32Array(xHat.length);
-      for (let i = 0; i < err.length; i++) err[i] = xHat[i] - shard.acts[i];
-      acc.add(shard.acts, err, n, { rowPtr: codes.rowPtr, idx: codes.featureIdx, val: codes.values });
-      throwIfAborted(signal, "evaluation");
-    }
-    const m = acc.result();
+    const m = await reconstructionMetrics(encoder, p.evalDir, signal);
     progress({ phase: "splice", l0: m.l0, fvu: m.fvu });
-    const splicer = await createSplicer(lm, p.hook);
     let batches = 0;
-    const fidelity = await evaluateReconstruction(
-      splicer,
-      (async function* () {
-        for await (const b of contextBatches(p.evalDir, p.batchSize)) {
-          throwIfAborted(signal, "evaluation");
-          progress({ phase: "splice", batches: ++batches });
-          yield b;
-        }
-      })(),
-      async (rows, count) => (await encoder.encodeDecode(rows, count)).xHat,
-      lm.vocabSize,
+    const fidelity = await withSplicer(p.modelFile, p.hook, (splicer, vocabSize) =>
+      evaluateReconstruction(
+        splicer,
+        (async function* () {
+          for await (const b of contextBatches(p.evalDir, p.batchSize)) {
+            throwIfAborted(signal, "evaluation");
+            progress({ phase: "splice", batches: ++batches });
+            yield b;
+          }
+        })(),
+        async (rows, count) => (await encoder.encodeDecode(rows, count)).xHat,
+        vocabSize,
+      ),
     );
-    await splicer.release();
     const e: SaeEvaluation = {
       l0: m.l0,
       fvu: m.fvu,
@@ -71,6 +61,35 @@ export const evaluateStage: Stage<EvaluatePayload> = async ({ job, pool, signal,
     return { summary: `L0 ${m.l0.toFixed(1)} FVU ${m.fvu.toFixed(3)}`, commit: (client) => saveSaeEvaluation(client, p.saeId, e) };
   } finally {
     await encoder.dispose();
-    await lm.release();
   }
 };
+
+/** L0, FVU, MSE and cosine of the SAE's reconstructions of the stored held-out activations. */
+async function reconstructionMetrics(encoder: SaeEncoder, evalDir: string, signal: AbortSignal) {
+  const store = await openActivationStore(evalDir);
+  const acc = new MetricsAccumulator(encoder.params.dIn, encoder.params.dSae, 1);
+  for await (const shard of store.sequential()) {
+    const n = shard.shard.tokenCount;
+    const { codes, xHat } = await encoder.encodeDecode(shard.acts, n);
+    const err = new Float32Array(xHat.length);
+    for (let i = 0; i < err.length; i++) err[i] = xHat[i] - shard.acts[i];
+    acc.add(shard.acts, err, n, { rowPtr: codes.rowPtr, idx: codes.featureIdx, val: codes.values });
+    throwIfAborted(signal, "evaluation");
+  }
+  return acc.result();
+}
+
+/** Runs `use` with the language model spliced at the hook; both are released however `use` ends. */
+async function withSplicer<T>(modelFile: string, hook: string, use: (splicer: Splicer, vocabSize: number) => Promise<T>): Promise<T> {
+  const lm = await loadLanguageModel(modelFile);
+  try {
+    const splicer = await createSplicer(lm, hook);
+    try {
+      return await use(splicer, lm.vocabSize);
+    } finally {
+      await splicer.release();
+    }
+  } finally {
+    await lm.release();
+  }
+}
