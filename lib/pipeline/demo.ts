@@ -1,8 +1,8 @@
 /**
  * The default demo pipeline (`npm run demo`): the bundled corpus through the
- * bundled model at the mid-depth residual stream; TopK's k and JumpReLU's
- * target L0 swept over the same values (so the compare page shows the
- * paper's figure at matched L0), plus Gated and ReLU, at one width; each
+ * bundled model at the mid-depth residual stream; TopK's k and the target L0
+ * of JumpReLU, Gated and ReLU swept over the same values (so the compare
+ * page shows the paper's figure at matched L0), at one width; each
  * evaluated, recorded, and a sample of its features explained and scored
  * (built-in explainer). Every SAE trains with the modern recipe
  * (lib/sae/train/recipes.ts; TopK as Gao et al. train it). Sized so that on
@@ -15,7 +15,7 @@ import { parsePipelineSpec, type PipelineSpec, type PipelineSpecInput } from "@/
 const L0_SWEEP = [16, 32, 64];
 
 export const DEMO_PIPELINE: PipelineSpecInput = {
-  name: "Demo: TopK and JumpReLU at L0 16, 32, 64, Gated and ReLU, on the bundled model's mid-depth residual stream",
+  name: "Demo: JumpReLU, TopK, Gated and ReLU at L0 16, 32, 64, on the bundled model's mid-depth residual stream",
   model: "bundled",
   hook: "mid",
   harvest: {
@@ -49,8 +49,9 @@ export const DEMO_PIPELINE: PipelineSpecInput = {
   saes: [
     { architecture: "jumprelu", sweep: { targetL0: L0_SWEEP } },
     { architecture: "topk", sweep: { k: L0_SWEEP } },
-    { architecture: "gated", train: { lambda: 0.3 } },
-    { architecture: "relu", train: { lambda: 0.1 } },
+    // lambda adapted to land on each target (lib/sae/train/l0-controller.ts: our departure from both papers, which fix lambda)
+    { architecture: "gated", sweep: { targetL0: L0_SWEEP } },
+    { architecture: "relu", sweep: { targetL0: L0_SWEEP } },
   ],
   record: { topK: 20, windowSize: 64, nIntervals: 10, samplesPerInterval: 5, nHistogramBins: 50, seed: 0 },
   // the automated study with the built-in explainer (no LLM): 64 features per SAE, stratified by density like a manual study
