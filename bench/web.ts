@@ -47,6 +47,7 @@ const program = new Command()
   .option("--keep", "keep the database and print its URL")
   .option("--profile <dir>", "write a V8 CPU profile of the server to this folder (node --cpu-prof)")
   .option("--reuse <database>", "measure against a database an earlier --keep run seeded (skips seeding)")
+  .option("--seed-only", "seed a database, print its name for --reuse, and stop (no build needed)")
   .parse();
 const opts = program.opts<{
   features: string;
@@ -59,6 +60,7 @@ const opts = program.opts<{
   keep?: boolean;
   reuse?: string;
   profile?: string;
+  seedOnly?: boolean;
 }>();
 const N_FEATURES = Number(opts.features);
 const N_EXAMPLES = Number(opts.examples);
@@ -464,7 +466,7 @@ function staticAssetPath(root: string): string {
 
 async function main() {
   const root = process.cwd();
-  if (!readBuildId(root)) throw new Error("No production build in .next: run `npm run build` first.");
+  if (!readBuildId(root) && !opts.seedOnly) throw new Error("No production build in .next: run `npm run build` first.");
   const name = opts.reuse ?? `fl_bench_web_${Date.now().toString(36)}`;
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`--reuse: "${name}" is not a database name`);
   if (!opts.reuse) await admin(`CREATE DATABASE ${name}`);
@@ -487,6 +489,10 @@ async function main() {
       console.log(
         `seeded ${N_FEATURES} features x ${N_EXAMPLES} examples (${WINDOW} tokens) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
+      if (opts.seedOnly) {
+        console.log(`seeded database kept for --reuse: ${name}`);
+        return;
+      }
     }
 
     fs.mkdirSync(path.join(root, ".featurelab"), { recursive: true });
@@ -550,7 +556,7 @@ async function main() {
       server.kill("SIGINT");
       await new Promise((r) => server!.once("exit", r));
     } else server?.kill("SIGTERM");
-    if (!opts.keep && !opts.reuse) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    if (!opts.keep && !opts.reuse && !opts.seedOnly) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
 }
 
