@@ -14,9 +14,17 @@
  * (issue 6): p95 < 100 ms, no errors. The same clients then measure, in the
  * same run, the page rendered per request (the same URLs with a query
  * string, which the proxy leaves to the page) and the floor under any page
- * on this machine: the cheapest dynamic route (health) and a static file.
+ * on this machine: the cheapest dynamic route (health) and a static file;
+ * then two late pages of the feature list (keyset paging, lib/db/feature-list-cursor).
+ *
+ * At 131,072 features warming every dashboard takes about 50 minutes of one
+ * core; `--warm 4096` has the warmer render a seeded random subset, the
+ * viewers request only those, and placeholder snapshots of real size fill
+ * the rest of the table (see warmedFeatures). `--seed-only` seeds a database
+ * to measure later with `--reuse`.
  *
  *   npm run bench:web [-- --features 16384 --clients 20 --requests 1500 --rounds 3 --keep]
+ *   npm run bench:web -- --features 131072 --seed-only    then    --reuse <database> --warm 4096
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -47,6 +55,13 @@ const program = new Command()
   .option("--keep", "keep the database and print its URL")
   .option("--profile <dir>", "write a V8 CPU profile of the server to this folder (node --cpu-prof)")
   .option("--reuse <database>", "measure against a database an earlier --keep run seeded (skips seeding)")
+  .option("--seed-only", "seed a database, print its name for --reuse, and stop (no build needed)")
+  .option(
+    "--warm <n>",
+    "dashboards the warmer renders (a seeded random subset; the clients request only those; the rest get placeholder snapshots of --placeholder-bytes)",
+  )
+  .option("--placeholder-bytes <n>", "size of a placeholder snapshot (random bytes, as incompressible as gzip)", "38000")
+  .option("--list-requests <n>", "requests per round for the feature-list pages", "300")
   .parse();
 const opts = program.opts<{
   features: string;
@@ -59,6 +74,10 @@ const opts = program.opts<{
   keep?: boolean;
   reuse?: string;
   profile?: string;
+  seedOnly?: boolean;
+  warm?: string;
+  placeholderBytes: string;
+  listRequests: string;
 }>();
 const N_FEATURES = Number(opts.features);
 const N_EXAMPLES = Number(opts.examples);
@@ -67,6 +86,9 @@ const CLIENTS = Number(opts.clients);
 const REQUESTS = Number(opts.requests);
 const ROUNDS = Number(opts.rounds);
 const PORT = Number(opts.port);
+const WARM = Math.min(N_FEATURES, Number(opts.warm ?? N_FEATURES));
+const PLACEHOLDER_BYTES = Number(opts.placeholderBytes);
+const LIST_REQUESTS = Number(opts.listRequests);
 const VOCAB = 4096;
 const N_TOP = Math.min(20, N_EXAMPLES);
 const N_INTERVALS = 10;
@@ -231,7 +253,8 @@ async function seed(url: string): Promise<{ saeId: string; cookie: string }> {
           for (let r = 0; r < 5; r++) yield [sae.id, f, sibling.id, r, rng.int(N_FEATURES), 0.8 - 0.1 * r] as Cell[];
       })(),
     );
-    await client.query("ANALYZE");
+    // what autovacuum does after a bulk load; it sets the visibility map, so counts can read indexes only
+    await client.query("VACUUM ANALYZE");
   } finally {
     client.release();
     await pool.end();
@@ -259,7 +282,7 @@ async function waitForSnapshots(
   saeId: string,
   server: ChildProcess,
   root: string,
-): Promise<{ seconds: number; cpuMsPerPage: number }> {
+): Promise<{ seconds: number; cpuMsPerPage: number; rendered: number }> {
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   const buildId = readBuildId(root);
   const count = async () =>
@@ -286,7 +309,11 @@ async function waitForSnapshots(
     }
     progress.stop();
     const rendered = Math.max(1, N_FEATURES - first);
-    return { seconds: (performance.now() - started) / 1000, cpuMsPerPage: (serverCpuMs(server.pid!) - cpu0) / rendered };
+    return {
+      seconds: (performance.now() - started) / 1000,
+      cpuMsPerPage: (serverCpuMs(server.pid!) - cpu0) / rendered,
+      rendered: N_FEATURES - first,
+    };
   } finally {
     await pool.end();
   }
@@ -324,14 +351,115 @@ interface Target {
   ok: (status: number, body: string) => boolean;
 }
 
-/** Random feature pages; `query` (any) makes the proxy leave the request to the page, which renders it. */
-function featurePages(saeId: string, name: string, cookie: string, query = ""): Target {
+/**
+ * The features whose dashboards the warmer renders: all of them, or with
+ * --warm a seeded random subset (the same one on every run against a
+ * database). The others get placeholder snapshots of the running build
+ * before the server starts: random bytes the size of a real gzipped
+ * dashboard, so the snapshot table and its index are as large as when every
+ * dashboard is warmed, and the warmer, which renders what has no snapshot of
+ * this build, renders exactly the subset. Placeholders are never requested.
+ */
+function warmedFeatures(): number[] {
+  const all = Array.from({ length: N_FEATURES }, (_, i) => i);
+  if (WARM >= N_FEATURES) return all;
+  const rng = createRng(31);
+  for (let i = N_FEATURES - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [all[i], all[j]] = [all[j], all[i]];
+  }
+  return all.slice(0, WARM).sort((a, b) => a - b);
+}
+
+/** Writes (or re-labels, on --reuse with a new build) the placeholder snapshots of every feature outside `warmed`; returns how many. */
+async function writePlaceholders(url: string, saeId: string, buildId: string, warmed: number[]): Promise<number> {
+  if (warmed.length >= N_FEATURES) return 0;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    // one random blob made once, plus the feature index so that every value is its own datum; random bytes do not compress, like gzip
+    const { rowCount } = await client.query(
+      `WITH blob AS (
+         SELECT decode(string_agg(lpad(to_hex((random() * 4294967295)::bigint), 8, '0'), ''), 'hex') AS b
+           FROM generate_series(1, ceil($4::int / 4.0)::int)
+       )
+       INSERT INTO "DashboardSnapshot" ("saeId", "featureIndex", "buildId", html)
+       SELECT $1, i, $2, substring(blob.b FROM 1 FOR $4 - 4) || int4send(i)
+         FROM generate_series(0, $5::int - 1) AS i, blob
+        WHERE NOT (i = ANY ($3::int[]))
+       ON CONFLICT ("saeId", "featureIndex") DO UPDATE SET "buildId" = EXCLUDED."buildId"
+        WHERE "DashboardSnapshot"."buildId" <> EXCLUDED."buildId"`,
+      [saeId, buildId, warmed, PLACEHOLDER_BYTES, N_FEATURES],
+    );
+    // statistics from before the bulk insert make the warmer's anti-join a nested loop over both tables (76 s a batch at 131k)
+    await client.query(`ANALYZE "DashboardSnapshot"`);
+    return rowCount ?? 0;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Mean stored size of the warmed (real) snapshots, to compare with the placeholders'. */
+async function meanSnapshotBytes(url: string, saeId: string, warmed: number[]): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ mean: number }>(
+      `SELECT avg(octet_length(html))::float8 AS mean FROM "DashboardSnapshot" WHERE "saeId" = $1 AND "featureIndex" = ANY ($2::int[])`,
+      [saeId, warmed],
+    );
+    return rows[0].mean;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Random feature pages among `features`; `query` (any) makes the proxy leave the request to the page, which renders it. */
+function featurePages(saeId: string, name: string, cookie: string, features: number[] | null, query = ""): Target {
+  const pick = () => (features ? features[Math.floor(Math.random() * features.length)] : Math.floor(Math.random() * N_FEATURES));
   return {
     name,
     cookie,
-    path: () => `/saes/${saeId}/features/${Math.floor(Math.random() * N_FEATURES)}${query}`,
+    path: () => `/saes/${saeId}/features/${pick()}${query}`,
     ok: (status, body) => status === 200 && body.includes(`data-example="top-0"`),
   };
+}
+
+/**
+ * Late pages of the SAE's feature list (the SAE overview page, rendered per
+ * request): the last page in the default order (`before=end`), and a page
+ * near the end of the density order reached by cursor, as "Next page" links
+ * it. Each must show the row it should.
+ */
+async function listPages(url: string, saeId: string, cookie: string): Promise<Target[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  let cursor: string;
+  let expected: number;
+  try {
+    const { rows } = await client.query<{ density: number; index: number }>(
+      `SELECT density, index FROM "Feature" WHERE "saeId" = $1 ORDER BY density DESC, index OFFSET $2 LIMIT 2`,
+      [saeId, N_FEATURES - 101],
+    );
+    cursor = `${rows[0].density}_${rows[0].index}`;
+    expected = rows[1].index;
+  } finally {
+    await client.end();
+  }
+  return [
+    {
+      name: "feature list, last page",
+      cookie,
+      path: () => `/saes/${saeId}?before=end`,
+      ok: (status, body) => status === 200 && body.includes(`data-feature-row="${N_FEATURES - 1}"`),
+    },
+    {
+      name: "list, late density page",
+      cookie,
+      path: () => `/saes/${saeId}?sort=density&dir=desc&after=${cursor}`,
+      ok: (status, body) => status === 200 && body.includes(`data-feature-row="${expected}"`),
+    },
+  ];
 }
 
 /**
@@ -464,7 +592,7 @@ function staticAssetPath(root: string): string {
 
 async function main() {
   const root = process.cwd();
-  if (!readBuildId(root)) throw new Error("No production build in .next: run `npm run build` first.");
+  if (!readBuildId(root) && !opts.seedOnly) throw new Error("No production build in .next: run `npm run build` first.");
   const name = opts.reuse ?? `fl_bench_web_${Date.now().toString(36)}`;
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`--reuse: "${name}" is not a database name`);
   if (!opts.reuse) await admin(`CREATE DATABASE ${name}`);
@@ -487,7 +615,16 @@ async function main() {
       console.log(
         `seeded ${N_FEATURES} features x ${N_EXAMPLES} examples (${WINDOW} tokens) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
+      if (opts.seedOnly) {
+        console.log(`seeded database kept for --reuse: ${name}`);
+        return;
+      }
     }
+
+    const warmed = warmedFeatures();
+    const placeholders = await writePlaceholders(dbUrl, saeId, readBuildId(root)!, warmed);
+    if (warmed.length < N_FEATURES)
+      console.log(`warming ${warmed.length} of ${N_FEATURES} dashboards; ${placeholders} placeholder snapshots written or re-labelled`);
 
     fs.mkdirSync(path.join(root, ".featurelab"), { recursive: true });
     const log = fs.openSync(path.join(root, ".featurelab", "bench-web-server.log"), "w");
@@ -501,29 +638,38 @@ async function main() {
     const base = `http://127.0.0.1:${PORT}`;
     await waitForHealth(`${base}/api/health`, server, 60_000);
     const warm = await waitForSnapshots(dbUrl, saeId, server, root);
-    const pages = featurePages(saeId, "feature page (viewer)", cookie);
-    const rendered = featurePages(saeId, "rendered per request", cookie, "?render=1");
+    const subset = warmed.length < N_FEATURES ? warmed : null;
+    const pages = featurePages(saeId, "feature page (viewer)", cookie, subset);
+    // rendering per request needs no snapshot: any feature of the SAE
+    const rendered = featurePages(saeId, "rendered per request", cookie, null, "?render=1");
     await round(base, pages, Math.max(200, CLIENTS * 10), "warm-up");
-    const measure = async (target: Target): Promise<Summary> => {
+    const measure = async (target: Target, requests = REQUESTS): Promise<Summary> => {
       const rounds: Round[] = [];
       const cpuMs: number[] = [];
       for (let r = 0; r < ROUNDS; r++) {
         const before = serverCpuMs(server!.pid!);
-        rounds.push(await round(base, target, REQUESTS, `${target.name} ${r + 1}/${ROUNDS}`));
-        cpuMs.push((serverCpuMs(server!.pid!) - before) / REQUESTS);
+        rounds.push(await round(base, target, requests, `${target.name} ${r + 1}/${ROUNDS}`));
+        cpuMs.push((serverCpuMs(server!.pid!) - before) / requests);
       }
       return summarise(target.name, rounds, cpuMs);
     };
     const page = await measure(pages);
     const floors: Summary[] = [];
     for (const target of [rendered, ...floorTargets(staticAssetPath(root), cookie)]) floors.push(await measure(target));
+    const lists: Summary[] = [];
+    for (const target of await listPages(dbUrl, saeId, cookie)) lists.push(await measure(target, LIST_REQUESTS));
 
     console.log(
       `\nfeature page, ${N_FEATURES} features x ${N_EXAMPLES} examples, ${CLIENTS} concurrent clients, production build (next start)`,
     );
     console.log(
-      `dashboard snapshots: ${N_FEATURES} rendered in ${warm.seconds.toFixed(0)} s by the app's warmer (${warm.cpuMsPerPage.toFixed(1)} ms server CPU each)`,
+      `dashboard snapshots: ${warm.rendered} rendered in ${warm.seconds.toFixed(0)} s by the app's warmer (${warm.cpuMsPerPage.toFixed(1)} ms server CPU each)`,
     );
+    if (subset)
+      console.log(
+        `viewers request only the ${subset.length} warmed dashboards (mean ${((await meanSnapshotBytes(dbUrl, saeId, subset)) / 1024).toFixed(1)} KiB stored); ` +
+          `the other ${N_FEATURES - subset.length} hold placeholders of ${(PLACEHOLDER_BYTES / 1024).toFixed(1)} KiB`,
+      );
     console.log(
       `page size ${(page.bytes / 1024).toFixed(1)} KiB (decompressed HTML); ${(page.snapshotShare * 100).toFixed(1)}% of viewer pages served from snapshots`,
     );
@@ -535,10 +681,11 @@ async function main() {
     console.log(
       `\nmedians of ${ROUNDS} rounds, same clients, same server, same run (load average now ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores):`,
     );
-    for (const s of [page, ...floors]) console.log(summaryLine(s));
+    for (const s of [page, ...floors, ...lists]) console.log(summaryLine(s));
+    const [, health] = floors;
+    console.log(`feature page p95 / health route p95: ${(page.p95 / health.p95).toFixed(2)}`);
     const met = page.p95 < 100 && page.errors === 0;
     console.log(`target p95 < 100 ms and no errors: ${met ? "MET" : "MISSED"}`);
-    const [, health] = floors;
     if (!met && health.p95 >= 100)
       console.log(
         `the floor misses it too: the ${health.name} answers p95 ${health.p95.toFixed(1)} ms at ${CLIENTS} clients on this machine, so no page rendered by Next.js can meet the target here`,
@@ -550,7 +697,7 @@ async function main() {
       server.kill("SIGINT");
       await new Promise((r) => server!.once("exit", r));
     } else server?.kill("SIGTERM");
-    if (!opts.keep && !opts.reuse) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    if (!opts.keep && !opts.reuse && !opts.seedOnly) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
 }
 

@@ -11,6 +11,18 @@ import { summariseOutcomes, type OutcomeSummary, type AnsweredItem } from "@/lib
 import type { RatingAnswer } from "@/lib/studies/types";
 import { DENSE_THRESHOLD } from "@/lib/sae/metrics";
 import { ratingScope, type RatingReader } from "@/lib/db/rating-scope";
+import {
+  beyond,
+  cursorOf,
+  cursorTextSchema,
+  decodeCursor,
+  encodeCursor,
+  END,
+  FEATURE_SORTS,
+  orderBy,
+  type FeatureCursor,
+  type FeatureSort,
+} from "@/lib/db/feature-list-cursor";
 import type { CurvePoint as StoredCurvePoint } from "@/lib/db/saes";
 
 /** Features firing on more than this share of tokens are "dense" (paper: "How SAEs are judged"). */
@@ -163,13 +175,13 @@ export async function densityHistogram(db: Db, saeId: string, binDecades = DENSI
 
 // ---------------------------------------------------------------- feature list
 
-export const FEATURE_SORTS = ["index", "density", "maxAct", "rating"] as const;
+export { FEATURE_SORTS };
 export const FEATURE_STATUSES = ["all", "alive", "dead", "dense"] as const;
 
 const finite = z.coerce.number().refine(Number.isFinite, "must be a finite number");
 
-/** The feature list's query string; every field is optional. */
-export const featureListQuerySchema = z.object({
+/** The feature list's query string; every field is optional. Pages are linked by cursor (lib/db/feature-list-cursor). */
+const featureListFields = z.object({
   sort: z.enum(FEATURE_SORTS).default("index"),
   dir: z.enum(["asc", "desc"]).default("asc"),
   status: z.enum(FEATURE_STATUSES).default("all"),
@@ -181,26 +193,60 @@ export const featureListQuerySchema = z.object({
   rated: z.enum(["any", "yes"]).default("any"),
   /** substring of an explanation, case-insensitive */
   q: z.string().trim().max(200).default(""),
-  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  /** the page after this row (the previous page's `next`) */
+  after: cursorTextSchema.optional(),
+  /** the page before this row (the next page's `prev`), or `end` for the last page */
+  before: cursorTextSchema.optional(),
+  /** numbered pages were replaced by cursors: an old `page=` link is refused rather than silently shown page 1 */
+  page: z.never({ error: "numbered pages are gone: follow the list's next and prev cursors (after=, before=)" }).optional(),
   pageSize: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+/** Why the query's cursor cannot be used with its sort, or null when it can (or there is none). */
+function cursorProblem(q: { sort: FeatureSort; after?: string; before?: string }): { field: "after" | "before"; message: string } | null {
+  if (q.after !== undefined && q.before !== undefined) return { field: "before", message: "give after or before, not both" };
+  if (q.after !== undefined) {
+    const c = q.after === END ? "a cursor cannot be end in after=" : decodeCursor(q.sort, q.after);
+    return typeof c === "string" ? { field: "after", message: c } : null;
+  }
+  if (q.before !== undefined && q.before !== END) {
+    const c = decodeCursor(q.sort, q.before);
+    return typeof c === "string" ? { field: "before", message: c } : null;
+  }
+  return null;
+}
+
+export const featureListQuerySchema = featureListFields.superRefine((q, ctx) => {
+  const problem = cursorProblem(q);
+  if (problem) ctx.addIssue({ code: "custom", path: [problem.field], message: problem.message });
 });
 export type FeatureListQuery = z.output<typeof featureListQuerySchema>;
 
 /**
  * Lenient parsing for pages: each bad field falls back to its default and is
- * reported, so a mangled link still shows the list with a note of what was ignored.
+ * reported, so a mangled link still shows the list with a note of what was
+ * ignored; a cursor that does not fit the sort is dropped (the first page).
  */
 export function parseFeatureListQuery(raw: Record<string, string | string[] | undefined>): { query: FeatureListQuery; problems: string[] } {
   const problems: string[] = [];
   const clean: Record<string, unknown> = {};
-  const shape = featureListQuerySchema.shape;
+  const shape = featureListFields.shape;
+  const report = (key: string, value: unknown, message: string) =>
+    problems.push(`${key}=${JSON.stringify(value).slice(0, 60)} ignored: ${message}`);
   for (const key of Object.keys(shape) as (keyof typeof shape)[]) {
     const value = raw[key];
     if (value === undefined || value === "") continue;
     const single = Array.isArray(value) ? value[0] : value;
     const parsed = shape[key].safeParse(single);
     if (parsed.success) clean[key] = single;
-    else problems.push(`${key}=${JSON.stringify(single).slice(0, 60)} ignored: ${parsed.error.issues[0].message}`);
+    else report(key, single, parsed.error.issues[0].message);
+  }
+  const fields = featureListFields.parse(clean);
+  const problem = cursorProblem(fields);
+  if (problem) {
+    report(problem.field, clean[problem.field], `${problem.message}; showing the first page`);
+    delete clean.after;
+    delete clean.before;
   }
   return { query: featureListQuerySchema.parse(clean), problems };
 }
@@ -220,16 +266,34 @@ export interface FeatureListRow {
 
 export interface FeatureListPage {
   rows: FeatureListRow[];
+  /** features matching the filters */
   total: number;
-  page: number;
+  /** 1-based position of the first row among them (0 when there are no rows) */
+  first: number;
   pageSize: number;
-  pages: number;
+  /** cursor for the following page (`after=`), null on the last page */
+  next: string | null;
+  /** cursor for the preceding page (`before=`), null on the first page */
+  prev: string | null;
 }
 
 function likePattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+interface ListRow extends Omit<FeatureListRow, "yesShare" | "yes" | "maybe" | "no"> {
+  yes: number | null;
+  maybe: number | null;
+  no: number | null;
+  total: number | null;
+}
+
+/**
+ * One page of the SAE's features in the query's order, found by keyset from
+ * the cursor (never OFFSET: a late page costs what the first does), with the
+ * count of matching features and the page's position among them, counted in
+ * the same pass.
+ */
 export async function listFeatures(db: Db, saeId: string, q: FeatureListQuery, reader: RatingReader = null): Promise<FeatureListPage> {
   const conditions: Prisma.Sql[] = [Prisma.sql`f."saeId" = ${saeId}`];
   if (q.status === "alive") conditions.push(Prisma.sql`NOT f.dead`);
@@ -258,36 +322,50 @@ export async function listFeatures(db: Db, saeId: string, q: FeatureListQuery, r
       WHERE i."saeId" = ${saeId} AND ${ratingScope(reader)}
       GROUP BY i."featureIndex"
     )`;
-  const dir = q.dir === "desc" ? Prisma.sql`DESC` : Prisma.sql`ASC`;
-  const order = {
-    index: Prisma.sql`f."index" ${dir}`,
-    density: Prisma.sql`f.density ${dir}, f."index" ASC`,
-    maxAct: Prisma.sql`f."maxAct" ${dir}, f."index" ASC`,
-    rating: Prisma.sql`(r.yes::float8 / NULLIF(r.total, 0)) ${dir} NULLS LAST, r.total DESC NULLS LAST, f."index" ASC`,
-  }[q.sort];
-  const offset = (q.page - 1) * q.pageSize;
-  const [rows, counts] = await Promise.all([
-    db.$queryRaw<
-      (Omit<FeatureListRow, "yesShare" | "yes" | "maybe" | "no"> & {
-        yes: number | null;
-        maybe: number | null;
-        no: number | null;
-        total: number | null;
-      })[]
-    >`
+  const desc = q.dir === "desc";
+  const page = (bound: Prisma.Sql | null, reverse: boolean) => db.$queryRaw<ListRow[]>`
       ${ratingsCte}
       SELECT f."index", f.dead, f.density, f."maxAct",
              (SELECT x.text FROM "Explanation" x WHERE x."saeId" = f."saeId" AND x."featureIndex" = f."index" ORDER BY x."createdAt" DESC LIMIT 1) AS explanation,
              r.yes, r.maybe, r.no, r.total
       FROM "Feature" f LEFT JOIN r ON r."featureIndex" = f."index"
-      WHERE ${where}
-      ORDER BY ${order}
-      LIMIT ${q.pageSize} OFFSET ${offset}`,
-    db.$queryRaw<{ total: number }[]>`
+      WHERE ${where} ${bound ? Prisma.sql`AND ${bound}` : Prisma.empty}
+      ORDER BY ${orderBy(q.sort, desc, reverse)}
+      LIMIT ${q.pageSize}`;
+  const counted = (beyondCursor: Prisma.Sql) => db.$queryRaw<{ total: number; beyond: number }[]>`
       ${ratingsCte}
-      SELECT count(*)::int AS total FROM "Feature" f LEFT JOIN r ON r."featureIndex" = f."index" WHERE ${where}`,
-  ]);
+      SELECT count(*)::int AS total, count(*) FILTER (WHERE ${beyondCursor})::int AS beyond
+      FROM "Feature" f LEFT JOIN r ON r."featureIndex" = f."index" WHERE ${where}`;
+  const cursor = (text: string) => decodeCursor(q.sort, text) as FeatureCursor;
+
+  // first: the position of the page's first row, from the count of rows beyond the cursor
+  let rows: ListRow[];
+  let counts: { total: number; beyond: number }[];
+  let first: (total: number, beyond: number, shown: number) => number;
+  if (q.after !== undefined) {
+    const bound = beyond(q.sort, desc, cursor(q.after));
+    [rows, counts] = await Promise.all([page(bound, false), counted(bound)]);
+    first = (total, after) => total - after + 1;
+  } else if (q.before !== undefined) {
+    const bound = q.before === END ? null : beyond(q.sort, desc, cursor(q.before), true);
+    [rows, counts] = await Promise.all([page(bound, true), counted(bound ?? Prisma.sql`true`)]);
+    rows.reverse();
+    first = (_, before, shown) => before - shown + 1;
+    // fewer than a page before the cursor (near the top, or a list shorter than a page): show the full first page instead
+    if (rows.length < q.pageSize) {
+      rows = await page(null, false);
+      first = () => 1;
+    }
+  } else {
+    [rows, counts] = await Promise.all([page(null, false), counted(Prisma.sql`false`)]);
+    first = () => 1;
+  }
   const total = counts[0]?.total ?? 0;
+  const start = rows.length ? first(total, counts[0]?.beyond ?? 0, rows.length) : 0;
+  const cursorText = (r: ListRow) =>
+    encodeCursor(
+      cursorOf(q.sort, { index: r.index, density: r.density, maxAct: r.maxAct, ratingYes: r.yes ?? 0, ratingTotal: r.total ?? -1 }),
+    );
   return {
     rows: rows.map((r) => ({
       index: r.index,
@@ -301,9 +379,10 @@ export async function listFeatures(db: Db, saeId: string, q: FeatureListQuery, r
       yesShare: r.total ? (r.yes ?? 0) / r.total : null,
     })),
     total,
-    page: q.page,
+    first: start,
     pageSize: q.pageSize,
-    pages: Math.max(1, Math.ceil(total / q.pageSize)),
+    next: rows.length && start + rows.length - 1 < total ? cursorText(rows[rows.length - 1]) : null,
+    prev: rows.length && start > 1 ? cursorText(rows[0]) : null,
   };
 }
 

@@ -177,10 +177,11 @@ describe("listFeatures", () => {
         .sort((a, b) => b[0] - a[0] || a[1] - b[1])
         .map(([, i]) => i),
     );
-    const asc = await list({ sort: "maxAct", dir: "asc", pageSize: "3", page: "2" });
+    const first = await list({ sort: "maxAct", dir: "asc", pageSize: "3" });
+    expect(first).toMatchObject({ first: 1, next: "2.5_2", prev: null });
+    const asc = await list({ sort: "maxAct", dir: "asc", pageSize: "3", after: first.next! });
     expect(asc.rows.map((r) => r.index)).toEqual([3, 4, 5]);
-    expect(asc.pages).toBe(3);
-    expect(asc.total).toBe(8);
+    expect(asc).toMatchObject({ first: 4, total: 8, next: "5.5_5", prev: "3.5_3" });
   });
 
   it("filters by status, log density, max activation and explanation text (wildcards taken literally)", async () => {
@@ -213,7 +214,8 @@ describe("listFeatures", () => {
 
   it("reports and ignores bad query fields on pages", () => {
     const { query, problems } = parseFeatureListQuery({ sort: "bogus", page: "-2", pageSize: "10", q: ["cat", "dog"] });
-    expect(query).toMatchObject({ sort: "index", page: 1, pageSize: 10, q: "cat" });
+    expect(query).toMatchObject({ sort: "index", pageSize: 10, q: "cat" });
+    expect(query.after).toBeUndefined();
     expect(problems.map((p) => p.split("=")[0])).toEqual(["sort", "page"]);
   });
 });

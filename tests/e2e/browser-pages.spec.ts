@@ -69,10 +69,40 @@ test("SAE overview: metrics, curves, density, and a sortable, filterable, pagina
   await page.goto(`/saes/${id}?sort=rating&dir=desc`);
   await expect(page.locator("[data-feature-row]").first()).toContainText("100%");
 
-  await page.goto(`/saes/${id}?pageSize=10&page=2`);
-  await expect(page.locator("[data-feature-row]").first()).toHaveAttribute("data-feature-row", "10");
+  // pages are linked by cursor (keyset paging): next, next, previous, last, first, each a shareable URL
+  const rows = page.locator("[data-feature-row]");
+  const position = page.getByTestId("feature-list-position");
+  await page.goto(`/saes/${id}?pageSize=10`);
   await page.getByRole("link", { name: "Next page →" }).click();
-  await expect(page.locator("[data-feature-row]").first()).toHaveAttribute("data-feature-row", "20");
+  await expect(page).toHaveURL(/after=9(&|#|$)/);
+  await expect(rows.first()).toHaveAttribute("data-feature-row", "10");
+  await page.getByRole("link", { name: "Next page →" }).click();
+  await expect(rows.first()).toHaveAttribute("data-feature-row", "20");
+  await expect(position).toHaveText(`Features 21–30 of ${BROWSER_SEED.dSae}`);
+  await page.getByRole("link", { name: "← Previous page" }).click();
+  await expect(rows.first()).toHaveAttribute("data-feature-row", "10");
+  await page.getByRole("link", { name: "Last page ⇥" }).click();
+  await expect(rows.last()).toHaveAttribute("data-feature-row", String(BROWSER_SEED.dSae - 1));
+  await expect(page.getByRole("link", { name: "Next page →" })).toHaveCount(0);
+  await page.getByRole("link", { name: "⇤ First page" }).click();
+  await expect(rows.first()).toHaveAttribute("data-feature-row", "0");
+  await expect(page.getByRole("link", { name: "← Previous page" })).toHaveCount(0);
+  // in the density order, the next page continues where the first ended, ties and all
+  await page.goto(`/saes/${id}?sort=density&dir=desc&pageSize=10`);
+  const firstTen = await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-feature-row")));
+  await page.getByRole("link", { name: "Next page →" }).click();
+  await expect(position).toHaveText(`Features 11–20 of ${BROWSER_SEED.dSae}`);
+  const [{ expected }] = await query<{ expected: number[] }>(
+    `SELECT array_agg(index ORDER BY density DESC, index) AS expected FROM "Feature" WHERE "saeId" = $1`,
+    [id],
+  );
+  const secondTen = await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-feature-row")));
+  expect([...firstTen, ...secondTen].map(Number)).toEqual(expected.slice(0, 20));
+
+  // a cursor that does not fit the sort: the first page, with a note
+  await page.goto(`/saes/${id}?sort=density&after=12`);
+  await expect(page.getByTestId("query-problems")).toContainText("after=");
+  await expect(position).toHaveText(new RegExp(`^Features 1–`));
 
   const response = await page.goto(`/saes/${id}?sort=bogus&page=-3&minLogDensity=abc`);
   expect(response?.status()).toBe(200);
@@ -232,6 +262,9 @@ test("bad input gets a clear 4xx page or JSON error, never a 500", async ({ page
   await expectError(404, await request.get("/api/saes/no-such-sae/features"), /No SAE/);
   await expectError(400, await request.get(`/api/saes/${id}/features?sort=bogus`), /sort/);
   await expectError(400, await request.get(`/api/saes/${id}/features?pageSize=100000`), /pageSize/);
+  await expectError(400, await request.get(`/api/saes/${id}/features?after=not-a-cursor`), /after/);
+  await expectError(400, await request.get(`/api/saes/${id}/features?sort=density&after=12`), /density order/);
+  await expectError(400, await request.get(`/api/saes/${id}/features?page=2`), /numbered pages/);
   await expectError(400, await request.get(`/api/saes/${id}/features/abc`), /not a non-negative integer/);
   await expectError(404, await request.get(`/api/saes/${id}/features/64`), /0 to 63/);
   const post = (data: unknown) => request.post("/api/text-test", { headers: { "x-csrf-token": csrf }, data });
@@ -250,9 +283,15 @@ test("bad input gets a clear 4xx page or JSON error, never a 500", async ({ page
   expect(notJson.status()).toBe(400);
   const ok = await request.get(`/api/saes/${id}/features?sort=maxAct&dir=desc&pageSize=5`);
   expect(ok.status()).toBe(200);
-  const list = (await ok.json()) as { rows: { maxAct: number }[]; total: number };
+  const list = (await ok.json()) as { rows: { index: number; maxAct: number }[]; total: number; next: string };
   expect(list.total).toBe(BROWSER_SEED.dSae);
   for (let i = 1; i < list.rows.length; i++) expect(list.rows[i - 1].maxAct).toBeGreaterThanOrEqual(list.rows[i].maxAct);
+  const last = list.rows[list.rows.length - 1];
+  expect(list.next).toBe(`${last.maxAct}_${last.index}`);
+  const following = (await (await request.get(`/api/saes/${id}/features?sort=maxAct&dir=desc&pageSize=5&after=${list.next}`)).json()) as {
+    rows: { maxAct: number }[];
+  };
+  expect(following.rows[0].maxAct).toBeLessThanOrEqual(last.maxAct);
 });
 
 test("live text tests are rate-limited per user", async ({ request }) => {

@@ -15,6 +15,7 @@ import {
   parseFeatureListQuery,
   type FeatureListQuery,
 } from "@/lib/db/browse";
+import { END } from "@/lib/db/feature-list-cursor";
 import { TrainingCurves } from "@/app/_components/charts/training-curves";
 import { DensityHistogram } from "@/app/_components/charts/density-histogram";
 import { countedOn } from "@/app/_components/counted-on";
@@ -30,10 +31,11 @@ type Search = Promise<Record<string, string | string[] | undefined>>;
 
 const fmt = (v: number | null | undefined, digits = 4) => (v === null || v === undefined ? "—" : Number(v.toPrecision(digits)).toString());
 
+/** A link to the list with `change` applied; the page position (after/before) is dropped unless `change` sets one. */
 function listHref(saeId: string, q: FeatureListQuery, change: Partial<FeatureListQuery>): string {
-  const merged = { ...q, ...change };
+  const merged = { ...q, after: undefined, before: undefined, ...change };
   const params = new URLSearchParams();
-  const defaults: Record<string, unknown> = { sort: "index", dir: "asc", status: "all", rated: "any", q: "", page: 1, pageSize: 50 };
+  const defaults: Record<string, unknown> = { sort: "index", dir: "asc", status: "all", rated: "any", q: "", pageSize: 50 };
   for (const [k, v] of Object.entries(merged)) if (v !== undefined && v !== defaults[k]) params.set(k, String(v));
   const s = params.toString();
   return `/saes/${saeId}${s ? `?${s}` : ""}#features`;
@@ -71,10 +73,7 @@ export default async function SaePage({ params, searchParams }: { params: Promis
     const dir = active && query.dir === "desc" ? "asc" : "desc";
     return (
       <th className="px-3 py-2 font-medium" aria-sort={active ? (query.dir === "asc" ? "ascending" : "descending") : "none"}>
-        <Link
-          href={listHref(sae.id, query, { sort: key, dir: key === "index" && !active ? "asc" : dir, page: 1 })}
-          className="hover:underline"
-        >
+        <Link href={listHref(sae.id, query, { sort: key, dir: key === "index" && !active ? "asc" : dir })} className="hover:underline">
           {label} {active ? (query.dir === "asc" ? "▲" : "▼") : ""}
         </Link>
       </th>
@@ -265,28 +264,40 @@ export default async function SaePage({ params, searchParams }: { params: Promis
             </tbody>
           </table>
         </div>
-        <nav aria-label="Feature list pages" className="flex items-center gap-3 text-sm">
-          {query.page > 1 ? (
+        <nav aria-label="Feature list pages" className="flex flex-wrap items-center gap-3 text-sm">
+          {(list.prev !== null || query.after !== undefined || query.before !== undefined) && (
+            <Link href={listHref(sae.id, query, {})} className="rounded border border-slate-300 px-2 py-1 hover:bg-slate-50">
+              ⇤ First page
+            </Link>
+          )}
+          {list.prev !== null && (
             <Link
-              href={listHref(sae.id, query, { page: query.page - 1 })}
+              href={listHref(sae.id, query, { before: list.prev })}
               className="rounded border border-slate-300 px-2 py-1 hover:bg-slate-50"
               rel="prev"
             >
               ← Previous page
             </Link>
-          ) : null}
-          <span>
-            Page {query.page} of {list.pages}
+          )}
+          <span data-testid="feature-list-position">
+            {list.rows.length === 0
+              ? "No features"
+              : `Features ${list.first.toLocaleString()}–${(list.first + list.rows.length - 1).toLocaleString()} of ${list.total.toLocaleString()}`}
           </span>
-          {query.page < list.pages ? (
-            <Link
-              href={listHref(sae.id, query, { page: query.page + 1 })}
-              className="rounded border border-slate-300 px-2 py-1 hover:bg-slate-50"
-              rel="next"
-            >
-              Next page →
-            </Link>
-          ) : null}
+          {list.next !== null && (
+            <>
+              <Link
+                href={listHref(sae.id, query, { after: list.next })}
+                className="rounded border border-slate-300 px-2 py-1 hover:bg-slate-50"
+                rel="next"
+              >
+                Next page →
+              </Link>
+              <Link href={listHref(sae.id, query, { before: END })} className="rounded border border-slate-300 px-2 py-1 hover:bg-slate-50">
+                Last page ⇥
+              </Link>
+            </>
+          )}
         </nav>
       </section>
     </div>
