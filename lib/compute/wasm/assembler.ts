@@ -119,6 +119,12 @@ export const I = {
   f32x4Gt: simd(0x44),
   i32x4Bitmask: simd(0xa4),
   i32Ctz: [0x68],
+  i32Popcnt: [0x69],
+  /** bytes of the first operand picked by the second's byte indices (0 where an index is out of range) */
+  i8x16Swizzle: simd(0x0e),
+  i32x4Splat: simd(0x11),
+  /** a constant of four i32 lanes */
+  i32x4Const: (l: [number, number, number, number]) => simd(0x0c, ...new Uint8Array(Int32Array.from(l).buffer)),
   f32x4Sub: simd(0xe5),
   f32x4Div: simd(0xe7),
   f32x4Sqrt: simd(0xe3),

@@ -10,7 +10,7 @@ import { assemble } from "@/lib/compute/wasm/assembler";
 import { CONTROL_INTS, KernelPool } from "@/lib/compute/wasm/kernel-pool";
 import { KERNELS } from "@/lib/compute/wasm/kernels/index";
 import { ADAM_FULL_HYPER } from "@/lib/compute/wasm/kernels/adam-full";
-import { TOPK_GROUPS } from "@/lib/compute/wasm/kernels/topk";
+import { TOPK_GROUPS, topKLanesTable } from "@/lib/compute/wasm/kernels/topk";
 import { f32Region, f64Region, i32Region, planBytes, type Region } from "@/lib/compute/wasm/regions";
 
 const PAGE = 65536;
@@ -57,9 +57,11 @@ function hostRegions(scratchEntries: number, scratchFloats: number, o: WasmKerne
     f64Region("hyper64", ADAM_FULL_HYPER.length),
     f32Region("heapV", maxK),
     i32Region("heapI", maxK),
-    i32Region("candIdx", maxFeatures),
-    // room for the padding the kernel writes after a token's candidates
+    // room for the compaction's stores and the padding the kernel writes after a token's candidates
+    i32Region("candIdx", maxFeatures + 4),
     f32Region("candVal", maxFeatures + 4),
+    // the candidates' compaction shuffles (topKLanesTable), 16 bytes for each of 16 lane masks
+    i32Region("candLanes", 64),
   ];
 }
 
@@ -133,6 +135,7 @@ export class WasmSparseKernels {
   private readonly heapI: Int32Array;
   private readonly candIdx: Int32Array;
   private readonly candVal: Float32Array;
+  private readonly candLanes: Int32Array;
 
   /** bytes: arena size for allocations; scratchEntries: entries that fit the copy-in region; scratchFloats: rows copied in */
   constructor(
@@ -181,6 +184,8 @@ export class WasmSparseKernels {
     this.heapI = i32("heapI");
     this.candIdx = i32("candIdx");
     this.candVal = f32("candVal");
+    this.candLanes = i32("candLanes");
+    new Uint8Array(this.candLanes.buffer, this.candLanes.byteOffset, 256).set(topKLanesTable());
   }
 
   private allocRegion(r: Region): Float32Array | Int32Array | Float64Array {
@@ -302,8 +307,8 @@ export class WasmSparseKernels {
     }
     const args = [raw.byteOffset, bias.byteOffset, m * 4, n, k, this.heapV.byteOffset, this.heapI.byteOffset, rowPtr.byteOffset];
     // the group-maxima shortcut needs whole groups of f32x4 blocks, k <= the group count and room for a token's candidates
-    const fast = m % TOPK_GROUPS === 0 && k <= TOPK_GROUPS && m <= this.candIdx.length ? 1 : 0;
-    const cand = [this.candIdx.byteOffset, this.candVal.byteOffset];
+    const fast = m % TOPK_GROUPS === 0 && k <= TOPK_GROUPS && m + 4 <= this.candIdx.length ? 1 : 0;
+    const cand = [this.candIdx.byteOffset, this.candVal.byteOffset, this.candLanes.byteOffset];
     return this.fns.topK(...args, idx.byteOffset, val.byteOffset, fast, ...cand);
   }
 

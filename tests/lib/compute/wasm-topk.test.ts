@@ -59,4 +59,29 @@ describe("WebAssembly top-k selection", () => {
       compare(ties, new Float32Array(m), B, m, k);
     }
   });
+
+  it("selects as the reference whatever the estimate path's guess from earlier tokens: too high, far too low, exactly k candidates, ties", () => {
+    const [B, m, k] = [64, 256, 16];
+    const raw = new Float32Array(B * m);
+    for (let t = 0; t < B; t++) {
+      const row = raw.subarray(t * m, (t + 1) * m);
+      const kind = t % 8;
+      // tokens of very different scales: the previous tokens' k-th values guess too high (kind 1: the
+      // group maxima's way instead) or far too low (kind 3: half the features are candidates)
+      const scale = kind === 1 ? 0.01 : kind === 3 ? 100 : Math.exp(0.3 * rng.normal());
+      for (let j = 0; j < m; j++) row[j] = scale * rng.normal();
+      // k values near 1 and the rest near 0: after kind 4 sets the guess near 1, kind 5 has exactly k
+      // candidates (without a bias)
+      if (kind === 4 || kind === 5) for (let j = 0; j < m; j++) row[j] = j % 16 === 5 ? 1 + 0.01 * rng.next() : 0.01 * rng.next();
+      // a tie at the k-th place after a token that set the guess
+      if (kind === 6) for (let j = 0; j < m; j++) row[j] = 0.5 + rng.int(4) * 0.25;
+      // fewer than k positive values
+      if (kind === 7) for (let j = 0; j < m; j++) row[j] = j < k / 2 ? rng.next() : -rng.next();
+    }
+    const bias = Float32Array.from({ length: m }, () => 0.1 * rng.normal());
+    compare(raw, bias, B, m, k);
+    compare(raw, new Float32Array(m), B, m, k);
+    const cand = Int32Array.from(Array.from({ length: m }, (_, j) => j).filter(() => rng.next() < 0.5));
+    compare(raw, bias, B, m, k, cand);
+  });
 });

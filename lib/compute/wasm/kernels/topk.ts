@@ -2,12 +2,22 @@
  * Per-token top-k selection as a WebAssembly kernel, bitwise the JS
  * reference (`topKPerToken`, lib/sae/architectures/select.ts), ties included.
  *
- * Shortcut (dSae a multiple of 128, k <= 128), per token: one f32x4 pass
- * takes the maxima of 128 feature groups; a bisection over them finds a
- * lower bound L on the token's k-th largest value; a second pass collects
- * the candidates at or above L; a bisection over the candidates finds a cut
- * with exactly k of them at or above it, and those are the token's entries
- * (why this equals the reference: see the comment above `fastPath`).
+ * Shortcut (dSae a multiple of 128, k <= 128), per token, two ways to a
+ * lower bound L > 0 on the token's k-th largest value, then the same exact
+ * cut. The estimate path, tried first once an earlier token of the call has
+ * been selected: L is a guess (ESTIMATE_MARGIN times an average of the earlier
+ * tokens' k-th values), and one f32x4 pass collects the candidates
+ * u = fround(raw + bias) >= L without a branch per block (each block's lanes
+ * compacted by their compare mask with a byte shuffle); with fewer than k
+ * candidates the guess was too high and the token goes the second way. The
+ * group-maxima path: one f32x4 pass takes the maxima of 128 feature groups, a
+ * bisection over them finds L, a second pass collects the candidates at or
+ * above L. Either way a bisection over the candidates finds a cut with
+ * exactly k of them at or above it, and those are the token's entries, moved
+ * to the front of the candidate list in feature order by the same compaction
+ * (why this equals the reference: see the comments above `estimatePath` and
+ * `fastPath`). The guess changes how much work a token takes, never what it
+ * selects.
  *
  * Reference path (other shapes, and a tie at the k-th place): the same
  * min-heap, in the same visiting order and with the same comparisons as the
@@ -30,18 +40,41 @@ const addr4 = (base: number, i: number): Code => [I.get(base), I.get(i), I.i32(2
 const ACCUMULATORS = 32;
 /** Groups the fast path takes the features' maxima over (4 lanes per accumulator): it runs for k <= this. */
 export const TOPK_GROUPS = 4 * ACCUMULATORS;
+/**
+ * The estimate path's compaction shuffles: for each 4-bit lane mask, the byte indices that move the set
+ * lanes (4 bytes each, ascending) to the front of an f32x4 or i32x4; the other places read 0.
+ */
+export function topKLanesTable(): Uint8Array {
+  const t = new Uint8Array(16 * 16).fill(0x80);
+  for (let mask = 0; mask < 16; mask++) {
+    let s = 0;
+    for (let l = 0; l < 4; l++) {
+      if (!(mask & (1 << l))) continue;
+      for (let b = 0; b < 4; b++) t[16 * mask + 4 * s + b] = 4 * l + b;
+      s++;
+    }
+  }
+  return t;
+}
+/** The estimate path's guess at a token's lower bound: this fraction of the earlier tokens' average k-th value. */
+const ESTIMATE_MARGIN = 0.75;
+/** weight of each token's k-th value in that average */
+const ESTIMATE_RATE = 1 / 16;
 
 // topK(raw, bias, mB, n, k, heapV, heapI, outRow, outIdx, outVal, fast, candIdx, candVal) -> smallest k-th
 // value over tokens with k entries (+Infinity if none): for each token t < n, the k largest positive raw[t, j] + bias[j]
 // (features j < mB / 4). fast (mB a multiple of 16 * TOPK_GROUPS, 0 < k <= TOPK_GROUPS, candVal with room for
 // m + 4): first the exact shortcut below, per token.
 export const topK: FuncDef = (() => {
-  const [raw, bias, mB, n, k, heapV, heapI, outRow, outIdx, outVal, fast, candIdx, candVal] = Array.from({ length: 13 }, (_, q) => q);
-  const [t, row, jb, lane, a, size, i, p, c, cnt, x, jj, thr, minKth, vd] = Array.from({ length: 15 }, (_, q) => 13 + q);
-  const [nc, ci, low, tau, u] = [28, 29, 30, 31, 32];
-  const acc = Array.from({ length: ACCUMULATORS }, (_, q) => 33 + q);
-  const acc4 = 33 + ACCUMULATORS;
-  const [top, mid, it, found] = [acc4 + 1, acc4 + 2, acc4 + 3, acc4 + 4];
+  const [raw, bias, mB, n, k, heapV, heapI, outRow, outIdx, outVal, fast, candIdx, candVal, lanesTable] = Array.from(
+    { length: 14 },
+    (_, q) => q,
+  );
+  const [t, row, jb, lane, a, size, i, p, c, cnt, x, jj, thr, minKth, vd] = Array.from({ length: 15 }, (_, q) => 14 + q);
+  const [nc, ci, low, tau, u] = [29, 30, 31, 32, 33];
+  const acc = Array.from({ length: ACCUMULATORS }, (_, q) => 34 + q);
+  const acc4 = 34 + ACCUMULATORS;
+  const [top, mid, it, found, ema, ev, mask, uv, sh, iv, vmax] = Array.from({ length: 11 }, (_, q) => acc4 + 1 + q);
   const hv = (idx: number): Code => [...addr4(heapV, idx), I.f32Load(0)];
   const hvD = (idx: number): Code => [...hv(idx), I.f64PromoteF32];
   const moveUp = (from: number) => [
@@ -381,7 +414,6 @@ export const topK: FuncDef = (() => {
       I.end,
     ]),
   ];
-  const candAtLeast = (c: number) => [...addr4(candVal, ci), I.f32Load(0), I.get(c), I.f32Ge];
   // candidates with u >= c (f32 local), four at a time over the candidate values padded with -Infinity
   const countAtLeastCand = (cv: number) => [
     I.f32(0),
@@ -451,34 +483,60 @@ export const topK: FuncDef = (() => {
     ]),
     I.end,
   ];
-  const fastPath = [
-    I.get(fast),
-    I.ifVoid,
-    ...groupMaxima,
-    ...lowerBound,
-    I.get(low),
-    I.f32(0),
-    I.f32Gt,
-    I.ifVoid,
-    ...collect,
-    ...addr4(candVal, nc),
-    I.f32(-Infinity),
-    I.f32x4Splat,
+  // the lanes of uv that reach ev, and the same lanes of the i32x4 idxVec leaves, stored at candVal[at]
+  // and candIdx[at] packed to the front (a byte shuffle from lanesTable by the compare's lane mask; the
+  // stores write all four lanes), then at advances by their number
+  const compact = (at: number, idxVec: Code) => [
+    I.get(uv),
+    I.get(ev),
+    I.f32x4Ge,
+    I.i32x4Bitmask,
+    I.tee(mask),
+    I.i32(4),
+    I.i32Shl,
+    I.get(lanesTable),
+    I.i32Add,
+    I.v128Load(0),
+    I.set(sh),
+    ...addr4(candVal, at),
+    I.get(uv),
+    I.get(sh),
+    I.i8x16Swizzle,
     I.v128Store(0),
-    ...findCut,
+    ...addr4(candIdx, at),
+    ...idxVec,
+    I.get(sh),
+    I.i8x16Swizzle,
+    I.v128Store(0),
+    I.get(at),
+    I.get(mask),
+    I.i32Popcnt,
+    I.i32Add,
+    I.set(at),
+  ];
+  // when findCut found a cut: the k candidates at or above it, in feature order; minKth and the estimate
+  // follow their smallest value tau; then out of the token's block (br depth from inside the `if found`)
+  const emitFound = (depth: number) => [
     I.get(found),
     I.ifVoid,
-    // tau: the smallest of the k candidates at or above the cut; they are emitted in feature order
+    // the k candidates at or above the cut moved to the front of the lists, in feature order, four at a
+    // time (a lane-mask shuffle as in collectAbove: each store lands at or before the places just read;
+    // the padding keeps the last block's extra lanes out)
+    I.get(mid),
+    I.f32x4Splat,
+    I.set(ev),
+    I.i32(0),
+    I.set(x),
+    ...countLoop(ci, [I.i32(0)], [I.get(nc)], 4, [
+      ...addr4(candVal, ci),
+      I.v128Load(0),
+      I.set(uv),
+      ...compact(x, [...addr4(candIdx, ci), I.v128Load(0)]),
+    ]),
+    // emitted (val = u), and tau: their smallest
     I.f32(Infinity),
     I.set(tau),
-    ...countLoop(ci, [I.i32(0)], [I.get(nc)], 1, [
-      ...candAtLeast(mid),
-      I.ifVoid,
-      ...addr4(candVal, ci),
-      I.f32Load(0),
-      I.get(tau),
-      I.f32Min,
-      I.set(tau),
+    ...countLoop(ci, [I.i32(0)], [I.get(k)], 1, [
       ...addr4(outIdx, cnt),
       ...addr4(candIdx, ci),
       I.i32Load(0),
@@ -486,12 +544,16 @@ export const topK: FuncDef = (() => {
       ...addr4(outVal, cnt),
       ...addr4(candVal, ci),
       I.f32Load(0),
+      I.tee(u),
       I.f32Store(0),
+      I.get(u),
+      I.get(tau),
+      I.f32Min,
+      I.set(tau),
       I.get(cnt),
       I.i32(1),
       I.i32Add,
       I.set(cnt),
-      I.end,
     ]),
     I.get(tau),
     I.get(minKth),
@@ -500,14 +562,123 @@ export const topK: FuncDef = (() => {
     I.get(tau),
     I.set(minKth),
     I.end,
-    I.br(3),
+    I.get(ema),
+    I.f32(0),
+    I.f32Gt,
+    I.ifElse,
+    I.get(ema),
+    I.get(tau),
+    I.get(ema),
+    I.f32Sub,
+    I.f32(ESTIMATE_RATE),
+    I.f32Mul,
+    I.f32Add,
+    I.set(ema),
+    I.else,
+    I.get(tau),
+    I.set(ema),
+    I.end,
+    I.br(depth),
+    I.end,
+  ];
+  // candidates u >= low (low > 0), without a branch per block: each block's u and feature numbers are
+  // compacted by the compare's lane mask (a byte shuffle from lanesTable) and stored at nc, which then
+  // advances by the mask's popcount (the stores run up to 3 places past the last candidate: candIdx and
+  // candVal have room). top: the token's largest u (its largest candidate when there are any).
+  const collectAbove = [
+    I.i32(0),
+    I.set(nc),
+    I.get(low),
+    I.f32x4Splat,
+    I.set(ev),
+    I.f32(-Infinity),
+    I.f32x4Splat,
+    I.set(vmax),
+    I.i32x4Const([0, 1, 2, 3]),
+    I.set(iv),
+    ...countLoop(jb, [I.i32(0)], [I.get(mB)], 16, [
+      ...vecAt(0),
+      I.tee(uv),
+      I.get(vmax),
+      I.f32x4Max,
+      I.set(vmax),
+      ...compact(nc, [I.get(iv)]),
+      I.get(iv),
+      I.i32(4),
+      I.i32x4Splat,
+      I.i32x4Add,
+      I.set(iv),
+    ]),
+    ...lanes([[I.get(vmax)].flat()], I.f32Max),
+    I.set(top),
+  ];
+  const padCandidates = [...addr4(candVal, nc), I.f32(-Infinity), I.f32x4Splat, I.v128Store(0)];
+  // The estimate path, tried first once a token has been selected: the previous tokens' k-th values
+  // (ema, an exponential average) times ESTIMATE_MARGIN is a guess at this token's lower bound L. With
+  // at least k candidates u >= L > 0, every entry the reference could keep is among them (the others are
+  // below L, under the k-th candidate), so the cut below is the token's as on the group-maxima path; with
+  // fewer, the guess was too high and the token goes the group-maxima way (ema restarts from its k-th
+  // value). A tie at the k-th place goes to the heap from either path. The guess changes only how much
+  // work a token takes, never what it selects.
+  const estimatePath = [
+    I.block,
+    I.get(ema),
+    I.f32(0),
+    I.f32Le,
+    I.brIf(0),
+    I.get(ema),
+    I.f32(ESTIMATE_MARGIN),
+    I.f32Mul,
+    I.set(low),
+    ...collectAbove,
+    I.get(nc),
+    I.get(k),
+    I.i32LtS,
+    I.ifVoid,
+    I.f32(0),
+    I.set(ema),
+    I.br(1),
+    I.end,
+    ...padCandidates,
+    // exactly k candidates: the cut is L itself
+    I.get(nc),
+    I.get(k),
+    I.i32Eq,
+    I.ifElse,
+    I.get(low),
+    I.set(mid),
+    I.i32(1),
+    I.set(found),
+    I.else,
+    ...findCut,
+    I.end,
+    ...emitFound(4),
+    // a tie at the k-th place: the heap
+    I.br(1),
+    I.end,
+  ];
+  const fastPath = [
+    I.get(fast),
+    I.ifVoid,
+    I.block,
+    ...estimatePath,
+    ...groupMaxima,
+    ...lowerBound,
+    I.get(low),
+    I.f32(0),
+    I.f32Gt,
+    I.ifVoid,
+    ...collect,
+    ...padCandidates,
+    ...findCut,
+    ...emitFound(4),
     I.end,
     I.end,
     I.end,
   ];
   return {
     name: "topK",
-    params: Array.from({ length: 13 }, () => "i32" as const),
+    params: Array.from({ length: 14 }, () => "i32" as const),
     result: "f32",
     locals: [
       ...Array.from({ length: 12 }, () => "i32" as const),
@@ -525,10 +696,19 @@ export const topK: FuncDef = (() => {
       "f32",
       "i32",
       "i32",
+      "f32",
+      "v128",
+      "i32",
+      "v128",
+      "v128",
+      "v128",
+      "v128",
     ],
     body: [
       I.f32(Infinity),
       I.set(minKth),
+      I.f32(0),
+      I.set(ema),
       I.i32(0),
       I.set(cnt),
       I.get(outRow),
