@@ -10,7 +10,8 @@ import { assemble } from "@/lib/compute/wasm/assembler";
 import { CONTROL_INTS, KernelPool } from "@/lib/compute/wasm/kernel-pool";
 import { KERNELS } from "@/lib/compute/wasm/kernels/index";
 import { ADAM_FULL_HYPER } from "@/lib/compute/wasm/kernels/adam-full";
-import { TOPK_GROUPS, topKLanesTable } from "@/lib/compute/wasm/kernels/topk";
+import { TOPK_GROUPS } from "@/lib/compute/wasm/kernels/topk";
+import { laneCompactionTable } from "@/lib/compute/wasm/kernels/builders";
 import { f32Region, f64Region, i32Region, planBytes, type Region } from "@/lib/compute/wasm/regions";
 
 const PAGE = 65536;
@@ -60,8 +61,8 @@ function hostRegions(scratchEntries: number, scratchFloats: number, o: WasmKerne
     // room for the compaction's stores and the padding the kernel writes after a token's candidates
     i32Region("candIdx", maxFeatures + 4),
     f32Region("candVal", maxFeatures + 4),
-    // the candidates' compaction shuffles (topKLanesTable), 16 bytes for each of 16 lane masks
-    i32Region("candLanes", 64),
+    // lane compaction's shuffles (laneCompactionTable) for topK and scanAbove, 16 bytes for each of 16 lane masks
+    i32Region("laneShuffles", 64),
   ];
 }
 
@@ -135,7 +136,7 @@ export class WasmSparseKernels {
   private readonly heapI: Int32Array;
   private readonly candIdx: Int32Array;
   private readonly candVal: Float32Array;
-  private readonly candLanes: Int32Array;
+  private readonly laneShuffles: Int32Array;
 
   /** bytes: arena size for allocations; scratchEntries: entries that fit the copy-in region; scratchFloats: rows copied in */
   constructor(
@@ -184,8 +185,8 @@ export class WasmSparseKernels {
     this.heapI = i32("heapI");
     this.candIdx = i32("candIdx");
     this.candVal = f32("candVal");
-    this.candLanes = i32("candLanes");
-    new Uint8Array(this.candLanes.buffer, this.candLanes.byteOffset, 256).set(topKLanesTable());
+    this.laneShuffles = i32("laneShuffles");
+    new Uint8Array(this.laneShuffles.buffer, this.laneShuffles.byteOffset, 256).set(laneCompactionTable());
   }
 
   private allocRegion(r: Region): Float32Array | Int32Array | Float64Array {
@@ -277,7 +278,17 @@ export class WasmSparseKernels {
     if (!this.owns(raw) || !this.owns(low) || !this.owns(idx) || !this.owns(rowPtr) || !this.owns(vals))
       throw new WasmArenaFullError("scanAbove: operands must live in the arena");
     const cap = Math.min(idx.length, vals.length);
-    return this.fns.scanAbove(raw.byteOffset, low.byteOffset, m * 4, n, idx.byteOffset, vals.byteOffset, rowPtr.byteOffset, cap);
+    return this.fns.scanAbove(
+      raw.byteOffset,
+      low.byteOffset,
+      m * 4,
+      n,
+      idx.byteOffset,
+      vals.byteOffset,
+      rowPtr.byteOffset,
+      cap,
+      this.laneShuffles.byteOffset,
+    );
   }
 
   /**
@@ -308,7 +319,7 @@ export class WasmSparseKernels {
     const args = [raw.byteOffset, bias.byteOffset, m * 4, n, k, this.heapV.byteOffset, this.heapI.byteOffset, rowPtr.byteOffset];
     // the group-maxima shortcut needs whole groups of f32x4 blocks, k <= the group count and room for a token's candidates
     const fast = m % TOPK_GROUPS === 0 && k <= TOPK_GROUPS && m + 4 <= this.candIdx.length ? 1 : 0;
-    const cand = [this.candIdx.byteOffset, this.candVal.byteOffset, this.candLanes.byteOffset];
+    const cand = [this.candIdx.byteOffset, this.candVal.byteOffset, this.laneShuffles.byteOffset];
     return this.fns.topK(...args, idx.byteOffset, val.byteOffset, fast, ...cand);
   }
 

@@ -72,6 +72,13 @@ describe("WebAssembly SIMD kernels agree with the JS reference kernels", () => {
     expect(Array.from(rowPtr)).toEqual(wantPtr);
     for (let t = 0; t < B; t++) for (let e = wantPtr[t]; e < wantPtr[t + 1]; e++) expect(vals[e]).toBe(raw[t * m + want[e]]);
     expect(k.scanAbove(raw, low, m, B, idx.subarray(0, 2), rowPtr, vals)).toBe(-1);
+    // room for exactly the entries (the last blocks go entry by entry near the end) and for one fewer
+    const idx2 = k.allocI32(n);
+    const vals2 = k.allocF32(n);
+    expect(k.scanAbove(raw, low, m, B, idx2, rowPtr, vals2)).toBe(n);
+    expect(Array.from(idx2)).toEqual(want);
+    expect(Array.from(rowPtr)).toEqual(wantPtr);
+    expect(k.scanAbove(raw, low, m, B, idx2.subarray(0, n - 1), rowPtr, vals2)).toBe(-1);
   });
 
   it("adamRow matches the JS row-lazy Adam", () => {

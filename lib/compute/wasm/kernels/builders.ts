@@ -169,3 +169,64 @@ export const rowLoop = (lo: number, hi: number, t: number, dB: number, off: numb
 ];
 export const at = (base: number, off: number, k: number) => [I.get(base), I.get(off), I.i32Add, I.get(k), I.i32Add];
 export const f32At = (base: number, t: number) => [I.get(base), I.get(t), I.i32(2), I.i32Shl, I.i32Add];
+
+/**
+ * Lane compaction's shuffles: for each 4-bit lane mask, the byte indices that move the set lanes (4 bytes
+ * each, ascending) to the front of an f32x4 or i32x4; the other places read 0. 256 bytes, in the arena.
+ */
+export function laneCompactionTable(): Uint8Array {
+  const t = new Uint8Array(16 * 16).fill(0x80);
+  for (let mask = 0; mask < 16; mask++) {
+    let s = 0;
+    for (let l = 0; l < 4; l++) {
+      if (!(mask & (1 << l))) continue;
+      for (let b = 0; b < 4; b++) t[16 * mask + 4 * s + b] = 4 * l + b;
+      s++;
+    }
+  }
+  return t;
+}
+
+/**
+ * The lanes of the f32x4 local v that maskCode's lane mask (an i32 it leaves) selects, and the same lanes
+ * of the i32x4 idxVec leaves, stored packed at valBase[at] and idxBase[at] (a byte shuffle from the
+ * table; the stores write all four lanes, so the lists need 3 places of room past the last one kept),
+ * then at advances by their number: a list of selected entries without a branch per lane.
+ */
+export const laneCompact = (
+  l: { table: number; valBase: number; idxBase: number; at: number; v: number; mask: number; sh: number },
+  maskCode: Code,
+  idxVec: Code,
+): Code => [
+  ...maskCode,
+  I.tee(l.mask),
+  I.i32(4),
+  I.i32Shl,
+  I.get(l.table),
+  I.i32Add,
+  I.v128Load(0),
+  I.set(l.sh),
+  I.get(l.valBase),
+  I.get(l.at),
+  I.i32(2),
+  I.i32Shl,
+  I.i32Add,
+  I.get(l.v),
+  I.get(l.sh),
+  I.i8x16Swizzle,
+  I.v128Store(0),
+  I.get(l.idxBase),
+  I.get(l.at),
+  I.i32(2),
+  I.i32Shl,
+  I.i32Add,
+  ...idxVec,
+  I.get(l.sh),
+  I.i8x16Swizzle,
+  I.v128Store(0),
+  I.get(l.at),
+  I.get(l.mask),
+  I.i32Popcnt,
+  I.i32Add,
+  I.set(l.at),
+];

@@ -1,6 +1,17 @@
 /** The sparse products over CSR entry lists (decode, row dots, feature-major outer accumulations) and the threshold scan. */
 import { I, type FuncDef } from "@/lib/compute/wasm/assembler";
-import { countLoop, whileLoop, perEntry, featureRow, zeroV, addScaled, kLoop, laneSum, f32At } from "@/lib/compute/wasm/kernels/builders";
+import {
+  countLoop,
+  whileLoop,
+  perEntry,
+  featureRow,
+  zeroV,
+  addScaled,
+  kLoop,
+  laneSum,
+  f32At,
+  laneCompact,
+} from "@/lib/compute/wasm/kernels/builders";
 
 // decode(rowPtr, idx, val, W, dB, out, lo, hi): out[t] += sum val[e] * W[idx[e]] for tokens lo <= t < hi
 /**
@@ -297,17 +308,22 @@ export const decoderGradByFeature: FuncDef = (() => {
   };
 })();
 
-// scanAbove(raw, low, mB, n, outIdx, outVal, outRow, cap) -> count (or -1 past cap):
-// the features j of each token with raw[t, j] > low[j] and their raw values. Four at a time: the compare's lane
-// mask (i32x4.bitmask) is walked by its set bits, so only the entries found cost more than the compare.
+// scanAbove(raw, low, mB, n, outIdx, outVal, outRow, cap, lanes) -> count (or -1 past cap):
+// the features j of each token with raw[t, j] > low[j] and their raw values. Four at a time, without a branch
+// per lane: each block's entries are packed by the compare's lane mask (laneCompact, with the arena's
+// shuffles at lanes). Within 4 places of cap, the mask is walked by its set bits instead, so that nothing is
+// written past cap and overflow is reported where it happens.
 export const scanAbove: FuncDef = (() => {
-  const [raw, low, mB, n, outIdx, outVal, outRow, cap, t, row, j, cnt, mask, addr] = Array.from({ length: 14 }, (_, i) => i);
+  const [raw, low, mB, n, outIdx, outVal, outRow, cap, lanes, t, row, j, cnt, mask, addr, v, sh, iv] = Array.from(
+    { length: 18 },
+    (_, i) => i,
+  );
   const at = (base: number) => [I.get(base), I.get(cnt), I.i32(2), I.i32Shl, I.i32Add];
   return {
     name: "scanAbove",
-    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
     result: "i32",
-    locals: ["i32", "i32", "i32", "i32", "i32", "i32"],
+    locals: ["i32", "i32", "i32", "i32", "i32", "i32", "v128", "v128", "v128"],
     body: [
       I.i32(0),
       I.set(cnt),
@@ -321,11 +337,21 @@ export const scanAbove: FuncDef = (() => {
         I.i32Mul,
         I.i32Add,
         I.set(row),
+        I.i32x4Const([0, 1, 2, 3]),
+        I.set(iv),
         ...countLoop(j, [I.i32(0)], [I.get(mB)], 16, [
           I.get(row),
           I.get(j),
           I.i32Add,
           I.v128Load(0),
+          I.set(v),
+          I.get(cnt),
+          I.i32(4),
+          I.i32Add,
+          I.get(cap),
+          I.i32GtS,
+          I.ifElse,
+          I.get(v),
           I.get(low),
           I.get(j),
           I.i32Add,
@@ -374,6 +400,18 @@ export const scanAbove: FuncDef = (() => {
               I.set(mask),
             ],
           ),
+          I.else,
+          ...laneCompact(
+            { table: lanes, valBase: outVal, idxBase: outIdx, at: cnt, v, mask, sh },
+            [I.get(v), I.get(low), I.get(j), I.i32Add, I.v128Load(0), I.f32x4Gt, I.i32x4Bitmask],
+            [I.get(iv)],
+          ),
+          I.end,
+          I.get(iv),
+          I.i32(4),
+          I.i32x4Splat,
+          I.i32x4Add,
+          I.set(iv),
         ]),
         I.get(outRow),
         I.get(t),

@@ -31,7 +31,7 @@
  * written CSR by token with val = fround(raw + bias).
  */
 import { I, type CallByName, type FuncDef } from "@/lib/compute/wasm/assembler";
-import { countLoop, whileLoop } from "@/lib/compute/wasm/kernels/builders";
+import { countLoop, laneCompact, whileLoop } from "@/lib/compute/wasm/kernels/builders";
 
 type Code = (number | number[] | CallByName)[];
 const addr4 = (base: number, i: number): Code => [I.get(base), I.get(i), I.i32(2), I.i32Shl, I.i32Add];
@@ -40,22 +40,6 @@ const addr4 = (base: number, i: number): Code => [I.get(base), I.get(i), I.i32(2
 const ACCUMULATORS = 32;
 /** Groups the fast path takes the features' maxima over (4 lanes per accumulator): it runs for k <= this. */
 export const TOPK_GROUPS = 4 * ACCUMULATORS;
-/**
- * The estimate path's compaction shuffles: for each 4-bit lane mask, the byte indices that move the set
- * lanes (4 bytes each, ascending) to the front of an f32x4 or i32x4; the other places read 0.
- */
-export function topKLanesTable(): Uint8Array {
-  const t = new Uint8Array(16 * 16).fill(0x80);
-  for (let mask = 0; mask < 16; mask++) {
-    let s = 0;
-    for (let l = 0; l < 4; l++) {
-      if (!(mask & (1 << l))) continue;
-      for (let b = 0; b < 4; b++) t[16 * mask + 4 * s + b] = 4 * l + b;
-      s++;
-    }
-  }
-  return t;
-}
 /** The estimate path's guess at a token's lower bound: this fraction of the earlier tokens' average k-th value. */
 const ESTIMATE_MARGIN = 0.75;
 /** weight of each token's k-th value in that average */
@@ -483,37 +467,13 @@ export const topK: FuncDef = (() => {
     ]),
     I.end,
   ];
-  // the lanes of uv that reach ev, and the same lanes of the i32x4 idxVec leaves, stored at candVal[at]
-  // and candIdx[at] packed to the front (a byte shuffle from lanesTable by the compare's lane mask; the
-  // stores write all four lanes), then at advances by their number
-  const compact = (at: number, idxVec: Code) => [
-    I.get(uv),
-    I.get(ev),
-    I.f32x4Ge,
-    I.i32x4Bitmask,
-    I.tee(mask),
-    I.i32(4),
-    I.i32Shl,
-    I.get(lanesTable),
-    I.i32Add,
-    I.v128Load(0),
-    I.set(sh),
-    ...addr4(candVal, at),
-    I.get(uv),
-    I.get(sh),
-    I.i8x16Swizzle,
-    I.v128Store(0),
-    ...addr4(candIdx, at),
-    ...idxVec,
-    I.get(sh),
-    I.i8x16Swizzle,
-    I.v128Store(0),
-    I.get(at),
-    I.get(mask),
-    I.i32Popcnt,
-    I.i32Add,
-    I.set(at),
-  ];
+  // the lanes of uv that reach ev, and the same lanes of idxVec, appended at candVal[at] and candIdx[at]
+  const compact = (at: number, idxVec: Code) =>
+    laneCompact(
+      { table: lanesTable, valBase: candVal, idxBase: candIdx, at, v: uv, mask, sh },
+      [I.get(uv), I.get(ev), I.f32x4Ge, I.i32x4Bitmask],
+      idxVec,
+    );
   // when findCut found a cut: the k candidates at or above it, in feature order; minKth and the estimate
   // follow their smallest value tau; then out of the token's block (br depth from inside the `if found`)
   const emitFound = (depth: number) => [
