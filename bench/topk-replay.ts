@@ -1,7 +1,7 @@
 /**
  * The top-k kernel alone on real inputs: every 40th top-k call of three modern TopK runs at the demo's
  * size (128 x 512, batch 1024, k 32, 64 and 16; bench:train's Gaussian data) is captured, then each
- * capture is selected 30 times by a fresh arena and the median printed. TOPK_CAPTURES=file saves the
+ * capture is selected 30 times in one fresh arena and the median printed. TOPK_CAPTURES=file saves the
  * captures on the first run and replays them on later ones (the same inputs for kernels before and after
  * a change): TOPK_CAPTURES=/tmp/topk.bin npx tsx bench/topk-replay.ts
  */
