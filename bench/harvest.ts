@@ -44,12 +44,12 @@ const contexts = Number(arg("contexts", "256"));
 const batchSize = Number(arg("batch", "32"));
 const repeats = Number(arg("repeats", "3"));
 const hook = arg("hook", "blocks.1.hook_resid_post");
+const seq = 128;
 const bundledModel = path.resolve(import.meta.dirname, "..", "assets", "model", "model.onnx");
 const synthetic = arg("synthetic-lm", "");
 const modelFile = synthetic ? await syntheticModel(synthetic) : path.resolve(arg("model", bundledModel));
 const providers = arg("lm-provider", "cpu").split(",") as ExecutionProvider[];
 for (const p of providers) if (p !== "cpu" && p !== "webgpu") throw new Error(`--lm-provider ${p}: use cpu, webgpu, or both (cpu,webgpu)`);
-const seq = 128;
 
 /** Builds the random-weight model `DxL` beside a copy of the bundled tokenizer; returns its path. */
 async function syntheticModel(size: string): Promise<string> {
