@@ -69,7 +69,9 @@ export function lmPlacement(
   { available = providerAvailable, timer = timeForwardPass }: { available?: (p: ExecutionProvider) => boolean; timer?: ProviderTimer } = {},
 ): LmPlacement {
   if (compute.requested === "cpu") return fixed({ provider: "cpu", reason: "FEATURELAB_COMPUTE=cpu" });
-  if (compute.provider === "cpu") return fixed({ provider: "cpu", reason: `as the compute choice: ${compute.reason}` });
+  // its reason is already on the worker's start-up line, and would only repeat in every job's log
+  if (compute.provider === "cpu")
+    return fixed({ provider: "cpu", reason: "as the worker's compute provider (its start-up line says why)" });
   if (!available("webgpu"))
     return fixed({
       provider: "cpu",

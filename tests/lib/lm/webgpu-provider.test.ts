@@ -26,7 +26,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadLanguageModel, type LanguageModel, type TokenBatch } from "@/lib/lm/model";
-import { lmPlacement, type ComputeDecision } from "@/lib/lm/provider";
+import { loadLanguageModelOn, lmPlacement, type ComputeDecision } from "@/lib/lm/provider";
 import { createSplicer, zeroReplacement } from "@/lib/lm/splice";
 import { contextBatches } from "@/lib/activations/context-stream";
 import { harvestActivations } from "@/lib/activations/harvest";
@@ -58,12 +58,21 @@ describe("the language model's provider rule", () => {
     const noGpu = lmPlacement({ requested: "auto", provider: "cpu", reason: "auto: no GPU on this machine", software: false });
     expect(await noGpu.forModel(MODEL, { batch: 8, seq: 128 })).toEqual({
       provider: "cpu",
-      reason: "as the compute choice: auto: no GPU on this machine",
+      reason: "as the worker's compute provider (its start-up line says why)",
     });
     const webgpu = lmPlacement({ requested: "webgpu", provider: "webgpu", reason: "FEATURELAB_COMPUTE=webgpu: X", software: true });
     const c = await webgpu.forModel(MODEL, { batch: 8, seq: 128 });
     expect(c.provider).toBe("webgpu");
     expect(c.reason).toMatch(/^FEATURELAB_COMPUTE=webgpu: onnxruntime's WebGPU execution provider \(a software adapter/);
+  });
+
+  it("a stage's model loads on the placement's provider, with the line saying which and why", async () => {
+    const lines: string[] = [];
+    const cpu = lmPlacement({ requested: "cpu", provider: "cpu", reason: "FEATURELAB_COMPUTE=cpu", software: false });
+    const lm = await loadLanguageModelOn(cpu, MODEL, { batch: 8, seq: 128 }, (l) => lines.push(l));
+    expect(lm.provider).toBe("cpu");
+    expect(lines).toEqual(["language model on the CPU provider (FEATURELAB_COMPUTE=cpu)"]);
+    await lm.release();
   });
 
   it("an onnxruntime build without the WebGPU provider runs the model on the CPU, and says so", async () => {
