@@ -29,7 +29,11 @@ export interface LmProviderChoice {
   reason: string;
 }
 
-/** The shape the probe times: the job's batch of contexts, capped at PROBE_MAX_CONTEXTS so the CPU's run of a large model stays seconds. */
+/**
+ * The shape the probe times: the job's batch of contexts, capped at PROBE_MAX_CONTEXTS to bound the CPU's three
+ * passes on a large model (a 2 B-parameter model: ~5 TFLOP per pass of 8 x 128 tokens, tens of seconds on a
+ * many-core host, paid once per model per worker).
+ */
 export interface ProbeShape {
   batch: number;
   seq: number;
