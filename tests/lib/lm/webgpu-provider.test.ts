@@ -18,7 +18,7 @@
  * to 9.9), so the bound has a margin of ten. Every compute node runs on WebGPU;
  * onnxruntime leaves only the int64 shape arithmetic (52 of 171 nodes: Shape,
  * Gather, Range, Unsqueeze, Concat, Slice, Div) on its CPU provider.
- * Kept short because SwiftShader is slow: the file took 22 CPU-seconds here (18 user, 4 system, with vitest and the fall-back test's child process).
+ * Kept short because SwiftShader is slow: the file took 19-22 CPU-seconds here (15-18 user, 4 system, with vitest and the fall-back test's child process).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
