@@ -11,11 +11,14 @@
  *           drivers print errors to stderr that would alarm a user of the demo
  *   cuda    refused: there is no CUDA backend (WebGPU reaches NVIDIA GPUs
  *           through their Vulkan driver)
+ * The language model's execution provider follows the same setting
+ * (chooseLmPlacement; the rule is lib/lm/provider.ts's).
  */
 import { existsSync, readdirSync } from "node:fs";
 import type { ComputeBackend } from "@/lib/compute/backend";
 import { WebGpuBackend } from "@/lib/compute/webgpu/backend";
 import { acquireGpu, type AdapterSummary } from "@/lib/compute/webgpu/device";
+import { lmPlacement, type LmPlacement } from "@/lib/lm/provider";
 
 export type ComputeRequest = "auto" | "cpu" | "webgpu" | "cuda";
 
@@ -75,4 +78,16 @@ export async function chooseCompute(requested: ComputeRequest, { deviceNodes = g
     reason: `${requested === "auto" ? "auto" : "FEATURELAB_COMPUTE=webgpu"}: WebGPU adapter ${adapter}`,
     computeBackend: new WebGpuBackend(got.gpu, got.adapter),
   };
+}
+
+/** Where HARVEST and EVALUATE run the language model, from the same setting and the choice chooseCompute made for it. */
+export function chooseLmPlacement(requested: ComputeRequest, compute: ComputeChoice): LmPlacement {
+  if (requested === "cuda") throw new ComputeSettingError("FEATURELAB_COMPUTE=cuda cannot be honoured (chooseCompute says why)");
+  const backend = compute.computeBackend;
+  return lmPlacement({
+    requested,
+    provider: compute.provider,
+    reason: compute.reason,
+    software: backend instanceof WebGpuBackend && backend.adapter.software,
+  });
 }

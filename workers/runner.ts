@@ -7,6 +7,7 @@
  * failures for the admin. A reaper hands jobs of dead workers back to the
  * queue. Any number of worker processes can share one database.
  */
+import type { LmPlacement } from "@/lib/lm/provider";
 import type PgBoss from "pg-boss";
 import type { ComputeBackend } from "@/lib/compute/backend";
 import { createPoolFor, type Pool } from "@/lib/db/pool";
@@ -54,6 +55,8 @@ export interface WorkerOptions {
   log?: (line: string) => void;
   /** what TRAIN jobs train on and EVALUATE and RECORD jobs encode on (workers/compute-choice.ts); the CPU when absent */
   computeBackend?: ComputeBackend;
+  /** which execution provider HARVEST and EVALUATE run the language model on (lib/lm/provider.ts); the CPU when absent */
+  lmPlacement?: LmPlacement;
   /** test hook: called at each progress report of a running job (the fault test kills the process here) */
   onProgress?: (job: JobRow, progress: Record<string, unknown>) => void;
 }
@@ -150,6 +153,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       },
       log: (line) => log(`${describe(job)}: ${line}`),
       computeBackend: options.computeBackend,
+      lmPlacement: options.lmPlacement,
     };
     const started = Date.now();
     log(`${describe(job)}: started (attempt ${job.attempts})`);

@@ -8,7 +8,7 @@ import { readFile, writeFile, rename } from "node:fs/promises";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import onnxProto from "onnx-proto";
-import { createSession, ort } from "@/lib/onnx/session";
+import { createSession, ort, type ExecutionProvider } from "@/lib/onnx/session";
 import { decodeModel, encodeModel, exposeTensors } from "@/lib/onnx/graph-edit";
 import { discoverHooks, HookDiscoveryError, type HookPoint } from "@/lib/lm/hooks";
 import { loadTokenizer, type LmTokenizer } from "@/lib/lm/tokenizer";
@@ -46,8 +46,10 @@ export interface LanguageModel {
   feeds(batch: TokenBatch, inputNames?: readonly string[]): Record<string, ort.Tensor>;
   /** logits [batch, seq, vocab] and the activations of the requested hooks [batch, seq, d] */
   run(batch: TokenBatch, hookNames?: string[]): Promise<{ logits: Float32Array; hooks: Record<string, Float32Array> }>;
-  /** an onnxruntime session for an edited copy of this model (handles external weight files) */
+  /** an onnxruntime session for an edited copy of this model (handles external weight files), on `provider` */
   session(model: ModelProto): Promise<ort.InferenceSession>;
+  /** the execution provider its sessions run on: the one asked for, or the CPU after the WebGPU provider failed to create one */
+  readonly provider: ExecutionProvider;
   release(): Promise<void>;
 }
 
@@ -55,6 +57,10 @@ export interface LoadOptions {
   /** defaults to tokenizer.json next to the model file */
   tokenizerFile?: string;
   intraOpThreads?: number;
+  /** the execution provider for its sessions (lib/lm/provider.ts decides it); the CPU by default */
+  provider?: ExecutionProvider;
+  /** where the one line goes when the WebGPU provider cannot create a session and the model falls back to the CPU */
+  log?: (line: string) => void;
 }
 
 const INT_TYPES = new Set<number>([onnx.TensorProto.DataType.INT64, onnx.TensorProto.DataType.INT32]);
@@ -139,20 +145,30 @@ export async function loadLanguageModel(modelFile: string, opts: LoadOptions = {
     return out;
   };
 
+  const sessionOn = async (model: ModelProto, provider: ExecutionProvider): Promise<ort.InferenceSession> => {
+    const edited = encodeModel(model);
+    if (!usesExternalData(model)) return createSession(edited, { provider, intraOpThreads: opts.intraOpThreads });
+    // External weights resolve relative to the model's own folder, so the edited graph is written beside it.
+    const file = path.join(path.dirname(modelFile), `.featurelab-${createHash("sha256").update(edited).digest("hex").slice(0, 16)}.onnx`);
+    await writeFile(`${file}.tmp`, edited);
+    await rename(`${file}.tmp`, file);
+    return createSession(file, { provider, intraOpThreads: opts.intraOpThreads });
+  };
+  let provider: ExecutionProvider = opts.provider ?? "cpu";
   const session = async (model: ModelProto): Promise<ort.InferenceSession> => {
     try {
-      if (!usesExternalData(model)) return await createSession(encodeModel(model), { intraOpThreads: opts.intraOpThreads });
-      // External weights resolve relative to the model's own folder, so the edited graph is written beside it.
-      const edited = encodeModel(model);
-      const file = path.join(path.dirname(modelFile), `.featurelab-${createHash("sha256").update(edited).digest("hex").slice(0, 16)}.onnx`);
-      await writeFile(`${file}.tmp`, edited);
-      await rename(`${file}.tmp`, file);
-      return await ort.InferenceSession.create(file, {
-        executionProviders: ["cpu"],
-        graphOptimizationLevel: "all",
-        intraOpNumThreads: opts.intraOpThreads ?? 0,
-        logSeverityLevel: 3,
-      });
+      if (provider === "webgpu") {
+        try {
+          return await sessionOn(model, "webgpu");
+        } catch (e) {
+          // The model still runs, on the CPU: said once, and every later session of this model goes there too.
+          provider = "cpu";
+          (opts.log ?? console.warn)(
+            `the WebGPU execution provider could not create a session for ${path.basename(modelFile)} (${firstLine(e)}); running the language model on the CPU`,
+          );
+        }
+      }
+      return await sessionOn(model, provider);
     } catch (e) {
       throw new ModelFileError(modelFile, `onnxruntime cannot run this graph (${(e as Error).message})`);
     }
@@ -167,7 +183,11 @@ export async function loadLanguageModel(modelFile: string, opts: LoadOptions = {
   );
   let main: Promise<ort.InferenceSession> | null = null;
   const mainSession = () => (main ??= session(hooked));
-  const prober = await session(hooked);
+  // The probe learns shapes, which do not depend on the provider: it runs on the CPU (on a GPU the first run of a
+  // graph compiles its shaders, seconds on a software adapter, for a 2-token run whose session is then dropped).
+  const prober = await sessionOn(hooked, "cpu").catch((e: unknown) => {
+    throw new ModelFileError(modelFile, `onnxruntime cannot run this graph (${(e as Error).message})`);
+  });
 
   // Probe with token 0 (valid in any vocabulary) to learn the vocabulary and the hook widths from the runtime itself.
   let probe: ort.InferenceSession.OnnxValueMapType;
@@ -224,6 +244,9 @@ export async function loadLanguageModel(modelFile: string, opts: LoadOptions = {
     proto,
     feeds,
     session,
+    get provider() {
+      return provider;
+    },
     async run(batch, hookNames = []) {
       const wanted = hookNames.map((n) => hook(n));
       const out = await (await mainSession()).run(feeds(batch), [logitsName, ...wanted.map((h) => h.tensor)]);
@@ -237,6 +260,10 @@ export async function loadLanguageModel(modelFile: string, opts: LoadOptions = {
       if (held) await (await held).release();
     },
   };
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0];
 }
 
 async function maxContextOf(tokenizerFile: string): Promise<number | null> {

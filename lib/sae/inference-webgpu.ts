@@ -24,6 +24,7 @@ import type { Gpu } from "@/lib/compute/webgpu/gpu";
 import { gemm } from "@/lib/compute/webgpu/kernels/gemm";
 import { activeRowPointers, writeActiveEntries, type EntrywiseRule } from "@/lib/compute/webgpu/kernels/compact";
 import { rowTopKCut, rowTopKPairs } from "@/lib/compute/webgpu/kernels/select";
+import type { RowVariant } from "@/lib/compute/webgpu/kernels/row-groups";
 import { CsrBuilder } from "@/lib/compute/sparse-codes-build";
 import type { SaeParams } from "@/lib/sae/params";
 import type { SparseCodes } from "@/lib/sae/sparse-codes";
@@ -52,7 +53,12 @@ class GrowingBuffers {
   }
 }
 
-export async function createWebGpuSaeEncoder(params: SaeParams, gpu: Gpu, opts: EncoderOptions = {}): Promise<SaeEncoder> {
+export interface WebGpuEncoderOptions extends EncoderOptions {
+  /** who walks a token's row in the selection and compaction kernels (tests force each); default by dSae (row-groups.ts) */
+  rowVariant?: RowVariant;
+}
+
+export async function createWebGpuSaeEncoder(params: SaeParams, gpu: Gpu, opts: WebGpuEncoderOptions = {}): Promise<SaeEncoder> {
   validateSaeParams(params, "SAE parameters");
   const { dIn, dSae } = params;
   const form = ARCHITECTURE_MODULES[params.architecture].saved.gpuEncoder;
@@ -94,7 +100,7 @@ export async function createWebGpuSaeEncoder(params: SaeParams, gpu: Gpu, opts: 
   async function entrywiseChunk(csr: CsrBuilder, x: Float32Array, rows: number): Promise<void> {
     const { rec, pre } = encoderGemm(x, rows);
     const rowPtr = scratch.get("rowPtr", chunk + 1);
-    const block = { rows, m: dSae, rule: rule!, pre, vectors };
+    const block = { rows, m: dSae, rule: rule!, pre, vectors, variant: opts.rowVariant };
     activeRowPointers(gpu, rec, block, rowPtr);
     const readPtr = rec.readback(rowPtr, 4 * (rows + 1));
     rec.submit();
@@ -122,8 +128,9 @@ export async function createWebGpuSaeEncoder(params: SaeParams, gpu: Gpu, opts: 
     const cut = scratch.get("cut", chunk);
     const idx = scratch.get("idx", chunk * k);
     const val = scratch.get("val", chunk * k);
-    rowTopKCut(gpu, rec, { B: rows, m: dSae, k, deadOnly: false, window: 0 }, pre, since!, cut);
-    rowTopKPairs(gpu, rec, { B: rows, m: dSae, k }, pre, since!, cut, idx, val);
+    const variant = opts.rowVariant;
+    rowTopKCut(gpu, rec, { B: rows, m: dSae, k, deadOnly: false, window: 0, variant }, pre, since!, cut);
+    rowTopKPairs(gpu, rec, { B: rows, m: dSae, k, variant }, pre, since!, cut, idx, val);
     const readIdx = rec.readback(idx, 4 * rows * k);
     const readVal = rec.readback(val, 4 * rows * k);
     rec.submit();

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { chooseCompute, ComputeSettingError, gpuDeviceNodes } from "@/workers/compute-choice";
+import { chooseCompute, chooseLmPlacement, ComputeSettingError, gpuDeviceNodes } from "@/workers/compute-choice";
 import { WebGpuBackend } from "@/lib/compute/webgpu/backend";
 import { gpuForTests } from "@/tests/support/webgpu";
 
@@ -31,6 +31,13 @@ describe("chooseCompute", () => {
     expect(c.provider).toBe("webgpu");
     expect(c.computeBackend).toBeInstanceOf(WebGpuBackend);
     expect(c.reason).toMatch(/FEATURELAB_COMPUTE=webgpu: WebGPU adapter /);
+    await c.computeBackend!.dispose();
+  });
+
+  it.skipIf(!probe.backend)("the language model follows the same setting: the CPU for cpu, WebGPU for webgpu", async () => {
+    expect(chooseLmPlacement("cpu", await chooseCompute("cpu")).summary).toBe("cpu (FEATURELAB_COMPUTE=cpu)");
+    const c = await chooseCompute("webgpu");
+    expect(chooseLmPlacement("webgpu", c).summary).toMatch(/^webgpu \(FEATURELAB_COMPUTE=webgpu: onnxruntime's WebGPU execution provider/);
     await c.computeBackend!.dispose();
   });
 

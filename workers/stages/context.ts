@@ -8,6 +8,7 @@
 import type { JobRow } from "@/lib/db/jobs";
 import type { Pool, PoolClient } from "@/lib/db/pool";
 import type { ComputeBackend } from "@/lib/compute/backend";
+import type { LmPlacement } from "@/lib/lm/provider";
 
 export interface StageContext<P = Record<string, unknown>> {
   job: JobRow & { payload: JobRow["payload"] & P };
@@ -22,6 +23,8 @@ export interface StageContext<P = Record<string, unknown>> {
   log(line: string): void;
   /** the worker's compute choice: TRAIN trains on it, EVALUATE and RECORD encode on it (lib/sae/encoder-for-backend.ts); the CPU when absent */
   computeBackend?: ComputeBackend;
+  /** which execution provider HARVEST and EVALUATE run the language model on (lib/lm/provider.ts); the CPU when absent */
+  lmPlacement?: LmPlacement;
 }
 
 export interface StageResult {

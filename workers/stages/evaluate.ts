@@ -5,7 +5,7 @@
  * recording's larger token set (lib/db/recordings.ts). Pure computation: a
  * crash just reruns it.
  */
-import { loadLanguageModel } from "@/lib/lm/model";
+import { CPU_PLACEMENT, loadLanguageModelOn, type LmPlacement, type ProbeShape } from "@/lib/lm/provider";
 import { createSplicer, type Splicer } from "@/lib/lm/splice";
 import { evaluateReconstruction } from "@/lib/lm/evaluate";
 import { openActivationStore } from "@/lib/activations/store";
@@ -25,7 +25,15 @@ export interface EvaluatePayload {
   batchSize: number;
 }
 
-export const evaluateStage: Stage<EvaluatePayload> = async ({ job, pool, signal, progress, log, computeBackend }) => {
+export const evaluateStage: Stage<EvaluatePayload> = async ({
+  job,
+  pool,
+  signal,
+  progress,
+  log,
+  computeBackend,
+  lmPlacement = CPU_PLACEMENT,
+}) => {
   const p = job.payload;
   const { params } = await loadSaeLens(await saePathOf(pool, p.saeId));
   const encoder = await createSaeEncoderOn(params, computeBackend);
@@ -34,7 +42,9 @@ export const evaluateStage: Stage<EvaluatePayload> = async ({ job, pool, signal,
     const m = await reconstructionMetrics(encoder, p.evalDir, signal);
     progress({ phase: "splice", l0: m.l0, fvu: m.fvu });
     let batches = 0;
-    const fidelity = await withSplicer(p.modelFile, p.hook, (splicer, vocabSize) =>
+    const store = await openActivationStore(p.evalDir);
+    const lmAt = { placement: lmPlacement, shape: { batch: p.batchSize, seq: store.manifest.seq }, log };
+    const fidelity = await withSplicer(p.modelFile, p.hook, lmAt, (splicer, vocabSize) =>
       evaluateReconstruction(
         splicer,
         (async function* () {
@@ -79,9 +89,14 @@ async function reconstructionMetrics(encoder: SaeEncoder, evalDir: string, signa
   return acc.result();
 }
 
-/** Runs `use` with the language model spliced at the hook; both are released however `use` ends. */
-async function withSplicer<T>(modelFile: string, hook: string, use: (splicer: Splicer, vocabSize: number) => Promise<T>): Promise<T> {
-  const lm = await loadLanguageModel(modelFile);
+/** Runs `use` with the language model (on the provider `at` gives it) spliced at the hook; both are released however `use` ends. */
+async function withSplicer<T>(
+  modelFile: string,
+  hook: string,
+  at: { placement: LmPlacement; shape: ProbeShape; log: (line: string) => void },
+  use: (splicer: Splicer, vocabSize: number) => Promise<T>,
+): Promise<T> {
+  const lm = await loadLanguageModelOn(at.placement, modelFile, at.shape, at.log);
   try {
     const splicer = await createSplicer(lm, hook);
     try {

@@ -6,7 +6,7 @@
  * pipelines harvesting the same store at once take turns on the store's lock
  * (lib/activations/store-lock): the second waits, then reuses the store.
  */
-import { loadLanguageModel } from "@/lib/lm/model";
+import { CPU_PLACEMENT, loadLanguageModelOn } from "@/lib/lm/provider";
 import { corpusSpec } from "@/lib/activations/corpus";
 import { harvestActivations } from "@/lib/activations/harvest";
 import { markDatasetComplete } from "@/lib/db/datasets";
@@ -30,9 +30,9 @@ export interface HarvestPayload {
   splits: HarvestSplit[];
 }
 
-export const harvestStage: Stage<HarvestPayload> = async ({ job, signal, progress, log }) => {
+export const harvestStage: Stage<HarvestPayload> = async ({ job, signal, progress, log, lmPlacement = CPU_PLACEMENT }) => {
   const p = job.payload;
-  const lm = await loadLanguageModel(p.modelFile);
+  const lm = await loadLanguageModelOn(lmPlacement, p.modelFile, { batch: p.batchSize, seq: p.contextLength }, log);
   const done: { datasetId: string; tokens: number }[] = [];
   try {
     for (const [i, s] of p.splits.entries()) {

@@ -9,10 +9,20 @@
  * in-place prefix sum (one thread: rows are at most a chunk of tokens), and
  * the write of each row at rowPtr[t]. The rule is evaluated twice instead of
  * keeping the dense codes: it is a few flops per entry, the block is not.
- * One thread walks each row; the caller reads rowPtr back first and sizes the
- * entry buffers to its total.
+ * The caller reads rowPtr back first and sizes the entry buffers to its total.
+ *
+ * Who walks a row (row-groups.ts, by the row's length):
+ *   thread     one thread per row: short rows, where a workgroup's barriers
+ *              cost more than they save
+ *   workgroup  256 threads per row, each over one contiguous 1/256 of it; the
+ *              counts are combined by a scan in workgroup memory, so each
+ *              thread writes its segment's entries at the row's offset plus
+ *              the counts of the segments before it: the same ascending
+ *              order. At dSae 131072 a chunk is ~32 rows: one thread per row
+ *              would leave a GPU all but idle.
  */
 import type { Gpu, Kernel, KernelSpec, Recorder } from "@/lib/compute/webgpu/gpu";
+import { PART_SCAN, rowVariantFor, type RowVariant } from "@/lib/compute/webgpu/kernels/row-groups";
 
 export interface EntrywiseRule {
   /** WGSL `fn act(p: f32, j: u32) -> f32`; may read the vectors by name */
@@ -28,24 +38,43 @@ function ruleTag(rule: EntrywiseRule): string {
   return (h >>> 0).toString(16);
 }
 
-function rowKernel(gpu: Gpu, name: string, rule: EntrywiseRule, out: KernelSpec["buffers"], body: string): Kernel {
+/**
+ * A kernel over each row t of the block, with `o` its offset and [j0, j1) the columns this invocation walks: the
+ * whole row (one thread per row) or one contiguous 1/256 of it (a 256-thread workgroup per row, PART_SCAN at hand).
+ */
+function rowKernel(gpu: Gpu, name: string, variant: RowVariant, rule: EntrywiseRule, out: KernelSpec["buffers"], body: string): Kernel {
   const buffers: KernelSpec["buffers"] = { pre: "read" };
   for (const v of rule.vectors) buffers[v] = "read";
+  const grouped = variant === "workgroup";
+  const size = grouped ? 256 : 64;
   return gpu.kernel({
-    name: `${name}_${ruleTag(rule)}`,
+    name: `${name}_${variant}_${ruleTag(rule)}`,
     uniforms: { rows: "u32", m: "u32" },
     buffers: { ...buffers, ...out },
-    workgroup: 64,
+    workgroup: size,
     body: `${rule.act}
-@compute @workgroup_size(64)
+${grouped ? PART_SCAN : ""}
+@compute @workgroup_size(${size})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let t = gid(wid, nwg, lid);
+  let t = ${grouped ? "wgIndex(wid, nwg)" : "gid(wid, nwg, lid)"};
   if (t >= u.rows) { return; }
   let o = t * u.m;
+  let seg = ${grouped ? "(u.m + 255u) / 256u" : "u.m"};
+  let j0 = ${grouped ? "min(lid.x * seg, u.m)" : "0u"};
+  let j1 = min(j0 + seg, u.m);
 ${body}
 }
 `,
   });
+}
+
+/** WGSL: c = how many of this invocation's columns the rule keeps. */
+const COUNT = `  var c = 0u;
+  for (var j = j0; j < j1; j++) { if (act(pre[o + j], j) > 0.0) { c++; } }`;
+
+function dispatchRows(rec: Recorder, kernel: Kernel, variant: RowVariant, rows: number, m: number, buffers: GPUBuffer[]): void {
+  if (variant === "workgroup") rec.dispatchGroups(kernel, { rows, m }, buffers, rows);
+  else rec.dispatch(kernel, { rows, m }, buffers, rows);
 }
 
 /** A dense [rows, m] block of pre-activations, the rule, and the rule's vector buffers (in `rule.vectors` order). */
@@ -55,18 +84,25 @@ export interface RuleBlock {
   rule: EntrywiseRule;
   pre: GPUBuffer;
   vectors: GPUBuffer[];
+  /** who walks a row (default by m, rowVariantFor) */
+  variant?: RowVariant;
 }
 
 /** rowPtr[0..rows] = the CSR row pointers of act(pre) > 0 (read it back to size the entries). */
 export function activeRowPointers(gpu: Gpu, rec: Recorder, b: RuleBlock, rowPtr: GPUBuffer): void {
   const { rule, rows, m } = b;
+  const variant = b.variant ?? rowVariantFor(m);
   const count = rowKernel(
     gpu,
     "compact_count",
+    variant,
     rule,
     { rowPtr: "rw:u32" },
-    `  var c = 0u;
-  for (var j = 0u; j < u.m; j++) { if (act(pre[o + j], j) > 0.0) { c++; } }
+    variant === "workgroup"
+      ? `${COUNT}
+  partScan(c, lid.x);
+  if (lid.x == 0u) { rowPtr[t + 1u] = partTotal; }`
+      : `${COUNT}
   rowPtr[t + 1u] = c;`,
   );
   const scan = gpu.kernel({
@@ -82,22 +118,25 @@ fn main() {
 }
 `,
   });
-  rec.dispatch(count, { rows, m }, [b.pre, ...b.vectors, rowPtr], rows);
+  dispatchRows(rec, count, variant, rows, m, [b.pre, ...b.vectors, rowPtr]);
   rec.dispatchGroups(scan, { rows }, [rowPtr], 1);
 }
 
 /** idx/val[rowPtr[t]..rowPtr[t + 1]) = the columns and values of act(pre[t]) > 0, ascending. */
 export function writeActiveEntries(gpu: Gpu, rec: Recorder, b: RuleBlock, rowPtr: GPUBuffer, idx: GPUBuffer, val: GPUBuffer): void {
+  const variant = b.variant ?? rowVariantFor(b.m);
   const write = rowKernel(
     gpu,
     "compact_write",
+    variant,
     b.rule,
     { rowPtr: "read:u32", idx: "rw:u32", val: "rw" },
-    `  var e = rowPtr[t];
-  for (var j = 0u; j < u.m; j++) {
+    // a workgroup's threads write after the entries of the segments before theirs
+    `${variant === "workgroup" ? `${COUNT}\n  var e = rowPtr[t] + partScan(c, lid.x);` : "  var e = rowPtr[t];"}
+  for (var j = j0; j < j1; j++) {
     let v = act(pre[o + j], j);
     if (v > 0.0) { idx[e] = j; val[e] = v; e++; }
   }`,
   );
-  rec.dispatch(write, { rows: b.rows, m: b.m }, [b.pre, ...b.vectors, rowPtr, idx, val], b.rows);
+  dispatchRows(rec, write, variant, b.rows, b.m, [b.pre, ...b.vectors, rowPtr, idx, val]);
 }

@@ -17,6 +17,7 @@
  *                 2024), histograms across workgroups with global atomics
  */
 import type { Gpu, Recorder } from "@/lib/compute/webgpu/gpu";
+import { PART_SCAN, rowVariantFor, type RowVariant } from "@/lib/compute/webgpu/kernels/row-groups";
 
 /** key of pre[t, j]; `dead` restricts to features not fired for `window` tokens (AuxK's candidates) */
 const KEY = `
@@ -47,22 +48,15 @@ export interface RowSelect {
   /** only features dead for `window` training tokens are candidates */
   deadOnly: boolean;
   window: number;
-  /** "thread": one thread per row (short rows); "workgroup": 256 threads per row; default by m */
-  variant?: "thread" | "workgroup";
+  /** "thread": one thread per row (short rows); "workgroup": 256 threads per row; default by m (row-groups.ts) */
+  variant?: RowVariant;
 }
-
-/**
- * Rows up to this long are selected by one thread each: a workgroup per row
- * pays for barriers and shared atomics that short rows do not repay (on
- * SwiftShader a 128-wide row took ~10x longer that way).
- */
-export const THREAD_SELECT_MAX_ROW = 2048;
 
 /** cut[t] = the key of the k-th largest positive pre[t, :] (over candidates), or 1 when fewer. */
 export function rowTopKCut(gpu: Gpu, rec: Recorder, s: RowSelect, pre: GPUBuffer, since: GPUBuffer, cut: GPUBuffer): void {
   if (s.k < 1) throw new RangeError("rowTopKCut: k must be >= 1");
   const uniforms = { B: s.B, m: s.m, k: s.k, deadOnly: +s.deadOnly, window: Math.min(s.window, 0xffffffff) };
-  if ((s.variant ?? (s.m <= THREAD_SELECT_MAX_ROW ? "thread" : "workgroup")) === "thread") {
+  if ((s.variant ?? rowVariantFor(s.m)) === "thread") {
     const serial = gpu.kernel({
       name: "row_topk_cut_thread",
       uniforms: { B: "u32", m: "u32", k: "u32", deadOnly: "u32", window: "u32" },
@@ -203,24 +197,42 @@ fn main() {
   }
 }
 
+/** WGSL: writes from slot e the entries of columns [j0, j1) of row t above the cut c, and the first `ties` at it. */
+const WRITE_PAIRS = `  for (var j = j0; j < j1; j++) {
+    let key = keyOf(pre[t * u.m + j], j);
+    if (key == 0u || key < c) { continue; }
+    if (key == c) { if (ties == 0u) { continue; } ties--; }
+    idx[e] = j;
+    val[e] = pre[t * u.m + j];
+    e++;
+  }`;
+
 /**
  * Each token's selected entries as k (feature, value) pairs in ascending
  * feature order, from the cut keys of rowTopKCut: every entry above the cut,
  * then the entries at the cut in ascending feature order until k are taken —
  * so a tie at the k-th value keeps the lowest features, as onnxruntime's
  * TopK does, and exactly min(k, positive entries) pairs come out. Unused
- * slots get feature 0xffffffff and value 0. One thread per row.
+ * slots get feature 0xffffffff and value 0. One thread per row, or (long
+ * rows, row-groups.ts) one workgroup per row whose threads each take a
+ * contiguous 1/256 of it: scans of the threads' counts above and at the cut
+ * give each thread its first slot and its share of the ties, so the pairs
+ * come out in the same order.
  */
 export function rowTopKPairs(
   gpu: Gpu,
   rec: Recorder,
-  s: { B: number; m: number; k: number },
+  s: { B: number; m: number; k: number; variant?: RowVariant },
   pre: GPUBuffer,
   since: GPUBuffer,
   cut: GPUBuffer,
   idx: GPUBuffer,
   val: GPUBuffer,
 ): void {
+  if ((s.variant ?? rowVariantFor(s.m)) === "workgroup") {
+    rec.dispatchGroups(rowTopKPairsGrouped(gpu), { B: s.B, m: s.m, k: s.k, deadOnly: 0, window: 0 }, [pre, since, cut, idx, val], s.B);
+    return;
+  }
   const kernel = gpu.kernel({
     name: "row_topk_pairs",
     uniforms: { B: "u32", m: "u32", k: "u32", deadOnly: "u32", window: "u32" },
@@ -236,17 +248,48 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var j = 0u; j < u.m; j++) { if (keyOf(pre[t * u.m + j], j) > c) { above++; } }
   var ties = u.k - min(above, u.k);
   var e = t * u.k;
-  for (var j = 0u; j < u.m; j++) {
-    let key = keyOf(pre[t * u.m + j], j);
-    if (key == 0u || key < c) { continue; }
-    if (key == c) { if (ties == 0u) { continue; } ties--; }
-    idx[e] = j;
-    val[e] = pre[t * u.m + j];
-    e++;
-  }
+  let j0 = 0u;
+  let j1 = u.m;
+${WRITE_PAIRS}
   for (; e < (t + 1u) * u.k; e++) { idx[e] = 0xffffffffu; val[e] = 0.0; }
 }
 `,
   });
   rec.dispatch(kernel, { B: s.B, m: s.m, k: s.k, deadOnly: 0, window: 0 }, [pre, since, cut, idx, val], s.B);
+}
+
+function rowTopKPairsGrouped(gpu: Gpu) {
+  return gpu.kernel({
+    name: "row_topk_pairs_group",
+    uniforms: { B: "u32", m: "u32", k: "u32", deadOnly: "u32", window: "u32" },
+    buffers: { pre: "read", since: "read:u32", cut: "read:u32", idx: "rw:u32", val: "rw" },
+    workgroup: 256,
+    body: `${KEY}${PART_SCAN}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let t = wgIndex(wid, nwg);
+  if (t >= u.B) { return; }
+  let c = cut[t];
+  let seg = (u.m + 255u) / 256u;
+  let j0 = min(lid.x * seg, u.m);
+  let j1 = min(j0 + seg, u.m);
+  var above = 0u;
+  var tied = 0u;
+  for (var j = j0; j < j1; j++) {
+    let key = keyOf(pre[t * u.m + j], j);
+    if (key > c) { above++; } else if (key == c && key != 0u) { tied++; }
+  }
+  let abovePrefix = partScan(above, lid.x);
+  let aboveTotal = partTotal;
+  let tiedPrefix = partScan(tied, lid.x);
+  // the ties kept are the first (k - above) at the cut in feature order, as the one-thread form takes them
+  let tiesKept = u.k - min(aboveTotal, u.k);
+  var ties = min(tied, tiesKept - min(tiedPrefix, tiesKept));
+  var e = t * u.k + abovePrefix + min(tiedPrefix, tiesKept);
+${WRITE_PAIRS}
+  let used = min(aboveTotal, u.k) + min(partTotal, tiesKept);
+  for (var s = used + lid.x; s < u.k; s += 256u) { idx[t * u.k + s] = 0xffffffffu; val[t * u.k + s] = 0.0; }
+}
+`,
+  });
 }

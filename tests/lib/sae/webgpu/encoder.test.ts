@@ -9,10 +9,15 @@
  * Ties at TopK's k-th value: both keep the lowest feature indices (checked
  * on an SAE whose features come in identical pairs, so every pair ties
  * bit for bit).
+ *
+ * The selection and compaction kernels have a second form, a 256-thread
+ * workgroup per row, used when rows are longer than 2048 (row-groups.ts): it
+ * is forced here at dSae 70 and 600 and must give the same codes exactly.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { createSaeEncoder, EncoderInputError, type SaeEncoder } from "@/lib/sae/inference";
 import { createWebGpuSaeEncoder } from "@/lib/sae/inference-webgpu";
+import type { RowVariant } from "@/lib/compute/webgpu/kernels/row-groups";
 import { ARCHITECTURES, type Architecture, type SaeParams } from "@/lib/sae/params";
 import type { SparseCodes } from "@/lib/sae/sparse-codes";
 import { trainSae } from "@/lib/sae/train/trainer";
@@ -42,12 +47,19 @@ function expectSameCodes(gpuCodes: SparseCodes, cpuCodes: SparseCodes, label: st
   return cpuCodes.values.length;
 }
 
-async function compare(p: SaeParams, x: Float32Array, tokens: number, label: string, chunkTokens?: number): Promise<number> {
+async function compare(
+  p: SaeParams,
+  x: Float32Array,
+  tokens: number,
+  label: string,
+  chunkTokens?: number,
+  rowVariant?: RowVariant,
+): Promise<number> {
   const encoders: SaeEncoder[] = [];
   try {
     const cpu = await createSaeEncoder(p, { chunkTokens });
     encoders.push(cpu);
-    const onGpu = await createWebGpuSaeEncoder(p, gpu!.gpu, { chunkTokens });
+    const onGpu = await createWebGpuSaeEncoder(p, gpu!.gpu, { chunkTokens, rowVariant });
     encoders.push(onGpu);
     expect(onGpu.backend).toBe("webgpu");
     expect(cpu.backend).toBe("onnxruntime-cpu");
@@ -112,6 +124,17 @@ describe.skipIf(!gpu)("the WebGPU SAE encoder", () => {
     });
   }
 
+  for (const arch of ARCHITECTURES)
+    it(`${arch}: a workgroup per row (the kernels of rows over 2048) gives the same codes`, async () => {
+      // dSae 70: one feature per thread, most threads with none; 600: three per thread, the last segment short
+      for (const m of [dSae, 600]) {
+        const p = randomParams(arch, dIn, m, 41);
+        // 96 tokens in chunks of 64 (the last partial): SwiftShader runs workgroup barriers slowly
+        const x = randomActivations(96, dIn, 42);
+        expect(await compare(p, x, 96, `${arch} dSae ${m} workgroup`, 64, "workgroup")).toBeGreaterThan(96);
+      }
+    });
+
   it("topk: a tie at the k-th value keeps the lowest features, as onnxruntime does", async () => {
     const p = randomParams("topk", dIn, dSae, 31);
     // features 2i and 2i+1 identical: their pre-activations are equal bit for bit
@@ -141,6 +164,8 @@ describe.skipIf(!gpu)("the WebGPU SAE encoder", () => {
       await enc.dispose();
     }
     await compare(p, x, 64, "topk ties");
+    // a workgroup per row: each feature of a tied pair in its own thread, so the ties are shared out across threads
+    await compare(p, x, 64, "topk ties, workgroup", undefined, "workgroup");
   });
 
   it("handles zero tokens, rejects a wrong activation length, and leaves the device usable after dispose", async () => {
