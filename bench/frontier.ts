@@ -10,6 +10,7 @@
  *
  *   npm run bench:frontier -- [--hook mid|blocks.1.hook_mlp_out] [--steps 1000] [--batch 1024] [--width 512]
  *       [--seeds 3] [--l0 8,16,32,64] [--only topk,jumprelu,jumprelu-paper] [--json out.json]
+ *       [--jumprelu-options '{"steToPre":true}']         # a variant of the modern JumpReLU recipe
  *   npm run bench:frontier -- --report a.json,b.json     # tables of earlier runs (one per hook and budget; runs split
  *                                                        # with --only on the same data and budget are merged)
  *   npm run bench:frontier -- --synthetic [--firing independent|fixed] [--synthetic-dim 256]
@@ -79,11 +80,24 @@ const cli = new Command()
   .option("--l0 <values>", "target sparsities (TopK k; JumpReLU's, Gated's and ReLU's targetL0)", "8,16,32,64")
   .option("--only <variants>", `comma-separated, of ${VARIANTS.join(", ")}`, "jumprelu,jumprelu-paper,topk")
   .option("--lm-contexts <n>", "held-out contexts for delta LM loss", "96")
+  .option(
+    "--jumprelu-options <json>",
+    `JSON of JumpReLU options laid over the modern recipe's for the "jumprelu" variant (e.g. '{"steToPre":true}'; names as in lib/sae/architectures/jumprelu.ts, checked by its schema)`,
+  )
   .option("--json <file>", "write every point as JSON")
   .option("--report <files>", "print the tables of earlier --json runs (comma-separated) instead of training")
   .option("--chart <file.svg>", "with --report: write the FVU-ratio-by-tokens chart of the runs as SVG")
   .parse();
 const a = cli.opts();
+
+/** --jumprelu-options: explicit options win over the recipe's (recipes.ts), so a variant of the recipe is one flag */
+const jumpreluOverrides = parseOverrides(a.jumpreluOptions as string | undefined);
+function parseOverrides(json: string | undefined): Record<string, unknown> {
+  if (json === undefined) return {};
+  const o: unknown = JSON.parse(json);
+  if (typeof o !== "object" || o === null || Array.isArray(o)) throw new Error(`--jumprelu-options ${json}: expected a JSON object`);
+  return o as Record<string, unknown>;
+}
 
 interface Point {
   variant: Variant;
@@ -120,7 +134,11 @@ function sweepOf(
     case "batchtopk":
       return { knob: "k", values: targets, opts: (k) => ({ architecture: v, recipe: "modern", k }) };
     case "jumprelu":
-      return { knob: "targetL0", values: targets, opts: (t) => ({ architecture: "jumprelu", recipe: "modern", targetL0: t }) };
+      return {
+        knob: "targetL0",
+        values: targets,
+        opts: (t) => ({ architecture: "jumprelu", recipe: "modern", ...jumpreluOverrides, targetL0: t }),
+      };
     case "jumprelu-paper":
       return {
         knob: "lambda",
@@ -182,7 +200,7 @@ async function train(): Promise<Run> {
   };
   const run: Run = {
     data: data.what,
-    setup: `width ${dSae}, ${steps} steps of ${batchSize} tokens per SAE (${((steps * batchSize) / 1e6).toFixed(2)}M tokens), lr ${a.lr}, ${seeds} seeds; ${new Date().toISOString()}`,
+    setup: `width ${dSae}, ${steps} steps of ${batchSize} tokens per SAE (${((steps * batchSize) / 1e6).toFixed(2)}M tokens), lr ${a.lr}, ${seeds} seeds${a.jumpreluOptions ? `, jumprelu options ${a.jumpreluOptions}` : ""}; ${new Date().toISOString()}`,
     steps,
     tokensPerSae: steps * batchSize,
     evalTokens: data.eval.n,

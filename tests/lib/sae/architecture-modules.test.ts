@@ -84,7 +84,7 @@ describe("training options: one schema per architecture", () => {
 
   it("puts the recipe's defaults for the architecture under explicit options", () => {
     const modern = parseTrainOptions({ architecture: "jumprelu", recipe: "modern", dSae: 16, totalSteps: 10, targetL0: 4 });
-    expect(modern).toMatchObject({ warmStart: "topk", thresholdParam: "direct", thresholdLrScale: 0.3, adamBeta1: 0.9 });
+    expect(modern).toMatchObject({ warmStart: "topk", thresholdParam: "direct", thresholdLrScale: 0.6, adamBeta1: 0.9 });
     expect(
       parseTrainOptions({ architecture: "jumprelu", recipe: "modern", dSae: 16, totalSteps: 10, targetL0: 4, thresholdLrScale: 0.5 })
         .thresholdLrScale,
