@@ -85,3 +85,24 @@ export function checkL1Penalty(o: L1PenaltyOptions, ctx: z.RefinementCtx): void 
 export function l1Progress(o: L1PenaltyOptions): { targetL0?: number } {
   return o.targetL0 === undefined ? {} : { targetL0: o.targetL0 };
 }
+
+/**
+ * The L1 term lambda * sum_j ||d_j|| sum_t f_j(t) / B of ReLU's and Gated's
+ * losses (Gated's f: ReLU(gate)), from the entries (idx, val) carrying f, and
+ * the per-feature sums sum_t f_j(t) that the term's gradient with respect to
+ * the decoder norms needs. `norms` are the decoder rows' norms, one per feature.
+ */
+export function normWeightedL1(
+  idx: Int32Array,
+  val: Float32Array,
+  nnz: number,
+  norms: Float32Array,
+  lambda: number,
+  B: number,
+): { penalty: number; featureSums: Float64Array } {
+  const featureSums = new Float64Array(norms.length);
+  for (let e = 0; e < nnz; e++) featureSums[idx[e]] += val[e];
+  let l1 = 0;
+  for (let j = 0; j < norms.length; j++) l1 += norms[j] * featureSums[j];
+  return { penalty: (lambda * l1) / B, featureSums };
+}
