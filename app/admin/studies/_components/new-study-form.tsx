@@ -5,7 +5,7 @@ import { useRouter } from "next/navigation";
 import { api } from "@/app/_components/api-client";
 import { FormError } from "@/app/_components/form-fields";
 import { useFormSubmit } from "@/app/_components/use-form-submit";
-import type { RaterViewSettings } from "@/lib/studies/types";
+import { raterViewSettingsSchema, type RaterViewSettings } from "@/lib/studies/types";
 import { RaterChecklist, type RaterChoice } from "@/app/admin/studies/_components/rater-checklist";
 
 interface SaeChoice {
@@ -20,6 +20,14 @@ interface SaeChoice {
 }
 
 const input = "mt-1 block w-full rounded border border-slate-300 px-2 py-1.5";
+
+/** What raters are shown: a number field per view setting. */
+const VIEW_FIELDS: { name: keyof RaterViewSettings; label: string; help?: string }[] = [
+  { name: "topExamples", label: "Top activating examples" },
+  { name: "intervals", label: "Activation intervals", help: "equal-width ranges of (0, max]" },
+  { name: "examplesPerInterval", label: "Examples per interval" },
+  { name: "logitTokens", label: "Logit tokens (promoted and suppressed)", help: "0: not shown (the paper's raters did not see them)" },
+];
 
 function NumberField({
   label,
@@ -196,36 +204,22 @@ export function NewStudyForm({ saes, raters, defaultView }: { saes: SaeChoice[];
           The paper&apos;s protocol: top activating examples and examples sampled across the activation range. Raters never see the SAE, its
           architecture or the feature&apos;s index, and see activations relative to the feature&apos;s maximum.
         </p>
-        <NumberField
-          label="Top activating examples"
-          name="topExamples"
-          value={view.topExamples}
-          onChange={(v) => setView({ ...view, topExamples: v })}
-          max={100}
-        />
-        <NumberField
-          label="Activation intervals"
-          name="intervals"
-          value={view.intervals}
-          onChange={(v) => setView({ ...view, intervals: v })}
-          max={20}
-          help="equal-width ranges of (0, max]"
-        />
-        <NumberField
-          label="Examples per interval"
-          name="examplesPerInterval"
-          value={view.examplesPerInterval}
-          onChange={(v) => setView({ ...view, examplesPerInterval: v })}
-          max={50}
-        />
-        <NumberField
-          label="Logit tokens (promoted and suppressed)"
-          name="logitTokens"
-          value={view.logitTokens}
-          onChange={(v) => setView({ ...view, logitTokens: v })}
-          max={50}
-          help="0: not shown (the paper's raters did not see them)"
-        />
+        {VIEW_FIELDS.map(({ name, label, help }) => {
+          // the bounds the API checks (lib/studies/types), so the form cannot offer what it would refuse
+          const bounds = raterViewSettingsSchema.shape[name].unwrap();
+          return (
+            <NumberField
+              key={name}
+              label={label}
+              name={name}
+              value={view[name]}
+              onChange={(v) => setView({ ...view, [name]: v })}
+              min={bounds.minValue ?? 0}
+              max={bounds.maxValue ?? undefined}
+              help={help}
+            />
+          );
+        })}
       </fieldset>
 
       <label className="flex items-center gap-2 text-sm">
