@@ -8,6 +8,7 @@
 import { z } from "zod";
 import type { L0ControlSettings } from "@/lib/sae/train/l0-controller";
 import { checkTargetL0, penaltyOptions } from "@/lib/sae/train/shared-options";
+import { addByFeature } from "@/lib/sae/train/entries";
 
 export const l1PenaltyOptions = {
   /** the fixed L1 coefficient (PAPER_LAMBDA when neither it nor targetL0 is set: schedule.ts lambdaAt); not with targetL0 */
@@ -101,7 +102,7 @@ export function normWeightedL1(
   B: number,
 ): { penalty: number; featureSums: Float64Array } {
   const featureSums = new Float64Array(norms.length);
-  for (let e = 0; e < nnz; e++) featureSums[idx[e]] += val[e];
+  addByFeature(featureSums, idx, val, nnz);
   let l1 = 0;
   for (let j = 0; j < norms.length; j++) l1 += norms[j] * featureSums[j];
   return { penalty: (lambda * l1) / B, featureSums };
