@@ -39,6 +39,8 @@ import { applyMigrations } from "@/lib/db/migrations";
 import { createDb } from "@/lib/db/client";
 import { bulkWrite, type Cell } from "@/lib/db/bulk-copy";
 import { EXAMPLE_COLUMNS, FEATURE_COLUMNS, NEIGHBOR_COLUMNS } from "@/lib/db/recordings";
+import { TOKEN_COLUMNS } from "@/lib/db/models";
+import { adminQuery, urlFor } from "@/tests/support/admin-sql";
 import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions";
 import { hashPassword } from "@/lib/auth/passwords";
 import { createRng } from "@/lib/random/seeded";
@@ -92,18 +94,6 @@ const LIST_REQUESTS = Number(opts.listRequests);
 const VOCAB = 4096;
 const N_TOP = Math.min(20, N_EXAMPLES);
 const N_INTERVALS = 10;
-
-const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 function bar(label: string, total: number) {
   const b = new cliProgress.SingleBar(
@@ -166,11 +156,7 @@ async function seed(url: string): Promise<{ saeId: string; cookie: string }> {
     await bulkWrite(
       client,
       "Token",
-      [
-        { name: "modelId", type: "text" },
-        { name: "id", type: "int" },
-        { name: "text", type: "text" },
-      ],
+      TOKEN_COLUMNS,
       words.map((w, i): Cell[] => [model.id, i, w]),
     );
 
@@ -595,10 +581,8 @@ async function main() {
   if (!readBuildId(root) && !opts.seedOnly) throw new Error("No production build in .next: run `npm run build` first.");
   const name = opts.reuse ?? `fl_bench_web_${Date.now().toString(36)}`;
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`--reuse: "${name}" is not a database name`);
-  if (!opts.reuse) await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  const dbUrl = url.toString();
+  if (!opts.reuse) await adminQuery(`CREATE DATABASE ${name}`);
+  const dbUrl = urlFor(name);
   let server: ChildProcess | null = null;
   try {
     let saeId: string;
@@ -697,7 +681,7 @@ async function main() {
       server.kill("SIGINT");
       await new Promise((r) => server!.once("exit", r));
     } else server?.kill("SIGTERM");
-    if (!opts.keep && !opts.reuse && !opts.seedOnly) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    if (!opts.keep && !opts.reuse && !opts.seedOnly) await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
 }
 

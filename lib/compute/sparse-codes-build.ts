@@ -5,6 +5,20 @@
  */
 import type { SparseCodes } from "@/lib/sae/sparse-codes";
 
+/**
+ * A CSR list's (idx, val) arrays grown to hold `extra` more entries after the
+ * first `used`: at least twice the old capacity (amortised O(1) appends), the
+ * used entries copied over.
+ */
+export function grownEntries(idx: Int32Array, val: Float32Array, used: number, extra: number): { idx: Int32Array; val: Float32Array } {
+  const cap = Math.max(idx.length * 2, used + extra);
+  const grownIdx = new Int32Array(cap);
+  grownIdx.set(idx.subarray(0, used));
+  const grownVal = new Float32Array(cap);
+  grownVal.set(val.subarray(0, used));
+  return { idx: grownIdx, val: grownVal };
+}
+
 /** Growable CSR accumulator: append token rows, then `finish()`. */
 export class CsrBuilder {
   private idx: Int32Array;
@@ -25,13 +39,7 @@ export class CsrBuilder {
 
   private reserve(extra: number): void {
     if (this.nnz + extra <= this.idx.length) return;
-    const cap = Math.max(this.idx.length * 2, this.nnz + extra);
-    const idx = new Int32Array(cap);
-    idx.set(this.idx.subarray(0, this.nnz));
-    const vals = new Float32Array(cap);
-    vals.set(this.vals.subarray(0, this.nnz));
-    this.idx = idx;
-    this.vals = vals;
+    ({ idx: this.idx, val: this.vals } = grownEntries(this.idx, this.vals, this.nnz, extra));
   }
 
   /** Appends the rows of a dense [rows, dSae] block, keeping entries > 0. */

@@ -1,5 +1,9 @@
 /** The catalogue the home page shows: models, their hooks, and the SAEs on each. */
+import type { Prisma } from "@prisma/client";
 import type { Db } from "@/lib/db/client";
+
+/** The columns that name an SAE wherever SAEs are listed: which one, its architecture, width and L0. */
+export const SAE_SUMMARY_SELECT = { id: true, name: true, architecture: true, dSae: true, l0: true } as const satisfies Prisma.SaeSelect;
 
 export async function listCatalog(db: Db) {
   return db.model.findMany({
@@ -11,11 +15,7 @@ export async function listCatalog(db: Db) {
           saes: {
             orderBy: [{ architecture: "asc" }, { l0: "asc" }],
             select: {
-              id: true,
-              name: true,
-              architecture: true,
-              dSae: true,
-              l0: true,
+              ...SAE_SUMMARY_SELECT,
               fvu: true,
               deltaLoss: true,
               status: true,

@@ -8,7 +8,14 @@ import crypto from "node:crypto";
 import type { LanguageModel } from "@/lib/lm/model";
 import type { HookSite } from "@/lib/lm/hooks";
 import type { PoolClient } from "@/lib/db/pool";
-import { bulkWrite } from "@/lib/db/bulk-copy";
+import { bulkWrite, type Column } from "@/lib/db/bulk-copy";
+
+/** The model's vocabulary as the dashboards show it: one row per token id, written with COPY. */
+export const TOKEN_COLUMNS: Column[] = [
+  { name: "modelId", type: "text" },
+  { name: "id", type: "int" },
+  { name: "text", type: "text" },
+];
 
 const HOOK_KIND: Record<HookSite, string> = { resid_post: "RESID_POST", attn_out: "ATTN_OUT", mlp_out: "MLP_OUT" };
 
@@ -49,16 +56,7 @@ export async function registerModel(client: PoolClient, lm: LanguageModel, name:
     const rowsOf = function* () {
       for (let id = 0; id < tok.size; id++) yield [modelId, id, displayText(tok.tokenText(id))];
     };
-    tokensWritten = await bulkWrite(
-      client,
-      "Token",
-      [
-        { name: "modelId", type: "text" },
-        { name: "id", type: "int" },
-        { name: "text", type: "text" },
-      ],
-      rowsOf(),
-    );
+    tokensWritten = await bulkWrite(client, "Token", TOKEN_COLUMNS, rowsOf());
   }
   return { modelId, hookIds, tokensWritten };
 }

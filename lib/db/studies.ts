@@ -15,6 +15,7 @@ import { randomInt, randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Prisma } from "@prisma/client";
 import type { Db } from "@/lib/db/client";
+import { SAE_SUMMARY_SELECT } from "@/lib/db/catalog";
 import {
   raterViewSettingsSchema,
   DEFAULT_RATER_VIEW_SETTINGS,
@@ -117,11 +118,7 @@ export async function listStudyCandidateSaes(db: Db) {
     where: { status: "READY" },
     orderBy: [{ hookId: "asc" }, { architecture: "asc" }, { name: "asc" }],
     select: {
-      id: true,
-      name: true,
-      architecture: true,
-      dSae: true,
-      l0: true,
+      ...SAE_SUMMARY_SELECT,
       hook: { select: { name: true, model: { select: { name: true } } } },
     },
   });
@@ -415,7 +412,7 @@ export async function getStudy(db: Db, studyId: string) {
     where: { id: studyId },
     include: {
       createdBy: { select: { name: true, email: true } },
-      saes: { include: { sae: { select: { id: true, name: true, architecture: true, dSae: true, l0: true } } } },
+      saes: { include: { sae: { select: SAE_SUMMARY_SELECT } } },
       raters: { include: { user: { select: { id: true, name: true, email: true } } } },
     },
   });

@@ -96,14 +96,10 @@ export class FeatureTopK {
       const parent = (i - 1) >> 1;
       const pi = base + parent;
       if (!isBetter(V[pi], C[pi], P[pi], v, c, p)) break;
-      V[base + i] = V[pi];
-      C[base + i] = C[pi];
-      P[base + i] = P[pi];
+      this.move(base + i, pi);
       i = parent;
     }
-    V[base + i] = v;
-    C[base + i] = c;
-    P[base + i] = p;
+    this.put(base + i, v, c, p);
   }
 
   /** Replaces the root with (v, c, p) and restores the heap (worst at the root). */
@@ -121,14 +117,24 @@ export class FeatureTopK {
       }
       const ci = base + child;
       if (!isBetter(v, c, p, V[ci], C[ci], P[ci])) break;
-      V[base + i] = V[ci];
-      C[base + i] = C[ci];
-      P[base + i] = P[ci];
+      this.move(base + i, ci);
       i = child;
     }
-    V[base + i] = v;
-    C[base + i] = c;
-    P[base + i] = p;
+    this.put(base + i, v, c, p);
+  }
+
+  /** Slot `to` takes slot `from`'s entry (flat indices into the heaps' arrays). */
+  private move(to: number, from: number): void {
+    this.values[to] = this.values[from];
+    this.contexts[to] = this.contexts[from];
+    this.positions[to] = this.positions[from];
+  }
+
+  /** Slot `at` holds (v, c, p). */
+  private put(at: number, v: number, c: number, p: number): void {
+    this.values[at] = v;
+    this.contexts[at] = c;
+    this.positions[at] = p;
   }
 }
 

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { loginAs } from "./support/login";
+import { acceptInvite, INVITEE_PASSWORD, loginAs } from "./support/login";
 import { E2E_PASSWORD, E2E_USERS } from "./support/users";
 
 test("an anonymous visitor is sent to the login page and back after logging in", async ({ page }) => {
@@ -81,21 +81,15 @@ test("an admin invites a rater who joins and logs in; the session cookie is HTTP
 
   const context = await browser.newContext();
   const invited = await context.newPage();
-  await invited.goto(new URL(link).pathname);
-  await invited.getByLabel("Name").fill("Nora New");
-  await invited.getByLabel(/Password/).fill("a-long-enough-password");
-  await invited.getByRole("button", { name: "Create account" }).click();
+  await acceptInvite(invited, link, "Nora New");
   await invited.getByRole("main").getByRole("link", { name: "Log in" }).click();
   await invited.getByLabel("Email").fill("newrater@test.local");
-  await invited.getByLabel("Password").fill("a-long-enough-password");
+  await invited.getByLabel("Password").fill(INVITEE_PASSWORD);
   await invited.getByRole("button", { name: "Log in" }).click();
   await expect(invited.getByTestId("whoami")).toContainText("Nora New");
   await expect(invited.getByTestId("whoami")).toContainText("rater");
   // the invitation is single-use
-  await invited.goto(new URL(link).pathname);
-  await invited.getByLabel("Name").fill("Again");
-  await invited.getByLabel(/Password/).fill("a-long-enough-password");
-  await invited.getByRole("button", { name: "Create account" }).click();
+  await acceptInvite(invited, link, "Again");
   await expect(invited.locator("form [role=alert]")).toContainText("invalid, used or expired");
   await context.close();
 });

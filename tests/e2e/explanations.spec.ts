@@ -6,7 +6,7 @@
  * the feature list's search finds it while it exists.
  */
 import { expect, test } from "@playwright/test";
-import { loginAs } from "./support/login";
+import { asAnotherUser, loginAs } from "./support/login";
 import { query } from "./support/db";
 import { E2E_USERS } from "./support/users";
 import { BROWSER_SEED } from "./support/seed/browser";
@@ -68,31 +68,19 @@ test("write, edit and delete an explanation on a dashboard; the change is visibl
   await expect(page.locator("[data-feature-row]")).toHaveCount(1);
   await expect(page.locator(`[data-feature-row="${INDEX}"]`)).toContainText("ships, harbours and the sea");
 
-  const otherContext = await browser.newContext();
-  try {
-    const other = await otherContext.newPage();
-    await loginAs(other, "viewer2");
-    await other.goto(url);
+  await asAnotherUser(browser, "viewer2", url, async (other) => {
     const theirs = other.getByTestId("feature-explanations");
     await expect(theirs.getByTestId("explanation-text")).toHaveText("ships, harbours and the sea");
     await expect(theirs.getByRole("button", { name: "History" })).toBeVisible();
     await expect(theirs.getByRole("button", { name: "Edit" })).toHaveCount(0);
     await expect(theirs.getByRole("button", { name: "Delete" })).toHaveCount(0);
-  } finally {
-    await otherContext.close();
-  }
-  const adminContext = await browser.newContext();
-  try {
-    const admin = await adminContext.newPage();
-    await loginAs(admin, "admin");
-    await admin.goto(url);
+  });
+  await asAnotherUser(browser, "admin", url, async (admin) => {
     const theirs = admin.getByTestId("feature-explanations");
     await theirs.getByRole("button", { name: "Delete" }).click();
     await theirs.getByRole("button", { name: "Really delete?" }).click();
     await expect(theirs).toContainText("No explanations yet.");
-  } finally {
-    await adminContext.close();
-  }
+  });
   await page.goto(url);
   await expect(section).toContainText("No explanations yet.");
   const revisions = await query<{ action: string }>(

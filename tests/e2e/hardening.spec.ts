@@ -5,7 +5,7 @@
  * so other specs, all on 127.0.0.1, are not slowed or locked out.
  */
 import { expect, request as playwrightRequest, test, type APIRequestContext } from "@playwright/test";
-import { apiLogin, csrfFrom, loginAs } from "./support/login";
+import { acceptInvite, apiLogin, csrfFrom, loginAs } from "./support/login";
 import { anonymousClient, rawRequest } from "./support/from-address";
 import { query } from "./support/db";
 import { E2E_PASSWORD, E2E_USERS } from "./support/users";
@@ -299,10 +299,7 @@ test("12. admins disable a user, end their sessions, reset their password and re
   await expect(page.getByTestId("revoke-revoked@test.local")).toHaveCount(0);
   const invited = await browser.newContext();
   const invitedPage = await invited.newPage();
-  await invitedPage.goto(new URL(link).pathname);
-  await invitedPage.getByLabel("Name").fill("Too Late");
-  await invitedPage.getByLabel(/Password/).fill("a-long-enough-password");
-  await invitedPage.getByRole("button", { name: "Create account" }).click();
+  await acceptInvite(invitedPage, link, "Too Late");
   await expect(invitedPage.locator("form [role=alert]")).toContainText("revoked");
   await invited.close();
 

@@ -4,29 +4,13 @@
  * CREATE DATABASE ... TEMPLATE, which takes milliseconds, and drops it after.
  * Names carry the run id so parallel runs on one server never collide.
  */
-import pg from "pg";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { inject } from "vitest";
+import { adminQuery, urlFor } from "./admin-sql";
 
-export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-
-export function urlFor(database: string): string {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-export async function adminQuery(sql: string): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    return await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+export { adminQuery, urlFor } from "./admin-sql";
 
 export function templateName(runId: string): string {
   return `fl_tpl_${runId}`;

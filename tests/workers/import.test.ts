@@ -17,7 +17,7 @@ import { PipelineSpecError } from "@/lib/pipeline/spec";
 import { startWorker, type RunningWorker } from "@/workers/runner";
 import { saveSaeLens } from "@/lib/sae/io/saelens";
 import type { SaeParams } from "@/lib/sae/params";
-import { createRng } from "@/lib/random/seeded";
+import { tinyJumpReluSae } from "@/tests/support/tiny-recording";
 import { tinySpec } from "./support/tiny-spec";
 import { waitForPipeline } from "./support/wait";
 
@@ -26,23 +26,6 @@ let pool: Pool;
 let boss: Boss;
 let worker: RunningWorker;
 let dir: string;
-
-function randomJumpRelu(dIn: number, dSae: number, seed: number): SaeParams {
-  const rng = createRng(seed);
-  const W_dec = Float32Array.from({ length: dSae * dIn }, () => rng.normal() / Math.sqrt(dIn));
-  const W_enc = new Float32Array(dIn * dSae);
-  for (let i = 0; i < dSae; i++) for (let j = 0; j < dIn; j++) W_enc[j * dSae + i] = W_dec[i * dIn + j];
-  return {
-    architecture: "jumprelu",
-    dIn,
-    dSae,
-    W_enc,
-    W_dec,
-    b_enc: new Float32Array(dSae),
-    b_dec: new Float32Array(dIn),
-    threshold: new Float32Array(dSae).fill(0.5),
-  };
-}
 
 /** A Gemma Scope style params.npz (uncompressed .npy members, fp32, little-endian). */
 function writeNpz(file: string, p: SaeParams): void {
@@ -70,9 +53,9 @@ function writeNpz(file: string, p: SaeParams): void {
 beforeAll(async () => {
   tdb = await createTestDatabase();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "fl-import-"));
-  await saveSaeLens(path.join(dir, "lens"), randomJumpRelu(128, 48, 1));
-  writeNpz(path.join(dir, "params.npz"), randomJumpRelu(128, 32, 2));
-  await saveSaeLens(path.join(dir, "wrong-width"), randomJumpRelu(64, 16, 3));
+  await saveSaeLens(path.join(dir, "lens"), tinyJumpReluSae(128, 48, 1));
+  writeNpz(path.join(dir, "params.npz"), tinyJumpReluSae(128, 32, 2));
+  await saveSaeLens(path.join(dir, "wrong-width"), tinyJumpReluSae(64, 16, 3));
   pool = createPool(tdb.url, 2);
   boss = await startQueue(pool, { supervise: false });
   worker = await startWorker({ databaseUrl: tdb.url, pollingIntervalSeconds: 0.5, heartbeatSeconds: 1, log: () => undefined });

@@ -45,10 +45,16 @@ function progressText(job: Job): string {
   return parts.join(" · ");
 }
 
-function JobRow({ job, onAction, busy }: { job: Job; onAction: (job: Job, action: "cancel" | "retry") => void; busy: boolean }) {
+type JobAction = "cancel" | "retry";
+
+/** A job's buttons: Cancel while it is queued or running, Retry once it failed or was cancelled. */
+const JOB_ACTIONS: { action: JobAction; label: string; when: readonly string[]; look: string }[] = [
+  { action: "cancel", label: "Cancel", when: ["QUEUED", "RUNNING"], look: "border border-slate-300 hover:bg-slate-100" },
+  { action: "retry", label: "Retry", when: ["FAILED", "CANCELLED"], look: "bg-slate-900 text-white hover:bg-slate-700" },
+];
+
+function JobRow({ job, onAction, busy }: { job: Job; onAction: (job: Job, action: JobAction) => void; busy: boolean }) {
   const f = fraction(job);
-  const canCancel = job.status === "QUEUED" || job.status === "RUNNING";
-  const canRetry = job.status === "FAILED" || job.status === "CANCELLED";
   const stale = job.status === "RUNNING" && job.heartbeatAgeSeconds !== null && job.heartbeatAgeSeconds > 30;
   return (
     <li
@@ -105,26 +111,17 @@ function JobRow({ job, onAction, busy }: { job: Job; onAction: (job: Job, action
         ) : null}
       </div>
       <div className="flex gap-2">
-        {canCancel ? (
+        {JOB_ACTIONS.filter((a) => a.when.includes(job.status)).map((a) => (
           <button
+            key={a.action}
             type="button"
             disabled={busy}
-            onClick={() => onAction(job, "cancel")}
-            className="rounded border border-slate-300 px-3 py-1 text-sm hover:bg-slate-100 focus:outline-2 focus:outline-offset-2 focus:outline-[#0072B2] disabled:opacity-50"
+            onClick={() => onAction(job, a.action)}
+            className={`rounded px-3 py-1 text-sm ${a.look} focus:outline-2 focus:outline-offset-2 focus:outline-[#0072B2] disabled:opacity-50`}
           >
-            Cancel
+            {a.label}
           </button>
-        ) : null}
-        {canRetry ? (
-          <button
-            type="button"
-            disabled={busy}
-            onClick={() => onAction(job, "retry")}
-            className="rounded bg-slate-900 px-3 py-1 text-sm text-white hover:bg-slate-700 focus:outline-2 focus:outline-offset-2 focus:outline-[#0072B2] disabled:opacity-50"
-          >
-            Retry
-          </button>
-        ) : null}
+        ))}
       </div>
     </li>
   );
@@ -149,7 +146,7 @@ export function JobsBoard({ initial }: { initial: PipelineWithJobs[] }) {
     return () => clearInterval(timer);
   }, [refresh]);
 
-  const onAction = async (job: Job, action: "cancel" | "retry") => {
+  const onAction = async (job: Job, action: JobAction) => {
     if (action === "cancel" && !window.confirm(`Cancel ${job.kind.toLowerCase()} ${job.sae?.name ?? ""} and the jobs waiting on it?`))
       return;
     setBusy(true);

@@ -3,27 +3,18 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { api } from "@/app/_components/api-client";
 import { FormError } from "@/app/_components/form-fields";
+import { useFormSubmit } from "@/app/_components/use-form-submit";
 
 export function InviteForm() {
   const router = useRouter();
   const [link, setLink] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, onSubmit } = useFormSubmit(async (form) => {
+    const result = await api<{ link: string }>("/api/admin/invites", { body: { email: form.get("email"), role: form.get("role") } });
+    setLink(result.link);
+    router.refresh(); // the pending invitations list below
+  });
   return (
-    <form
-      className="mt-3 flex flex-wrap items-end gap-3"
-      onSubmit={async (event) => {
-        event.preventDefault();
-        const form = new FormData(event.currentTarget);
-        setError(null);
-        try {
-          const result = await api<{ link: string }>("/api/admin/invites", { body: { email: form.get("email"), role: form.get("role") } });
-          setLink(result.link);
-          router.refresh(); // the pending invitations list below
-        } catch (e) {
-          setError((e as Error).message);
-        }
-      }}
-    >
+    <form className="mt-3 flex flex-wrap items-end gap-3" onSubmit={onSubmit}>
       <label className="text-sm">
         Email
         <input name="email" type="email" required className="mt-1 block rounded border border-slate-300 px-2 py-1.5" />

@@ -2,10 +2,14 @@
 import { useState } from "react";
 import { api } from "@/app/_components/api-client";
 import { FormError, LabelledInput } from "@/app/_components/form-fields";
+import { useFormSubmit } from "@/app/_components/use-form-submit";
 
 export function AcceptInviteForm({ token }: { token: string }) {
-  const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState(false);
+  const { error, onSubmit } = useFormSubmit(async (form) => {
+    await api("/api/invites/accept", { body: { token, name: form.get("name"), password: form.get("password") } });
+    setDone(true);
+  });
   if (done)
     return (
       <p className="mt-4 text-sm">
@@ -17,19 +21,7 @@ export function AcceptInviteForm({ token }: { token: string }) {
       </p>
     );
   return (
-    <form
-      className="mt-4 space-y-3"
-      onSubmit={async (event) => {
-        event.preventDefault();
-        const form = new FormData(event.currentTarget);
-        try {
-          await api("/api/invites/accept", { body: { token, name: form.get("name"), password: form.get("password") } });
-          setDone(true);
-        } catch (e) {
-          setError((e as Error).message);
-        }
-      }}
-    >
+    <form className="mt-4 space-y-3" onSubmit={onSubmit}>
       <LabelledInput label="Name" name="name" required />
       <LabelledInput
         label="Password (12 characters or more)"

@@ -10,7 +10,7 @@
  */
 import { defineArchitecture } from "@/lib/sae/architectures/define";
 import { architectureOptions } from "@/lib/sae/train/shared-options";
-import { checkL1Penalty, l1L0Control, l1PenaltyOptions, l1Progress } from "@/lib/sae/architectures/l1-penalty";
+import { checkL1Penalty, l1L0Control, l1PenaltyOptions, l1Progress, normWeightedL1 } from "@/lib/sae/architectures/l1-penalty";
 import { foldBias } from "@/lib/sae/architectures/saved-forms";
 
 export const gatedOptions = architectureOptions("gated", l1PenaltyOptions, checkL1Penalty);
@@ -51,12 +51,9 @@ export const gated = defineArchitecture(gatedOptions, {
     const rec = await ctx.decoderTerm(codes, ctx.x, 1, true);
     const aux = await ctx.decoderTerm(gateCodes, ctx.x, 1, true);
     const norms = ctx.decoderRowNorms();
-    const gateSum = new Float64Array(m);
-    for (let e = 0; e < codes.nnz; e++) gateSum[codes.idx[e]] += gateCodes.val[e];
-    let l1 = 0;
-    for (let j = 0; j < m; j++) l1 += norms[j] * gateSum[j];
-    const loss = rec.loss + (lambda * l1) / B + aux.loss;
-    const terms = { reconstruction: rec.loss, sparsity: (lambda * l1) / B, gateReconstruction: aux.loss };
+    const { penalty, featureSums: gateSums } = normWeightedL1(codes.idx, gateCodes.val, codes.nnz, norms, lambda, B);
+    const loss = rec.loss + penalty + aux.loss;
+    const terms = { reconstruction: rec.loss, sparsity: penalty, gateReconstruction: aux.loss };
     if (ctx.forwardOnly) return { loss, terms, err: rec.err, codes, gradRaw: [] };
 
     const gRaw = ctx.scratch.f("gated.gradRaw", codes.nnz);
@@ -73,7 +70,7 @@ export const gated = defineArchitecture(gatedOptions, {
         gRaw[e] = gGate + gMag * scale[j];
       }
     }
-    ctx.addDecoderNormGrad(Float32Array.from(gateSum, (s) => (lambda * s) / B));
+    ctx.addDecoderNormGrad(Float32Array.from(gateSums, (s) => (lambda * s) / B));
     return { loss, terms, err: rec.err, codes, gradRaw: [{ ...codes, val: gRaw }] };
   },
 

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import type { L0ControlSettings } from "@/lib/sae/train/l0-controller";
 import { checkTargetL0, penaltyOptions } from "@/lib/sae/train/shared-options";
+import { addByFeature } from "@/lib/sae/train/entries";
 
 export const l1PenaltyOptions = {
   /** the fixed L1 coefficient (PAPER_LAMBDA when neither it nor targetL0 is set: schedule.ts lambdaAt); not with targetL0 */
@@ -84,4 +85,25 @@ export function checkL1Penalty(o: L1PenaltyOptions, ctx: z.RefinementCtx): void 
 /** Progress shows L0 against the target when there is one. */
 export function l1Progress(o: L1PenaltyOptions): { targetL0?: number } {
   return o.targetL0 === undefined ? {} : { targetL0: o.targetL0 };
+}
+
+/**
+ * The L1 term lambda * sum_j ||d_j|| sum_t f_j(t) / B of ReLU's and Gated's
+ * losses (Gated's f: ReLU(gate)), from the entries (idx, val) carrying f, and
+ * the per-feature sums sum_t f_j(t) that the term's gradient with respect to
+ * the decoder norms needs. `norms` are the decoder rows' norms, one per feature.
+ */
+export function normWeightedL1(
+  idx: Int32Array,
+  val: Float32Array,
+  nnz: number,
+  norms: Float32Array,
+  lambda: number,
+  B: number,
+): { penalty: number; featureSums: Float64Array } {
+  const featureSums = new Float64Array(norms.length);
+  addByFeature(featureSums, idx, val, nnz);
+  let l1 = 0;
+  for (let j = 0; j < norms.length; j++) l1 += norms[j] * featureSums[j];
+  return { penalty: (lambda * l1) / B, featureSums };
 }

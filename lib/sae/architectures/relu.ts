@@ -4,7 +4,7 @@
  */
 import { defineArchitecture, encoderBiasParams } from "@/lib/sae/architectures/define";
 import { architectureOptions } from "@/lib/sae/train/shared-options";
-import { checkL1Penalty, l1L0Control, l1PenaltyOptions, l1Progress } from "@/lib/sae/architectures/l1-penalty";
+import { checkL1Penalty, l1L0Control, l1PenaltyOptions, l1Progress, normWeightedL1 } from "@/lib/sae/architectures/l1-penalty";
 import { foldBias, preActivation } from "@/lib/sae/architectures/saved-forms";
 
 export const reluOptions = architectureOptions("relu", l1PenaltyOptions, checkL1Penalty);
@@ -38,12 +38,9 @@ export const relu = defineArchitecture(reluOptions, {
     const codes = codesE.view();
     const rec = await ctx.decoderTerm(codes, ctx.x, 1, true);
     const norms = ctx.decoderRowNorms();
-    const fSum = new Float64Array(m);
-    for (let e = 0; e < codes.nnz; e++) fSum[codes.idx[e]] += codes.val[e];
-    let l1 = 0;
-    for (let j = 0; j < m; j++) l1 += norms[j] * fSum[j];
-    const loss = rec.loss + (lambda * l1) / B;
-    const terms = { reconstruction: rec.loss, sparsity: (lambda * l1) / B };
+    const { penalty, featureSums } = normWeightedL1(codes.idx, codes.val, codes.nnz, norms, lambda, B);
+    const loss = rec.loss + penalty;
+    const terms = { reconstruction: rec.loss, sparsity: penalty };
     if (ctx.forwardOnly) return { loss, terms, err: rec.err, codes, gradRaw: [] };
 
     const gRaw = ctx.scratch.f("relu.gradRaw", codes.nnz);
@@ -54,7 +51,7 @@ export const relu = defineArchitecture(reluOptions, {
       gRaw[e] = g;
       gB[j] += g;
     }
-    ctx.addDecoderNormGrad(Float32Array.from(fSum, (s) => (lambda * s) / B));
+    ctx.addDecoderNormGrad(Float32Array.from(featureSums, (s) => (lambda * s) / B));
     return { loss, terms, err: rec.err, codes, gradRaw: [{ ...codes, val: gRaw }] };
   },
 

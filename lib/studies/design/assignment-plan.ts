@@ -29,7 +29,7 @@
 import { ASSIGNMENT_STATUSES, itemKey, type ExistingAssignment, type PlannedAssignment, type StudyItem } from "@/lib/studies/types";
 import { StudyInputError, TooFewRatersError } from "@/lib/studies/errors";
 import { derivedRng } from "@/lib/studies/design/derive-seed";
-import { DEFAULT_MAX_RUN, interleaveBySae } from "@/lib/studies/design/queue-order";
+import { DEFAULT_MAX_RUN, interleaveBySae, shuffledGroupsBySae } from "@/lib/studies/design/queue-order";
 import { shuffleInPlace, type Rng } from "@/lib/random/seeded";
 
 export interface AssignmentPlanInput {
@@ -169,14 +169,7 @@ export function planAssignments(input: AssignmentPlanInput): AssignmentPlan {
  * so that the per-SAE tie-break sees every SAE grow at the same pace.
  */
 function fillOrder(items: StudyItem[], rng: Rng): StudyItem[] {
-  const bySae = new Map<string, StudyItem[]>();
-  for (const item of items) {
-    let list = bySae.get(item.saeId);
-    if (!list) bySae.set(item.saeId, (list = []));
-    list.push(item);
-  }
-  const lists = [...bySae.values()];
-  for (const list of lists) shuffleInPlace(list, rng);
+  const lists = shuffledGroupsBySae(items, rng);
   shuffleInPlace(lists, rng);
   const out: StudyItem[] = [];
   for (let i = 0; out.length < items.length; i++) for (const list of lists) if (i < list.length) out.push(list[i]);

@@ -13,8 +13,8 @@ import { StudyInputError } from "@/lib/studies/errors";
 
 export const DEFAULT_MAX_RUN = 3;
 
-export function interleaveBySae<T extends { saeId: string }>(items: readonly T[], rng: Rng, maxRun = DEFAULT_MAX_RUN): T[] {
-  if (!Number.isInteger(maxRun) || maxRun < 1) throw new StudyInputError("maxRun", `must be a positive integer, got ${maxRun}`);
+/** The items grouped by SAE (groups in order of first appearance), each group shuffled with `rng` in that order. */
+export function shuffledGroupsBySae<T extends { saeId: string }>(items: readonly T[], rng: Rng): T[][] {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     let g = groups.get(item.saeId);
@@ -23,6 +23,12 @@ export function interleaveBySae<T extends { saeId: string }>(items: readonly T[]
   }
   const lists = [...groups.values()];
   for (const list of lists) shuffleInPlace(list, rng);
+  return lists;
+}
+
+export function interleaveBySae<T extends { saeId: string }>(items: readonly T[], rng: Rng, maxRun = DEFAULT_MAX_RUN): T[] {
+  if (!Number.isInteger(maxRun) || maxRun < 1) throw new StudyInputError("maxRun", `must be a positive integer, got ${maxRun}`);
+  const lists = shuffledGroupsBySae(items, rng);
   const out: T[] = [];
   let last = -1;
   let run = 0;

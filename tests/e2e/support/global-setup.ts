@@ -7,23 +7,11 @@ import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
 import { spawn } from "node:child_process";
-import pg from "pg";
 import { applyMigrations } from "@/lib/db/migrations";
 import { createDb } from "@/lib/db/client";
 import { seedAll } from "./seed";
 import { writeState } from "./state";
-
-const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+import { adminQuery, urlFor } from "../../support/admin-sql";
 
 async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -45,9 +33,7 @@ export default async function globalSetup(): Promise<void> {
   const port = Number(process.env.E2E_PORT ?? 3200);
   const databaseName = `fl_e2e_${Date.now().toString(36)}${crypto.randomBytes(2).toString("hex")}`;
   await adminQuery(`CREATE DATABASE ${databaseName}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${databaseName}`;
-  const databaseUrl = url.toString();
+  const databaseUrl = urlFor(databaseName);
   await applyMigrations(databaseUrl);
   const db = createDb(databaseUrl, { max: 2 });
   try {

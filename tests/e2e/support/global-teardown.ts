@@ -1,4 +1,4 @@
-import pg from "pg";
+import { adminQuery } from "../../support/admin-sql";
 import { readState } from "./state";
 
 export default async function globalTeardown(): Promise<void> {
@@ -8,13 +8,5 @@ export default async function globalTeardown(): Promise<void> {
   } catch {
     // already gone
   }
-  const client = new pg.Client({
-    connectionString: process.env.TEST_DATABASE_ADMIN_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres",
-  });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${state.databaseName} WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
+  await adminQuery(`DROP DATABASE IF EXISTS ${state.databaseName} WITH (FORCE)`);
 }

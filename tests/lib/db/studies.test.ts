@@ -183,20 +183,12 @@ describe("saving answers", () => {
   });
 
   it("records the first answer, ignores a repeat, and counts revisions", async () => {
-    const first = await saveRating(db, raterIds[0], mine[0], {
-      answer: "yes",
-      explanation: "  rivers and   lakes ",
-      confidence: 3,
-      revision: 1,
-    });
+    const answer = { answer: "yes" as const, confidence: 3, revision: 1 };
+    const first = await saveRating(db, raterIds[0], mine[0], { ...answer, explanation: "  rivers and   lakes " });
     expect(first.outcome).toBe("saved");
-    expect(first.rating).toMatchObject({ answer: "yes", explanation: "rivers and lakes", confidence: 3, revision: 1 });
-    const repeat = await saveRating(db, raterIds[0], mine[0], {
-      answer: "yes",
-      explanation: "rivers and lakes",
-      confidence: 3,
-      revision: 1,
-    });
+    expect(first.rating).toMatchObject({ ...answer, explanation: "rivers and lakes" });
+    // the same answer with the explanation as it was stored (whitespace collapsed) changes nothing
+    const repeat = await saveRating(db, raterIds[0], mine[0], { ...answer, explanation: "rivers and lakes" });
     expect(repeat.outcome).toBe("unchanged");
     const revised = await saveRating(db, raterIds[0], mine[0], { answer: "maybe", revision: 2 });
     expect(revised.rating).toMatchObject({ answer: "maybe", explanation: null, confidence: null, revision: 2 });

@@ -11,7 +11,7 @@ import path from "node:path";
 import { loadLanguageModel, type LanguageModel } from "@/lib/lm/model";
 import { saveSaeLens } from "@/lib/sae/io/saelens";
 import type { SaeParams } from "@/lib/sae/params";
-import { createRng } from "@/lib/random/seeded";
+import { tinyJumpReluSae } from "@/tests/support/tiny-recording";
 import { featureOnText, featuresOnText, runTextTest, type LiveTarget } from "@/lib/live/text-test";
 import { LiveInputError, LiveUnavailableError } from "@/lib/live/errors";
 import { clearRuntimeCache } from "@/lib/live/runtime-cache";
@@ -26,27 +26,10 @@ let lm: LanguageModel;
 let params: SaeParams;
 let target: LiveTarget;
 
-function randomSae(dIn: number, dSae: number, seed: number): SaeParams {
-  const rng = createRng(seed);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
-  const W_enc = Float32Array.from({ length: dIn * dSae }, () => normal() / Math.sqrt(dIn));
-  const W_dec = Float32Array.from({ length: dSae * dIn }, () => normal() / Math.sqrt(dIn));
-  return {
-    architecture: "jumprelu",
-    dIn,
-    dSae,
-    W_enc,
-    W_dec,
-    b_enc: Float32Array.from({ length: dSae }, () => 0.1 * normal()),
-    b_dec: new Float32Array(dIn),
-    threshold: Float32Array.from({ length: dSae }, () => 0.2 + 0.3 * rng.next()),
-  };
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "fl-live-"));
   lm = await loadLanguageModel(path.join(MODEL_DIR, "model.onnx"));
-  params = randomSae(lm.hook(HOOK).shape[2], D_SAE, 7);
+  params = tinyJumpReluSae(lm.hook(HOOK).shape[2], D_SAE, 7);
   await saveSaeLens(dir, params);
   target = { modelDir: MODEL_DIR, hookName: HOOK, saeDir: dir, contextLength: 128 };
 });

@@ -10,6 +10,7 @@ import { ExtendForm, StatusControls } from "@/app/admin/studies/_components/stud
 import { AnswerMixChart, CompletionChart, DifferenceChart, YesSharesChart } from "@/app/admin/studies/_components/results-charts";
 import { TableHead } from "@/app/_components/table-head";
 import { ratingBar } from "@/app/_components/charts/rating-bar";
+import { TitledSection } from "@/app/_components/titled-section";
 
 export const metadata: Metadata = { title: "Study" };
 export const dynamic = "force-dynamic";
@@ -32,14 +33,11 @@ function Share({ estimate }: { estimate: ProportionEstimate }) {
   );
 }
 
-function Card({ title, children, id }: { title: string; children: React.ReactNode; id?: string }) {
+function Card({ title, children, id }: { title: string; children: React.ReactNode; id: string }) {
   return (
-    <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-4" aria-labelledby={id}>
-      <h2 id={id} className="text-lg font-semibold">
-        {title}
-      </h2>
+    <TitledSection id={id} title={title} className="space-y-3 p-4" headingClassName="text-lg font-semibold">
       {children}
-    </section>
+    </TitledSection>
   );
 }
 

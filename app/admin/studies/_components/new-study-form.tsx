@@ -3,7 +3,10 @@
 import { useState } from "react";
 import { useRouter } from "next/navigation";
 import { api } from "@/app/_components/api-client";
-import type { RaterViewSettings } from "@/lib/studies/types";
+import { FormError } from "@/app/_components/form-fields";
+import { useFormSubmit } from "@/app/_components/use-form-submit";
+import { raterViewSettingsSchema, type RaterViewSettings } from "@/lib/studies/types";
+import { RaterChecklist, type RaterChoice } from "@/app/admin/studies/_components/rater-checklist";
 
 interface SaeChoice {
   id: string;
@@ -15,14 +18,16 @@ interface SaeChoice {
   model: string;
   aliveFeatures: number;
 }
-interface RaterChoice {
-  id: string;
-  name: string;
-  email: string;
-  role: string;
-}
 
 const input = "mt-1 block w-full rounded border border-slate-300 px-2 py-1.5";
+
+/** What raters are shown: a number field per view setting. */
+const VIEW_FIELDS: { name: keyof RaterViewSettings; label: string; help?: string }[] = [
+  { name: "topExamples", label: "Top activating examples" },
+  { name: "intervals", label: "Activation intervals", help: "equal-width ranges of (0, max]" },
+  { name: "examplesPerInterval", label: "Examples per interval" },
+  { name: "logitTokens", label: "Logit tokens (promoted and suppressed)", help: "0: not shown (the paper's raters did not see them)" },
+];
 
 function NumberField({
   label,
@@ -71,8 +76,22 @@ export function NewStudyForm({ saes, raters, defaultView }: { saes: SaeChoice[];
   const [view, setView] = useState(defaultView);
   const [seed, setSeed] = useState("");
   const [open, setOpen] = useState(true);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, sent, onSubmit } = useFormSubmit(async () => {
+    const result = await api<{ id: string }>("/api/admin/studies", {
+      body: {
+        name,
+        saeIds,
+        featuresPerSae,
+        densityStrata: stratified ? strata : null,
+        raterIds,
+        ratingsPerItem,
+        view,
+        seed: seed.trim() === "" ? undefined : Number(seed),
+        open,
+      },
+    });
+    router.push(`/admin/studies/${result.id}`);
+  });
 
   const toggle = (list: string[], id: string) => (list.includes(id) ? list.filter((x) => x !== id) : [...list, id]);
   const chosen = saes.filter((s) => saeIds.includes(s.id));
@@ -80,33 +99,7 @@ export function NewStudyForm({ saes, raters, defaultView }: { saes: SaeChoice[];
   const assignments = saeIds.length * featuresPerSae * ratingsPerItem;
 
   return (
-    <form
-      className="space-y-6"
-      onSubmit={async (event) => {
-        event.preventDefault();
-        setError(null);
-        setBusy(true);
-        try {
-          const result = await api<{ id: string }>("/api/admin/studies", {
-            body: {
-              name,
-              saeIds,
-              featuresPerSae,
-              densityStrata: stratified ? strata : null,
-              raterIds,
-              ratingsPerItem,
-              view,
-              seed: seed.trim() === "" ? undefined : Number(seed),
-              open,
-            },
-          });
-          router.push(`/admin/studies/${result.id}`);
-        } catch (e) {
-          setError((e as Error).message);
-          setBusy(false);
-        }
-      }}
-    >
+    <form className="space-y-6" onSubmit={onSubmit}>
       <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-4">
         <label className="block text-sm">
           Study name <span className="text-slate-500">(raters see it: don&apos;t name the SAEs in it)</span>
@@ -187,22 +180,7 @@ export function NewStudyForm({ saes, raters, defaultView }: { saes: SaeChoice[];
 
       <fieldset className="space-y-2 rounded-lg border border-slate-200 bg-white p-4">
         <legend className="px-1 font-semibold">Raters</legend>
-        <ul className="grid gap-1 sm:grid-cols-2">
-          {raters.map((r) => (
-            <li key={r.id}>
-              <label className="flex items-center gap-2 text-sm">
-                <input
-                  type="checkbox"
-                  checked={raterIds.includes(r.id)}
-                  onChange={() => setRaterIds(toggle(raterIds, r.id))}
-                  aria-label={`Rater ${r.name}`}
-                />
-                {r.name} <span className="text-slate-500">{r.email}</span>
-                {r.role === "ADMIN" && <span className="text-xs text-slate-500">(admin)</span>}
-              </label>
-            </li>
-          ))}
-        </ul>
+        <RaterChecklist raters={raters} chosen={raterIds} onChange={setRaterIds} />
         <div className="max-w-xs">
           <NumberField
             label="Ratings per feature"
@@ -226,53 +204,35 @@ export function NewStudyForm({ saes, raters, defaultView }: { saes: SaeChoice[];
           The paper&apos;s protocol: top activating examples and examples sampled across the activation range. Raters never see the SAE, its
           architecture or the feature&apos;s index, and see activations relative to the feature&apos;s maximum.
         </p>
-        <NumberField
-          label="Top activating examples"
-          name="topExamples"
-          value={view.topExamples}
-          onChange={(v) => setView({ ...view, topExamples: v })}
-          max={100}
-        />
-        <NumberField
-          label="Activation intervals"
-          name="intervals"
-          value={view.intervals}
-          onChange={(v) => setView({ ...view, intervals: v })}
-          max={20}
-          help="equal-width ranges of (0, max]"
-        />
-        <NumberField
-          label="Examples per interval"
-          name="examplesPerInterval"
-          value={view.examplesPerInterval}
-          onChange={(v) => setView({ ...view, examplesPerInterval: v })}
-          max={50}
-        />
-        <NumberField
-          label="Logit tokens (promoted and suppressed)"
-          name="logitTokens"
-          value={view.logitTokens}
-          onChange={(v) => setView({ ...view, logitTokens: v })}
-          max={50}
-          help="0: not shown (the paper's raters did not see them)"
-        />
+        {VIEW_FIELDS.map(({ name, label, help }) => {
+          // the bounds the API checks (lib/studies/types), so the form cannot offer what it would refuse
+          const bounds = raterViewSettingsSchema.shape[name].unwrap();
+          return (
+            <NumberField
+              key={name}
+              label={label}
+              name={name}
+              value={view[name]}
+              onChange={(v) => setView({ ...view, [name]: v })}
+              min={bounds.minValue ?? 0}
+              max={bounds.maxValue ?? undefined}
+              help={help}
+            />
+          );
+        })}
       </fieldset>
 
       <label className="flex items-center gap-2 text-sm">
         <input type="checkbox" checked={open} onChange={(e) => setOpen(e.target.checked)} /> Open to raters now (otherwise keep it as a
         draft)
       </label>
-      {error && (
-        <p role="alert" className="text-sm text-red-700">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       <button
         type="submit"
-        disabled={busy}
+        disabled={sent}
         className="rounded bg-slate-900 px-4 py-2 font-medium text-white hover:bg-slate-700 disabled:opacity-60"
       >
-        {busy ? "Sampling features and assigning…" : "Create study"}
+        {sent ? "Sampling features and assigning…" : "Create study"}
       </button>
     </form>
   );

@@ -47,6 +47,46 @@ function Figure({ label, height, children }: { label: string; height: number; ch
   );
 }
 
+/** One series of a stacked bar chart: its data key, its name in the legend and its colours. */
+interface StackedSeries {
+  dataKey: string;
+  name: string;
+  fill: string;
+  stroke?: string;
+}
+
+const MIX_SERIES: StackedSeries[] = [
+  { dataKey: "yes", name: "Yes", fill: ANSWER_COLOURS.yes },
+  { dataKey: "maybe", name: "Maybe", fill: ANSWER_COLOURS.maybe },
+  { dataKey: "no", name: "No", fill: ANSWER_COLOURS.no },
+];
+
+const COMPLETION_SERIES: StackedSeries[] = [
+  { dataKey: "answered", name: "Answered", fill: ANSWER_COLOURS.yes },
+  { dataKey: "skipped", name: "Skipped", fill: ANSWER_COLOURS.skipped },
+  // the palest series gets an outline so its bar stays visible on white
+  { dataKey: "pending", name: "Pending", fill: ANSWER_COLOURS.pending, stroke: "#999" },
+];
+
+/**
+ * The series' bars stacked in one stack, and a legend that lists them in the
+ * same order (recharts would otherwise sort the legend by name). A plain
+ * function, not a component: recharts reads its chart's own children.
+ */
+function stackedSeries(series: StackedSeries[]) {
+  const order = series.map((s) => s.name);
+  return [
+    <Legend
+      key="legend"
+      verticalAlign="top"
+      height={28}
+      wrapperStyle={{ fontSize: 12 }}
+      itemSorter={(item) => order.indexOf(String(item.value))}
+    />,
+    ...series.map((s) => <Bar key={s.dataKey} {...s} stackId="stack" isAnimationActive={false} />),
+  ];
+}
+
 /** Shares of Yes / Maybe / No per SAE, stacked to 100%. */
 export function AnswerMixChart({ rows }: { rows: MixRow[] }) {
   const data = rows.map((r) => ({
@@ -62,15 +102,7 @@ export function AnswerMixChart({ rows }: { rows: MixRow[] }) {
         <XAxis type="number" domain={[0, 1]} tickFormatter={pct} tick={{ fontSize: 11 }} />
         <YAxis type="category" dataKey="name" width={180} tick={{ fontSize: 11 }} />
         <Tooltip formatter={(v) => `${(Number(v) * 100).toFixed(1)}%`} />
-        <Legend
-          verticalAlign="top"
-          height={28}
-          wrapperStyle={{ fontSize: 12 }}
-          itemSorter={(item) => ["Yes", "Maybe", "No"].indexOf(String(item.value))}
-        />
-        <Bar dataKey="yes" name="Yes" stackId="a" fill={ANSWER_COLOURS.yes} isAnimationActive={false} />
-        <Bar dataKey="maybe" name="Maybe" stackId="a" fill={ANSWER_COLOURS.maybe} isAnimationActive={false} />
-        <Bar dataKey="no" name="No" stackId="a" fill={ANSWER_COLOURS.no} isAnimationActive={false} />
+        {stackedSeries(MIX_SERIES)}
       </BarChart>
     </Figure>
   );
@@ -112,15 +144,7 @@ export function CompletionChart({ rows }: { rows: CompletionRow[] }) {
         <XAxis type="number" allowDecimals={false} tick={{ fontSize: 11 }} />
         <YAxis type="category" dataKey="name" width={140} tick={{ fontSize: 11 }} />
         <Tooltip />
-        <Legend
-          verticalAlign="top"
-          height={28}
-          wrapperStyle={{ fontSize: 12 }}
-          itemSorter={(item) => ["Answered", "Skipped", "Pending"].indexOf(String(item.value))}
-        />
-        <Bar dataKey="answered" name="Answered" stackId="c" fill={ANSWER_COLOURS.yes} isAnimationActive={false} />
-        <Bar dataKey="skipped" name="Skipped" stackId="c" fill={ANSWER_COLOURS.skipped} isAnimationActive={false} />
-        <Bar dataKey="pending" name="Pending" stackId="c" fill={ANSWER_COLOURS.pending} stroke="#999" isAnimationActive={false} />
+        {stackedSeries(COMPLETION_SERIES)}
       </BarChart>
     </Figure>
   );

@@ -4,6 +4,7 @@ import { useState } from "react";
 import { useRouter } from "next/navigation";
 import { api } from "@/app/_components/api-client";
 import { useAdminAction } from "@/app/_components/use-admin-action";
+import { RaterChecklist, type RaterChoice } from "@/app/admin/studies/_components/rater-checklist";
 
 export function StatusControls({ studyId, status }: { studyId: string; status: string }) {
   const { run, busy, error } = useAdminAction();
@@ -51,7 +52,7 @@ export function ExtendForm({
   ratingsPerItem,
 }: {
   studyId: string;
-  candidates: { id: string; name: string; email: string }[];
+  candidates: RaterChoice[];
   ratingsPerItem: number;
 }) {
   const router = useRouter();
@@ -85,20 +86,7 @@ export function ExtendForm({
       {candidates.length === 0 ? (
         <p className="text-sm text-slate-600">Every rater is already in this study; invite more on the Users page.</p>
       ) : (
-        <ul className="grid gap-1 sm:grid-cols-2">
-          {candidates.map((r) => (
-            <li key={r.id}>
-              <label className="flex items-center gap-2 text-sm">
-                <input
-                  type="checkbox"
-                  checked={chosen.includes(r.id)}
-                  onChange={() => setChosen(chosen.includes(r.id) ? chosen.filter((x) => x !== r.id) : [...chosen, r.id])}
-                />
-                {r.name} <span className="text-slate-500">{r.email}</span>
-              </label>
-            </li>
-          ))}
-        </ul>
+        <RaterChecklist raters={candidates} chosen={chosen} onChange={setChosen} />
       )}
       <label className="block max-w-xs text-sm">
         Ratings per feature (can only be raised)

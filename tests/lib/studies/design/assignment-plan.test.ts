@@ -113,15 +113,24 @@ function store(plan: AssignmentPlan, answered: (raterId: string, queueLength: nu
   });
 }
 
+/**
+ * Plans `first`, answers the first `answered(rater)` of each queue, then plans
+ * again with `change` applied, a new seed and those assignments: the new plan
+ * and its per-rater loads (checkPlan's invariants checked).
+ */
+function replan(first: AssignmentPlanInput, answered: Parameters<typeof store>[1], change: Partial<AssignmentPlanInput>) {
+  const existing = store(planAssignments(first), answered);
+  const second = { ...first, ...change, seed: 2, existing };
+  const plan = planAssignments(second);
+  return { plan, loads: checkPlan(second, plan) };
+}
+
 describe("re-planning a running study", () => {
   const items = studyItems(["a", "b", "c"], 30);
 
   it("adds raters by moving only open work, keeping balance and answered work", () => {
     const first = { items, raterIds: raterList(3), ratingsPerItem: 2, seed: 1 };
-    const existing = store(planAssignments(first), () => 10); // 60 each, 10 answered
-    const second = { ...first, raterIds: raterList(5), seed: 2, existing };
-    const plan = planAssignments(second);
-    const loads = checkPlan(second, plan);
+    const { plan, loads } = replan(first, () => 10, { raterIds: raterList(5) }); // 60 each, 10 answered
     expect([...loads.values()]).toEqual([36, 36, 36, 36, 36]);
     // Old raters keep 26 of their 50 open items; 24 each move to the new raters.
     expect(plan.removed).toHaveLength(3 * 24);
@@ -135,19 +144,14 @@ describe("re-planning a running study", () => {
 
   it("raises ratings per item without moving anything already planned", () => {
     const first = { items, raterIds: raterList(4), ratingsPerItem: 2, seed: 1 };
-    const existing = store(planAssignments(first), (_, n) => Math.floor(n / 3));
-    const plan = planAssignments({ ...first, ratingsPerItem: 3, seed: 2, existing });
-    const loads = checkPlan({ ...first, ratingsPerItem: 3, existing }, plan);
+    const { plan, loads } = replan(first, (_, n) => Math.floor(n / 3), { ratingsPerItem: 3 });
     expect(spread(loads)).toBeLessThanOrEqual(1);
     expect(plan.removed).toEqual([]);
   });
 
   it("redistributes the open work of a rater who left, counting their answers", () => {
     const first = { items, raterIds: raterList(4), ratingsPerItem: 2, seed: 1 };
-    const existing = store(planAssignments(first), (id) => (id === "rater-3" ? 20 : 5));
-    const second = { ...first, raterIds: raterList(3), seed: 2, existing };
-    const plan = planAssignments(second);
-    const loads = checkPlan(second, plan);
+    const { plan, loads } = replan(first, (id) => (id === "rater-3" ? 20 : 5), { raterIds: raterList(3) });
     expect(spread(loads)).toBeLessThanOrEqual(1);
     // 180 ratings needed, 20 already given by the leaver: 160 over 3 raters.
     expect([...loads.values()].reduce((s, x) => s + x, 0)).toBe(160);
@@ -156,10 +160,7 @@ describe("re-planning a running study", () => {
 
   it("gives no new work to a rater who already answered more than the fair share", () => {
     const first = { items, raterIds: raterList(2), ratingsPerItem: 1, seed: 1 };
-    const existing = store(planAssignments(first), (id) => (id === "rater-0" ? 45 : 0));
-    const second = { ...first, raterIds: raterList(4), seed: 2, existing };
-    const plan = planAssignments(second);
-    const loads = checkPlan(second, plan);
+    const { loads } = replan(first, (id) => (id === "rater-0" ? 45 : 0), { raterIds: raterList(4) });
     expect(loads.get("rater-0")).toBe(45);
     expect([loads.get("rater-1"), loads.get("rater-2"), loads.get("rater-3")]).toEqual([15, 15, 15]);
   });

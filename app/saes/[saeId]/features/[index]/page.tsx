@@ -18,6 +18,7 @@ import { RandomFeatureLink } from "@/app/_components/feature/random-feature";
 import { architectureStyle } from "@/app/_components/charts/palette";
 import { SaeBreadcrumb } from "@/app/_components/feature/sae-breadcrumb";
 import { MetricTiles } from "@/app/_components/metric-tiles";
+import { TitledSection } from "@/app/_components/titled-section";
 
 export const dynamic = "force-dynamic";
 
@@ -33,6 +34,15 @@ const load = cache(async (saeId: string, rawIndex: string, role: string) => {
 export async function generateMetadata({ params }: { params: Params }): Promise<Metadata> {
   const { saeId, index } = await params;
   return { title: `Feature ${index} · ${saeId}` };
+}
+
+/** A titled box of the side column, its heading naming it for screen readers. */
+function Panel({ id, title, children }: { id: string; title: string; children: React.ReactNode }) {
+  return (
+    <TitledSection id={id} title={title} className="p-3" headingClassName="mb-1 font-semibold">
+      {children}
+    </TitledSection>
+  );
 }
 
 function pct(x: number): string {
@@ -150,32 +160,23 @@ export default async function FeaturePage({ params }: { params: Params }) {
             <Neighbors title="In this SAE (decoder cosine)" items={d.nearestSame} />
             <Neighbors title="In sibling SAEs on this hook" items={d.nearestSiblings} />
           </div>
-          <section className="rounded-lg border border-slate-200 bg-white p-3" aria-labelledby="explanations">
-            <h2 id="explanations" className="mb-1 font-semibold">
-              Explanations
-            </h2>
+          <Panel id="explanations" title="Explanations">
             <FeatureExplanations
               saeId={sae.id}
               index={index}
               explanations={d.explanations}
               viewer={"id" in user ? { id: user.id, role: user.role } : null}
             />
-          </section>
-          <section className="rounded-lg border border-slate-200 bg-white p-3" aria-labelledby="ratings">
-            <h2 id="ratings" className="mb-1 font-semibold">
-              Ratings
-            </h2>
+          </Panel>
+          <Panel id="ratings" title="Ratings">
             <FeatureRatings
               saeId={sae.id}
               index={index}
               ratings={d.ratings}
               scope={snapshot ? "snapshot" : seesOpenStudies(user) ? "all" : "closed"}
             />
-          </section>
-          <section className="rounded-lg border border-slate-200 bg-white p-3" aria-labelledby="live">
-            <h2 id="live" className="mb-1 font-semibold">
-              Test on your text
-            </h2>
+          </Panel>
+          <Panel id="live" title="Test on your text">
             <LiveTextTest saeId={sae.id} featureIndex={index} scale={feature?.maxAct} />
             <p className="mt-2 text-xs text-slate-500">
               Or find the features that fire on your text:{" "}
@@ -184,7 +185,7 @@ export default async function FeaturePage({ params }: { params: Params }) {
               </Link>
               .
             </p>
-          </section>
+          </Panel>
         </aside>
       </div>
       <p className="text-xs text-slate-500">Keys: ← / → previous / next feature, r random.</p>
