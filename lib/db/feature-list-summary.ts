@@ -176,17 +176,21 @@ export async function saveFeatureListSummary(client: PoolClient, saeId: string, 
 export async function featureListSummary(db: Db, saeId: string, stride = CHECKPOINT_STRIDE): Promise<FeatureListSummary> {
   const stored = await db.$queryRaw<{ summary: FeatureListSummary }[]>`SELECT "summary" FROM "FeatureListSummary" WHERE "saeId" = ${saeId}`;
   if (stored.length) return stored[0].summary;
-  return db.$transaction(async (tx) => {
-    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Sae" WHERE id = ${saeId} FOR UPDATE`;
-    const again = await tx.$queryRaw<
-      { summary: FeatureListSummary }[]
-    >`SELECT "summary" FROM "FeatureListSummary" WHERE "saeId" = ${saeId}`;
-    if (again.length) return again[0].summary;
-    const features = await tx.$queryRaw<SummaryFeature[]>`
+  return db.$transaction(
+    async (tx) => {
+      const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Sae" WHERE id = ${saeId} FOR UPDATE`;
+      const again = await tx.$queryRaw<
+        { summary: FeatureListSummary }[]
+      >`SELECT "summary" FROM "FeatureListSummary" WHERE "saeId" = ${saeId}`;
+      if (again.length) return again[0].summary;
+      const features = await tx.$queryRaw<SummaryFeature[]>`
       SELECT "index", dead, density, "maxAct" FROM "Feature" WHERE "saeId" = ${saeId}`;
-    const summary = summariseFeatureList(features, stride);
-    // an SAE without features (not recorded yet) or gone: nothing worth keeping
-    if (locked.length && features.length) await tx.$executeRawUnsafe(SAVE_SQL, saeId, JSON.stringify(summary));
-    return summary;
-  });
+      const summary = summariseFeatureList(features, stride);
+      // an SAE without features (not recorded yet) or gone: nothing worth keeping
+      if (locked.length && features.length) await tx.$executeRawUnsafe(SAVE_SQL, saeId, JSON.stringify(summary));
+      return summary;
+      // once per recording written otherwise: reading 131,072 rows may outlast Prisma's 5 s default on a busy machine
+    },
+    { timeout: 120_000 },
+  );
 }
