@@ -27,7 +27,7 @@ import { featureListQuerySchema, listFeatures } from "@/lib/db/browse";
 import { createRng } from "@/lib/random/seeded";
 
 const opts = new Command()
-  .option("--database <name>", "a database seeded by bench:web --seed-only")
+  .option("--database <names>", "databases seeded by bench:web --seed-only or kept by --seed --keep (comma-separated)")
   .option("--seed <sizes>", "seed a database per size (features, comma-separated) and measure each")
   .option("--repeats <n>", "calls per measurement (median reported)", "7")
   .option("--runs <n>", "times the whole table is measured (median over runs reported)", "3")
@@ -204,7 +204,7 @@ async function measure(database: string): Promise<{ n: number; ms: Map<string, n
 }
 
 async function main() {
-  const databases = opts.database ? [opts.database] : [];
+  const databases = opts.database?.split(",") ?? [];
   const seeded: string[] = [];
   try {
     for (const size of opts.seed?.split(",").map(Number) ?? []) {

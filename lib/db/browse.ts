@@ -402,7 +402,10 @@ export async function listFeatures(db: Db, saeId: string, q: FeatureListQuery, r
     const range =
       order === "index"
         ? Prisma.sql`${cp ? Prisma.sql`f."index" >= ${cp.index} AND` : Prisma.empty} f."index" < ${index}`
-        : Prisma.sql`${cp ? Prisma.sql`(${col}, f."index") >= ${pair(cp.key, cp.index)} AND` : Prisma.empty} (${col}, f."index") < ${pair(key, index)}`;
+        : // the plain bounds on the key are implied by the row comparisons; with them PostgreSQL scans the index's range
+          // (row comparisons alone were planned as a sequential scan at 131k features)
+          Prisma.sql`${cp ? Prisma.sql`${col} >= ${cp.key}::float8 AND (${col}, f."index") >= ${pair(cp.key, cp.index)} AND` : Prisma.empty}
+            ${col} <= ${key}::float8 AND (${col}, f."index") < ${pair(key, index)}`;
     const [{ rows }] = await db.$queryRaw<{ rows: number }[]>`SELECT count(*)::int AS rows FROM "Feature" f WHERE ${where} AND ${range}`;
     return (cp?.before ?? 0) + rows;
   };

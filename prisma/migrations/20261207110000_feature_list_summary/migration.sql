@@ -12,12 +12,17 @@ CREATE TABLE "FeatureListSummary" (
 
 ALTER TABLE "FeatureListSummary" ADD CONSTRAINT "FeatureListSummary_saeId_fkey" FOREIGN KEY ("saeId") REFERENCES "Sae"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
--- The list's orders break ties by index: with the index in the key, a keyset page or a position
--- count that starts among tied rows (every dead feature has density 0) reads only the rows it needs.
+-- The list's orders break ties by ascending index in both directions: with the index in the key, a
+-- keyset page or a position count that starts among tied rows (every dead feature has density 0)
+-- reads only the rows it needs. Descending by density is (density DESC, index ASC), which no scan of
+-- an ascending index gives: without its own index, the last page of that order sorted every dead
+-- feature (2.5 s at 131,072 features, 10% dead).
 DROP INDEX "Feature_saeId_density_idx";
 DROP INDEX "Feature_saeId_maxAct_idx";
 CREATE INDEX "Feature_saeId_density_index_idx" ON "Feature"("saeId", "density", "index");
 CREATE INDEX "Feature_saeId_maxAct_index_idx" ON "Feature"("saeId", "maxAct", "index");
+CREATE INDEX "Feature_saeId_density_desc_index_idx" ON "Feature"("saeId", "density" DESC, "index");
+CREATE INDEX "Feature_saeId_maxAct_desc_index_idx" ON "Feature"("saeId", "maxAct" DESC, "index");
 
 -- Freshness: any write to an SAE's Feature rows, by any writer, deletes its summary in the writer's
 -- transaction (one DELETE per statement, over the statement's transition table). The recording's
