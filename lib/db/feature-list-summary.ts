@@ -171,14 +171,16 @@ export async function saveFeatureListSummary(client: PoolClient, saeId: string, 
 /**
  * The SAE's summary; built from its Feature rows and stored when missing. The
  * build locks the SAE row first, as the recording's writer does, so it never
- * stores a summary of rows a concurrent recording is replacing.
+ * stores a summary of rows a concurrent recording is replacing; while a
+ * recording holds that lock (minutes, at 131k features) the view does not
+ * wait for it: it counts the rows it sees and stores nothing.
  */
 export async function featureListSummary(db: Db, saeId: string, stride = CHECKPOINT_STRIDE): Promise<FeatureListSummary> {
   const stored = await db.$queryRaw<{ summary: FeatureListSummary }[]>`SELECT "summary" FROM "FeatureListSummary" WHERE "saeId" = ${saeId}`;
   if (stored.length) return stored[0].summary;
   return db.$transaction(
     async (tx) => {
-      const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Sae" WHERE id = ${saeId} FOR UPDATE`;
+      const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Sae" WHERE id = ${saeId} FOR UPDATE SKIP LOCKED`;
       const again = await tx.$queryRaw<
         { summary: FeatureListSummary }[]
       >`SELECT "summary" FROM "FeatureListSummary" WHERE "saeId" = ${saeId}`;
@@ -186,7 +188,7 @@ export async function featureListSummary(db: Db, saeId: string, stride = CHECKPO
       const features = await tx.$queryRaw<SummaryFeature[]>`
       SELECT "index", dead, density, "maxAct" FROM "Feature" WHERE "saeId" = ${saeId}`;
       const summary = summariseFeatureList(features, stride);
-      // an SAE without features (not recorded yet) or gone: nothing worth keeping
+      // locked by a recording, without features (not recorded yet) or gone: nothing worth keeping
       if (locked.length && features.length) await tx.$executeRawUnsafe(SAVE_SQL, saeId, JSON.stringify(summary));
       return summary;
       // once per recording written otherwise: reading 131,072 rows may outlast Prisma's 5 s default on a busy machine

@@ -128,6 +128,25 @@ describe("the feature list summary", () => {
   });
 });
 
+describe("building the summary on a view", () => {
+  it("does not wait for a recording holding the SAE's lock: it counts the rows it sees and stores nothing", async () => {
+    const saeId = world.saes[1].id;
+    await db.featureListSummary.deleteMany({ where: { saeId } });
+    const recording = await pool.connect();
+    try {
+      await recording.query("BEGIN");
+      await recording.query(`SELECT 1 FROM "Sae" WHERE id = $1 FOR UPDATE`, [saeId]);
+      expect(await shown(saeId)).toEqual(await recount(saeId));
+      expect(await storedSummary(saeId)).toBeNull();
+    } finally {
+      await recording.query("ROLLBACK");
+      recording.release();
+    }
+    await shown(saeId);
+    expect(await storedSummary(saeId)).not.toBeNull();
+  });
+});
+
 describe("checkpoints", () => {
   /** Random features with heavy ties (dead ones share density and max activation 0). */
   function features(n: number, seed: number): SummaryFeature[] {
