@@ -24,10 +24,14 @@ import {
   type FeatureSort,
 } from "@/lib/db/feature-list-cursor";
 import type { CurvePoint as StoredCurvePoint } from "@/lib/db/saes";
-
-/** Features firing on more than this share of tokens are "dense" (paper: "How SAEs are judged"). */
-/** Width of a density histogram bin, in decades of log10 firing frequency. */
-export const DENSITY_BIN_DECADES = 0.25;
+import {
+  checkpointBefore,
+  featureListSummary,
+  statusTotal,
+  type FeatureListSummary,
+  type FeatureStatus,
+  type RecordedOrder,
+} from "@/lib/db/feature-list-summary";
 
 // ---------------------------------------------------------------- SAE overview
 
@@ -159,24 +163,19 @@ export interface DensityHistogram {
 
 /**
  * Histogram of log10 firing frequency over an SAE's recorded features on the
- * recording tokens. Dead and dense counts are not recounted here: they are
- * the SAE's own (Sae.deadCount, written with the recording, lib/db/recordings.ts).
+ * recording tokens, from the feature list summary (counted once per
+ * recording, lib/db/feature-list-summary.ts). Dead and dense counts are the
+ * SAE's own (Sae.deadCount, written with the recording, lib/db/recordings.ts).
  */
-export async function densityHistogram(db: Db, saeId: string, binDecades = DENSITY_BIN_DECADES): Promise<DensityHistogram> {
-  const [bins, totals] = await Promise.all([
-    db.$queryRaw<{ bin: number; count: number }[]>`
-      SELECT floor(log(density) / ${binDecades})::int AS bin, count(*)::int AS count
-      FROM "Feature" WHERE "saeId" = ${saeId} AND density > 0 AND NOT dead
-      GROUP BY 1 ORDER BY 1`,
-    db.$queryRaw<{ recorded: number }[]>`SELECT count(*)::int AS recorded FROM "Feature" WHERE "saeId" = ${saeId}`,
-  ]);
-  return { binDecades, bins, recorded: totals[0].recorded };
+export async function densityHistogram(db: Db, saeId: string): Promise<DensityHistogram> {
+  const s = await featureListSummary(db, saeId);
+  return { binDecades: s.densityBinDecades, bins: s.densityBins, recorded: statusTotal(s, "all") };
 }
 
 // ---------------------------------------------------------------- feature list
 
 export { FEATURE_SORTS };
-export const FEATURE_STATUSES = ["all", "alive", "dead", "dense"] as const;
+export const FEATURE_STATUSES = ["all", "alive", "dead", "dense"] as const satisfies readonly FeatureStatus[];
 
 const finite = z.coerce.number().refine(Number.isFinite, "must be a finite number");
 
@@ -288,26 +287,58 @@ interface ListRow extends Omit<FeatureListRow, "yesShare" | "yes" | "maybe" | "n
   total: number | null;
 }
 
+/** The features a status filter shows: the SQL twin of statusClassOf (lib/db/feature-list-summary.ts). */
+function statusCondition(status: FeatureStatus): Prisma.Sql | null {
+  if (status === "alive") return Prisma.sql`NOT f.dead`;
+  if (status === "dead") return Prisma.sql`f.dead`;
+  if (status === "dense") return Prisma.sql`NOT f.dead AND f.density > ${DENSE_THRESHOLD}`;
+  return null;
+}
+
+/** Whether the query filters by status alone: then its total and positions come from the feature list summary. */
+function filtersByStatusAlone(q: FeatureListQuery): boolean {
+  return q.minLogDensity === undefined && q.maxLogDensity === undefined && q.minMaxAct === undefined && q.rated === "any" && !q.q;
+}
+
+/** Above every feature index (an index is an int below this). */
+const MAX_INDEX = 2 ** 31 - 1;
+
+const ORDER_COLUMN: Record<RecordedOrder, Prisma.Sql> = {
+  index: Prisma.sql`f."index"`,
+  density: Prisma.sql`f.density`,
+  maxAct: Prisma.sql`f."maxAct"`,
+};
+
 /**
  * One page of the SAE's features in the query's order, found by keyset from
  * the cursor (never OFFSET: a late page costs what the first does), with the
- * count of matching features and the page's position among them, counted in
- * the same pass.
+ * count of matching features and the page's position among them.
+ *
+ * Filtered by status alone (the list as it opens, and its status tabs), a
+ * view reads O(page) rows: the total is the summary's count, and the
+ * position of the page's first row is its checkpoint's count plus a count of
+ * at most CHECKPOINT_STRIDE rows (lib/db/feature-list-summary.ts). The rating
+ * order puts the features in a study first (few: a study samples them) and
+ * every other feature after them by index, so it is read as two queries, the
+ * studied features sorted and the rest walked by primary key, and needs no
+ * index of its own. Other filters (density or activation bounds, rated only,
+ * explanation text) count the features they match, O(features).
  */
 export async function listFeatures(db: Db, saeId: string, q: FeatureListQuery, reader: RatingReader = null): Promise<FeatureListPage> {
   const conditions: Prisma.Sql[] = [Prisma.sql`f."saeId" = ${saeId}`];
-  if (q.status === "alive") conditions.push(Prisma.sql`NOT f.dead`);
-  if (q.status === "dead") conditions.push(Prisma.sql`f.dead`);
-  if (q.status === "dense") conditions.push(Prisma.sql`f.density > ${DENSE_THRESHOLD}`);
+  const status = statusCondition(q.status);
+  if (status) conditions.push(status);
   if (q.minLogDensity !== undefined) conditions.push(Prisma.sql`f.density >= ${10 ** q.minLogDensity}`);
   if (q.maxLogDensity !== undefined) conditions.push(Prisma.sql`f.density <= ${10 ** q.maxLogDensity}`);
   if (q.minMaxAct !== undefined) conditions.push(Prisma.sql`f."maxAct" >= ${q.minMaxAct}`);
-  if (q.rated === "yes") conditions.push(Prisma.sql`r.total > 0`);
   if (q.q)
     conditions.push(
       Prisma.sql`EXISTS (SELECT 1 FROM "Explanation" x WHERE x."saeId" = f."saeId" AND x."featureIndex" = f."index" AND x.text ILIKE ${likePattern(q.q)})`,
     );
   const where = Prisma.join(conditions, " AND ");
+  // conditions on the ratings (r), where r is joined
+  const and = (...sql: (Prisma.Sql | null)[]) => Prisma.join([Prisma.empty, ...sql.filter((x) => x !== null)], " AND ");
+  const rated = q.rated === "yes" ? Prisma.sql`r.total > 0` : null;
   const ratingsCte = Prisma.sql`
     WITH r AS (
       SELECT i."featureIndex",
@@ -322,50 +353,108 @@ export async function listFeatures(db: Db, saeId: string, q: FeatureListQuery, r
       WHERE i."saeId" = ${saeId} AND ${ratingScope(reader)}
       GROUP BY i."featureIndex"
     )`;
+  const columns = Prisma.sql`f."index", f.dead, f.density, f."maxAct",
+      (SELECT x.text FROM "Explanation" x WHERE x."saeId" = f."saeId" AND x."featureIndex" = f."index" ORDER BY x."createdAt" DESC LIMIT 1) AS explanation`;
   const desc = q.dir === "desc";
-  const page = (bound: Prisma.Sql | null, reverse: boolean) => db.$queryRaw<ListRow[]>`
-      ${ratingsCte}
-      SELECT f."index", f.dead, f.density, f."maxAct",
-             (SELECT x.text FROM "Explanation" x WHERE x."saeId" = f."saeId" AND x."featureIndex" = f."index" ORDER BY x."createdAt" DESC LIMIT 1) AS explanation,
-             r.yes, r.maybe, r.no, r.total
-      FROM "Feature" f LEFT JOIN r ON r."featureIndex" = f."index"
-      WHERE ${where} ${bound ? Prisma.sql`AND ${bound}` : Prisma.empty}
-      ORDER BY ${orderBy(q.sort, desc, reverse)}
-      LIMIT ${q.pageSize}`;
-  const counted = (beyondCursor: Prisma.Sql) => db.$queryRaw<{ total: number; beyond: number }[]>`
-      ${ratingsCte}
-      SELECT count(*)::int AS total, count(*) FILTER (WHERE ${beyondCursor})::int AS beyond
-      FROM "Feature" f LEFT JOIN r ON r."featureIndex" = f."index" WHERE ${where}`;
-  const cursor = (text: string) => decodeCursor(q.sort, text) as FeatureCursor;
+  const n = q.pageSize;
 
-  // first: the position of the page's first row, from the count of rows beyond the cursor
-  let rows: ListRow[];
-  let counts: { total: number; beyond: number }[];
-  let first: (total: number, beyond: number, shown: number) => number;
-  if (q.after !== undefined) {
-    const bound = beyond(q.sort, desc, cursor(q.after));
-    [rows, counts] = await Promise.all([page(bound, false), counted(bound)]);
-    first = (total, after) => total - after + 1;
-  } else if (q.before !== undefined) {
-    const bound = q.before === END ? null : beyond(q.sort, desc, cursor(q.before), true);
-    [rows, counts] = await Promise.all([page(bound, true), counted(bound ?? Prisma.sql`true`)]);
-    rows.reverse();
-    first = (_, before, shown) => before - shown + 1;
-    // fewer than a page before the cursor (near the top, or a list shorter than a page): show the full first page instead
-    if (rows.length < q.pageSize) {
-      rows = await page(null, false);
-      first = () => 1;
+  /** The page after the cursor (before it when `reverse`, in reverse order); the first page (the last) without one. */
+  const read = async (c: FeatureCursor | null, reverse: boolean): Promise<ListRow[]> => {
+    const bound = c ? beyond(q.sort, desc, c, reverse) : null;
+    const order = orderBy(q.sort, desc, reverse);
+    if (q.sort !== "rating")
+      return db.$queryRaw<ListRow[]>`${ratingsCte}
+        SELECT ${columns}, r.yes, r.maybe, r.no, r.total
+        FROM "Feature" f LEFT JOIN r ON r."featureIndex" = f."index"
+        WHERE ${where} ${and(rated, bound)} ORDER BY ${order} LIMIT ${n}`;
+    const studied = () => db.$queryRaw<ListRow[]>`${ratingsCte}
+        SELECT ${columns}, r.yes, r.maybe, r.no, r.total
+        FROM r JOIN "Feature" f ON f."saeId" = ${saeId} AND f."index" = r."featureIndex"
+        WHERE ${where} ${and(rated, bound)} ORDER BY ${order} LIMIT ${n}`;
+    // Features never in a study come after every studied one in both directions, by index.
+    const cursorUnstudied = c?.sort === "rating" && c.total === -1;
+    const unstudied = async (limit: number): Promise<ListRow[]> => {
+      if (rated || limit === 0 || (c && !cursorUnstudied && reverse)) return [];
+      const past =
+        c && cursorUnstudied ? Prisma.sql`AND f."index" ${reverse ? Prisma.raw("<") : Prisma.raw(">")} ${c.index}` : Prisma.empty;
+      // NOT IN over the few studied features is a hashed filter on a walk of the primary key: it stops after `limit` rows
+      return db.$queryRaw<ListRow[]>`${ratingsCte}
+        SELECT ${columns}, NULL::int AS yes, NULL::int AS maybe, NULL::int AS no, NULL::int AS total
+        FROM "Feature" f WHERE ${where} AND f."index" NOT IN (SELECT "featureIndex" FROM r) ${past}
+        ORDER BY f."index" ${reverse ? Prisma.sql`DESC` : Prisma.sql`ASC`} LIMIT ${limit}`;
+    };
+    if (!reverse) {
+      const first = await studied();
+      return first.concat(await unstudied(n - first.length));
     }
-  } else {
-    [rows, counts] = await Promise.all([page(null, false), counted(Prisma.sql`false`)]);
-    first = () => 1;
-  }
-  const total = counts[0]?.total ?? 0;
-  const start = rows.length ? first(total, counts[0]?.beyond ?? 0, rows.length) : 0;
+    const last = await unstudied(n);
+    return last.length === n ? last : last.concat(await studied()).slice(0, n);
+  };
+
   const cursorText = (r: ListRow) =>
-    encodeCursor(
-      cursorOf(q.sort, { index: r.index, density: r.density, maxAct: r.maxAct, ratingYes: r.yes ?? 0, ratingTotal: r.total ?? -1 }),
-    );
+    cursorOf(q.sort, { index: r.index, density: r.density, maxAct: r.maxAct, ratingYes: r.yes ?? 0, ratingTotal: r.total ?? -1 });
+
+  /** Features of the status before (key, index) in the ascending recorded order: a checkpoint's count plus at most a stride of rows. */
+  const countBefore = async (s: FeatureListSummary, order: RecordedOrder, key: number, index: number): Promise<number> => {
+    const cp = checkpointBefore(s, order, q.status, key, index);
+    const col = ORDER_COLUMN[order];
+    const pair = (k: number, i: number) => Prisma.sql`(${k}::float8, ${i}::int)`;
+    const range =
+      order === "index"
+        ? Prisma.sql`${cp ? Prisma.sql`f."index" >= ${cp.index} AND` : Prisma.empty} f."index" < ${index}`
+        : // the plain bounds on the key are implied by the row comparisons; with them PostgreSQL scans the index's range
+          // (row comparisons alone were planned as a sequential scan at 131k features)
+          Prisma.sql`${cp ? Prisma.sql`${col} >= ${cp.key}::float8 AND (${col}, f."index") >= ${pair(cp.key, cp.index)} AND` : Prisma.empty}
+            ${col} <= ${key}::float8 AND (${col}, f."index") < ${pair(key, index)}`;
+    const [{ rows }] = await db.$queryRaw<{ rows: number }[]>`SELECT count(*)::int AS rows FROM "Feature" f WHERE ${where} AND ${range}`;
+    return (cp?.before ?? 0) + rows;
+  };
+
+  /** The total and the 1-based position of `row0` (the page's first row) among the matching features. */
+  const place = async (row0: ListRow | undefined): Promise<{ total: number; first: number }> => {
+    if (!filtersByStatusAlone(q)) {
+      const before = row0 ? beyond(q.sort, desc, cursorText(row0), true) : Prisma.sql`false`;
+      const [c] = await db.$queryRaw<{ total: number; before: number }[]>`${ratingsCte}
+        SELECT count(*)::int AS total, count(*) FILTER (WHERE ${before})::int AS before
+        FROM "Feature" f LEFT JOIN r ON r."featureIndex" = f."index" WHERE ${where} ${and(rated)}`;
+      return { total: c.total, first: row0 ? c.before + 1 : 0 };
+    }
+    const s = await featureListSummary(db, saeId);
+    const total = statusTotal(s, q.status);
+    if (!row0) return { total, first: 0 };
+    if (q.sort === "index") {
+      const before = await countBefore(s, "index", row0.index, row0.index);
+      return { total, first: desc ? total - before : before + 1 };
+    }
+    if (q.sort !== "rating") {
+      const key = q.sort === "density" ? row0.density : row0.maxAct;
+      if (!desc) return { total, first: (await countBefore(s, q.sort, key, row0.index)) + 1 };
+      // descending by key, ties still by ascending index: the features with a larger key, then its ties of smaller index
+      const [upToKey, beforeRow, belowKey] = await Promise.all([
+        countBefore(s, q.sort, key, MAX_INDEX),
+        countBefore(s, q.sort, key, row0.index),
+        countBefore(s, q.sort, key, -1),
+      ]);
+      return { total, first: total - upToKey + (beforeRow - belowKey) + 1 };
+    }
+    // the studied features before it, then (when it was never in a study) the unstudied ones before its index
+    const [c] = await db.$queryRaw<{ studied: number; before: number; below: number }[]>`${ratingsCte}
+      SELECT count(*)::int AS studied, count(*) FILTER (WHERE ${beyond(q.sort, desc, cursorText(row0), true)})::int AS before,
+             count(*) FILTER (WHERE f."index" < ${row0.index})::int AS below
+      FROM r JOIN "Feature" f ON f."saeId" = ${saeId} AND f."index" = r."featureIndex" WHERE ${where}`;
+    if (row0.total !== null) return { total, first: c.before + 1 };
+    return { total, first: c.studied + (await countBefore(s, "index", row0.index, row0.index)) - c.below + 1 };
+  };
+
+  const cursor = (text: string) => decodeCursor(q.sort, text) as FeatureCursor;
+  let rows: ListRow[];
+  if (q.after !== undefined) rows = await read(cursor(q.after), false);
+  else if (q.before !== undefined) {
+    rows = (await read(q.before === END ? null : cursor(q.before), true)).reverse();
+    // fewer than a page before the cursor (near the top, or a list shorter than a page): show the full first page instead
+    if (rows.length < n) rows = await read(null, false);
+  } else rows = await read(null, false);
+  const { total, first } = await place(rows[0]);
   return {
     rows: rows.map((r) => ({
       index: r.index,
@@ -379,10 +468,10 @@ export async function listFeatures(db: Db, saeId: string, q: FeatureListQuery, r
       yesShare: r.total ? (r.yes ?? 0) / r.total : null,
     })),
     total,
-    first: start,
-    pageSize: q.pageSize,
-    next: rows.length && start + rows.length - 1 < total ? cursorText(rows[rows.length - 1]) : null,
-    prev: rows.length && start > 1 ? cursorText(rows[0]) : null,
+    first,
+    pageSize: n,
+    next: rows.length && first + rows.length - 1 < total ? encodeCursor(cursorText(rows[rows.length - 1])) : null,
+    prev: rows.length && first > 1 ? encodeCursor(cursorText(rows[0])) : null,
   };
 }
 

@@ -103,3 +103,8 @@ export async function saveSnapshot(db: Db, s: SnapshotToSave): Promise<boolean> 
     ON CONFLICT ("saeId", "featureIndex") DO UPDATE SET "buildId" = EXCLUDED."buildId", html = EXCLUDED.html, "renderedAt" = EXCLUDED."renderedAt"`;
   return saved > 0;
 }
+
+/** Refreshes DashboardSnapshot's planner statistics (the warmer, after bulk changes); SKIP_LOCKED leaves it to a running autovacuum. */
+export async function analyzeSnapshots(db: Db): Promise<void> {
+  await db.$executeRawUnsafe(`ANALYZE (SKIP_LOCKED) "DashboardSnapshot"`);
+}

@@ -23,6 +23,7 @@ import type { Boss } from "@/lib/queue/boss";
 import { JOB_QUEUE, bossDb, sendJob } from "@/lib/queue/boss";
 import { inTransaction, type Pool, type PoolClient } from "@/lib/db/pool";
 import { lockHookSaes } from "@/lib/db/saes";
+import { analyzeRecordingTables } from "@/lib/db/recordings";
 
 export type JobKind = "HARVEST" | "TRAIN" | "EVALUATE" | "RECORD" | "IMPORT" | "EXPLAIN";
 export type JobStatus = "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
@@ -225,7 +226,7 @@ export async function completeJob(
   workerId: string,
   commit?: (client: PoolClient, job: JobRow) => Promise<void>,
 ): Promise<void> {
-  await inTransaction(pool, async (client) => {
+  const kind = await inTransaction(pool, async (client) => {
     const job = await assertOwner(client, jobId, workerId);
     await lockPipeline(client, job.pipelineId);
     if (job.saeId) await lockHookSaes(client, job.saeId);
@@ -236,7 +237,11 @@ export async function completeJob(
     );
     if (job.kind === "RECORD") await setSaeStatus(client, job, "READY");
     await enqueueReadyJobs(client, boss, job.pipelineId);
+    return job.kind;
   });
+  // A recording rewrote whole tables' worth of rows: plan the next queries on fresh statistics. The job is
+  // done whatever happens here (statistics only steer plans; autovacuum would catch up in time).
+  if (kind === "RECORD") await analyzeRecordingTables(pool).catch(() => undefined);
 }
 
 /**

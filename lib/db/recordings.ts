@@ -5,13 +5,15 @@
  * together with the job's completion, so a recording is either wholly visible
  * or not at all, and re-running it replaces the previous rows (no duplicates).
  * The dashboards these rows change forget their snapshots by themselves
- * (triggers, lib/db/dashboard-snapshots).
+ * (triggers, lib/db/dashboard-snapshots); the feature list's summary of the
+ * rows is written with them (lib/db/feature-list-summary).
  */
 import type { PoolClient } from "@/lib/db/pool";
 import type { LogitEffects, NearestFeatures, RecordedFeatures } from "@/lib/recording/types";
 import { bulkWrite, type BulkMode, type Cell, type Column } from "@/lib/db/bulk-copy";
 import { DENSE_THRESHOLD } from "@/lib/sae/metrics";
 import { lockHookSaes } from "@/lib/db/saes";
+import { saveFeatureListSummary, summariseFeatureList } from "@/lib/db/feature-list-summary";
 
 export interface NeighborsAcross {
   /** neighbours of this SAE's features among `otherSaeId`'s features */
@@ -175,6 +177,14 @@ export async function writeRecording(client: PoolClient, r: RecordingToWrite, mo
   await client.query(`DELETE FROM "Feature" WHERE "saeId" = $1`, [r.saeId]); // examples cascade
   const features = await bulkWrite(client, "Feature", FEATURE_COLUMNS, featureRows(r), mode);
   await saveFeatureCounts(client, r);
+  // after the COPY, whose trigger deleted the previous summary: the new one commits with the rows it summarises
+  await saveFeatureListSummary(
+    client,
+    r.saeId,
+    summariseFeatureList(
+      r.recorded.stats.map((s) => ({ index: s.featureIndex, dead: s.dead, density: s.density, maxAct: s.maxActivation })),
+    ),
+  );
   const examples = await bulkWrite(client, "FeatureExample", EXAMPLE_COLUMNS, exampleRows(r), mode);
   let neighbors = 0;
   const pairs: [string, NeighborsAcross][] = [
@@ -186,4 +196,17 @@ export async function writeRecording(client: PoolClient, r: RecordingToWrite, mo
     neighbors += await bulkWrite(client, "FeatureNeighbor", NEIGHBOR_COLUMNS, neighborRows(saeId, n), mode);
   }
   return { features, examples, neighbors };
+}
+
+/**
+ * Refreshes the planner's statistics of the tables a recording rewrites in
+ * bulk, once it has committed. The product otherwise waits for autovacuum,
+ * and meanwhile plans against the SAE's old row counts: at 131,072 features a
+ * stale DashboardSnapshot estimate turned the snapshot warmer's anti-join
+ * into a nested loop (76 s per batch, docs/browser.md). ANALYZE samples a
+ * fixed number of rows per table (about a second at that size); SKIP_LOCKED
+ * leaves a table autovacuum is busy with to autovacuum.
+ */
+export async function analyzeRecordingTables(client: { query: (sql: string) => Promise<unknown> }): Promise<void> {
+  await client.query(`ANALYZE (SKIP_LOCKED) "Feature", "FeatureExample", "FeatureNeighbor", "DashboardSnapshot"`);
 }

@@ -9,7 +9,7 @@
  */
 import { gzipSync } from "node:zlib";
 import type { Db } from "@/lib/db/client";
-import { missingSnapshots, saveSnapshot, snapshotWork, type SnapshotWork } from "@/lib/db/dashboard-snapshots";
+import { analyzeSnapshots, missingSnapshots, saveSnapshot, snapshotWork, type SnapshotWork } from "@/lib/db/dashboard-snapshots";
 import { SNAPSHOT_RENDER_HEADER } from "@/lib/snapshots/protocol";
 
 export interface WarmerOptions {
@@ -34,6 +34,14 @@ export interface Warmer {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Snapshots saved between refreshes of DashboardSnapshot's planner statistics:
+ * the warmer is the table's bulk writer (131,072 rows for one wide SAE), and
+ * missingSnapshots' anti-join planned on the empty table's statistics became
+ * a nested loop (76 s per batch at 131k, docs/browser.md).
+ */
+export const ANALYZE_EVERY = 16_384;
 
 /** Progress for one SAE, logged at most every 10 s: done of total, rate and ETA. */
 class ProgressLog {
@@ -63,6 +71,11 @@ export function startSnapshotWarmer(o: WarmerOptions): Warmer {
   const retryAfter = new Map<string, number>();
   let stopped = false;
   let saved = 0;
+  let sinceAnalyze = 0;
+  const analyze = async () => {
+    await analyzeSnapshots(o.db);
+    sinceAnalyze = 0;
+  };
 
   /** Renders one page as a snapshot; null when the app did not answer it as a dashboard. */
   async function render(origin: string, saeId: string, featureIndex: number): Promise<string | null> {
@@ -84,7 +97,10 @@ export function startSnapshotWarmer(o: WarmerOptions): Warmer {
   async function warm(origin: string, work: SnapshotWork): Promise<void> {
     const progress = new ProgressLog(work, o.log);
     let done = work.snapshots;
+    // a large SAE to fill: its old snapshots were just deleted in bulk (a recording), and this fill is the next bulk change
+    if (work.features - work.snapshots >= ANALYZE_EVERY) await analyze();
     while (!stopped) {
+      if (sinceAnalyze >= ANALYZE_EVERY) await analyze();
       const indices = await missingSnapshots(o.db, work.saeId, o.buildId, batch);
       if (indices.length === 0) return;
       for (const featureIndex of indices) {
@@ -103,6 +119,7 @@ export function startSnapshotWarmer(o: WarmerOptions): Warmer {
         });
         if (!ok) return; // the SAE's dashboards changed while rendering: start again from fresh work
         saved++;
+        sinceAnalyze++;
         progress.rendered(++done);
       }
     }

@@ -11,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from "@/tests/support/postgres"
 import { createDb, type Db } from "@/lib/db/client";
 import { featureListQuerySchema, listFeatures, parseFeatureListQuery, type FeatureListPage } from "@/lib/db/browse";
 import { FEATURE_SORTS } from "@/lib/db/feature-list-cursor";
+import { featureListSummary } from "@/lib/db/feature-list-summary";
 import { createRng } from "@/lib/random/seeded";
 
 let tdb: TestDatabase;
@@ -69,6 +70,8 @@ beforeAll(async () => {
       nearestCosines: [],
     })),
   });
+  // the list's summary with a checkpoint every 16 features, so positions are counted from checkpoints other than the first
+  expect((await featureListSummary(db, saeId, 16)).stride).toBe(16);
   const raters = await Promise.all(
     [0, 1, 2, 3].map((k) => db.user.create({ data: { email: `r${k}@x`, name: "r", role: "RATER", passwordHash: "x" } })),
   );
@@ -120,6 +123,20 @@ function checkPage(page: FeatureListPage, expected: number[]) {
   expect(page.next !== null).toBe(page.first + page.rows.length - 1 < expected.length);
 }
 
+/** Follows `next` from the first page to the last, checking each page; they must hold `expected` in order. */
+async function walkForwards(base: Record<string, string>, expected: number[]) {
+  const seen: number[] = [];
+  let page = await list(base);
+  for (let guard = 0; ; guard++) {
+    expect(guard).toBeLessThan(N);
+    checkPage(page, expected);
+    seen.push(...page.rows.map((r) => r.index));
+    if (!page.next) break;
+    page = await list({ ...base, after: page.next });
+  }
+  expect(seen).toEqual(expected);
+}
+
 describe("keyset paging of the feature list", () => {
   for (const sort of FEATURE_SORTS)
     for (const dir of ["asc", "desc"] as const)
@@ -152,21 +169,32 @@ describe("keyset paging of the feature list", () => {
         expect(backwards.slice(1).flat()).toEqual(expected.slice(N % 20));
       });
 
+  const inStatus: Record<string, (t: Truth) => boolean> = {
+    alive: (t) => !t.dead,
+    dead: (t) => t.dead,
+    dense: (t) => !t.dead && t.density > 0.1,
+  };
+  for (const sort of FEATURE_SORTS)
+    for (const status of ["alive", "dead", "dense"])
+      it(`places every page of status=${status} sort=${sort} (both directions) from the summary`, async () => {
+        for (const dir of ["asc", "desc"] as const) {
+          const expected = expectedOrder(sort, dir, truth.filter(inStatus[status]));
+          expect(expected.length).toBeGreaterThan(7);
+          const base = { sort, dir, status, pageSize: "7" };
+          await walkForwards(base, expected);
+          const page = await list({ ...base, before: "end" });
+          checkPage(page, expected);
+          expect(page.first).toBe(expected.length - 7 + 1);
+          if (page.prev) checkPage(await list({ ...base, before: page.prev }), expected);
+        }
+      });
+
   it("pages through a filtered list (alive, max activation at least 2.5) by density", async () => {
     const kept = truth.filter((t) => !t.dead && t.maxAct >= 2.5);
     const expected = expectedOrder("density", "desc", kept);
     expect(expected.length).toBeGreaterThan(14);
     const base = { sort: "density", dir: "desc", status: "alive", minMaxAct: "2.5", pageSize: "7" };
-    const seen: number[] = [];
-    let page = await list(base);
-    for (let guard = 0; ; guard++) {
-      expect(guard).toBeLessThan(N);
-      checkPage(page, expected);
-      seen.push(...page.rows.map((r) => r.index));
-      if (!page.next) break;
-      page = await list({ ...base, after: page.next });
-    }
-    expect(seen).toEqual(expected);
+    await walkForwards(base, expected);
   });
 
   it("answers a cursor past the end with an empty page, and a list shorter than a page on before=end with the first page", async () => {

@@ -218,6 +218,7 @@ describe("two transitions on one hook at once", () => {
       await client.query(`UPDATE "Job" SET "queueJobId" = $2 WHERE id = $1`, [trainJob, queueJobId]);
     });
 
+    const started: Date = (await pool.query(`SELECT now() AS t`)).rows[0].t;
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let inside!: () => void;
@@ -245,5 +246,14 @@ describe("two transitions on one hook at once", () => {
       { id: low, status: other.sae, deadCount: null },
       { id: high, status: "READY", deadCount: 3 },
     ]);
+    // after the recording committed, the tables it rewrites in bulk have fresh planner statistics
+    const analyzed = await pool.query<{ relname: string; fresh: boolean }>(
+      `SELECT relname, last_analyze >= $1 AS fresh FROM pg_stat_user_tables
+        WHERE relname IN ('Feature', 'FeatureExample', 'FeatureNeighbor', 'DashboardSnapshot') ORDER BY relname`,
+      [started],
+    );
+    expect(analyzed.rows).toEqual(
+      ["DashboardSnapshot", "Feature", "FeatureExample", "FeatureNeighbor"].map((relname) => ({ relname, fresh: true })),
+    );
   });
 });
