@@ -105,7 +105,7 @@ console.table(
   saes.rows.map((s) => ({
     sae: s.name,
     L0: s.l0?.toFixed(1),
-    FVU: s.fvu?.toFixed(3),
+    FVU: s.fvu?.toPrecision(3),
     deltaLoss: s.deltaLoss?.toFixed(4),
     lossRecovered: s.lossRecovered?.toFixed(3),
     dead: `${s.deadCount}/${s.dSae}`,

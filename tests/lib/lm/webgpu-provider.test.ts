@@ -58,7 +58,7 @@ describe("the language model's provider rule", () => {
     const noGpu = lmPlacement({ requested: "auto", provider: "cpu", reason: "auto: no GPU on this machine", software: false });
     expect(await noGpu.forModel(MODEL, { batch: 8, seq: 128 })).toEqual({
       provider: "cpu",
-      reason: "as the worker's compute provider (its start-up line says why)",
+      reason: "as the worker's compute provider; its start-up line says why",
     });
     const webgpu = lmPlacement({ requested: "webgpu", provider: "webgpu", reason: "FEATURELAB_COMPUTE=webgpu: X", software: true });
     const c = await webgpu.forModel(MODEL, { batch: 8, seq: 128 });
