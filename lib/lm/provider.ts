@@ -74,8 +74,7 @@ export function lmPlacement(
 ): LmPlacement {
   if (compute.requested === "cpu") return fixed({ provider: "cpu", reason: "FEATURELAB_COMPUTE=cpu" });
   // its reason is already on the worker's start-up line, and would only repeat in every job's log
-  if (compute.provider === "cpu")
-    return fixed({ provider: "cpu", reason: "as the worker's compute provider; its start-up line says why" });
+  if (compute.provider === "cpu") return fixed({ provider: "cpu", reason: "as the worker's compute provider; its start-up line says why" });
   if (!available("webgpu"))
     return fixed({
       provider: "cpu",
