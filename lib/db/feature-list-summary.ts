@@ -178,6 +178,22 @@ export async function saveFeatureListSummary(client: PoolClient, saeId: string, 
 export async function featureListSummary(db: Db, saeId: string, stride = CHECKPOINT_STRIDE): Promise<FeatureListSummary> {
   const stored = await db.$queryRaw<{ summary: FeatureListSummary }[]>`SELECT "summary" FROM "FeatureListSummary" WHERE "saeId" = ${saeId}`;
   if (stored.length) return stored[0].summary;
+  // Views that find no summary at once (the first views after an upgrade, 20 viewers of a fresh
+  // page) share one build per process: each building on its own took a pool connection for a
+  // whole-table read, and with the pool exhausted the rest failed to start their transactions
+  // (bench:web at 131k, 20 clients: 17 errors before this).
+  const key = `${saeId}:${stride}`;
+  let build = summaryBuilds.get(key);
+  if (!build) {
+    build = buildFeatureListSummary(db, saeId, stride).finally(() => summaryBuilds.delete(key));
+    summaryBuilds.set(key, build);
+  }
+  return build;
+}
+
+const summaryBuilds = new Map<string, Promise<FeatureListSummary>>();
+
+function buildFeatureListSummary(db: Db, saeId: string, stride: number): Promise<FeatureListSummary> {
   return db.$transaction(
     async (tx) => {
       const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Sae" WHERE id = ${saeId} FOR UPDATE SKIP LOCKED`;
@@ -193,6 +209,7 @@ export async function featureListSummary(db: Db, saeId: string, stride = CHECKPO
       return summary;
       // once per recording written otherwise: reading 131,072 rows may outlast Prisma's 5 s default on a busy machine
     },
-    { timeout: 120_000 },
+    // maxWait: a busy pool delays the build rather than failing the view (Prisma's default is 2 s)
+    { timeout: 120_000, maxWait: 30_000 },
   );
 }

@@ -9,10 +9,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
-import type { Db } from "@/lib/db/client";
+import { createDb, type Db } from "@/lib/db/client";
 import { writeRecording } from "@/lib/db/recordings";
 import { densityHistogram, FEATURE_STATUSES, featureListQuerySchema, listFeatures } from "@/lib/db/browse";
-import { checkpointBefore, RECORDED_ORDERS, summariseFeatureList, type SummaryFeature, keyOf } from "@/lib/db/feature-list-summary";
+import {
+  checkpointBefore,
+  featureListSummary,
+  RECORDED_ORDERS,
+  summariseFeatureList,
+  type FeatureListSummary,
+  type SummaryFeature,
+  keyOf,
+} from "@/lib/db/feature-list-summary";
 import { inTransaction } from "@/lib/db/pool";
 import { createRng } from "@/lib/random/seeded";
 import { worldDatabase, type WorldDatabase } from "../../support/world-database";
@@ -144,6 +152,28 @@ describe("building the summary on a view", () => {
     }
     await shown(saeId);
     expect(await storedSummary(saeId)).not.toBeNull();
+  });
+});
+
+describe("many views at once with no summary", () => {
+  it("share one build that waits for a busy pool instead of failing the views", async () => {
+    const saeId = world.saes[1].id;
+    await db.featureListSummary.deleteMany({ where: { saeId } });
+    // one connection, held for 3 s: past Prisma's default 2 s wait for a transaction to start
+    // (bench:web at 131k: 20 first views of a list failed 17 times on an exhausted pool)
+    const small = createDb(pool.options.connectionString!, { max: 1 });
+    try {
+      const busy = small.$transaction(async (tx) => tx.$queryRaw`SELECT pg_sleep(3)::text AS slept`, { timeout: 10_000 });
+      const views = await Promise.allSettled(Array.from({ length: 8 }, () => featureListSummary(small, saeId)));
+      await busy;
+      expect(views.map((v) => (v.status === "rejected" ? String(v.reason) : "ok"))).toEqual(Array(8).fill("ok"));
+      const summaries = views.map((v) => (v as PromiseFulfilledResult<FeatureListSummary>).value);
+      for (const s of summaries) expect(s).toEqual(summaries[0]);
+    } finally {
+      await small.$disconnect();
+    }
+    expect(await storedSummary(saeId)).not.toBeNull();
+    expect(await shown(saeId)).toEqual(await recount(saeId));
   });
 });
 
