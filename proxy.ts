@@ -17,11 +17,19 @@ import { NextResponse, type NextRequest } from "next/server";
 import { rawPool } from "@/lib/db/client";
 import { config as featurelabConfig } from "@/lib/config";
 import { servableSnapshot } from "@/lib/db/dashboard-snapshots";
-import { featurePageTarget, runningBuildId, SNAPSHOT_RENDER_HEADER, SNAPSHOT_SERVED_HEADER } from "@/lib/snapshots/protocol";
+import {
+  ENCODED_BODY_HEADER,
+  ENCODED_BODY_SERVER_ENV,
+  featurePageTarget,
+  runningBuildId,
+  SNAPSHOT_RENDER_HEADER,
+  SNAPSHOT_SERVED_HEADER,
+} from "@/lib/snapshots/protocol";
 import { SESSION_COOKIE } from "@/lib/auth/sessions";
 import { anonymousCsrfToken, CSRF_COOKIE, CSRF_COOKIE_OPTIONS, CSRF_HEADER, expectedCsrfToken } from "@/lib/auth/csrf";
 import { constantTimeEqual } from "@/lib/auth/tokens";
 import { ACCESS } from "@/app/_server/access";
+import { acceptsGzip } from "@/app/_server/accept-encoding";
 import { describeInputProblem, urlProblem } from "@/app/_server/input-checks";
 import { withSecurityHeaders } from "@/app/_server/security-headers";
 
@@ -77,14 +85,19 @@ async function snapshotResponse(request: NextRequest): Promise<NextResponse | nu
     return null;
   }
   if (!gz) return null;
-  // Next.js compresses every response itself and drops a proxy's content-encoding, so the HTML goes out as text.
-  return new NextResponse(gunzipSync(gz), {
-    headers: {
-      "content-type": "text/html; charset=utf-8",
-      "cache-control": "private, no-cache, no-store, max-age=0, must-revalidate",
-      [SNAPSHOT_SERVED_HEADER]: "snapshot",
-    },
-  });
+  const headers: Record<string, string> = {
+    "content-type": "text/html; charset=utf-8",
+    "cache-control": "private, no-cache, no-store, max-age=0, must-revalidate",
+    vary: "accept-encoding",
+    [SNAPSHOT_SERVED_HEADER]: "snapshot",
+  };
+  // The stored gzip goes out as it is where the server can say so (lib/snapshots/protocol): packing
+  // 150 KiB of HTML again cost about a third of serving a snapshot (docs/browser.md).
+  if (process.env[ENCODED_BODY_SERVER_ENV] === "1" && acceptsGzip(request.headers.get("accept-encoding")))
+    return new NextResponse(new Uint8Array(gz.buffer as ArrayBuffer, gz.byteOffset, gz.byteLength), {
+      headers: { ...headers, [ENCODED_BODY_HEADER]: "gzip" },
+    });
+  return new NextResponse(gunzipSync(gz), { headers });
 }
 
 export async function proxy(request: NextRequest) {

@@ -4,7 +4,8 @@
  * Seeds a fresh database with one SAE of 16,384 features, 30 examples each
  * (20 top + 10 interval samples, 64-token windows), a sibling SAE with
  * decoder-cosine neighbours, and the model's 4,096 tokens, all through COPY;
- * starts the production build (`next start`, run `npm run build` first);
+ * starts the production build as `npm start` serves it (bin/web-server.mjs, run
+ * `npm run build` first);
  * then waits while the app's snapshot warmer renders every dashboard once
  * (lib/snapshots; reported: time and CPU per page), and 20 concurrent
  * signed-in viewers request random feature pages. Each request is timed to
@@ -31,7 +32,6 @@ import os from "node:os";
 import path from "node:path";
 import crypto from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
-import { createRequire } from "node:module";
 import pg from "pg";
 import cliProgress from "cli-progress";
 import { Command } from "commander";
@@ -53,7 +53,7 @@ const program = new Command()
   .option("--clients <n>", "concurrent clients", "20")
   .option("--requests <n>", "requests per round", "1500")
   .option("--rounds <n>", "measured rounds", "3")
-  .option("--port <n>", "port for next start", "3291")
+  .option("--port <n>", "port for the web server", "3291")
   .option("--keep", "keep the database and print its URL")
   .option("--profile <dir>", "write a V8 CPU profile of the server to this folder (node --cpu-prof)")
   .option("--reuse <database>", "measure against a database an earlier --keep run seeded (skips seeding)")
@@ -284,7 +284,8 @@ async function waitForSnapshots(
     let done = first;
     let lastChange = performance.now();
     while (done < N_FEATURES) {
-      if (server.exitCode !== null) throw new Error(`next start exited with code ${server.exitCode}; see .featurelab/bench-web-server.log`);
+      if (server.exitCode !== null)
+        throw new Error(`the web server exited with code ${server.exitCode}; see .featurelab/bench-web-server.log`);
       await new Promise((r) => setTimeout(r, 500));
       const now = await count();
       if (now !== done) lastChange = performance.now();
@@ -308,7 +309,8 @@ async function waitForSnapshots(
 async function waitForHealth(url: string, server: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`next start exited with code ${server.exitCode}; see .featurelab/bench-web-server.log`);
+    if (server.exitCode !== null)
+      throw new Error(`the web server exited with code ${server.exitCode}; see .featurelab/bench-web-server.log`);
     try {
       if ((await fetch(url)).ok) return;
     } catch {
@@ -316,7 +318,7 @@ async function waitForHealth(url: string, server: ChildProcess, timeoutMs: numbe
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`next start did not answer ${url} within ${timeoutMs / 1000} s`);
+  throw new Error(`the web server did not answer ${url} within ${timeoutMs / 1000} s`);
 }
 
 interface Round {
@@ -612,9 +614,8 @@ async function main() {
 
     fs.mkdirSync(path.join(root, ".featurelab"), { recursive: true });
     const log = fs.openSync(path.join(root, ".featurelab", "bench-web-server.log"), "w");
-    const nextBin = createRequire(path.join(root, "package.json")).resolve("next/dist/bin/next");
     const profiling = opts.profile ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(opts.profile)}`] : [];
-    server = spawn(process.execPath, [...profiling, nextBin, "start", "-p", String(PORT)], {
+    server = spawn(process.execPath, [...profiling, path.join(root, "bin", "web-server.mjs"), String(PORT)], {
       cwd: root,
       env: { ...process.env, DATABASE_URL: dbUrl, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" },
       stdio: ["ignore", log, log],
@@ -644,7 +645,7 @@ async function main() {
     for (const target of await listPages(dbUrl, saeId, cookie)) lists.push(await measure(target, LIST_REQUESTS));
 
     console.log(
-      `\nfeature page, ${N_FEATURES} features x ${N_EXAMPLES} examples, ${CLIENTS} concurrent clients, production build (next start)`,
+      `\nfeature page, ${N_FEATURES} features x ${N_EXAMPLES} examples, ${CLIENTS} concurrent clients, production build (bin/web-server.mjs)`,
     );
     console.log(
       `dashboard snapshots: ${warm.rendered} rendered in ${warm.seconds.toFixed(0)} s by the app's warmer (${warm.cpuMsPerPage.toFixed(1)} ms server CPU each)`,

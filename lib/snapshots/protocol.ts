@@ -13,6 +13,19 @@ export const SNAPSHOT_SECRET_ENV = "FEATURELAB_SNAPSHOT_SECRET";
 /** Response header on a dashboard served from its snapshot (value "snapshot"), for people debugging and for tests. */
 export const SNAPSHOT_SERVED_HEADER = "x-featurelab-dashboard";
 
+/**
+ * How the proxy hands bin/web-server.mjs a body that is gzip already (a
+ * snapshot as stored): Next.js drops a proxy's Content-Encoding (it may have
+ * decoded the body), so the proxy names the coding in this header instead,
+ * and the server, which compresses responses itself (next.config.ts
+ * `compress: false`), turns it into Content-Encoding and leaves the body as
+ * it is. The server sets ENCODED_BODY_SERVER_ENV=1 in the app's environment;
+ * without it (`next start`, `next dev`) the proxy unpacks the snapshot.
+ * bin/web-server.mjs spells both names out (it cannot import TypeScript).
+ */
+export const ENCODED_BODY_HEADER = "x-featurelab-content-encoding";
+export const ENCODED_BODY_SERVER_ENV = "FEATURELAB_ENCODED_BODIES";
+
 /** A feature page path with a canonical index; other spellings are left to the page, which answers them. */
 const FEATURE_PAGE = /^\/saes\/([A-Za-z0-9_-]{1,64})\/features\/(0|[1-9][0-9]{0,8})$/;
 

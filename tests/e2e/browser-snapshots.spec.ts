@@ -6,13 +6,30 @@
  * needs the CSRF cookie the proxy issues). Admins are served the same
  * snapshot with their own navigation; raters never are.
  */
-import { expect, test } from "@playwright/test";
+import http from "node:http";
+import { gunzipSync } from "node:zlib";
+import { expect, test, type Page } from "@playwright/test";
 import { loginAs } from "./support/login";
 import { query } from "./support/db";
 import { E2E_USERS } from "./support/users";
 import { BROWSER_SEED } from "./support/seed/browser";
 
 const SERVED = "x-featurelab-dashboard";
+
+/** A page load as the browser's session, over plain node:http: the body as it came over the wire, undecoded. */
+async function rawPageLoad(page: Page, url: string, acceptEncoding: string) {
+  const cookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+  const target = new URL(url, test.info().project.use.baseURL);
+  return new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+    const req = http.get(target, { headers: { cookie, "accept-encoding": acceptEncoding, "sec-fetch-dest": "document" } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+  });
+}
 
 test("viewers and admins are served dashboards from snapshots: same evidence, their own navigation, a working live test", async ({
   page,
@@ -26,6 +43,25 @@ test("viewers and admins are served dashboards from snapshots: same evidence, th
   await expect
     .poll(async () => (await page.request.get(url)).headers()[SERVED] ?? "rendered", { timeout: 120_000, intervals: [1000] })
     .toBe("snapshot");
+
+  // the stored gzip goes out byte for byte to a client that accepts gzip (not packed again), the HTML to one that does not
+  const [stored] = await query<{ html: Buffer }>(`SELECT html FROM "DashboardSnapshot" WHERE "saeId" = $1 AND "featureIndex" = $2`, [
+    id,
+    index,
+  ]);
+  const packed = await rawPageLoad(page, url, "br, gzip;q=0.8");
+  expect(packed.headers[SERVED]).toBe("snapshot");
+  expect(packed.headers["content-encoding"]).toBe("gzip");
+  expect(packed.headers["x-featurelab-content-encoding"]).toBeUndefined();
+  expect(packed.body.equals(stored.html)).toBe(true);
+  const plain = await rawPageLoad(page, url, "identity");
+  expect(plain.headers[SERVED]).toBe("snapshot");
+  expect(plain.headers["content-encoding"]).toBeUndefined();
+  expect(plain.body.equals(gunzipSync(stored.html))).toBe(true);
+  // other pages are still compressed, by the server
+  const list = await rawPageLoad(page, `/saes/${id}`, "gzip");
+  expect(list.headers["content-encoding"]).toBe("gzip");
+  expect(gunzipSync(list.body).toString()).toContain("</html>");
 
   const ratingRequests: string[] = [];
   page.on("request", (r) => {
