@@ -51,6 +51,7 @@ const cli = new Command()
   .option("--batch <n>", "batch size", "4096")
   .option("--regimes <list>", "comma-separated regimes to run", "sparse,dense,init")
   .option("--threads <n>", "threads for the WebAssembly kernels (default: the engine's choice by size)")
+  .option("--ort-spin <on|off>", "onnxruntime's intra-op threads spin after each GEMM (on: its default) or sleep at once", "on")
   .option("--recipes <sizes>", "sizes for the whole-step recipe comparison (demo, small; 'none' to skip)", "demo,small")
   .option("--recipe-steps <n>", "steps per recipe run at the demo size (a tenth of it at 512 x 8192)", "200")
   .option("--recipe-repeats <n>", "runs of each recipe, in rotation (medians over them)", "3")
@@ -66,7 +67,7 @@ if (args.compute !== "cpu" && args.compute !== "webgpu") throw new Error(`--comp
 /** one WebGPU device for the whole run (created on first use) */
 let webgpu = null as WebGpuBackend | null;
 async function newBackend(): Promise<ComputeBackend> {
-  if (args.compute === "cpu") return new OrtCpuBackend();
+  if (args.compute === "cpu") return new OrtCpuBackend(0, args.ortSpin !== "off");
   webgpu ??= await WebGpuBackend.create();
   return webgpu;
 }

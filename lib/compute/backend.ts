@@ -43,7 +43,11 @@ export class OrtCpuBackend implements ComputeBackend {
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
   private readonly staging = new Map<string, Float32Array>();
 
-  constructor(private readonly intraOpThreads = 0) {}
+  /** intraOpThreads: 0 lets onnxruntime pick; spinning: lib/onnx/session.ts */
+  constructor(
+    private readonly intraOpThreads = 0,
+    private readonly spinning = true,
+  ) {}
 
   private session(transA: boolean, transB: boolean, bias: boolean): Promise<ort.InferenceSession> {
     const key = `${+transA}${+transB}${+bias}`;
@@ -55,7 +59,7 @@ export class OrtCpuBackend implements ComputeBackend {
       if (bias) g.input("C", "float", ["N"]);
       g.output("Y", "float", ["M", "N"]);
       g.op("Gemm", bias ? ["A", "B", "C"] : ["A", "B"], { transA: +transA, transB: +transB }, "Y");
-      s = createSession(g.build(), { intraOpThreads: this.intraOpThreads });
+      s = createSession(g.build(), { intraOpThreads: this.intraOpThreads, spinning: this.spinning });
       this.sessions.set(key, s);
     }
     return s;

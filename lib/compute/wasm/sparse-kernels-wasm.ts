@@ -7,7 +7,7 @@
  * anything else is copied into a scratch region.
  */
 import { assemble } from "@/lib/compute/wasm/assembler";
-import { CONTROL_INTS, KernelPool } from "@/lib/compute/wasm/kernel-pool";
+import { CONTROL_INTS, KernelPool, MAX_CHUNKS } from "@/lib/compute/wasm/kernel-pool";
 import { KERNELS } from "@/lib/compute/wasm/kernels/index";
 import { ADAM_FULL_HYPER } from "@/lib/compute/wasm/kernels/adam-full";
 import { TOPK_GROUPS } from "@/lib/compute/wasm/kernels/topk";
@@ -18,7 +18,6 @@ const PAGE = 65536;
 type Kernel = (...args: number[]) => number;
 /** chunks per thread: small enough to balance a thread that gets less CPU, large enough that claiming is free */
 const CHUNKS_PER_THREAD = 16;
-const MAX_CHUNKS = 1024;
 
 /** An entry list transposed to feature-major order, and which list it is (null: none kept). */
 interface Transposed {
