@@ -29,6 +29,7 @@
 import { Command } from "commander";
 import cliProgress from "cli-progress";
 import { mkdtempSync, rmSync } from "node:fs";
+import { PerformanceObserver } from "node:perf_hooks";
 import os from "node:os";
 import path from "node:path";
 import { OrtCpuBackend, type ComputeBackend } from "@/lib/compute/backend";
@@ -203,6 +204,8 @@ interface RecipeRow {
   l0: number;
   /** the engine's timings (engine.timings) per step: ms a step, evaluations' forward passes included */
   parts: Record<string, number>;
+  /** ms a step: the batch fetch (outside the engine), and V8's garbage-collection pauses wherever they fell (performance 'gc' entries) */
+  outside: { fetch: number; gc: number };
 }
 
 /**
@@ -224,6 +227,8 @@ function partsPerStep(timings: Record<string, number>, steps: number): Record<st
  */
 class GemmTimingSource extends InMemoryActivationSource {
   readonly gemmMs: number[] = [];
+  /** ms spent filling batches (the gather of shuffled rows), the unit GEMM not included */
+  fetchMs = 0;
   private readonly w: Float32Array;
   private raw = new Float32Array(0);
 
@@ -240,7 +245,9 @@ class GemmTimingSource extends InMemoryActivationSource {
   }
 
   override async nextBatch(batch: number, out: Float32Array): Promise<void> {
+    const t0 = performance.now();
     await super.nextBatch(batch, out);
+    this.fetchMs += performance.now() - t0;
     if (this.raw.length < batch * this.dSae) this.raw = new Float32Array(batch * this.dSae);
     this.gemmMs.push(await encoderGemmMs(this.backend, out, this.w, this.raw, batch, this.dIn, this.dSae));
   }
@@ -291,6 +298,11 @@ async function benchRecipes(
       const dir = mkdtempSync(path.join(os.tmpdir(), "fl-bench-train-"));
       const stamps: { t: number; p: TrainProgress }[] = [];
       const source = new GemmTimingSource(data, n, dIn, dSae, backend);
+      let gcMs = 0;
+      const gc = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) gcMs += e.duration;
+      });
+      gc.observe({ entryTypes: ["gc"] });
       const t0 = performance.now();
       const r = await trainSae({
         options: {
@@ -310,6 +322,7 @@ async function benchRecipes(
         onProgress: (p) => stamps.push({ t: performance.now(), p }),
       });
       const total = performance.now() - t0;
+      gc.disconnect();
       rmSync(dir, { recursive: true, force: true });
       // one nextBatch per step: unit[i] ran inside step i + 1 (0-based), between progress stamps i - 1 and i
       const unit = source.gemmMs;
@@ -327,6 +340,7 @@ async function benchRecipes(
         gemmMs: median(unit),
         l0: r.curves.train.at(-1)?.l0 ?? 0,
         parts: partsPerStep(r.timings, steps),
+        outside: { fetch: source.fetchMs / steps, gc: gcMs / steps },
       });
     }
   await releaseBackend(backend);
@@ -392,8 +406,10 @@ if (recipeRows.length) {
   for (const r of recipeRows) {
     const parts = Object.entries(r.parts).map(([k, ms]) => `${k} ${ms.toFixed(2)} (${(ms / r.gemmMs).toFixed(2)})`);
     const rest = r.meanMs - Object.values(r.parts).reduce((a, b) => a + b, 0);
+    const { fetch, gc } = r.outside;
+    const u = (ms: number) => `${ms.toFixed(2)} (${(ms / r.gemmMs).toFixed(2)})`;
     console.log(
-      `  ${r.recipe} ${r.repeat + 1}: ${parts.join(", ")}; rest of the step ${rest.toFixed(2)} (${(rest / r.gemmMs).toFixed(2)})`,
+      `  ${r.recipe} ${r.repeat + 1}: ${parts.join(", ")}; rest of the step ${u(rest)}, of it the batch fetch ${u(fetch)}; GC pauses anywhere in the step ${u(gc)}`,
     );
   }
   for (const size of [...new Set(recipeRows.map((r) => r.size))]) {
