@@ -18,7 +18,7 @@
  * over the run), each recipe runs `--recipe-repeats` times in rotation, and
  * the modern/paper ratio is taken per repeat, then the median.
  *
- *   npx tsx bench/train.ts [--repeats 3] [--only small|large] [--l0 64] [--regimes sparse,dense,init] [--threads n]
+ *   npx tsx bench/train.ts [--repeats 3] [--only small|large] [--l0 64] [--regimes sparse,dense,init] [--threads n] [--ort-spin auto|on|off]
  *       [--recipes demo,small] [--recipe-steps 200] [--recipe-repeats 3] [--compute cpu|webgpu] [--size 64x512]
  *
  * --compute webgpu runs the same table on the WebGPU engine (lib/sae/train/webgpu), the GEMM unit then being
@@ -35,6 +35,7 @@ import path from "node:path";
 import { OrtCpuBackend, type ComputeBackend } from "@/lib/compute/backend";
 import { WebGpuBackend } from "@/lib/compute/webgpu/backend";
 import { createTrainingEngine } from "@/lib/sae/train/training-engine";
+import { defaultKernelThreads } from "@/lib/sae/train/engine";
 import { InMemoryActivationSource } from "@/lib/sae/train/activation-source";
 import { trainSae, type TrainProgress } from "@/lib/sae/train/trainer";
 import type { TrainOptionsInput } from "@/lib/sae/train/options";
@@ -52,7 +53,11 @@ const cli = new Command()
   .option("--batch <n>", "batch size", "4096")
   .option("--regimes <list>", "comma-separated regimes to run", "sparse,dense,init")
   .option("--threads <n>", "threads for the WebAssembly kernels (default: the engine's choice by size)")
-  .option("--ort-spin <on|off>", "onnxruntime's intra-op threads spin after each GEMM (on: its default) or sleep at once", "on")
+  .option(
+    "--ort-spin <auto|on|off>",
+    "onnxruntime's intra-op threads spin after each GEMM (on: its default) or sleep at once (off); auto: as the trainer does, off when the kernels run on several threads",
+    "auto",
+  )
   .option("--recipes <sizes>", "sizes for the whole-step recipe comparison (demo, small; 'none' to skip)", "demo,small")
   .option("--recipe-steps <n>", "steps per recipe run at the demo size (a tenth of it at 512 x 8192)", "200")
   .option("--recipe-repeats <n>", "runs of each recipe, in rotation (medians over them)", "3")
@@ -67,8 +72,10 @@ const regimes = String(args.regimes).split(",");
 if (args.compute !== "cpu" && args.compute !== "webgpu") throw new Error(`--compute ${args.compute}: use cpu or webgpu`);
 /** one WebGPU device for the whole run (created on first use) */
 let webgpu = null as WebGpuBackend | null;
-async function newBackend(): Promise<ComputeBackend> {
-  if (args.compute === "cpu") return new OrtCpuBackend(0, args.ortSpin !== "off");
+/** kernelThreads: the threads the engine's kernels will run on, for --ort-spin auto */
+async function newBackend(kernelThreads: number): Promise<ComputeBackend> {
+  const spinning = args.ortSpin === "on" || (args.ortSpin === "auto" && kernelThreads === 1);
+  if (args.compute === "cpu") return new OrtCpuBackend(0, spinning);
   webgpu ??= await WebGpuBackend.create();
   return webgpu;
 }
@@ -105,8 +112,12 @@ interface Row {
   breakdown: string;
 }
 
+/** the kernel threads at this size: --threads, else the engine's default */
+const threadsAt = (batch: number, dIn: number, dSae: number) =>
+  args.threads === undefined ? defaultKernelThreads(batch, dIn, dSae) : Number(args.threads);
+
 async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar): Promise<Row[]> {
-  const backend = await newBackend();
+  const backend = await newBackend(threadsAt(B, dIn, dSae));
   const rng = createRng(1);
   // Gaussian activations with a few strong directions, normalised so E||x||^2 = 1
   const nBatches = 2;
@@ -268,7 +279,7 @@ async function benchRecipes(
   demoCadence: boolean,
   repeats: number,
 ): Promise<RecipeRow[]> {
-  const backend = await newBackend();
+  const backend = await newBackend(threadsAt(batch, dIn, dSae));
   const rng = createRng(2);
   const n = Math.max(batch * 8, 20_000);
   const data = Float32Array.from({ length: n * dIn }, () => rng.normal());

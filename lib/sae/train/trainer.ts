@@ -22,6 +22,7 @@ import { l0ControlOf, lambdaAt, learningRateAt } from "@/lib/sae/train/schedule"
 import { observeL0, readL0Control, writeL0Control } from "@/lib/sae/train/l0-controller";
 import { initTrainState, type TrainState } from "@/lib/sae/train/state";
 import { createTrainingEngine, type TrainingEngine } from "@/lib/sae/train/training-engine";
+import { kernelThreadsOf } from "@/lib/sae/train/engine";
 import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
 import type { LossTerms } from "@/lib/sae/architectures/types";
 
@@ -145,7 +146,7 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
     state = initTrainState(o, source.dIn, scale);
   }
 
-  const backend = args.backend ?? new OrtCpuBackend();
+  const backend = args.backend ?? new OrtCpuBackend(0, kernelThreadsOf(o, source.dIn) === 1);
   const engine = await createTrainingEngine(state, o, backend);
   const B = o.batchSize;
   const d = source.dIn;
