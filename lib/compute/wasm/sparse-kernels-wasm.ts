@@ -565,6 +565,14 @@ export class WasmSparseKernels {
     this.pool.run("center", [x.byteOffset, b.byteOffset, out.byteOffset, d * 4], this.bounds, chunks);
   }
 
+  /** a[t] = float32(a[t] * s) (the product in float64, as JS's a[i] *= s) for the n rows of [n, d] a, d even. */
+  scaleRows(a: Float32Array, s: number, d: number, n: number): void {
+    this.mustOwn("scaleRows", a);
+    this.hyper64[0] = s;
+    const chunks = this.split(n, null);
+    this.pool.run("scaleRows", [a.byteOffset, this.hyper64.byteOffset, d * 4], this.bounds, chunks);
+  }
+
   /** out -= target (in place), g = scale * out, rowLoss[t] = ||out[t]||^2 (float32 lanes), for n rows. */
   residual(out: Float32Array, target: Float32Array, g: Float32Array, scale: number, rowLoss: Float32Array, d: number, n: number): void {
     this.mustOwn("residual", out, target, g, rowLoss);

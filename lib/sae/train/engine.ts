@@ -128,6 +128,12 @@ export class SaeStepEngine implements TrainingEngine {
     return this.kernels.batchRows(length);
   }
 
+  /** x *= s on the kernels (the trainer's batch into training units), bitwise JS's a[i] *= s. */
+  scaleBatch(x: Float32Array, s: number): void {
+    const d = this.state.dIn;
+    this.kernels.scale(x, s, d, x.length / d);
+  }
+
   /** The state lives on the host already. */
   async syncState(): Promise<void> {}
 

@@ -169,7 +169,8 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
       if (args.signal?.aborted) throw new TrainingAbortedError(`training stopped at step ${state.step}`);
       const step = state.step;
       await source.nextBatch(B, batch);
-      scaleInPlace(batch, inv);
+      if (engine.scaleBatch) engine.scaleBatch(batch, inv);
+      else scaleInPlace(batch, inv);
       const r = await engine.computeGradients(batch, B);
       if (!Number.isFinite(r.loss))
         throw new TrainingDivergedError(

@@ -278,3 +278,26 @@ describe.each([32, 96, 20])("multi-threaded kernels equal the single-threaded on
     return k.dispose();
   });
 });
+
+describe("scaleRows", () => {
+  it("is bitwise JS's a[i] *= s on a Float32Array (product in float64, one rounding), on 1 and 2 threads", async () => {
+    const n = 37,
+      d = 12;
+    const r = createRng(5);
+    // values across magnitudes, and a scale whose products round (not a power of two)
+    const x0 = Float32Array.from({ length: n * d }, (_, i) => r.normal() * 10 ** ((i % 7) - 3));
+    const s = 1 / 3.7;
+    const ref = x0.slice();
+    for (let i = 0; i < ref.length; i++) ref[i] *= s;
+    for (const threads of [1, 2]) {
+      const k = new WasmSparseKernels(4 * n * d + 4096, 0, 0, { threads, maxRows: n });
+      const x = k.allocF32(n * d);
+      x.set(x0);
+      k.scaleRows(x, s, d, n);
+      expect(Array.from(x)).toEqual(Array.from(ref));
+      await k.dispose();
+    }
+    // the float64 product differs from float32 arithmetic somewhere in these values
+    expect(ref.some((v, i) => v !== Math.fround(Math.fround(x0[i]) * Math.fround(s)))).toBe(true);
+  });
+});
