@@ -18,7 +18,7 @@
  * over the run), each recipe runs `--recipe-repeats` times in rotation, and
  * the modern/paper ratio is taken per repeat, then the median.
  *
- *   npx tsx bench/train.ts [--repeats 3] [--only small|large] [--l0 64] [--regimes sparse,dense,init] [--threads n]
+ *   npx tsx bench/train.ts [--repeats 3] [--only small|large] [--l0 64] [--regimes sparse,dense,init] [--threads n] [--ort-spin auto|on|off]
  *       [--recipes demo,small] [--recipe-steps 200] [--recipe-repeats 3] [--compute cpu|webgpu] [--size 64x512]
  *
  * --compute webgpu runs the same table on the WebGPU engine (lib/sae/train/webgpu), the GEMM unit then being
@@ -29,11 +29,13 @@
 import { Command } from "commander";
 import cliProgress from "cli-progress";
 import { mkdtempSync, rmSync } from "node:fs";
+import { PerformanceObserver } from "node:perf_hooks";
 import os from "node:os";
 import path from "node:path";
 import { OrtCpuBackend, type ComputeBackend } from "@/lib/compute/backend";
 import { WebGpuBackend } from "@/lib/compute/webgpu/backend";
 import { createTrainingEngine } from "@/lib/sae/train/training-engine";
+import { defaultKernelThreads } from "@/lib/sae/train/engine";
 import { InMemoryActivationSource } from "@/lib/sae/train/activation-source";
 import { trainSae, type TrainProgress } from "@/lib/sae/train/trainer";
 import type { TrainOptionsInput } from "@/lib/sae/train/options";
@@ -51,6 +53,11 @@ const cli = new Command()
   .option("--batch <n>", "batch size", "4096")
   .option("--regimes <list>", "comma-separated regimes to run", "sparse,dense,init")
   .option("--threads <n>", "threads for the WebAssembly kernels (default: the engine's choice by size)")
+  .option(
+    "--ort-spin <auto|on|off>",
+    "onnxruntime's intra-op threads spin after each GEMM (on: its default) or sleep at once (off); auto: as the trainer does, off when the kernels run on several threads",
+    "auto",
+  )
   .option("--recipes <sizes>", "sizes for the whole-step recipe comparison (demo, small; 'none' to skip)", "demo,small")
   .option("--recipe-steps <n>", "steps per recipe run at the demo size (a tenth of it at 512 x 8192)", "200")
   .option("--recipe-repeats <n>", "runs of each recipe, in rotation (medians over them)", "3")
@@ -65,8 +72,10 @@ const regimes = String(args.regimes).split(",");
 if (args.compute !== "cpu" && args.compute !== "webgpu") throw new Error(`--compute ${args.compute}: use cpu or webgpu`);
 /** one WebGPU device for the whole run (created on first use) */
 let webgpu = null as WebGpuBackend | null;
-async function newBackend(): Promise<ComputeBackend> {
-  if (args.compute === "cpu") return new OrtCpuBackend();
+/** kernelThreads: the threads the engine's kernels will run on, for --ort-spin auto */
+async function newBackend(kernelThreads: number): Promise<ComputeBackend> {
+  const spinning = args.ortSpin === "on" || (args.ortSpin === "auto" && kernelThreads === 1);
+  if (args.compute === "cpu") return new OrtCpuBackend(0, spinning);
   webgpu ??= await WebGpuBackend.create();
   return webgpu;
 }
@@ -103,8 +112,12 @@ interface Row {
   breakdown: string;
 }
 
+/** the kernel threads at this size: --threads, else the engine's default */
+const threadsAt = (batch: number, dIn: number, dSae: number) =>
+  args.threads === undefined ? defaultKernelThreads(batch, dIn, dSae) : Number(args.threads);
+
 async function benchSize(dIn: number, dSae: number, bar: cliProgress.SingleBar): Promise<Row[]> {
-  const backend = await newBackend();
+  const backend = await newBackend(threadsAt(B, dIn, dSae));
   const rng = createRng(1);
   // Gaussian activations with a few strong directions, normalised so E||x||^2 = 1
   const nBatches = 2;
@@ -202,6 +215,8 @@ interface RecipeRow {
   l0: number;
   /** the engine's timings (engine.timings) per step: ms a step, evaluations' forward passes included */
   parts: Record<string, number>;
+  /** ms a step: the batch fetch (outside the engine), and V8's garbage-collection pauses wherever they fell (performance 'gc' entries) */
+  outside: { fetch: number; gc: number };
 }
 
 /**
@@ -223,6 +238,8 @@ function partsPerStep(timings: Record<string, number>, steps: number): Record<st
  */
 class GemmTimingSource extends InMemoryActivationSource {
   readonly gemmMs: number[] = [];
+  /** ms spent filling batches (the gather of shuffled rows), the unit GEMM not included */
+  fetchMs = 0;
   private readonly w: Float32Array;
   private raw = new Float32Array(0);
 
@@ -239,7 +256,9 @@ class GemmTimingSource extends InMemoryActivationSource {
   }
 
   override async nextBatch(batch: number, out: Float32Array): Promise<void> {
+    const t0 = performance.now();
     await super.nextBatch(batch, out);
+    this.fetchMs += performance.now() - t0;
     if (this.raw.length < batch * this.dSae) this.raw = new Float32Array(batch * this.dSae);
     this.gemmMs.push(await encoderGemmMs(this.backend, out, this.w, this.raw, batch, this.dIn, this.dSae));
   }
@@ -260,7 +279,7 @@ async function benchRecipes(
   demoCadence: boolean,
   repeats: number,
 ): Promise<RecipeRow[]> {
-  const backend = await newBackend();
+  const backend = await newBackend(threadsAt(batch, dIn, dSae));
   const rng = createRng(2);
   const n = Math.max(batch * 8, 20_000);
   const data = Float32Array.from({ length: n * dIn }, () => rng.normal());
@@ -290,6 +309,11 @@ async function benchRecipes(
       const dir = mkdtempSync(path.join(os.tmpdir(), "fl-bench-train-"));
       const stamps: { t: number; p: TrainProgress }[] = [];
       const source = new GemmTimingSource(data, n, dIn, dSae, backend);
+      let gcMs = 0;
+      const gc = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) gcMs += e.duration;
+      });
+      gc.observe({ entryTypes: ["gc"] });
       const t0 = performance.now();
       const r = await trainSae({
         options: {
@@ -309,6 +333,7 @@ async function benchRecipes(
         onProgress: (p) => stamps.push({ t: performance.now(), p }),
       });
       const total = performance.now() - t0;
+      gc.disconnect();
       rmSync(dir, { recursive: true, force: true });
       // one nextBatch per step: unit[i] ran inside step i + 1 (0-based), between progress stamps i - 1 and i
       const unit = source.gemmMs;
@@ -326,6 +351,7 @@ async function benchRecipes(
         gemmMs: median(unit),
         l0: r.curves.train.at(-1)?.l0 ?? 0,
         parts: partsPerStep(r.timings, steps),
+        outside: { fetch: source.fetchMs / steps, gc: gcMs / steps },
       });
     }
   await releaseBackend(backend);
@@ -391,8 +417,10 @@ if (recipeRows.length) {
   for (const r of recipeRows) {
     const parts = Object.entries(r.parts).map(([k, ms]) => `${k} ${ms.toFixed(2)} (${(ms / r.gemmMs).toFixed(2)})`);
     const rest = r.meanMs - Object.values(r.parts).reduce((a, b) => a + b, 0);
+    const { fetch, gc } = r.outside;
+    const u = (ms: number) => `${ms.toFixed(2)} (${(ms / r.gemmMs).toFixed(2)})`;
     console.log(
-      `  ${r.recipe} ${r.repeat + 1}: ${parts.join(", ")}; rest of the step ${rest.toFixed(2)} (${(rest / r.gemmMs).toFixed(2)})`,
+      `  ${r.recipe} ${r.repeat + 1}: ${parts.join(", ")}; rest of the step ${u(rest)}, of it the batch fetch ${u(fetch)}; GC pauses anywhere in the step ${u(gc)}`,
     );
   }
   for (const size of [...new Set(recipeRows.map((r) => r.size))]) {

@@ -12,9 +12,12 @@
  * Except arrays over a SharedArrayBuffer (the multi-threaded kernels' memory),
  * which onnxruntime-node rejects ("Invalid argument"): those are copied into
  * reused ordinary buffers, and a shared output is written back after the run.
+ * onnxruntime-node also returns a copy of every output, even one written in
+ * place: that copy is freed at once (lib/compute/release-buffer.ts).
  */
 import { GraphBuilder } from "@/lib/onnx/graph-builder";
 import { createSession, floatTensor, ort } from "@/lib/onnx/session";
+import { releaseBuffer } from "@/lib/compute/release-buffer";
 
 export interface GemmArgs {
   /** A is [M, K] (or [K, M] when transA) */
@@ -43,7 +46,11 @@ export class OrtCpuBackend implements ComputeBackend {
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
   private readonly staging = new Map<string, Float32Array>();
 
-  constructor(private readonly intraOpThreads = 0) {}
+  /** intraOpThreads: 0 lets onnxruntime pick; spinning: lib/onnx/session.ts */
+  constructor(
+    private readonly intraOpThreads = 0,
+    private readonly spinning = true,
+  ) {}
 
   private session(transA: boolean, transB: boolean, bias: boolean): Promise<ort.InferenceSession> {
     const key = `${+transA}${+transB}${+bias}`;
@@ -55,7 +62,7 @@ export class OrtCpuBackend implements ComputeBackend {
       if (bias) g.input("C", "float", ["N"]);
       g.output("Y", "float", ["M", "N"]);
       g.op("Gemm", bias ? ["A", "B", "C"] : ["A", "B"], { transA: +transA, transB: +transB }, "Y");
-      s = createSession(g.build(), { intraOpThreads: this.intraOpThreads });
+      s = createSession(g.build(), { intraOpThreads: this.intraOpThreads, spinning: this.spinning });
       this.sessions.set(key, s);
     }
     return s;
@@ -72,8 +79,11 @@ export class OrtCpuBackend implements ComputeBackend {
     if (bias) feeds.C = floatTensor(this.unshared("C", bias, true), [N]);
     const y = out.subarray(0, M * N);
     const yOrt = this.unshared("Y", y, false);
-    await session.run(feeds, { Y: floatTensor(yOrt, [M, N]) });
+    const result = await session.run(feeds, { Y: floatTensor(yOrt, [M, N]) });
     if (yOrt !== y) y.set(yOrt);
+    // onnxruntime-node hands back its own copy of Y: free it now (release-buffer.ts), never our buffer
+    const copy = result.Y?.data;
+    if (ArrayBuffer.isView(copy) && copy.buffer !== yOrt.buffer) releaseBuffer(copy.buffer);
   }
 
   /** `a` itself, or (over a SharedArrayBuffer) a reused ordinary buffer of its length, filled with it when `copy`. */

@@ -19,6 +19,13 @@ export interface SessionOptions {
   provider?: ExecutionProvider;
   /** threads for one op (GEMM); 0 lets onnxruntime pick (one per core) */
   intraOpThreads?: number;
+  /**
+   * Whether onnxruntime's intra-op threads spin after a run (its default) or
+   * sleep at once. Spinning keeps the next run's start fast but holds a core
+   * for a while after each run, the core another thread of ours would use
+   * (the training step's kernel workers: docs/sae-engine.md).
+   */
+  spinning?: boolean;
 }
 
 /** `model`: the graph's bytes, or the path of a model whose external weight files lie beside it. */
@@ -29,6 +36,7 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
     intraOpNumThreads: opts.intraOpThreads ?? 0,
     executionMode: "sequential",
     logSeverityLevel: 3,
+    ...(opts.spinning === false ? { extra: { session: { intra_op: { allow_spinning: "0" } } } } : {}),
   };
   return typeof model === "string" ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }

@@ -3,8 +3,24 @@
  * thread plus worker_threads that instantiate the same module on the same
  * shared memory. A kernel's last two parameters are the chunk's range
  * [lo, hi), taken from a bounds table in the shared memory; threads claim
- * chunks with an atomic counter, so a thread that gets less CPU (a loaded
- * machine) simply runs fewer chunks.
+ * chunks from a counter, so a thread that gets less CPU (a loaded machine)
+ * simply runs fewer chunks.
+ *
+ * Dispatch cost decides whether threads pay at small sizes (a demo-sized
+ * step runs about fifteen kernels of 0.05-1 ms each): the caller waits for
+ * the chunks to be done, not for every worker to check in, so a worker that
+ * wakes late finds nothing left and costs the caller nothing; and a worker
+ * spins for a short while after a job before it sleeps, since the next
+ * kernel usually follows within microseconds and waking a sleeping thread
+ * took longer than the kernels it would share.
+ *
+ * A late worker must never run a chunk of the next job with this job's
+ * arguments: the claim word carries the job's generation beside the next
+ * chunk index, and a worker claims only with a compare-exchange that checks
+ * its generation and the chunk count it read; it reads the kernel and its
+ * arguments after claiming, and the caller writes a job's arguments only
+ * after every chunk of the previous job is done, so what it reads then is
+ * its chunk's job.
  *
  * Determinism: callers only split work whose chunks are independent (token
  * rows of an output, feature rows of an accumulator, parameter rows), never a
@@ -12,37 +28,53 @@
  * chunk, nor on the thread count.
  *
  * Control block (Int32, in the shared memory): [0] job generation, [1] kernel
- * index (-1: stop), [2] argument count, [3] workers done, [4] chunk count,
- * [5] bounds table byte offset, [6] next chunk, [7] error flag, [8..] arguments.
+ * index (-1: stop), [2] argument count, [3] chunks done, [4] chunk count,
+ * [5] bounds table byte offset, [6] claim word (generation << NEXT_BITS |
+ * next chunk), [7] error flag, [8..] arguments.
  */
 import { Worker } from "node:worker_threads";
 
 export const CONTROL_INTS = 32;
 const MAX_ARGS = CONTROL_INTS - 8;
+/** Spins (checks of the generation) a worker makes after a job before it sleeps: tens of microseconds. */
+export const WORKER_SPINS = 20_000;
+/** most chunks one job splits into */
+export const MAX_CHUNKS = 1024;
+/** The claim word: the next chunk index in its low NEXT_BITS bits (room for MAX_CHUNKS and the claims past it), the generation above. */
+const NEXT_BITS = 12;
+const NEXT_MASK = (1 << NEXT_BITS) - 1;
 
 // plain JS (eval'd), so workers need no TypeScript loader under tsx or vitest
 const WORKER_SOURCE = `
 const { workerData } = require("node:worker_threads");
-const { module, memory, control, names } = workerData;
+const { module, memory, control, names, spins } = workerData;
 const exports = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
 const fns = names.map((n) => exports[n]);
 const ctl = new Int32Array(memory.buffer, control, ${CONTROL_INTS});
 let gen = 0;
 for (;;) {
+  for (let i = 0; i < spins && Atomics.load(ctl, 0) === gen; i++);
   Atomics.wait(ctl, 0, gen);
   gen = Atomics.load(ctl, 0);
-  const k = ctl[1];
-  if (k < 0) break;
-  try {
-    const args = Array.from(ctl.subarray(8, 8 + ctl[2]));
-    const n = ctl[4];
-    const bounds = new Int32Array(memory.buffer, ctl[5], n + 1);
-    for (let c = Atomics.add(ctl, 6, 1); c < n; c = Atomics.add(ctl, 6, 1)) fns[k](...args, bounds[c], bounds[c + 1]);
-  } catch {
-    Atomics.store(ctl, 7, 1);
+  if (ctl[1] < 0) break;
+  const tag = (gen << ${NEXT_BITS}) & ~${NEXT_MASK};
+  const n = ctl[4];
+  for (;;) {
+    const w = Atomics.load(ctl, 6);
+    if ((w & ~${NEXT_MASK}) !== tag || (w & ${NEXT_MASK}) >= n) break;
+    if (Atomics.compareExchange(ctl, 6, w, w + 1) !== w) continue;
+    // claimed: the job cannot end before this chunk is done, so what it reads now is that job's
+    const c = w & ${NEXT_MASK};
+    try {
+      const args = Array.from(ctl.subarray(8, 8 + ctl[2]));
+      const bounds = new Int32Array(memory.buffer, ctl[5], ctl[4] + 1);
+      fns[ctl[1]](...args, bounds[c], bounds[c + 1]);
+    } catch {
+      Atomics.store(ctl, 7, 1);
+    }
+    Atomics.add(ctl, 3, 1);
+    Atomics.notify(ctl, 3);
   }
-  Atomics.add(ctl, 3, 1);
-  Atomics.notify(ctl, 3);
 }
 `;
 
@@ -67,7 +99,7 @@ export class KernelPool {
     this.ctl = new Int32Array(memory.buffer, control, CONTROL_INTS);
     this.ctl.fill(0);
     for (let i = 1; i < threads; i++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, names } });
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, names, spins: WORKER_SPINS } });
       w.unref();
       this.workers.push(w);
     }
@@ -81,6 +113,7 @@ export class KernelPool {
       return;
     }
     if (args.length > MAX_ARGS) throw new RangeError(`kernel ${name}: more than ${MAX_ARGS} arguments`);
+    if (nChunks > MAX_CHUNKS) throw new RangeError(`kernel ${name}: ${nChunks} chunks (at most ${MAX_CHUNKS})`);
     const ctl = this.ctl;
     ctl[1] = this.names.indexOf(name);
     ctl[2] = args.length;
@@ -88,18 +121,23 @@ export class KernelPool {
     ctl[4] = nChunks;
     ctl[5] = bounds.byteOffset;
     ctl[7] = 0;
-    Atomics.store(ctl, 6, 0);
     Atomics.store(ctl, 3, 0);
-    Atomics.add(ctl, 0, 1);
+    const gen = (ctl[0] + 1) | 0;
+    Atomics.store(ctl, 6, (gen << NEXT_BITS) & ~NEXT_MASK);
+    Atomics.store(ctl, 0, gen);
     Atomics.notify(ctl, 0);
     let failed: unknown = null;
-    try {
-      for (let c = Atomics.add(ctl, 6, 1); c < nChunks; c = Atomics.add(ctl, 6, 1)) fn(...args, bounds[c], bounds[c + 1]);
-    } catch (e) {
-      failed = e;
-      Atomics.store(ctl, 6, nChunks);
+    // the generation cannot change while this job runs: the caller claims with a plain add
+    for (let c = Atomics.add(ctl, 6, 1) & NEXT_MASK; c < nChunks; c = Atomics.add(ctl, 6, 1) & NEXT_MASK) {
+      try {
+        fn(...args, bounds[c], bounds[c + 1]);
+      } catch (e) {
+        failed ??= e;
+      }
+      Atomics.add(ctl, 3, 1);
     }
-    for (let done = Atomics.load(ctl, 3); done < this.workers.length; done = Atomics.load(ctl, 3)) Atomics.wait(ctl, 3, done);
+    // chunks a worker claimed are still running: spin briefly, then sleep until a worker reports one done
+    for (let i = 0, done = Atomics.load(ctl, 3); done < nChunks; done = Atomics.load(ctl, 3)) if (++i > 2000) Atomics.wait(ctl, 3, done, 1);
     if (failed) throw failed;
     if (ctl[7]) throw new Error(`kernel ${name} failed on a worker thread`);
   }

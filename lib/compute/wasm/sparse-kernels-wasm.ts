@@ -7,7 +7,7 @@
  * anything else is copied into a scratch region.
  */
 import { assemble } from "@/lib/compute/wasm/assembler";
-import { CONTROL_INTS, KernelPool } from "@/lib/compute/wasm/kernel-pool";
+import { CONTROL_INTS, KernelPool, MAX_CHUNKS } from "@/lib/compute/wasm/kernel-pool";
 import { KERNELS } from "@/lib/compute/wasm/kernels/index";
 import { ADAM_FULL_HYPER } from "@/lib/compute/wasm/kernels/adam-full";
 import { TOPK_GROUPS } from "@/lib/compute/wasm/kernels/topk";
@@ -18,7 +18,6 @@ const PAGE = 65536;
 type Kernel = (...args: number[]) => number;
 /** chunks per thread: small enough to balance a thread that gets less CPU, large enough that claiming is free */
 const CHUNKS_PER_THREAD = 16;
-const MAX_CHUNKS = 1024;
 
 /** An entry list transposed to feature-major order, and which list it is (null: none kept). */
 interface Transposed {
@@ -564,6 +563,14 @@ export class WasmSparseKernels {
     this.mustOwn("center", x, b, out);
     const chunks = this.split(n, null);
     this.pool.run("center", [x.byteOffset, b.byteOffset, out.byteOffset, d * 4], this.bounds, chunks);
+  }
+
+  /** a[t] = float32(a[t] * s) (the product in float64, as JS's a[i] *= s) for the n rows of [n, d] a, d even. */
+  scaleRows(a: Float32Array, s: number, d: number, n: number): void {
+    this.mustOwn("scaleRows", a);
+    this.hyper64[0] = s;
+    const chunks = this.split(n, null);
+    this.pool.run("scaleRows", [a.byteOffset, this.hyper64.byteOffset, d * 4], this.bounds, chunks);
   }
 
   /** out -= target (in place), g = scale * out, rowLoss[t] = ||out[t]||^2 (float32 lanes), for n rows. */

@@ -55,12 +55,27 @@ export type StepTimings = Record<string, number>;
 
 /**
  * Threads for the WebAssembly kernels when not set: the machine's cores (at
- * most 8) for steps big enough to split, one below that, where handing each
- * kernel to worker threads costs more than it saves (a demo-sized step,
- * 1024 x 128 x 512, ran faster on one thread). Results do not depend on it.
+ * most 8) for steps big enough to split; two from the demo's size up
+ * (1024 x 128 x 512: TopK's whole step 5.7 against 6.2 encoder-GEMM units on
+ * one thread, bench:train, docs/sae-engine.md), where handing a kernel to a
+ * worker costs microseconds (lib/compute/wasm/kernel-pool.ts) and
+ * onnxruntime's threads are told not to spin (kernelThreadsOf); one below
+ * that, unmeasured. Results do not depend on it.
  */
 export function defaultKernelThreads(B: number, dIn: number, dSae: number): number {
-  return B * dIn * dSae >= 2 ** 28 ? Math.min(availableParallelism(), 8) : 1;
+  const size = B * dIn * dSae;
+  if (size >= 2 ** 28) return Math.min(availableParallelism(), 8);
+  return size >= 2 ** 26 ? Math.min(availableParallelism(), 2) : 1;
+}
+
+/**
+ * The kernel threads a run uses: its option, else the default by size. With
+ * more than one, the encoder GEMM's onnxruntime threads must not spin after
+ * each run (lib/onnx/session.ts), or they hold the core the kernels' worker
+ * needs: the trainer's own backend is made so.
+ */
+export function kernelThreadsOf(o: TrainOptions, dIn: number): number {
+  return o.kernels === "wasm" && dIn % 4 === 0 ? (o.kernelThreads ?? defaultKernelThreads(o.batchSize, dIn, o.dSae)) : 1;
 }
 
 export class SaeStepEngine implements TrainingEngine {
@@ -90,9 +105,7 @@ export class SaeStepEngine implements TrainingEngine {
     this.deadMaskBuf = new Uint8Array(m);
     this.deadListBuf = new Int32Array(m);
     const K = (this.kernels =
-      o.kernels === "wasm" && d % 4 === 0
-        ? new WasmStepKernels(o, d, o.kernelThreads ?? defaultKernelThreads(o.batchSize, d, m))
-        : new JsSparseKernels());
+      o.kernels === "wasm" && d % 4 === 0 ? new WasmStepKernels(o, d, kernelThreadsOf(o, d)) : new JsSparseKernels());
     // the two matrices, their gradients and Adam moments move to where the kernels read them
     for (const k of ["W_encT", "W_dec"] as const) {
       state.params[k] = K.adopt(k, state.params[k]);
@@ -113,6 +126,12 @@ export class SaeStepEngine implements TrainingEngine {
 
   batchBuffer(length: number): Float32Array {
     return this.kernels.batchRows(length);
+  }
+
+  /** x *= s on the kernels (the trainer's batch into training units), bitwise JS's a[i] *= s. */
+  scaleBatch(x: Float32Array, s: number): void {
+    const d = this.state.dIn;
+    this.kernels.scale(x, s, d, x.length / d);
   }
 
   /** The state lives on the host already. */

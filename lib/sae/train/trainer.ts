@@ -22,6 +22,7 @@ import { l0ControlOf, lambdaAt, learningRateAt } from "@/lib/sae/train/schedule"
 import { observeL0, readL0Control, writeL0Control } from "@/lib/sae/train/l0-controller";
 import { initTrainState, type TrainState } from "@/lib/sae/train/state";
 import { createTrainingEngine, type TrainingEngine } from "@/lib/sae/train/training-engine";
+import { kernelThreadsOf } from "@/lib/sae/train/engine";
 import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
 import type { LossTerms } from "@/lib/sae/architectures/types";
 
@@ -145,7 +146,7 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
     state = initTrainState(o, source.dIn, scale);
   }
 
-  const backend = args.backend ?? new OrtCpuBackend();
+  const backend = args.backend ?? new OrtCpuBackend(0, kernelThreadsOf(o, source.dIn) === 1);
   const engine = await createTrainingEngine(state, o, backend);
   const B = o.batchSize;
   const d = source.dIn;
@@ -168,7 +169,8 @@ export async function trainSae(args: TrainRunArgs): Promise<TrainResult> {
       if (args.signal?.aborted) throw new TrainingAbortedError(`training stopped at step ${state.step}`);
       const step = state.step;
       await source.nextBatch(B, batch);
-      scaleInPlace(batch, inv);
+      if (engine.scaleBatch) engine.scaleBatch(batch, inv);
+      else scaleInPlace(batch, inv);
       const r = await engine.computeGradients(batch, B);
       if (!Number.isFinite(r.loss))
         throw new TrainingDivergedError(

@@ -28,6 +28,8 @@ export interface TrainingEngine {
    * of the batch a step); absent, the trainer keeps its own buffer.
    */
   batchBuffer?(length: number): Float32Array;
+  /** batch *= s in place (whole rows), where the engine does it faster than the trainer's loop */
+  scaleBatch?(batch: Float32Array, s: number): void;
   /** the optimizer step on the gradients of the last computeGradients */
   applyUpdate(): void;
   /** features that have not fired for deadWindowTokens training tokens, after the last step */

@@ -34,6 +34,21 @@ describe("OrtCpuBackend.gemm (ONNX Gemm graphs built in TypeScript)", () => {
       expect(out[M * N]).toBe(42);
     });
 
+  it("with onnxruntime's threads set not to spin, gives the same product bitwise (2 threads each way)", async () => {
+    const [M, K, N] = [64, 128, 96];
+    const a = randn(M * K),
+      b = randn(N * K);
+    const outs = [];
+    for (const spinning of [true, false]) {
+      const be = new OrtCpuBackend(2, spinning);
+      const out = new Float32Array(M * N);
+      await be.gemm({ a, b, transB: true, M, K, N, out });
+      outs.push(out);
+      await be.dispose();
+    }
+    expect(outs[1]).toEqual(outs[0]);
+  });
+
   it("rejects buffers too small for the shapes", async () => {
     await expect(
       backend.gemm({ a: new Float32Array(3), b: new Float32Array(4), M: 2, K: 2, N: 2, out: new Float32Array(4) }),

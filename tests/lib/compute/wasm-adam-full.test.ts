@@ -41,27 +41,32 @@ describe("WebAssembly full Adam", () => {
 });
 
 describe("WebAssembly unit-norm rows", () => {
-  it("are bitwise the JS removeParallelGradient and normalizeRows", async () => {
-    const rows = 7,
+  it("are bitwise the JS removeParallelGradient and normalizeRows, rows in blocks of four and one at a time, on 1 to 3 threads", async () => {
+    // 13 rows: on one thread three blocks of four (a zero row in the first) and one row alone; more threads split them unevenly
+    const rows = 13,
       d = 16;
-    const k = new WasmSparseKernels(4 * 2 * rows * d + 4096, 0, 0, { threads: 2, maxRows: rows });
-    const W = k.allocF32(rows * d);
-    const g = k.allocF32(rows * d);
-    W.set(Float32Array.from({ length: rows * d }, () => rng.normal()));
-    g.set(Float32Array.from({ length: rows * d }, () => rng.normal()));
-    W.fill(0, 2 * d, 3 * d); // a zero row is left alone
-    const [Wr, gr] = [W.slice(), g.slice()];
-    k.unitRows(W, g, d, false);
-    removeParallelGradient(Wr, gr, new Uint8Array(rows).fill(1), d);
-    expect(Array.from(g)).toEqual(Array.from(gr));
-    k.unitRows(W, g, d, true);
-    normalizeRows(Wr, rows, d);
-    expect(Array.from(W)).toEqual(Array.from(Wr));
-    // hand case: row 0 ends with unit norm, row 2 stays zero
-    let q = 0;
-    for (let i = 0; i < d; i++) q += W[i] * W[i];
-    expect(q).toBeCloseTo(1, 6);
-    expect(W.subarray(2 * d, 3 * d).every((x) => x === 0)).toBe(true);
-    await k.dispose();
+    for (const threads of [1, 2, 3]) {
+      const k = new WasmSparseKernels(4 * 2 * rows * d + 4096, 0, 0, { threads, maxRows: rows });
+      const W = k.allocF32(rows * d);
+      const g = k.allocF32(rows * d);
+      W.set(Float32Array.from({ length: rows * d }, () => rng.normal()));
+      g.set(Float32Array.from({ length: rows * d }, () => rng.normal()));
+      W.fill(0, 2 * d, 3 * d); // a zero row is left alone
+      const [Wr, gr] = [W.slice(), g.slice()];
+      k.unitRows(W, g, d, false);
+      removeParallelGradient(Wr, gr, new Uint8Array(rows).fill(1), d);
+      expect(Array.from(g)).toEqual(Array.from(gr));
+      k.unitRows(W, g, d, true);
+      normalizeRows(Wr, rows, d);
+      expect(Array.from(W)).toEqual(Array.from(Wr));
+      // hand case: every other row ends with unit norm, row 2 stays zero
+      for (const j of [0, 5, 12]) {
+        let q = 0;
+        for (let i = j * d; i < (j + 1) * d; i++) q += W[i] * W[i];
+        expect(q).toBeCloseTo(1, 6);
+      }
+      expect(W.subarray(2 * d, 3 * d).every((x) => x === 0)).toBe(true);
+      await k.dispose();
+    }
   });
 });

@@ -101,9 +101,9 @@ describe("WebAssembly SIMD kernels agree with the JS reference kernels", () => {
   });
 });
 
-describe("multi-threaded kernels equal the single-threaded ones bitwise", () => {
+// rows of several widths (the kernels' f32x4 loops over 8, 24 and 5 blocks)
+describe.each([32, 96, 20])("multi-threaded kernels equal the single-threaded ones bitwise, rows of %i floats", (dd) => {
   const n = 300,
-    dd = 32,
     rows = 96;
   const r = createRng(21);
   const rowPtr = new Int32Array(n + 1);
@@ -276,5 +276,28 @@ describe("multi-threaded kernels equal the single-threaded ones bitwise", () => 
       for (let c = 0; c < dd; c++) expect(res.p2[j * dd + c]).toBeCloseTo(p[j * dd + c], 5);
     }
     return k.dispose();
+  });
+});
+
+describe("scaleRows", () => {
+  it("is bitwise JS's a[i] *= s on a Float32Array (product in float64, one rounding), on 1 and 2 threads", async () => {
+    const n = 37,
+      d = 12;
+    const r = createRng(5);
+    // values across magnitudes, and a scale whose products round (not a power of two)
+    const x0 = Float32Array.from({ length: n * d }, (_, i) => r.normal() * 10 ** ((i % 7) - 3));
+    const s = 1 / 3.7;
+    const ref = x0.slice();
+    for (let i = 0; i < ref.length; i++) ref[i] *= s;
+    for (const threads of [1, 2]) {
+      const k = new WasmSparseKernels(4 * n * d + 4096, 0, 0, { threads, maxRows: n });
+      const x = k.allocF32(n * d);
+      x.set(x0);
+      k.scaleRows(x, s, d, n);
+      expect(Array.from(x)).toEqual(Array.from(ref));
+      await k.dispose();
+    }
+    // the float64 product differs from float32 arithmetic somewhere in these values
+    expect(ref.some((v, i) => v !== Math.fround(Math.fround(x0[i]) * Math.fround(s)))).toBe(true);
   });
 });

@@ -6,7 +6,7 @@
  * rounded to float32 on store), so results are bitwise the reference's.
  */
 import { I, type FuncDef } from "@/lib/compute/wasm/assembler";
-import { countLoop } from "@/lib/compute/wasm/kernels/builders";
+import { countLoop, whileLoop } from "@/lib/compute/wasm/kernels/builders";
 
 /** hyper (float64 array in the arena): the order adamFull reads its coefficients in */
 export const ADAM_FULL_HYPER = ["beta1", "c1", "beta2", "c2", "step", "sqrtBiasCorr", "eps"] as const;
@@ -96,47 +96,102 @@ export const adamFull: FuncDef = (() => {
 
 // unitRows(W, g, dB, normalize, lo, hi): the unit-norm decoder constraint around full Adam, for rows lo <= j < hi,
 // in scalar float64 in the JS reference's order (bitwise lib/sae/train/adam.ts removeParallelGradient and
-// lib/sae/train/state.ts normalizeRows): normalize = 0: g_j -= (g_j . w_j) w_j; normalize = 1: w_j /= ||w_j||
+// lib/sae/train/state.ts normalizeRows): normalize = 0: g_j -= (g_j . w_j) w_j; normalize = 1: w_j /= ||w_j||.
+// A row's dot product is a chain of float64 adds, each waiting on the one before (about 3 cycles), so rows go
+// ROW_BLOCK at a time with one sum each, their adds interleaved: every sum still adds its row's terms in order.
+const ROW_BLOCK = 4;
 export const unitRows: FuncDef = (() => {
   const [W, g, dB, normalize, lo, hi] = [0, 1, 2, 3, 4, 5];
-  const [j, row, k, s] = [6, 7, 8, 9];
-  const f64At = (base: number) => [I.get(base), I.get(row), I.i32Add, I.get(k), I.i32Add, I.f32Load(0), I.f64PromoteF32];
+  const [j, row, k] = [6, 7, 8];
+  const sums = Array.from({ length: ROW_BLOCK }, (_, r) => 9 + r);
+  // the row's factor (1 / norm, or the dot product) in both float64 lanes
+  const inv = 9 + ROW_BLOCK;
+  const at = (base: number, r: number) => [I.get(base), I.get(row), I.i32Add, I.get(k), I.i32Add, ...rowOffset(r)];
+  const rowOffset = (r: number) => (r === 0 ? [] : [I.get(dB), I.i32(r), I.i32Mul, I.i32Add]);
+  const f64At = (base: number, r: number) => [...at(base, r), I.f32Load(0), I.f64PromoteF32];
   const overRow = (body: number[][]) => countLoop(k, [I.i32(0)], [I.get(dB)], 4, body);
-  // s = sum over the row of a[k] * b[k], in order
-  const dot = (a: number, b: number) => [
-    I.f64(0),
-    I.set(s),
-    ...overRow([I.get(s), ...f64At(a), ...f64At(b), I.f64Mul, I.f64Add, I.set(s)]),
+  const pairs = (body: number[][]) => countLoop(k, [I.i32(0)], [I.get(dB)], 8, body);
+  // sums[r] = sum over row r of the block of a[k] * b[k], in order, the rows' adds interleaved
+  const dots = (a: number, b: number, rows: number) => [
+    ...Array.from({ length: rows }, (_, r) => [I.f64(0), I.set(sums[r])]).flat(),
+    ...overRow(
+      Array.from({ length: rows }, (_, r) => [I.get(sums[r]), ...f64At(a, r), ...f64At(b, r), I.f64Mul, I.f64Add, I.set(sums[r])]).flat(),
+    ),
   ];
-  const addr = (base: number) => [I.get(base), I.get(row), I.i32Add, I.get(k), I.i32Add];
+  // w_r *= 1 / sqrt(s_r), rows with s_r = 0 left as they are
+  const scale = (r: number) => [
+    I.get(sums[r]),
+    I.f64(0),
+    I.f64Ne,
+    I.ifVoid,
+    I.f64(1),
+    I.get(sums[r]),
+    I.f64Sqrt,
+    I.f64Div,
+    I.set(sums[r]),
+    I.get(sums[r]),
+    I.f64x2Splat,
+    I.set(inv),
+    // two floats at a time in float64x2 lanes: each rounded to float32 from the same float64 product
+    ...pairs([
+      ...at(W, r),
+      ...at(W, r),
+      I.v128Load64Zero(0),
+      I.f64x2PromoteLowF32x4,
+      I.get(inv),
+      I.f64x2Mul,
+      I.f32x4DemoteF64x2Zero,
+      I.v128Store64Lane0(0),
+    ]),
+    I.end,
+  ];
+  // g_r -= s_r w_r
+  const project = (r: number) => [
+    I.get(sums[r]),
+    I.f64x2Splat,
+    I.set(inv),
+    ...pairs([
+      ...at(g, r),
+      ...at(g, r),
+      I.v128Load64Zero(0),
+      I.f64x2PromoteLowF32x4,
+      I.get(inv),
+      ...at(W, r),
+      I.v128Load64Zero(0),
+      I.f64x2PromoteLowF32x4,
+      I.f64x2Mul,
+      I.f64x2Sub,
+      I.f32x4DemoteF64x2Zero,
+      I.v128Store64Lane0(0),
+    ]),
+  ];
+  const block = (rows: number) => [
+    I.get(j),
+    I.get(dB),
+    I.i32Mul,
+    I.set(row),
+    I.get(normalize),
+    I.ifElse,
+    ...dots(W, W, rows),
+    ...Array.from({ length: rows }, (_, r) => scale(r)).flat(),
+    I.else,
+    ...dots(g, W, rows),
+    ...Array.from({ length: rows }, (_, r) => project(r)).flat(),
+    I.end,
+  ];
   return {
     name: "unitRows",
     params: ["i32", "i32", "i32", "i32", "i32", "i32"],
-    locals: ["i32", "i32", "i32", "f64"],
-    body: countLoop(j, [I.get(lo)], [I.get(hi)], 1, [
-      I.get(j),
-      I.get(dB),
-      I.i32Mul,
-      I.set(row),
-      I.get(normalize),
-      I.ifElse,
-      ...dot(W, W),
-      I.get(s),
-      I.f64(0),
-      I.f64Ne,
-      I.ifVoid,
-      // s = 1 / sqrt(s); w *= s
-      I.f64(1),
-      I.get(s),
-      I.f64Sqrt,
-      I.f64Div,
-      I.set(s),
-      ...overRow([...addr(W), ...f64At(W), I.get(s), I.f64Mul, I.f32DemoteF64, I.f32Store(0)]),
-      I.end,
-      I.else,
-      ...dot(g, W),
-      ...overRow([...addr(g), ...f64At(g), I.get(s), ...f64At(W), I.f64Mul, I.f64Sub, I.f32DemoteF64, I.f32Store(0)]),
-      I.end,
-    ]),
+    locals: ["i32", "i32", "i32", ...sums.map(() => "f64" as const), "v128"],
+    body: [
+      I.get(lo),
+      I.set(j),
+      // whole blocks while j + ROW_BLOCK <= hi, then the rows left one at a time
+      ...whileLoop(
+        [I.get(j), I.i32(ROW_BLOCK), I.i32Add, I.get(hi), I.i32LeS],
+        [...block(ROW_BLOCK), I.get(j), I.i32(ROW_BLOCK), I.i32Add, I.set(j)],
+      ),
+      ...whileLoop([I.get(j), I.get(hi), I.i32LtS], [...block(1), I.get(j), I.i32(1), I.i32Add, I.set(j)]),
+    ],
   };
 })();

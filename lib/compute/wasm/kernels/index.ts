@@ -3,7 +3,7 @@ import type { FuncDef } from "@/lib/compute/wasm/assembler";
 import { byFeature, decode, gather, decoderGradByFeature, outerAccByFeature, rowDots, scanAbove } from "@/lib/compute/wasm/kernels/sparse";
 import { adamRow, adamRows } from "@/lib/compute/wasm/kernels/adam";
 import { adamFull, unitRows } from "@/lib/compute/wasm/kernels/adam-full";
-import { center, colAcc, residual, rowDistSq } from "@/lib/compute/wasm/kernels/rows";
+import { center, colAcc, residual, rowDistSq, scaleRows } from "@/lib/compute/wasm/kernels/rows";
 import { topK } from "@/lib/compute/wasm/kernels/topk";
 
 export const KERNELS: FuncDef[] = [
@@ -23,4 +23,5 @@ export const KERNELS: FuncDef[] = [
   unitRows,
   byFeature,
   gather,
+  scaleRows,
 ];

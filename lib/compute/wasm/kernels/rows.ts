@@ -1,6 +1,6 @@
-/** Row-wise passes over [rows, d] buffers: centring, residuals with their loss, row distances, column sums. */
+/** Row-wise passes over [rows, d] buffers: centring, scaling, residuals with their loss, row distances, column sums. */
 import { I, type FuncDef } from "@/lib/compute/wasm/assembler";
-import { zeroV, addSquare, kLoop, laneSum, rowLoop, at, f32At } from "@/lib/compute/wasm/kernels/builders";
+import { zeroV, addSquare, kLoop, laneSum, rowLoop, at, f32At, countLoop } from "@/lib/compute/wasm/kernels/builders";
 
 // center(x, b, out, dB, lo, hi): out[t] = x[t] - b for rows lo <= t < hi
 export const center: FuncDef = (() => {
@@ -22,6 +22,35 @@ export const center: FuncDef = (() => {
         I.v128Store(0),
       ]),
     ]),
+  };
+})();
+
+// scaleRows(a, sP, dB, lo, hi): a[t] = float32(a[t] * s) for rows lo <= t < hi, s the float64 at sP: two floats at a
+// time in float64x2 lanes, each product taken in float64 and rounded once to float32, as JS's a[i] *= s on a Float32Array
+export const scaleRows: FuncDef = (() => {
+  const [a, sP, dB, lo, hi, t, off, k, vs] = Array.from({ length: 9 }, (_, i) => i);
+  return {
+    name: "scaleRows",
+    params: ["i32", "i32", "i32", "i32", "i32"],
+    locals: ["i32", "i32", "i32", "v128"],
+    body: [
+      I.get(sP),
+      I.f64Load(0),
+      I.f64x2Splat,
+      I.set(vs),
+      ...rowLoop(lo, hi, t, dB, off, [
+        ...(countLoop(k, [I.i32(0)], [I.get(dB)], 8, [
+          ...at(a, off, k),
+          ...at(a, off, k),
+          I.v128Load64Zero(0),
+          I.f64x2PromoteLowF32x4,
+          I.get(vs),
+          I.f64x2Mul,
+          I.f32x4DemoteF64x2Zero,
+          I.v128Store64Lane0(0),
+        ]) as number[][]),
+      ]),
+    ],
   };
 })();
 

@@ -39,6 +39,10 @@ export class JsSparseKernels implements SparseKernels {
     return this.scratch.f("raw", length);
   }
 
+  scale(x: Float32Array, s: number, d: number, n: number): void {
+    for (let i = 0; i < n * d; i++) x[i] *= s;
+  }
+
   center(x: Float32Array, b: Float32Array, out: Float32Array, d: number, n: number): void {
     for (let t = 0; t < n; t++) for (let k = 0; k < d; k++) out[t * d + k] = x[t * d + k] - b[k];
   }

@@ -45,6 +45,8 @@ export interface SparseKernels {
   /** The encoder GEMM's output buffer raw [B, dSae] that scanAbove and topK read. */
   raw(length: number): Float32Array;
 
+  /** x[i] *= s (the product in float64, rounded to float32) for the n rows of [n, d] x. */
+  scale(x: Float32Array, s: number, d: number, n: number): void;
   /** out[t] = x[t] - b for the n rows of [n, d] x. */
   center(x: Float32Array, b: Float32Array, out: Float32Array, d: number, n: number): void;
   /** out[t] = sum_e val[e] W[idx[e]] (+ bias) for every token t of the entries. */

@@ -107,6 +107,11 @@ export class WasmStepKernels implements SparseKernels {
     return this.rawMem.f("raw").subarray(0, length);
   }
 
+  scale(x: Float32Array, s: number, d: number, n: number): void {
+    if (this.owns(x)) this.k.scaleRows(x, s, d, n);
+    else this.js.scale(x, s, d, n);
+  }
+
   center(x: Float32Array, b: Float32Array, out: Float32Array, d: number, n: number): void {
     if (!this.owns(x, out)) return this.js.center(x, b, out, d, n);
     const bb = this.main.f("b_dec");
