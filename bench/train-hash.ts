@@ -7,7 +7,10 @@
  * state and metric curves. A change that claims to leave training bitwise
  * as it was must print the same six hashes before and after.
  *
- *   npx tsx bench/train-hash.ts
+ *   npx tsx bench/train-hash.ts [--threads N]
+ *
+ * --threads sets kernelThreads (default: the trainer's choice, 2 at this size);
+ * the hashes must not depend on it.
  */
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -38,6 +41,8 @@ const base: Partial<TrainOptionsInput> = {
   scaleEstimateTokens: 20_000,
   sparseMaxDensity: 0.15,
 };
+const threadsArg = process.argv.indexOf("--threads");
+if (threadsArg >= 0) base.kernelThreads = Number(process.argv[threadsArg + 1]);
 const runs: [string, Partial<TrainOptionsInput>][] = [
   ["modern JumpReLU", { architecture: "jumprelu", recipe: "modern", targetL0: 32 }],
   ["modern TopK", { architecture: "topk", recipe: "modern", k: 32 }],

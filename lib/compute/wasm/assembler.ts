@@ -55,6 +55,7 @@ export const I = {
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32Mul: [0x6c],
+  i32DivU: [0x6e],
   i32Shl: [0x74],
   i32GeS: [0x4e],
   i32LtS: [0x48],

@@ -62,6 +62,30 @@ function hostRegions(scratchEntries: number, scratchFloats: number, o: WasmKerne
     f32Region("candVal", maxFeatures + 4),
     // lane compaction's shuffles (laneCompactionTable) for topK and scanAbove, 16 bytes for each of 16 lane masks
     i32Region("laneShuffles", 64),
+    ...topKChunkRegions(o),
+  ];
+}
+
+/** Chunks topKRows splits the tokens into (0: it does not run here). */
+function topKChunksOf(o: WasmKernelOptions): number {
+  const threads = Math.max(1, Math.floor(o.threads ?? 1));
+  return threads > 1 && (o.maxK ?? 0) > 0 && (o.maxTokens ?? 0) > 0 ? Math.min(MAX_CHUNKS, threads * CHUNKS_PER_THREAD) : 0;
+}
+
+/** topKRows' buffers: a heap and candidate lists per chunk, the table of their addresses, local row pointers, k-th values. */
+function topKChunkRegions(o: WasmKernelOptions): Region[] {
+  const chunks = topKChunksOf(o);
+  if (chunks === 0) return [];
+  const maxK = o.maxK ?? 0;
+  const cand = (o.maxFeatures ?? 0) + 4;
+  return [
+    f32Region("chunkHeapV", chunks * maxK),
+    i32Region("chunkHeapI", chunks * maxK),
+    i32Region("chunkCandIdx", chunks * cand),
+    f32Region("chunkCandVal", chunks * cand),
+    i32Region("chunkTable", 4 * chunks),
+    i32Region("chunkRowPtr", (o.maxTokens ?? 0) + chunks + 1),
+    f32Region("chunkMinKth", chunks),
   ];
 }
 
@@ -85,6 +109,18 @@ function kernelModule(pages: number, shared: boolean): WebAssembly.Module {
   return mod;
 }
 
+/** A top-k selection's operands: raw [n, m], bias [m], k, and the CSR output rowPtr (n + 1), idx and val. */
+type Selection = [
+  raw: Float32Array,
+  bias: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  rowPtr: Int32Array,
+  idx: Int32Array,
+  val: Float32Array,
+];
+
 export class WasmArenaFullError extends Error {
   override name = "WasmArenaFullError";
 }
@@ -98,6 +134,8 @@ export interface WasmKernelOptions {
   maxK?: number;
   /** most features per token topK will see (its fast path's candidate lists are sized for them) */
   maxFeatures?: number;
+  /** most tokens topKRows will see; with threads > 1 and maxK > 0, it is set up to split them over the threads */
+  maxTokens?: number;
 }
 
 /**
@@ -136,6 +174,8 @@ export class WasmSparseKernels {
   private readonly candIdx: Int32Array;
   private readonly candVal: Float32Array;
   private readonly laneShuffles: Int32Array;
+  /** topKRows' per-chunk buffers (null where it does not run: one thread, or no maxK/maxTokens) */
+  private readonly chunked: { table: Int32Array; rowPtr: Int32Array; minKth: Float32Array; cand: number; chunks: number } | null;
 
   /** bytes: arena size for allocations; scratchEntries: entries that fit the copy-in region; scratchFloats: rows copied in */
   constructor(
@@ -186,6 +226,24 @@ export class WasmSparseKernels {
     this.candVal = f32("candVal");
     this.laneShuffles = i32("laneShuffles");
     new Uint8Array(this.laneShuffles.buffer, this.laneShuffles.byteOffset, 256).set(laneCompactionTable());
+    const chunks = topKChunksOf(options);
+    this.chunked = null;
+    if (chunks > 0) {
+      const maxK = options.maxK ?? 0;
+      const cand = (options.maxFeatures ?? 0) + 4;
+      const table = i32("chunkTable");
+      for (let c = 0; c < chunks; c++)
+        table.set(
+          [
+            f32("chunkHeapV").byteOffset + 4 * c * maxK,
+            i32("chunkHeapI").byteOffset + 4 * c * maxK,
+            i32("chunkCandIdx").byteOffset + 4 * c * cand,
+            f32("chunkCandVal").byteOffset + 4 * c * cand,
+          ],
+          4 * c,
+        );
+      this.chunked = { table, rowPtr: i32("chunkRowPtr"), minKth: f32("chunkMinKth"), cand, chunks };
+    }
   }
 
   private allocRegion(r: Region): Float32Array | Int32Array | Float64Array {
@@ -298,28 +356,63 @@ export class WasmSparseKernels {
    * a feature out. All operands in the arena, idx and val with room for n * k.
    * Returns the smallest k-th largest value over tokens (Infinity if none has k).
    */
-  topK(
-    raw: Float32Array,
-    bias: Float32Array,
-    m: number,
-    n: number,
-    k: number,
-    rowPtr: Int32Array,
-    idx: Int32Array,
-    val: Float32Array,
-  ): number {
-    this.mustOwn("topK", raw, bias, rowPtr, idx, val);
-    if (k > this.heapV.length) throw new WasmArenaFullError(`topK: k = ${k} exceeds the arena's maxK ${this.heapV.length}`);
-    if (idx.length < n * Math.min(k, m) || val.length < n * Math.min(k, m)) throw new WasmArenaFullError("topK: output too small");
-    if (k === 0) {
-      rowPtr.fill(0, 0, n + 1);
-      return Infinity;
-    }
+  topK(...[raw, bias, m, n, k, rowPtr, idx, val]: Selection): number {
+    if (this.emptySelection("topK", raw, bias, m, n, k, rowPtr, idx, val)) return Infinity;
     const args = [raw.byteOffset, bias.byteOffset, m * 4, n, k, this.heapV.byteOffset, this.heapI.byteOffset, rowPtr.byteOffset];
     // the group-maxima shortcut needs whole groups of f32x4 blocks, k <= the group count and room for a token's candidates
     const fast = m % TOPK_GROUPS === 0 && k <= TOPK_GROUPS && m + 4 <= this.candIdx.length ? 1 : 0;
     const cand = [this.candIdx.byteOffset, this.candVal.byteOffset, this.laneShuffles.byteOffset];
     return this.fns.topK(...args, idx.byteOffset, val.byteOffset, fast, ...cand);
+  }
+
+  /** A selection's checks (operands in the arena, k within the heap, room for n * min(k, m) entries); true, with rowPtr zeroed, when k is 0. */
+  private emptySelection(what: string, ...[raw, bias, m, n, k, rowPtr, idx, val]: Selection): boolean {
+    this.mustOwn(what, raw, bias, rowPtr, idx, val);
+    if (k > this.heapV.length) throw new WasmArenaFullError(`${what}: k = ${k} exceeds the arena's maxK ${this.heapV.length}`);
+    if (idx.length < n * Math.min(k, m) || val.length < n * Math.min(k, m)) throw new WasmArenaFullError(`${what}: output too small`);
+    if (k !== 0) return false;
+    rowPtr.fill(0, 0, n + 1);
+    return true;
+  }
+
+  /**
+   * topK split over the threads by token rows (topKRows): the same entries,
+   * row pointers and smallest k-th value as topK, bitwise, for any thread
+   * count. Each chunk writes its tokens' entries where a full chunk's would
+   * start; joining moves them together where some token had fewer than k.
+   * Needs the arena built with threads > 1, maxK, maxFeatures and maxTokens.
+   */
+  topKRows(...[raw, bias, m, n, k, rowPtr, idx, val]: Selection): number {
+    const ch = this.chunked;
+    if (!ch) throw new WasmArenaFullError("topKRows: the arena was not set up for it (threads, maxK, maxTokens)");
+    if (n + ch.chunks + 1 > ch.rowPtr.length) throw new WasmArenaFullError(`topKRows: ${n} tokens exceed the arena's maxTokens`);
+    if (this.emptySelection("topKRows", raw, bias, m, n, k, rowPtr, idx, val) || n === 0) return Infinity;
+    const kk = Math.min(k, m);
+    const per = Math.ceil(n / Math.min(n, ch.chunks));
+    const chunks = Math.ceil(n / per);
+    for (let c = 0; c <= chunks; c++) this.bounds[c] = Math.min(n, c * per);
+    const fast = m % TOPK_GROUPS === 0 && k <= TOPK_GROUPS && m + 4 <= ch.cand ? 1 : 0;
+    const args = [raw.byteOffset, bias.byteOffset, m * 4, k, ch.table.byteOffset, ch.rowPtr.byteOffset, idx.byteOffset, val.byteOffset];
+    args.push(kk * 4, fast, this.laneShuffles.byteOffset, ch.minKth.byteOffset, per);
+    this.pool.run("topKRows", args, this.bounds, chunks);
+    let minKth = Infinity;
+    let at = 0;
+    rowPtr[0] = 0;
+    for (let c = 0; c < chunks; c++) {
+      const lo = c * per;
+      const hi = Math.min(n, lo + per);
+      const local = lo + c;
+      const count = ch.rowPtr[local + hi - lo];
+      if (lo * kk !== at) {
+        idx.copyWithin(at, lo * kk, lo * kk + count);
+        val.copyWithin(at, lo * kk, lo * kk + count);
+      }
+      for (let t = lo; t < hi; t++) rowPtr[t + 1] = at + ch.rowPtr[local + t - lo + 1];
+      at += count;
+      // as topK compares: only a smaller k-th value replaces the running one
+      if (ch.minKth[c] < minKth) minKth = ch.minKth[c];
+    }
+    return minKth;
   }
 
   /**

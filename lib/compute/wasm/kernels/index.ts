@@ -4,7 +4,7 @@ import { byFeature, decode, gather, decoderGradByFeature, outerAccByFeature, row
 import { adamRow, adamRows } from "@/lib/compute/wasm/kernels/adam";
 import { adamFull, unitRows } from "@/lib/compute/wasm/kernels/adam-full";
 import { center, colAcc, residual, rowDistSq, scaleRows } from "@/lib/compute/wasm/kernels/rows";
-import { topK } from "@/lib/compute/wasm/kernels/topk";
+import { topK, topKRows } from "@/lib/compute/wasm/kernels/topk";
 
 export const KERNELS: FuncDef[] = [
   decode,
@@ -19,6 +19,7 @@ export const KERNELS: FuncDef[] = [
   colAcc,
   decoderGradByFeature,
   topK,
+  topKRows,
   adamFull,
   unitRows,
   byFeature,

@@ -30,7 +30,7 @@
  * are then sorted ascending (insertion sort: k is small). Entries are
  * written CSR by token with val = fround(raw + bias).
  */
-import { I, type CallByName, type FuncDef } from "@/lib/compute/wasm/assembler";
+import { callByName, I, type CallByName, type FuncDef } from "@/lib/compute/wasm/assembler";
 import { countLoop, laneCompact, whileLoop } from "@/lib/compute/wasm/kernels/builders";
 
 type Code = (number | number[] | CallByName)[];
@@ -720,6 +720,81 @@ export const topK: FuncDef = (() => {
         ],
       ),
       I.get(minKth),
+    ],
+  };
+})();
+
+// topKRows(raw, bias, mB, k, scratch, outRow, outIdx, outVal, kkB, fast, lanesTable, minKthOut, per, lo, hi): topK on
+// token rows lo <= t < hi, a chunk of `per` rows (c = lo / per, the last chunk shorter), so that threads can split the
+// tokens: each token's selection depends on its row alone (the estimate the fast path carries from earlier tokens
+// changes only the work), so the entries are those of one call over all rows. Chunk c uses its own heap and candidate
+// buffers (the four i32 pointers at scratch + 16 c: heapV, heapI, candIdx, candVal), writes its tokens' entries from
+// outIdx/outVal + lo * kkB (kkB: 4 min(k, m), room for a full chunk) and its local row pointers (hi - lo + 1 of them,
+// from 0) from outRow + 4 (lo + c), and stores its smallest k-th value at minKthOut + 4 c; the host joins the chunks.
+export const topKRows: FuncDef = (() => {
+  const [raw, bias, mB, k, scratch, outRow, outIdx, outVal, kkB, fast, lanes, minKthOut, per, lo, hi, c, tbl] = Array.from(
+    { length: 17 },
+    (_, q) => q,
+  );
+  const ptr = (off: number) => [I.get(tbl), I.i32Load(off)];
+  return {
+    name: "topKRows",
+    params: Array.from({ length: 15 }, () => "i32" as const),
+    locals: ["i32", "i32"],
+    body: [
+      I.get(lo),
+      I.get(per),
+      I.i32DivU,
+      I.set(c),
+      I.get(scratch),
+      I.get(c),
+      I.i32(4),
+      I.i32Shl,
+      I.i32Add,
+      I.set(tbl),
+      // the address of minKthOut[c], under the call's result
+      I.get(minKthOut),
+      I.get(c),
+      I.i32(2),
+      I.i32Shl,
+      I.i32Add,
+      // topK(raw + lo mB, bias, mB, hi - lo, k, heapV, heapI, outRow + 4 (lo + c), outIdx + lo kkB, outVal + lo kkB, fast, candIdx, candVal, lanes)
+      I.get(raw),
+      I.get(lo),
+      I.get(mB),
+      I.i32Mul,
+      I.i32Add,
+      I.get(bias),
+      I.get(mB),
+      I.get(hi),
+      I.get(lo),
+      I.i32Sub,
+      I.get(k),
+      ...ptr(0),
+      ...ptr(4),
+      I.get(outRow),
+      I.get(lo),
+      I.get(c),
+      I.i32Add,
+      I.i32(2),
+      I.i32Shl,
+      I.i32Add,
+      I.get(outIdx),
+      I.get(lo),
+      I.get(kkB),
+      I.i32Mul,
+      I.i32Add,
+      I.get(outVal),
+      I.get(lo),
+      I.get(kkB),
+      I.i32Mul,
+      I.i32Add,
+      I.get(fast),
+      ...ptr(8),
+      ...ptr(12),
+      I.get(lanes),
+      callByName("topK"),
+      I.f32Store(0),
     ],
   };
 })();

@@ -8,7 +8,10 @@
  * step's [B, dIn] rows; shared when the kernels run on several threads) and
  * the raw arena (the encoder GEMM's output [B, dSae] and the scans and
  * selections over it: onnxruntime writes raw and rejects shared memory, and
- * copying 4 * B * dSae bytes out would cost more than the scan).
+ * copying 4 * B * dSae bytes out would cost more than the scan). With the
+ * kernels on several threads, the main arena also holds a copy of raw and the
+ * top-k selections: the copy (about 0.1 ms at the demo's size) buys top-k on
+ * every thread.
  */
 import { f32Region as f, i32Region as i, type Region } from "@/lib/compute/wasm/regions";
 import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
@@ -39,7 +42,16 @@ export interface StepArenaPlan {
   maxK: number;
 }
 
-export function stepArenaPlan(o: TrainOptions, dIn: number): StepArenaPlan {
+/** The selections' buffers: the bias the features left out get -Infinity in, and each slot's CSR entries. */
+function selectionRegions(B: number, m: number, maxK: number): Region[] {
+  return [
+    f("selectBias", m),
+    ...SELECTION_SLOTS.flatMap((s) => [i(`${s}.rowPtr`, B + 1), i(`${s}.idx`, B * maxK), f(`${s}.val`, B * maxK)]),
+  ];
+}
+
+/** threads: the kernels' threads; above 1, top-k runs in the main arena (selectionsShared). */
+export function stepArenaPlan(o: TrainOptions, dIn: number, threads = 1): StepArenaPlan {
   const { batchSize: B, dSae: m } = o;
   const d = dIn;
   const matrices = ["W_encT", "W_dec"].flatMap((k) => [
@@ -69,14 +81,20 @@ export function stepArenaPlan(o: TrainOptions, dIn: number): StepArenaPlan {
   ];
   const entryCap = entryCapacity(o);
   const maxK = largestSelection(o, d);
+  const shared = selectionsShared(threads, maxK);
+  if (shared) main.push(f("selectRaw", B * m), ...selectionRegions(B, m, maxK));
   const raw = [
     f("raw", B * m),
     f("scanLow", m),
     i("scanIdx", entryCap),
     f("scanVal", entryCap),
     i("scanRowPtr", B + 1),
-    f("selectBias", m),
-    ...SELECTION_SLOTS.flatMap((s) => [i(`${s}.rowPtr`, B + 1), i(`${s}.idx`, B * maxK), f(`${s}.val`, B * maxK)]),
+    ...(shared ? [] : selectionRegions(B, m, maxK)),
   ];
   return { main, raw, entryCap, maxK };
+}
+
+/** Whether top-k runs in the main arena on all threads (on raw copied in) rather than in the raw arena on one. */
+export function selectionsShared(threads: number, maxK: number): boolean {
+  return threads > 1 && maxK > 0;
 }

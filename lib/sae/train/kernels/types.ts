@@ -42,7 +42,7 @@ export interface SparseKernels {
   stage(x: Float32Array, length: number): Float32Array;
   /** A buffer of `length` floats that stage reads in place: a caller filling it saves stage's copy. */
   batchRows(length: number): Float32Array;
-  /** The encoder GEMM's output buffer raw [B, dSae] that scanAbove and topK read. */
+  /** The encoder GEMM's output buffer raw [B, dSae] that scanAbove and topK read; a step asks for it before writing it, and writes it nowhere else. */
   raw(length: number): Float32Array;
 
   /** x[i] *= s (the product in float64, rounded to float32) for the n rows of [n, d] x. */

@@ -11,7 +11,7 @@ import { catchUpRow, type AdamHyper, type AdamMomentumHyper } from "@/lib/sae/tr
 import type { TrainOptions } from "@/lib/sae/train/options";
 import { JsSparseKernels } from "@/lib/sae/train/kernels/js";
 import { planBytes, type Region } from "@/lib/compute/wasm/regions";
-import { stepArenaPlan } from "@/lib/sae/train/kernels/plan";
+import { selectionsShared, stepArenaPlan } from "@/lib/sae/train/kernels/plan";
 import type { LazyAdamMatrix, ScanResult, SparseKernels } from "@/lib/sae/train/kernels/types";
 
 /** An arena's regions, allocated on first use from the plan. */
@@ -63,16 +63,27 @@ export class WasmStepKernels implements SparseKernels {
   private readonly k: WasmSparseKernels;
   private readonly rk: WasmSparseKernels;
   private readonly maxK: number;
+  /** top-k in the main arena on all threads (raw copied in), or in the raw arena on one (plan.ts selectionsShared) */
+  private readonly shared: boolean;
+  /** raw() calls so far, and the one whose raw the main arena's copy holds */
+  private rawVersion = 0;
+  private rawCopied = -1;
 
   constructor(
     o: TrainOptions,
     private readonly dIn: number,
     threads: number,
   ) {
-    const plan = stepArenaPlan(o, dIn);
+    const plan = stepArenaPlan(o, dIn, threads);
     this.maxK = plan.maxK;
-    this.k = new WasmSparseKernels(planBytes(plan.main), plan.entryCap, 0, { threads, maxRows: o.dSae });
-    this.rk = new WasmSparseKernels(planBytes(plan.raw), 0, 0, { maxRows: 0, maxK: plan.maxK, maxFeatures: o.dSae });
+    this.shared = selectionsShared(threads, plan.maxK);
+    const select = { maxK: plan.maxK, maxFeatures: o.dSae };
+    this.k = new WasmSparseKernels(planBytes(plan.main), plan.entryCap, 0, {
+      threads,
+      maxRows: o.dSae,
+      ...(this.shared ? { ...select, maxTokens: o.batchSize } : {}),
+    });
+    this.rk = new WasmSparseKernels(planBytes(plan.raw), 0, 0, { maxRows: 0, ...select });
     this.main = new Regions(this.k, plan.main, "main");
     this.rawMem = new Regions(this.rk, plan.raw, "raw");
   }
@@ -104,6 +115,7 @@ export class WasmStepKernels implements SparseKernels {
   }
 
   raw(length: number): Float32Array {
+    this.rawVersion++;
     return this.rawMem.f("raw").subarray(0, length);
   }
 
@@ -202,16 +214,29 @@ export class WasmStepKernels implements SparseKernels {
 
   topK(raw: Float32Array, bias: Float32Array, m: number, n: number, k: number, slot: string, only: Uint8Array | null) {
     if (m % 4 !== 0 || k > this.maxK || !this.rk.owns(raw)) return this.js.topK(raw, bias, m, n, k, slot, only);
-    const b = this.rawMem.f("selectBias");
+    const mem = this.shared ? this.main : this.rawMem;
+    const b = mem.f("selectBias");
     // a feature left out gets bias -Infinity: raw + bias is then never positive, never selected
     if (only) for (let j = 0; j < m; j++) b[j] = only[j] ? bias[j] : -Infinity;
     else b.set(bias);
-    const rowPtr = this.rawMem.i(`${slot}.rowPtr`).subarray(0, n + 1);
-    const idx = this.rawMem.i(`${slot}.idx`);
-    const val = this.rawMem.f(`${slot}.val`);
-    const minKth = this.rk.topK(raw, b, m, n, k, rowPtr, idx, val);
+    const rowPtr = mem.i(`${slot}.rowPtr`).subarray(0, n + 1);
+    const idx = mem.i(`${slot}.idx`);
+    const val = mem.f(`${slot}.val`);
+    const minKth = this.shared
+      ? this.k.topKRows(this.sharedRaw(raw, m * n), b, m, n, k, rowPtr, idx, val)
+      : this.rk.topK(raw, b, m, n, k, rowPtr, idx, val);
     const nnz = rowPtr[n];
     return { codes: { rowPtr, idx: idx.subarray(0, nnz), val: val.subarray(0, nnz), nnz }, minKth };
+  }
+
+  /** raw's copy in the main arena, made once per encoder output (TopK's selection and AuxK's read the same raw) */
+  private sharedRaw(raw: Float32Array, length: number): Float32Array {
+    const copy = this.main.f("selectRaw").subarray(0, length);
+    if (this.rawCopied !== this.rawVersion) {
+      copy.set(raw.subarray(0, length));
+      this.rawCopied = this.rawVersion;
+    }
+    return copy;
   }
 
   adamRows(x: LazyAdamMatrix, d: number, h: AdamHyper, unitNorm: boolean): void {
