@@ -224,3 +224,41 @@ export const laneCompact = (
   I.i32Add,
   I.set(l.at),
 ];
+
+/**
+ * The start of a kernel over a chunk of token rows [lo, hi) that calls a whole-range kernel on it: the chunk's index
+ * c = lo / per into local c, then the address slot + 4 c (where the chunk's result is stored, left on the stack under
+ * the call), then the call's first arguments: the chunk's rows row + lo rowB, and `between` (arguments the callee takes
+ * between its rows and its row count rowB, hi - lo).
+ */
+export const chunkOfRows = (
+  q: { lo: number; hi: number; per: number; c: number; slot: number; row: number; rowB: number },
+  between: Code,
+) => [
+  I.get(q.lo),
+  I.get(q.per),
+  I.i32DivU,
+  I.set(q.c),
+  ...f32At(q.slot, q.c),
+  I.get(q.row),
+  I.get(q.lo),
+  I.get(q.rowB),
+  I.i32Mul,
+  I.i32Add,
+  ...between,
+  I.get(q.rowB),
+  I.get(q.hi),
+  I.get(q.lo),
+  I.i32Sub,
+];
+
+/** Where chunk c of a chunk-of-rows kernel writes its local row pointers: outRow + 4 (lo + c), one place apart from its neighbours'. */
+export const localRowPtr = (outRow: number, lo: number, c: number) => [
+  I.get(outRow),
+  I.get(lo),
+  I.get(c),
+  I.i32Add,
+  I.i32(2),
+  I.i32Shl,
+  I.i32Add,
+];
