@@ -66,16 +66,13 @@ function hostRegions(scratchEntries: number, scratchFloats: number, o: WasmKerne
   ];
 }
 
-/** Chunks topKRows and scanAboveRows split the tokens into (0: they do not run here). */
+/** Chunks topKRows splits the tokens into (0: it does not run here). */
 function topKChunksOf(o: WasmKernelOptions): number {
   const threads = Math.max(1, Math.floor(o.threads ?? 1));
-  return threads > 1 && (o.maxTokens ?? 0) > 0 ? Math.min(MAX_CHUNKS, threads * CHUNKS_PER_THREAD) : 0;
+  return threads > 1 && (o.maxK ?? 0) > 0 && (o.maxTokens ?? 0) > 0 ? Math.min(MAX_CHUNKS, threads * CHUNKS_PER_THREAD) : 0;
 }
 
-/**
- * The row-chunked selections' buffers: a heap and candidate lists per chunk, the table of their addresses, local row
- * pointers, each chunk's smallest k-th value or scan count.
- */
+/** topKRows' buffers: a heap and candidate lists per chunk, the table of their addresses, local row pointers, k-th values. */
 function topKChunkRegions(o: WasmKernelOptions): Region[] {
   const chunks = topKChunksOf(o);
   if (chunks === 0) return [];
@@ -89,7 +86,6 @@ function topKChunkRegions(o: WasmKernelOptions): Region[] {
     i32Region("chunkTable", 4 * chunks),
     i32Region("chunkRowPtr", (o.maxTokens ?? 0) + chunks + 1),
     f32Region("chunkMinKth", chunks),
-    i32Region("chunkCount", chunks),
   ];
 }
 
@@ -179,14 +175,7 @@ export class WasmSparseKernels {
   private readonly candVal: Float32Array;
   private readonly laneShuffles: Int32Array;
   /** topKRows' per-chunk buffers (null where it does not run: one thread, or no maxK/maxTokens) */
-  private readonly chunked: {
-    table: Int32Array;
-    rowPtr: Int32Array;
-    minKth: Float32Array;
-    count: Int32Array;
-    cand: number;
-    chunks: number;
-  } | null;
+  private readonly chunked: { table: Int32Array; rowPtr: Int32Array; minKth: Float32Array; cand: number; chunks: number } | null;
 
   /** bytes: arena size for allocations; scratchEntries: entries that fit the copy-in region; scratchFloats: rows copied in */
   constructor(
@@ -253,7 +242,7 @@ export class WasmSparseKernels {
           ],
           4 * c,
         );
-      this.chunked = { table, rowPtr: i32("chunkRowPtr"), minKth: f32("chunkMinKth"), count: i32("chunkCount"), cand, chunks };
+      this.chunked = { table, rowPtr: i32("chunkRowPtr"), minKth: f32("chunkMinKth"), cand, chunks };
     }
   }
 
@@ -357,58 +346,6 @@ export class WasmSparseKernels {
       cap,
       this.laneShuffles.byteOffset,
     );
-  }
-
-  /**
-   * scanAbove split over the threads by token rows (scanAboveRows): the same
-   * entries and row pointers, bitwise, and -1 exactly when scanAbove returns
-   * it. Each chunk gets an equal share of idx and vals (their whole length,
-   * which may exceed cap); the shares are joined at the front. Where a chunk
-   * overflows its share, the scan runs again on this thread. Needs the arena
-   * built with threads > 1 and maxTokens.
-   */
-  scanAboveRows(
-    raw: Float32Array,
-    low: Float32Array,
-    m: number,
-    n: number,
-    idx: Int32Array,
-    rowPtr: Int32Array,
-    vals: Float32Array,
-    cap: number,
-  ): number {
-    const ch = this.chunked;
-    if (!ch) throw new WasmArenaFullError("scanAboveRows: the arena was not set up for it (threads, maxTokens)");
-    this.mustOwn("scanAboveRows", raw, low, idx, rowPtr, vals);
-    if (n + ch.chunks + 1 > ch.rowPtr.length) throw new WasmArenaFullError(`scanAboveRows: ${n} tokens exceed the arena's maxTokens`);
-    if (n === 0) {
-      rowPtr[0] = 0;
-      return 0;
-    }
-    const per = Math.ceil(n / Math.min(n, ch.chunks));
-    const chunks = Math.ceil(n / per);
-    const share = Math.floor(Math.min(idx.length, vals.length) / chunks);
-    for (let c = 0; c <= chunks; c++) this.bounds[c] = Math.min(n, c * per);
-    const args = [raw.byteOffset, low.byteOffset, m * 4, idx.byteOffset, vals.byteOffset, ch.rowPtr.byteOffset, share];
-    this.pool.run("scanAboveRows", [...args, this.laneShuffles.byteOffset, ch.count.byteOffset, per], this.bounds, chunks);
-    let at = 0;
-    for (let c = 0; c < chunks; c++) {
-      if (ch.count[c] < 0) return this.scanAbove(raw, low, m, n, idx.subarray(0, cap), rowPtr, vals.subarray(0, cap));
-      at += ch.count[c];
-    }
-    if (at > cap) return -1;
-    at = 0;
-    rowPtr[0] = 0;
-    for (let c = 0; c < chunks; c++) {
-      const [lo, hi, count] = [c * per, Math.min(n, (c + 1) * per), ch.count[c]];
-      if (c > 0) {
-        idx.copyWithin(at, c * share, c * share + count);
-        vals.copyWithin(at, c * share, c * share + count);
-      }
-      for (let t = lo; t < hi; t++) rowPtr[t + 1] = at + ch.rowPtr[lo + c + t - lo + 1];
-      at += count;
-    }
-    return at;
   }
 
   /**

@@ -1,15 +1,6 @@
 /** Every kernel the arena's module exports, addressed by name (calls between kernels are resolved by name too). */
 import type { FuncDef } from "@/lib/compute/wasm/assembler";
-import {
-  byFeature,
-  decode,
-  gather,
-  decoderGradByFeature,
-  outerAccByFeature,
-  rowDots,
-  scanAbove,
-  scanAboveRows,
-} from "@/lib/compute/wasm/kernels/sparse";
+import { byFeature, decode, gather, decoderGradByFeature, outerAccByFeature, rowDots, scanAbove } from "@/lib/compute/wasm/kernels/sparse";
 import { adamRow, adamRows } from "@/lib/compute/wasm/kernels/adam";
 import { adamFull, unitRows } from "@/lib/compute/wasm/kernels/adam-full";
 import { center, colAcc, residual, rowDistSq, scaleRows } from "@/lib/compute/wasm/kernels/rows";
@@ -20,7 +11,6 @@ export const KERNELS: FuncDef[] = [
   rowDots,
   outerAccByFeature,
   scanAbove,
-  scanAboveRows,
   adamRow,
   adamRows,
   center,

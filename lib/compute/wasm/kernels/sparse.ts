@@ -1,8 +1,6 @@
 /** The sparse products over CSR entry lists (decode, row dots, feature-major outer accumulations) and the threshold scan. */
-import { callByName, I, type FuncDef } from "@/lib/compute/wasm/assembler";
+import { I, type FuncDef } from "@/lib/compute/wasm/assembler";
 import {
-  chunkOfRows,
-  localRowPtr,
   countLoop,
   whileLoop,
   perEntry,
@@ -535,30 +533,5 @@ export const gather: FuncDef = (() => {
       I.f32Load(0),
       I.f32Store(0),
     ]),
-  };
-})();
-
-// scanAboveRows(raw, low, mB, outIdx, outVal, outRow, capC, lanes, counts, per, lo, hi): scanAbove on token rows
-// lo <= t < hi, chunk c = lo / per of `per` rows, so that threads can split the tokens (each token's entries depend on
-// its row alone): chunk c writes at most capC entries from outIdx/outVal + 4 capC c, its local row pointers (from 0)
-// from outRow + 4 (lo + c), and its count (or -1 past capC) at counts + 4 c; the host joins the chunks.
-export const scanAboveRows: FuncDef = (() => {
-  const [raw, low, mB, outIdx, outVal, outRow, capC, lanes, counts, per, lo, hi, c] = Array.from({ length: 13 }, (_, i) => i);
-  const chunkOut = (base: number) => [I.get(base), I.get(capC), I.get(c), I.i32Mul, I.i32(2), I.i32Shl, I.i32Add];
-  return {
-    name: "scanAboveRows",
-    params: Array.from({ length: 12 }, () => "i32" as const),
-    locals: ["i32"],
-    body: [
-      // scanAbove(raw + lo mB, low, mB, hi - lo, ...), its count stored at counts[c]
-      ...chunkOfRows({ lo, hi, per, c, slot: counts, row: raw, rowB: mB }, [I.get(low)]),
-      ...chunkOut(outIdx),
-      ...chunkOut(outVal),
-      ...localRowPtr(outRow, lo, c),
-      I.get(capC),
-      I.get(lanes),
-      callByName("scanAbove"),
-      I.i32Store(0),
-    ],
   };
 })();

@@ -31,7 +31,7 @@
  * written CSR by token with val = fround(raw + bias).
  */
 import { callByName, I, type CallByName, type FuncDef } from "@/lib/compute/wasm/assembler";
-import { chunkOfRows, localRowPtr, countLoop, laneCompact, whileLoop } from "@/lib/compute/wasm/kernels/builders";
+import { countLoop, laneCompact, whileLoop } from "@/lib/compute/wasm/kernels/builders";
 
 type Code = (number | number[] | CallByName)[];
 const addr4 = (base: number, i: number): Code => [I.get(base), I.get(i), I.i32(2), I.i32Shl, I.i32Add];
@@ -742,19 +742,43 @@ export const topKRows: FuncDef = (() => {
     params: Array.from({ length: 15 }, () => "i32" as const),
     locals: ["i32", "i32"],
     body: [
-      // topK(raw + lo mB, bias, mB, hi - lo, k, heapV, heapI, outRow + 4 (lo + c), outIdx + lo kkB, outVal + lo kkB, fast, candIdx, candVal, lanes),
-      // its smallest k-th value stored at minKthOut[c]
-      ...chunkOfRows({ lo, hi, per, c, slot: minKthOut, row: raw, rowB: mB }, [I.get(bias)]),
+      I.get(lo),
+      I.get(per),
+      I.i32DivU,
+      I.set(c),
       I.get(scratch),
       I.get(c),
       I.i32(4),
       I.i32Shl,
       I.i32Add,
       I.set(tbl),
+      // the address of minKthOut[c], under the call's result
+      I.get(minKthOut),
+      I.get(c),
+      I.i32(2),
+      I.i32Shl,
+      I.i32Add,
+      // topK(raw + lo mB, bias, mB, hi - lo, k, heapV, heapI, outRow + 4 (lo + c), outIdx + lo kkB, outVal + lo kkB, fast, candIdx, candVal, lanes)
+      I.get(raw),
+      I.get(lo),
+      I.get(mB),
+      I.i32Mul,
+      I.i32Add,
+      I.get(bias),
+      I.get(mB),
+      I.get(hi),
+      I.get(lo),
+      I.i32Sub,
       I.get(k),
       ...ptr(0),
       ...ptr(4),
-      ...localRowPtr(outRow, lo, c),
+      I.get(outRow),
+      I.get(lo),
+      I.get(c),
+      I.i32Add,
+      I.i32(2),
+      I.i32Shl,
+      I.i32Add,
       I.get(outIdx),
       I.get(lo),
       I.get(kkB),

@@ -9,9 +9,9 @@
  * the raw arena (the encoder GEMM's output [B, dSae] and the scans and
  * selections over it: onnxruntime writes raw and rejects shared memory, and
  * copying 4 * B * dSae bytes out would cost more than the scan). With the
- * kernels on several threads, the main arena holds a copy of raw instead and
- * the scans and selections over it: the copy (about 0.07 ms at the demo's
- * size) buys them every thread.
+ * kernels on several threads, the main arena also holds a copy of raw and the
+ * top-k selections: the copy (about 0.1 ms at the demo's size) buys top-k on
+ * every thread.
  */
 import { f32Region as f, i32Region as i, type Region } from "@/lib/compute/wasm/regions";
 import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
@@ -42,30 +42,15 @@ export interface StepArenaPlan {
   maxK: number;
 }
 
-/**
- * The scans' and selections' buffers: the scan's bounds and entries (room for
- * `scanRoom` of them), the bias the features left out get -Infinity in, and
- * each selection slot's CSR entries.
- */
-function selectionRegions(B: number, m: number, maxK: number, scanRoom: number): Region[] {
+/** The selections' buffers: the bias the features left out get -Infinity in, and each slot's CSR entries. */
+function selectionRegions(B: number, m: number, maxK: number): Region[] {
   return [
-    f("scanLow", m),
-    i("scanIdx", scanRoom),
-    f("scanVal", scanRoom),
-    i("scanRowPtr", B + 1),
     f("selectBias", m),
     ...SELECTION_SLOTS.flatMap((s) => [i(`${s}.rowPtr`, B + 1), i(`${s}.idx`, B * maxK), f(`${s}.val`, B * maxK)]),
   ];
 }
 
-/**
- * The threaded scan's room, as a multiple of the entry capacity: each chunk of
- * tokens gets an equal share, and a chunk denser than its share makes the scan
- * run again on one thread.
- */
-export const SCAN_ROOM = 2;
-
-/** threads: the kernels' threads; above 1, the scans and top-k run in the main arena (selectionsShared). */
+/** threads: the kernels' threads; above 1, top-k runs in the main arena (selectionsShared). */
 export function stepArenaPlan(o: TrainOptions, dIn: number, threads = 1): StepArenaPlan {
   const { batchSize: B, dSae: m } = o;
   const d = dIn;
@@ -96,13 +81,20 @@ export function stepArenaPlan(o: TrainOptions, dIn: number, threads = 1): StepAr
   ];
   const entryCap = entryCapacity(o);
   const maxK = largestSelection(o, d);
-  const shared = selectionsShared(threads);
-  if (shared) main.push(f("selectRaw", B * m), ...selectionRegions(B, m, maxK, SCAN_ROOM * entryCap));
-  const raw = [f("raw", B * m), ...(shared ? [] : selectionRegions(B, m, maxK, entryCap))];
+  const shared = selectionsShared(threads, maxK);
+  if (shared) main.push(f("selectRaw", B * m), ...selectionRegions(B, m, maxK));
+  const raw = [
+    f("raw", B * m),
+    f("scanLow", m),
+    i("scanIdx", entryCap),
+    f("scanVal", entryCap),
+    i("scanRowPtr", B + 1),
+    ...(shared ? [] : selectionRegions(B, m, maxK)),
+  ];
   return { main, raw, entryCap, maxK };
 }
 
-/** Whether the scans and top-k run in the main arena on all threads (on raw copied in) rather than in the raw arena on one. */
-export function selectionsShared(threads: number): boolean {
-  return threads > 1;
+/** Whether top-k runs in the main arena on all threads (on raw copied in) rather than in the raw arena on one. */
+export function selectionsShared(threads: number, maxK: number): boolean {
+  return threads > 1 && maxK > 0;
 }

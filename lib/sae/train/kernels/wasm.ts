@@ -65,7 +65,6 @@ export class WasmStepKernels implements SparseKernels {
   private readonly maxK: number;
   /** top-k in the main arena on all threads (raw copied in), or in the raw arena on one (plan.ts selectionsShared) */
   private readonly shared: boolean;
-  private readonly entryCap: number;
   /** raw() calls so far, and the one whose raw the main arena's copy holds */
   private rawVersion = 0;
   private rawCopied = -1;
@@ -77,8 +76,7 @@ export class WasmStepKernels implements SparseKernels {
   ) {
     const plan = stepArenaPlan(o, dIn, threads);
     this.maxK = plan.maxK;
-    this.shared = selectionsShared(threads);
-    this.entryCap = plan.entryCap;
+    this.shared = selectionsShared(threads, plan.maxK);
     const select = { maxK: plan.maxK, maxFeatures: o.dSae };
     this.k = new WasmSparseKernels(planBytes(plan.main), plan.entryCap, 0, {
       threads,
@@ -205,15 +203,12 @@ export class WasmStepKernels implements SparseKernels {
 
   scanAbove(raw: Float32Array, low: Float32Array, m: number, n: number): ScanResult | null {
     if (m % 4 !== 0 || !this.rk.owns(raw)) return null;
-    const mem = this.shared ? this.main : this.rawMem;
-    const lowA = mem.f("scanLow");
+    const lowA = this.rawMem.f("scanLow");
     lowA.set(low);
-    const idx = mem.i("scanIdx");
-    const vals = mem.f("scanVal");
-    const rowPtr = mem.i("scanRowPtr").subarray(0, n + 1);
-    const nnz = this.shared
-      ? this.k.scanAboveRows(this.sharedRaw(raw, m * n), lowA, m, n, idx, rowPtr, vals, this.entryCap)
-      : this.rk.scanAbove(raw, lowA, m, n, idx, rowPtr, vals);
+    const idx = this.rawMem.i("scanIdx");
+    const vals = this.rawMem.f("scanVal");
+    const rowPtr = this.rawMem.i("scanRowPtr").subarray(0, n + 1);
+    const nnz = this.rk.scanAbove(raw, lowA, m, n, idx, rowPtr, vals);
     return nnz < 0 ? null : { rowPtr, idx: idx.subarray(0, nnz), val: vals.subarray(0, nnz), raw: vals.subarray(0, nnz), nnz };
   }
 
