@@ -20,7 +20,14 @@
  * its generation and the chunk count it read; it reads the kernel and its
  * arguments after claiming, and the caller writes a job's arguments only
  * after every chunk of the previous job is done, so what it reads then is
- * its chunk's job.
+ * its chunk's job. The chunk count a late worker reads may already be the
+ * next job's (written before that job's claim word), so a job's claim word
+ * is closed when it ends (next chunk index NEXT_MASK, past any count):
+ * without that, a worker that saw job G's generation and the next job's
+ * larger count could claim "chunk" count(G) + 1 of job G, then run it with
+ * the next job's arguments before that job began and count it done in it
+ * (the likely cause of one changed 3-thread training hash: jobs there have 32,
+ * 47 or 48 chunks).
  *
  * Determinism: callers only split work whose chunks are independent (token
  * rows of an output, feature rows of an accumulator, parameter rows), never a
@@ -138,6 +145,8 @@ export class KernelPool {
     }
     // chunks a worker claimed are still running: spin briefly, then sleep until a worker reports one done
     for (let i = 0, done = Atomics.load(ctl, 3); done < nChunks; done = Atomics.load(ctl, 3)) if (++i > 2000) Atomics.wait(ctl, 3, done, 1);
+    // closed: no late worker of this generation can claim, whatever chunk count it reads
+    Atomics.store(ctl, 6, ((gen << NEXT_BITS) & ~NEXT_MASK) | NEXT_MASK);
     if (failed) throw failed;
     if (ctl[7]) throw new Error(`kernel ${name} failed on a worker thread`);
   }
