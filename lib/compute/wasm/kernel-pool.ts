@@ -65,7 +65,7 @@ for (;;) {
   gen = Atomics.load(ctl, 0);
   if (ctl[1] < 0) break;
   const tag = (gen << ${NEXT_BITS}) & ~${NEXT_MASK};
-  const n = ctl[4];
+  const n = Atomics.load(ctl, 4);
   for (;;) {
     const w = Atomics.load(ctl, 6);
     if ((w & ~${NEXT_MASK}) !== tag || (w & ${NEXT_MASK}) >= n) break;
@@ -125,7 +125,7 @@ export class KernelPool {
     ctl[1] = this.names.indexOf(name);
     ctl[2] = args.length;
     ctl.set(args, 8);
-    ctl[4] = nChunks;
+    Atomics.store(ctl, 4, nChunks); // atomic: a late worker reading it must then see this job closed (below)
     ctl[5] = bounds.byteOffset;
     ctl[7] = 0;
     Atomics.store(ctl, 3, 0);
