@@ -166,8 +166,12 @@ test("feature dashboard: highlighting equals the recorded activations, and the e
   await expect(page.getByRole("button", { name: "Copy permalink" })).toHaveAttribute("data-permalink", `/saes/${id}/features/${index}`);
   await page.getByRole("link", { name: "Next →" }).click();
   await expect(page).toHaveURL(new RegExp(`/features/${index + 1}$`));
+  // each navigation's page, not just its URL, before the next: a click during one in flight can leave
+  // the URL of one page over the content of another (seen once in CI: URL /features/3, Feature 14 shown)
+  await expect(page.getByTestId("feature-index")).toHaveText(String(index + 1));
   await page.locator("body").press("ArrowLeft");
   await expect(page).toHaveURL(new RegExp(`/features/${index}$`));
+  await expect(page.getByTestId("feature-index")).toHaveText(String(index));
   await page.getByRole("link", { name: "Random" }).click();
   await expect(page).toHaveURL(/\/features\/\d+$/);
   // wait for the random feature's page itself, not just the URL, before navigating again
