@@ -111,6 +111,9 @@ export const unitRows: FuncDef = (() => {
   const f64At = (base: number, r: number) => [...at(base, r), I.f32Load(0), I.f64PromoteF32];
   const overRow = (body: number[][]) => countLoop(k, [I.i32(0)], [I.get(dB)], 4, body);
   const pairs = (body: number[][]) => countLoop(k, [I.i32(0)], [I.get(dB)], 8, body);
+  // two floats of row r, promoted to float64x2; and the address to which pairStore writes two back
+  const pairLoad = (base: number, r: number) => [...at(base, r), I.v128Load64Zero(0), I.f64x2PromoteLowF32x4];
+  const pairStore = [I.f32x4DemoteF64x2Zero, I.v128Store64Lane0(0)];
   // sums[r] = sum over row r of the block of a[k] * b[k], in order, the rows' adds interleaved
   const dots = (a: number, b: number, rows: number) => [
     ...Array.from({ length: rows }, (_, r) => [I.f64(0), I.set(sums[r])]).flat(),
@@ -133,16 +136,7 @@ export const unitRows: FuncDef = (() => {
     I.f64x2Splat,
     I.set(inv),
     // two floats at a time in float64x2 lanes: each rounded to float32 from the same float64 product
-    ...pairs([
-      ...at(W, r),
-      ...at(W, r),
-      I.v128Load64Zero(0),
-      I.f64x2PromoteLowF32x4,
-      I.get(inv),
-      I.f64x2Mul,
-      I.f32x4DemoteF64x2Zero,
-      I.v128Store64Lane0(0),
-    ]),
+    ...pairs([...at(W, r), ...pairLoad(W, r), I.get(inv), I.f64x2Mul, ...pairStore]),
     I.end,
   ];
   // g_r -= s_r w_r
@@ -150,20 +144,7 @@ export const unitRows: FuncDef = (() => {
     I.get(sums[r]),
     I.f64x2Splat,
     I.set(inv),
-    ...pairs([
-      ...at(g, r),
-      ...at(g, r),
-      I.v128Load64Zero(0),
-      I.f64x2PromoteLowF32x4,
-      I.get(inv),
-      ...at(W, r),
-      I.v128Load64Zero(0),
-      I.f64x2PromoteLowF32x4,
-      I.f64x2Mul,
-      I.f64x2Sub,
-      I.f32x4DemoteF64x2Zero,
-      I.v128Store64Lane0(0),
-    ]),
+    ...pairs([...at(g, r), ...pairLoad(g, r), I.get(inv), ...pairLoad(W, r), I.f64x2Mul, I.f64x2Sub, ...pairStore]),
   ];
   const block = (rows: number) => [
     I.get(j),
