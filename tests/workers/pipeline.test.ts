@@ -18,6 +18,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import crypto from "node:crypto";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import type { Pool } from "@/lib/db/pool";
 import { startQueue } from "@/lib/queue/boss";
 import { enqueuePipeline } from "@/lib/pipeline/enqueue";
@@ -282,12 +284,20 @@ describe("crash safety", () => {
       await enqueuePipeline(shared, boss, { ...spec, name: "the same data again" }, { dataDir }),
     ];
     await boss.stop({ graceful: false, close: false, wait: true });
-    // A stops dead for 5 s at its first harvest report, holding the store it harvests, so B's harvest surely overlaps.
+    // A stops dead at its first harvest report, holding the store it harvests, until one worker reports
+    // waiting for the other's harvest (however late B starts on a loaded machine), or 90 s at most.
+    const release = path.join(dataDir, "release-A");
     const a = startChildWorker(tdb.url, "A", {
       FEATURELAB_CHILD_HOLD: String.raw`^PROGRESS \S+ harvest `,
-      FEATURELAB_CHILD_HOLD_MS: "5000",
+      FEATURELAB_CHILD_HOLD_MS: "90000",
+      FEATURELAB_CHILD_RELEASE_FILE: release,
     });
     const b = startChildWorker(tdb.url, "B");
+    const waited = (l: string) => /: waiting for another harvest of the \w+ store \(/.test(l);
+    void Promise.any([a.waitFor(waited, 200_000), b.waitFor(waited, 200_000)]).then(
+      () => writeFileSync(release, ""),
+      () => undefined,
+    );
     try {
       for (const { pipelineId } of pipelines) {
         for (let t = Date.now(); ; await new Promise((r) => setTimeout(r, 250))) {
@@ -303,7 +313,7 @@ describe("crash safety", () => {
     }
     const lines = [...a.lines, ...b.lines];
     expect(lines.filter((l) => / started \(attempt/.test(l) && /harvest harvest/.test(l))).toHaveLength(2);
-    expect(lines.some((l) => /: waiting for another harvest of the \w+ store \(/.test(l))).toBe(true);
+    expect(lines.some(waited)).toBe(true);
     // Per store, one harvest stored every token and the other none (it found the store complete).
     const { rows: stores } = await shared.query(`SELECT "split", "path", "nTokens", "complete" FROM "ActivationDataset" ORDER BY "split"`);
     expect(stores).toHaveLength(3);

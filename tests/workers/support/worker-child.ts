@@ -5,8 +5,11 @@
  * expression), the first progress line that matches it is followed by
  * "HOLDING" and the process then stops dead (its thread blocked, nothing more
  * runs) for FEATURELAB_CHILD_HOLD_MS (default 120 s): a kill then lands
- * exactly after that progress report.
+ * exactly after that progress report. With FEATURELAB_CHILD_RELEASE_FILE, the
+ * hold ends early once that file exists (the test creates it when what it
+ * waits for has happened elsewhere), checked every 50 ms.
  */
+import { existsSync } from "node:fs";
 import { startWorker } from "@/workers/runner";
 
 const hold = process.env.FEATURELAB_CHILD_HOLD ? new RegExp(process.env.FEATURELAB_CHILD_HOLD) : null;
@@ -24,7 +27,7 @@ const worker = await startWorker({
     if (hold && !held && hold.test(line)) {
       held = true;
       console.log("HOLDING");
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.FEATURELAB_CHILD_HOLD_MS ?? 120_000));
+      holdStill(Number(process.env.FEATURELAB_CHILD_HOLD_MS ?? 120_000), process.env.FEATURELAB_CHILD_RELEASE_FILE);
     }
   },
 });
@@ -32,3 +35,11 @@ console.log(`READY ${worker.workerId}`);
 process.on("SIGTERM", () => {
   void worker.stop().then(() => process.exit(0));
 });
+
+/** Blocks this thread (nothing else of the process runs) for ms, or until releaseFile exists. */
+function holdStill(ms: number, releaseFile: string | undefined): void {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const until = Date.now() + ms;
+  for (let left = ms; left > 0 && !(releaseFile && existsSync(releaseFile)); left = until - Date.now())
+    Atomics.wait(cell, 0, 0, releaseFile ? Math.min(50, left) : left);
+}
