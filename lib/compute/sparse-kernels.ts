@@ -47,7 +47,7 @@ export function sparseRowDots(rowPtr: Int32Array, idx: Int32Array, G: Float32Arr
   }
 }
 
-/** acc[idx[e], :] += coef[e] * X[t, :] for every entry e of token t; marks touched rows. */
+/** acc[idx[e], :] += coef[e] * X[t, :] for every entry e of token t; marks touched rows (null: not tracked). */
 export function sparseOuterAccumulate(
   rowPtr: Int32Array,
   idx: Int32Array,
@@ -55,7 +55,7 @@ export function sparseOuterAccumulate(
   X: Float32Array,
   d: number,
   acc: Float32Array,
-  touched: Uint8Array,
+  touched: Uint8Array | null,
 ): void {
   const n = rowPtr.length - 1;
   for (let t = 0; t < n; t++) {
@@ -65,7 +65,7 @@ export function sparseOuterAccumulate(
       const c = coef[e];
       if (c === 0) continue;
       const jr = idx[e];
-      touched[jr] = 1;
+      if (touched) touched[jr] = 1;
       const j = jr * d;
       for (let k = 0; k < d; k++) acc[j + k] += c * X[o + k];
     }

@@ -327,7 +327,7 @@ export class SaeStepEngine implements TrainingEngine {
     const out = this.scratch.f(`term${term}.gradAt`, gradAt.nnz);
     if (!F && gradAt === codes) {
       // dL/df at the codes' own entries and grad W_dec together (one feature-major pass over g where the kernels can)
-      K.decoderGrad(codes, g, W, d, gW, this.touched.W_dec, out);
+      K.decoderGrad(codes, g, W, d, gW, this.rowsTouched("W_dec"), out);
       this.time("decoderGrad", t0);
       return { loss, err, gradAt: out };
     }
@@ -335,9 +335,10 @@ export class SaeStepEngine implements TrainingEngine {
       const tmp = this.scratch.f("dense.gradWdec", m * d);
       await this.backend.gemm({ a: F, transA: true, b: g, M: m, K: B, N: d, out: tmp });
       for (let i = 0; i < m * d; i++) gW[i] += tmp[i];
-      for (let e = 0; e < codes.nnz; e++) if (codes.val[e] !== 0) this.touched.W_dec[codes.idx[e]] = 1;
+      const touched = this.rowsTouched("W_dec");
+      if (touched) for (let e = 0; e < codes.nnz; e++) if (codes.val[e] !== 0) touched[codes.idx[e]] = 1;
       clearDense(codes.rowPtr, codes.idx, m, F);
-    } else K.outerAcc(codes, g, d, gW, this.touched.W_dec);
+    } else K.outerAcc(codes, g, d, gW, this.rowsTouched("W_dec"));
     this.time("decoderGrad", t0);
 
     t0 = performance.now();
@@ -361,7 +362,7 @@ export class SaeStepEngine implements TrainingEngine {
     for (const l of lists) addByFeature(featureSum, l.idx, l.val, l.nnz);
     let path: "sparse" | "dense";
     if (this.useSparse(nnz, B)) {
-      for (const l of lists) K.outerAcc(l, xc, d, gW, this.touched.W_encT);
+      for (const l of lists) K.outerAcc(l, xc, d, gW, this.rowsTouched("W_encT"));
       path = "sparse";
     } else {
       const GR = this.zeroDense("G", B * m);
@@ -370,15 +371,24 @@ export class SaeStepEngine implements TrainingEngine {
       const tmp = this.scratch.f("dense.gradWenc", m * d);
       await this.backend.gemm({ a: GR, transA: true, b: xc, M: m, K: B, N: d, out: tmp });
       for (let i = 0; i < m * d; i++) gW[i] += tmp[i];
+      const touched = this.rowsTouched("W_encT");
       for (const l of lists) {
         clearDense(l.rowPtr, l.idx, m, GR);
-        for (let e = 0; e < l.nnz; e++) if (l.val[e] !== 0) this.touched.W_encT[l.idx[e]] = 1;
+        if (touched) for (let e = 0; e < l.nnz; e++) if (l.val[e] !== 0) touched[l.idx[e]] = 1;
       }
       path = "dense";
     }
     // pre = (x - b_dec) W_enc + ...: dL/db_dec gets -sum_j (sum_t dL/draw_tj) W_enc[:, j]
     K.subtractWeightedRows(params.W_encT, featureSum, this.grads.b_dec, d, m);
     return path;
+  }
+
+  /**
+   * Where a product marks the rows it gives gradient: row-lazy Adam (beta1 = 0) updates only those; full
+   * Adam updates every row and never reads the marks, so they are not kept (a pass over the entries saved).
+   */
+  private rowsTouched(k: "W_encT" | "W_dec"): Uint8Array | null {
+    return this.state.adamM ? null : this.touched[k];
   }
 
   /** Adam with the step's learning rate, decoder constraint, architecture hook. */

@@ -177,7 +177,17 @@ describe.each([32, 96, 20])("multi-threaded kernels equal the single-threaded on
     const touchedFused = new Uint8Array(rows);
     const dotsFused = new Float32Array(idx.length);
     k.decoderGrad(rowPtr, idx, val, G, W, dd, accFused, touchedFused, dotsFused);
+    // rows not tracked (full Adam): the same sums as with tracking, the transposition reused either way
+    const [accTracked, accUntracked] = [k.allocF32(rows * dd), k.allocF32(rows * dd)];
+    const dotsUntracked = new Float32Array(idx.length);
+    k.decoderGrad(rowPtr, idx, val, G, W, dd, accTracked, new Uint8Array(rows), new Float32Array(idx.length));
+    k.outerAcc(rowPtr, idx, dots, G, dd, accTracked, new Uint8Array(rows));
+    k.decoderGrad(rowPtr, idx, val, G, W, dd, accUntracked, null, dotsUntracked);
+    k.outerAcc(rowPtr, idx, dots, G, dd, accUntracked, null);
     const res = {
+      accTracked: accTracked.slice(),
+      accUntracked: accUntracked.slice(),
+      dotsUntracked,
       accVal: accVal.slice(),
       accFused: accFused.slice(),
       dotsFused,
@@ -212,6 +222,8 @@ describe.each([32, 96, 20])("multi-threaded kernels equal the single-threaded on
     }
     expect(one.res.accFused).toEqual(one.res.accVal);
     expect(one.res.dotsFused).toEqual(one.res.dots);
+    expect(one.res.dotsUntracked).toEqual(one.res.dots);
+    expect(one.res.accUntracked).toEqual(one.res.accTracked);
     expect(Array.from(one.res.touchedFused)).toEqual(Array.from(one.res.touched));
     // skipped rows (-1) keep their gradient; a decay that underflowed to 0 still updates its row
     expect(one.res.g[0]).not.toBe(0);

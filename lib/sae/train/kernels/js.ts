@@ -94,7 +94,7 @@ export class JsSparseKernels implements SparseKernels {
     sparseRowDots(at.rowPtr, at.idx, G, W, d, out);
   }
 
-  outerAcc(list: EntryView, X: Float32Array, d: number, acc: Float32Array, touched: Uint8Array): void {
+  outerAcc(list: EntryView, X: Float32Array, d: number, acc: Float32Array, touched: Uint8Array | null): void {
     sparseOuterAccumulate(list.rowPtr, list.idx, list.val, X, d, acc, touched);
   }
 
@@ -104,7 +104,7 @@ export class JsSparseKernels implements SparseKernels {
     W: Float32Array,
     d: number,
     acc: Float32Array,
-    touched: Uint8Array,
+    touched: Uint8Array | null,
     dots: Float32Array,
   ): void {
     this.outerAcc(codes, G, d, acc, touched);

@@ -61,8 +61,11 @@ export interface SparseKernels {
   fvuSums(x: Float32Array, err: Float32Array, d: number, n: number): { num: number; den: number };
   /** out[e] = G[t] . W[idx[e]] for every entry e of token t. */
   rowDots(at: EntryView, G: Float32Array, W: Float32Array, d: number, out: Float32Array): void;
-  /** acc[idx[e]] += val[e] X[t] for every entry e of token t with val[e] != 0; those rows marked touched. */
-  outerAcc(list: EntryView, X: Float32Array, d: number, acc: Float32Array, touched: Uint8Array): void;
+  /**
+   * acc[idx[e]] += val[e] X[t] for every entry e of token t with val[e] != 0 (acc: [rows, d]); those rows
+   * marked in touched, or not tracked with null (full Adam updates every row and never reads it).
+   */
+  outerAcc(list: EntryView, X: Float32Array, d: number, acc: Float32Array, touched: Uint8Array | null): void;
   /** outerAcc(codes, G, acc) and rowDots(codes, G, W, dots) together (one pass over G where the kernels can). */
   decoderGrad(
     codes: EntryView,
@@ -70,7 +73,7 @@ export interface SparseKernels {
     W: Float32Array,
     d: number,
     acc: Float32Array,
-    touched: Uint8Array,
+    touched: Uint8Array | null,
     dots: Float32Array,
   ): void;
 

@@ -181,7 +181,7 @@ export class WasmStepKernels implements SparseKernels {
     else this.js.rowDots(at, G, W, d, out);
   }
 
-  outerAcc(list: EntryView, X: Float32Array, d: number, acc: Float32Array, touched: Uint8Array): void {
+  outerAcc(list: EntryView, X: Float32Array, d: number, acc: Float32Array, touched: Uint8Array | null): void {
     const n = list.rowPtr.length - 1;
     if (this.k.fits(list.nnz, n) && this.owns(acc)) this.k.outerAcc(list.rowPtr, list.idx, list.val, X, d, acc, touched);
     else this.js.outerAcc(list, X, d, acc, touched);
@@ -193,7 +193,7 @@ export class WasmStepKernels implements SparseKernels {
     W: Float32Array,
     d: number,
     acc: Float32Array,
-    touched: Uint8Array,
+    touched: Uint8Array | null,
     dots: Float32Array,
   ): void {
     const n = codes.rowPtr.length - 1;
