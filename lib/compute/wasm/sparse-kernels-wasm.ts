@@ -19,11 +19,12 @@ type Kernel = (...args: number[]) => number;
 /** chunks per thread: small enough to balance a thread that gets less CPU, large enough that claiming is free */
 const CHUNKS_PER_THREAD = 16;
 /**
- * A streaming pass over at most this many floats runs as one chunk on the calling thread. At the demo's size
- * (1024 x 128 rows, 512 x 128 matrices) each pass is 10-60 us of work, less than handing half of it to a
- * worker costs, and column sums split into 4-float column blocks ran as 32 strided jobs: three calls a step
- * took 0.50 ms, as one chunk 0.065 ms (median TopK step 6.06 -> 5.50 ms, demo options, this machine). Larger
- * passes split as before (not measured).
+ * A streaming pass that moves (reads or writes) at most this many floats runs as one chunk on the calling
+ * thread. At the demo's size (1024 x 128 rows, 512 x 128 matrices) such a pass is 10-60 us of work, less
+ * than handing half of it to a worker costs, and column sums split into 4-float column blocks ran as 32
+ * strided jobs: three calls a step took 0.50 ms, as one chunk 0.065 ms (median TopK step 6.06 -> 5.50 ms,
+ * demo options). The residual (4 floats an element) and Adam on a matrix (8) stay split: the residual took
+ * 0.13 ms split against 0.17 as one chunk. Larger passes split as before (not measured).
  */
 const ONE_CHUNK_FLOATS = 2 ** 18;
 
@@ -318,11 +319,11 @@ export class WasmSparseKernels {
 
   /**
    * Splits [0, n) into chunks of about equal weight (ptr: CSR row pointers; none: equal counts); returns the count.
-   * passFloats: for a streaming pass (centring, scaling, the residual, row distances, column sums, the decoder
-   * constraint), the floats it reads; up to ONE_CHUNK_FLOATS it runs as one chunk on this thread.
+   * moved: for a streaming pass (centring, scaling, the residual, row distances, column sums, the decoder
+   * constraint, full Adam), the floats it reads and writes; up to ONE_CHUNK_FLOATS it runs as one chunk here.
    */
-  private split(n: number, ptr: Int32Array | null, passFloats = Infinity): number {
-    const one = this.threads === 1 || passFloats <= ONE_CHUNK_FLOATS;
+  private split(n: number, ptr: Int32Array | null, moved = Infinity): number {
+    const one = this.threads === 1 || moved <= ONE_CHUNK_FLOATS;
     const chunks = one ? 1 : Math.min(n, MAX_CHUNKS, this.threads * CHUNKS_PER_THREAD);
     const b = this.bounds;
     b[0] = 0;
@@ -431,6 +432,8 @@ export class WasmSparseKernels {
   /**
    * Full Adam on arena matrices p, g, m, v ([rows, d], d even), on all
    * threads: bitwise the JS adamMomentum (lib/sae/train/adam.ts); zeroes g.
+   * unitNorm: the decoder constraint around it, row block by row block, bitwise
+   * unitRows(p, g, d, false), adamFull, unitRows(p, g, d, true) (adamFullUnit).
    */
   adamFull(
     p: Float32Array,
@@ -439,6 +442,7 @@ export class WasmSparseKernels {
     v: Float32Array,
     d: number,
     h: { lr: number; beta1: number; beta2: number; eps: number; t: number },
+    unitNorm = false,
   ): void {
     this.mustOwn("adamFull", p, g, m, v);
     const coef: Record<(typeof ADAM_FULL_HYPER)[number], number> = {
@@ -452,9 +456,10 @@ export class WasmSparseKernels {
     };
     ADAM_FULL_HYPER.forEach((name, i) => (this.hyper64[i] = coef[name]));
     const rows = p.length / d;
-    const chunks = this.split(rows, null);
+    // p, g, m and v read and written
+    const chunks = this.split(rows, null, 8 * p.length);
     this.pool.run(
-      "adamFull",
+      unitNorm ? "adamFullUnit" : "adamFull",
       [p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, this.hyper64.byteOffset, d * 4],
       this.bounds,
       chunks,
@@ -467,7 +472,7 @@ export class WasmSparseKernels {
    */
   unitRows(W: Float32Array, g: Float32Array, d: number, normalize: boolean): void {
     this.mustOwn("unitRows", W, g);
-    const chunks = this.split(W.length / d, null, W.length);
+    const chunks = this.split(W.length / d, null, 3 * W.length);
     this.pool.run("unitRows", [W.byteOffset, g.byteOffset, d * 4, normalize ? 1 : 0], this.bounds, chunks);
   }
 
@@ -670,7 +675,7 @@ export class WasmSparseKernels {
   /** out[t] = x[t] - b for the n rows of [n, d] x. */
   center(x: Float32Array, b: Float32Array, out: Float32Array, d: number, n: number): void {
     this.mustOwn("center", x, b, out);
-    const chunks = this.split(n, null, n * d);
+    const chunks = this.split(n, null, 2 * n * d);
     this.pool.run("center", [x.byteOffset, b.byteOffset, out.byteOffset, d * 4], this.bounds, chunks);
   }
 
@@ -678,7 +683,7 @@ export class WasmSparseKernels {
   scaleRows(a: Float32Array, s: number, d: number, n: number): void {
     this.mustOwn("scaleRows", a);
     this.hyper64[0] = s;
-    const chunks = this.split(n, null, n * d);
+    const chunks = this.split(n, null, 2 * n * d);
     this.pool.run("scaleRows", [a.byteOffset, this.hyper64.byteOffset, d * 4], this.bounds, chunks);
   }
 
@@ -686,7 +691,7 @@ export class WasmSparseKernels {
   residual(out: Float32Array, target: Float32Array, g: Float32Array, scale: number, rowLoss: Float32Array, d: number, n: number): void {
     this.mustOwn("residual", out, target, g, rowLoss);
     this.scale[0] = scale;
-    const chunks = this.split(n, null, n * d);
+    const chunks = this.split(n, null, 4 * n * d);
     const args = [out.byteOffset, target.byteOffset, g.byteOffset, this.scale.byteOffset, rowLoss.byteOffset, d * 4];
     this.pool.run("residual", args, this.bounds, chunks);
   }

@@ -420,21 +420,20 @@ export class SaeStepEngine implements TrainingEngine {
   /**
    * Full Adam (beta1 > 0) on every parameter, every row: momentum moves rows
    * whose gradient is zero this step. The decoder constraint as with beta1 = 0:
-   * gradient parallel to each row removed, rows renormalised.
+   * gradient parallel to each row removed, rows renormalised (in the decoder's
+   * own Adam pass).
    */
   private momentumUpdate(h: AdamMomentumHyper, adamM: Record<string, Float32Array>): void {
     const t0 = performance.now();
     const { dIn: d, params, adamV } = this.state;
     const o = this.o;
     const K = this.kernels;
-    if (o.unitNormDecoder) K.unitRows(params.W_dec, this.grads.W_dec, d, false);
     for (const k of Object.keys(params)) {
       const hk = { ...h, t: this.adamStepOf(k, h.t) };
       // the architecture's paperAdam parameters (JumpReLU's thresholds) keep the paper's beta1 = 0
       if (this.arch.paperAdam?.names.has(k)) adamDense(params[k], this.grads[k], adamV[k], { ...hk, lr: hk.lr * this.lrScaleOf(k) });
-      else K.adamFull(params[k], this.grads[k], adamM[k], adamV[k], d, hk);
+      else K.adamFull(params[k], this.grads[k], adamM[k], adamV[k], d, hk, k === "W_dec" && o.unitNormDecoder);
     }
-    if (o.unitNormDecoder) K.unitRows(params.W_dec, this.grads.W_dec, d, true);
     this.touched.W_encT.fill(0);
     this.touched.W_dec.fill(0);
     this.arch.afterUpdate?.(params, o);

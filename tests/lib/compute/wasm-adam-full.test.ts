@@ -70,3 +70,37 @@ describe("WebAssembly unit-norm rows", () => {
     }
   });
 });
+
+describe("WebAssembly full Adam with the decoder constraint around it", () => {
+  it("is bitwise unitRows, adamFull and unitRows run as three passes, for 13 rows (a block of 8 and one of 5) on 1 to 3 threads", async () => {
+    const rows = 13,
+      d = 16;
+    const W0 = Float32Array.from({ length: rows * d }, () => rng.normal());
+    for (const threads of [1, 2, 3]) {
+      const k = new WasmSparseKernels(4 * 8 * rows * d + 4096, 0, 0, { threads, maxRows: rows });
+      const [p, g, m, v, pr, gr, mr, vr] = Array.from({ length: 8 }, () => k.allocF32(rows * d));
+      p.set(W0);
+      pr.set(W0);
+      for (let t = 1; t <= 3; t++) {
+        const grad = Float32Array.from({ length: rows * d }, () => 1e-2 * rng.normal());
+        g.set(grad);
+        gr.set(grad);
+        const h = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, t };
+        k.adamFull(p, g, m, v, d, h, true);
+        k.unitRows(pr, gr, d, false);
+        k.adamFull(pr, gr, mr, vr, d, h);
+        k.unitRows(pr, gr, d, true);
+        expect(Array.from(p)).toEqual(Array.from(pr));
+        expect(Array.from(m)).toEqual(Array.from(mr));
+        expect(Array.from(v)).toEqual(Array.from(vr));
+        expect(g.every((x) => x === 0)).toBe(true);
+      }
+      for (const j of [0, 8, 12]) {
+        let q = 0;
+        for (let i = j * d; i < (j + 1) * d; i++) q += p[i] * p[i];
+        expect(q).toBeCloseTo(1, 6);
+      }
+      await k.dispose();
+    }
+  });
+});

@@ -5,7 +5,7 @@
  * promoted, every product and sum in float64, the moments and parameter
  * rounded to float32 on store), so results are bitwise the reference's.
  */
-import { I, type FuncDef } from "@/lib/compute/wasm/assembler";
+import { I, callByName, type FuncDef } from "@/lib/compute/wasm/assembler";
 import { countLoop, whileLoop } from "@/lib/compute/wasm/kernels/builders";
 
 /** hyper (float64 array in the arena): the order adamFull reads its coefficients in */
@@ -174,5 +174,40 @@ export const unitRows: FuncDef = (() => {
       ),
       ...whileLoop([I.get(j), I.get(hi), I.i32LtS], [...block(1), I.get(j), I.i32(1), I.i32Add, I.set(j)]),
     ],
+  };
+})();
+
+// adamFullUnit(W, g, m, v, hyper, dB, lo, hi): full Adam on the decoder with the unit-norm constraint around
+// it, for rows lo <= j < hi, UNIT_BLOCK rows at a time while they are in L1: unitRows (gradient along each row
+// removed), adamFull, unitRows (rows back to unit norm). Each row goes through exactly the operations of the
+// three separate passes, so the result is bitwise theirs; one job on the threads instead of three passes.
+const UNIT_BLOCK = 8;
+export const adamFullUnit: FuncDef = (() => {
+  const [W, g, m, v, hyper, dB, lo, hi] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [j, end] = [8, 9];
+  return {
+    name: "adamFullUnit",
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    locals: ["i32", "i32"],
+    body: countLoop(j, [I.get(lo)], [I.get(hi)], UNIT_BLOCK, [
+      // end = min(j + UNIT_BLOCK, hi)
+      I.get(j),
+      I.i32(UNIT_BLOCK),
+      I.i32Add,
+      I.set(end),
+      I.get(end),
+      I.get(hi),
+      I.i32GtS,
+      I.ifVoid,
+      I.get(hi),
+      I.set(end),
+      I.end,
+      ...[I.get(W), I.get(g), I.get(dB), I.i32(0), I.get(j), I.get(end)],
+      callByName("unitRows"),
+      ...[I.get(W), I.get(g), I.get(m), I.get(v), I.get(hyper), I.get(dB), I.get(j), I.get(end)],
+      callByName("adamFull"),
+      ...[I.get(W), I.get(g), I.get(dB), I.i32(1), I.get(j), I.get(end)],
+      callByName("unitRows"),
+    ]),
   };
 })();

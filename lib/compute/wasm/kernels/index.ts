@@ -2,7 +2,7 @@
 import type { FuncDef } from "@/lib/compute/wasm/assembler";
 import { byFeature, decode, gather, decoderGradByFeature, outerAccByFeature, rowDots, scanAbove } from "@/lib/compute/wasm/kernels/sparse";
 import { adamRow, adamRows } from "@/lib/compute/wasm/kernels/adam";
-import { adamFull, unitRows } from "@/lib/compute/wasm/kernels/adam-full";
+import { adamFull, adamFullUnit, unitRows } from "@/lib/compute/wasm/kernels/adam-full";
 import { center, colAcc, residual, rowDistSq, scaleRows } from "@/lib/compute/wasm/kernels/rows";
 import { topK, topKRows } from "@/lib/compute/wasm/kernels/topk";
 
@@ -22,6 +22,7 @@ export const KERNELS: FuncDef[] = [
   topKRows,
   adamFull,
   unitRows,
+  adamFullUnit,
   byFeature,
   gather,
   scaleRows,

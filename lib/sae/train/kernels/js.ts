@@ -135,17 +135,14 @@ export class JsSparseKernels implements SparseKernels {
     if (unitNorm) normalizeRows(p, touched.length, d, touched);
   }
 
-  adamFull(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, _d: number, h: AdamMomentumHyper): void {
-    adamMomentum(p, g, m, v, h);
-  }
-
-  unitRows(W: Float32Array, g: Float32Array, d: number, normalize: boolean): void {
-    const rows = W.length / d;
-    if (normalize) normalizeRows(W, rows, d);
-    else {
+  adamFull(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, d: number, h: AdamMomentumHyper, unitNorm: boolean): void {
+    const rows = p.length / d;
+    if (unitNorm) {
       if (this.allRows.length !== rows) this.allRows = new Uint8Array(rows).fill(1);
-      removeParallelGradient(W, g, this.allRows, d);
+      removeParallelGradient(p, g, this.allRows, d);
     }
+    adamMomentum(p, g, m, v, h);
+    if (unitNorm) normalizeRows(p, rows, d);
   }
 
   async dispose(): Promise<void> {}

@@ -96,10 +96,11 @@ export interface SparseKernels {
    * component along the row removed before, row renormalised after).
    */
   adamRows(x: LazyAdamMatrix, d: number, h: AdamHyper, unitNorm: boolean): void;
-  /** Full Adam on every entry (adam.ts adamMomentum); zeroes g. */
-  adamFull(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, d: number, h: AdamMomentumHyper): void;
-  /** The decoder constraint on every row: normalize false, g_j -= (g_j . w_j) w_j; true, w_j /= ||w_j||. */
-  unitRows(W: Float32Array, g: Float32Array, d: number, normalize: boolean): void;
+  /**
+   * Full Adam on every entry (adam.ts adamMomentum); zeroes g. unitNorm (the decoder, [rows, d]): the
+   * constraint around it on every row, g_j -= (g_j . w_j) w_j before and w_j /= ||w_j|| after.
+   */
+  adamFull(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, d: number, h: AdamMomentumHyper, unitNorm: boolean): void;
 
   /** Stops worker threads. */
   dispose(): Promise<void>;

@@ -248,14 +248,9 @@ export class WasmStepKernels implements SparseKernels {
     this.k.adamRows(p, g, v, decay, d, h.lr, h.beta2, Math.sqrt(1 - h.beta2 ** h.t), h.eps, unitNorm);
   }
 
-  adamFull(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, d: number, h: AdamMomentumHyper): void {
-    if (this.owns(p, g, m, v)) this.k.adamFull(p, g, m, v, d, h);
-    else this.js.adamFull(p, g, m, v, d, h);
-  }
-
-  unitRows(W: Float32Array, g: Float32Array, d: number, normalize: boolean): void {
-    if (this.owns(W, g)) this.k.unitRows(W, g, d, normalize);
-    else this.js.unitRows(W, g, d, normalize);
+  adamFull(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, d: number, h: AdamMomentumHyper, unitNorm: boolean): void {
+    if (this.owns(p, g, m, v)) this.k.adamFull(p, g, m, v, d, h, unitNorm);
+    else this.js.adamFull(p, g, m, v, d, h, unitNorm);
   }
 
   async dispose(): Promise<void> {
