@@ -284,15 +284,18 @@ describe("crash safety", () => {
       await enqueuePipeline(shared, boss, { ...spec, name: "the same data again" }, { dataDir }),
     ];
     await boss.stop({ graceful: false, close: false, wait: true });
-    // A stops dead at its first harvest report, holding the store it harvests, until one worker reports
-    // waiting for the other's harvest (however late B starts on a loaded machine), or 90 s at most.
-    const release = path.join(dataDir, "release-A");
-    const a = startChildWorker(tdb.url, "A", {
+    // Each worker stops dead at its first harvest report, holding the store it harvests, until one of them
+    // reports waiting for the other's harvest, or 90 s at most. So whichever starts first cannot go on to
+    // take the second harvest as well (CI saw one worker run both, one after the other, and nobody wait):
+    // the second harvest is the other worker's, and it overlaps the first.
+    const release = path.join(dataDir, "release-holds");
+    const hold = {
       FEATURELAB_CHILD_HOLD: String.raw`^PROGRESS \S+ harvest `,
       FEATURELAB_CHILD_HOLD_MS: "90000",
       FEATURELAB_CHILD_RELEASE_FILE: release,
-    });
-    const b = startChildWorker(tdb.url, "B");
+    };
+    const a = startChildWorker(tdb.url, "A", hold);
+    const b = startChildWorker(tdb.url, "B", hold);
     const waited = (l: string) => /: waiting for another harvest of the \w+ store \(/.test(l);
     void Promise.any([a.waitFor(waited, 200_000), b.waitFor(waited, 200_000)]).then(
       () => writeFileSync(release, ""),
