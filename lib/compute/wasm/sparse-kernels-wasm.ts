@@ -13,6 +13,7 @@ import { ADAM_FULL_HYPER } from "@/lib/compute/wasm/kernels/adam-full";
 import { TOPK_GROUPS } from "@/lib/compute/wasm/kernels/topk";
 import { laneCompactionTable } from "@/lib/compute/wasm/kernels/builders";
 import { f32Region, f64Region, i32Region, planBytes, type Region } from "@/lib/compute/wasm/regions";
+import { biasCorrections } from "@/lib/compute/adam-bias";
 
 const PAGE = 65536;
 type Kernel = (...args: number[]) => number;
@@ -450,8 +451,7 @@ export class WasmSparseKernels {
       c1: 1 - h.beta1,
       beta2: h.beta2,
       c2: 1 - h.beta2,
-      step: h.lr / (1 - h.beta1 ** h.t),
-      sqrtBiasCorr: Math.sqrt(1 - h.beta2 ** h.t),
+      ...biasCorrections(h),
       eps: h.eps,
     };
     ADAM_FULL_HYPER.forEach((name, i) => (this.hyper64[i] = coef[name]));

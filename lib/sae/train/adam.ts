@@ -9,6 +9,8 @@
  * (v *= beta2^(steps missed)) the next time they are touched.
  */
 
+import { biasCorrections } from "@/lib/compute/adam-bias";
+
 export interface AdamHyper {
   lr: number;
   beta2: number;
@@ -19,9 +21,9 @@ export interface AdamHyper {
 
 /** Dense Adam(beta1 = 0) on a vector; zeroes the gradient. */
 export function adamDense(p: Float32Array, g: Float32Array, v: Float32Array, h: AdamHyper): void {
-  const { lr, beta2, eps, t } = h;
+  const { lr, beta2, eps } = h;
   const c = 1 - beta2;
-  const sbc = Math.sqrt(1 - beta2 ** t);
+  const sbc = biasCorrections(h).sqrtBiasCorr;
   for (let i = 0; i < p.length; i++) {
     const gi = g[i];
     const vi = beta2 * v[i] + c * gi * gi;
@@ -41,11 +43,10 @@ export interface AdamMomentumHyper extends AdamHyper {
  * there is no row-lazy form: every row is updated every step.
  */
 export function adamMomentum(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: AdamMomentumHyper): void {
-  const { lr, beta1, beta2, eps, t } = h;
+  const { beta1, beta2, eps } = h;
   const c1 = 1 - beta1;
   const c2 = 1 - beta2;
-  const step = lr / (1 - beta1 ** t);
-  const sbc = Math.sqrt(1 - beta2 ** t);
+  const { step, sqrtBiasCorr: sbc } = biasCorrections(h);
   for (let i = 0; i < p.length; i++) {
     const gi = g[i];
     const mi = beta1 * m[i] + c1 * gi;
@@ -69,7 +70,7 @@ export function adamRows(
 ): void {
   const { lr, beta2, eps, t } = h;
   const c = 1 - beta2;
-  const sbc = Math.sqrt(1 - beta2 ** t);
+  const sbc = biasCorrections(h).sqrtBiasCorr;
   for (let j = 0; j < touched.length; j++) {
     if (!touched[j]) continue;
     const decay = catchUpRow(rowStep, j, t, beta2);

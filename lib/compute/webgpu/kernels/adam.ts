@@ -10,6 +10,7 @@
  * (adam.ts settleLazyRows). `clampMin` > 0 clamps after the step (a directly
  * parameterised JumpReLU threshold stays >= minThreshold).
  */
+import { biasCorrections } from "@/lib/compute/adam-bias";
 import type { Gpu, Recorder } from "@/lib/compute/webgpu/gpu";
 
 export interface AdamStep {
@@ -51,10 +52,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 }
 `,
   });
-  const step = momentum ? s.lr / (1 - s.beta1 ** s.t) : s.lr;
+  const { step, sqrtBiasCorr } = biasCorrections(s);
   rec.dispatch(
     kernel,
-    { n: s.n, step, beta1: s.beta1, beta2: s.beta2, eps: s.eps, sbc: Math.sqrt(1 - s.beta2 ** s.t), clampMin: s.clampMin },
+    { n: s.n, step, beta1: s.beta1, beta2: s.beta2, eps: s.eps, sbc: sqrtBiasCorr, clampMin: s.clampMin },
     momentum ? [p, g, v, m!] : [p, g, v],
     s.n,
   );

@@ -7,6 +7,7 @@
  */
 import { WasmSparseKernels } from "@/lib/compute/wasm/sparse-kernels-wasm";
 import type { EntryView } from "@/lib/sae/architectures/types";
+import { biasCorrections } from "@/lib/compute/adam-bias";
 import { catchUpRow, type AdamHyper, type AdamMomentumHyper } from "@/lib/sae/train/adam";
 import type { TrainOptions } from "@/lib/sae/train/options";
 import { JsSparseKernels } from "@/lib/sae/train/kernels/js";
@@ -245,7 +246,7 @@ export class WasmStepKernels implements SparseKernels {
     // each touched row's lazy decay factor (adam.ts), -1 for rows the kernel skips
     const decay = this.main.f("adamDecay").subarray(0, touched.length);
     for (let j = 0; j < touched.length; j++) decay[j] = touched[j] ? catchUpRow(rowStep, j, h.t, h.beta2) : -1;
-    this.k.adamRows(p, g, v, decay, d, h.lr, h.beta2, Math.sqrt(1 - h.beta2 ** h.t), h.eps, unitNorm);
+    this.k.adamRows(p, g, v, decay, d, h.lr, h.beta2, biasCorrections(h).sqrtBiasCorr, h.eps, unitNorm);
   }
 
   adamFull(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, d: number, h: AdamMomentumHyper, unitNorm: boolean): void {
