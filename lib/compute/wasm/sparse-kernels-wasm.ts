@@ -558,8 +558,8 @@ export class WasmSparseKernels {
   /**
    * acc[idx[e]] += coef[e] * X[t] for every entry e of token t (entries with
    * coef 0 skipped, their rows not marked touched; touched null: rows not
-   * tracked), acc [rows, d]. Runs feature-major: the
-   * entries are transposed by a counting sort that keeps tokens ascending, so
+   * tracked), acc [rows, d]. Runs feature-major: the entries are transposed
+   * by a counting sort that keeps tokens ascending, so
    * every accumulator row sums its terms in the same order as a token-major
    * loop would, and threads split the features.
    */
@@ -603,9 +603,9 @@ export class WasmSparseKernels {
 
   /**
    * The entries transposed to feature-major order by a counting sort (tokens
+   * ascending within a feature) into colPtr, colTok, colCoef and colEnt (the
    * entry's index); marks rows with a nonzero coefficient touched (unless
-   * null). skipZero
-   * leaves out entries whose coefficient is 0.
+   * touched is null). skipZero leaves out entries whose coefficient is 0.
    */
   private byFeature(
     into: Transposed,
