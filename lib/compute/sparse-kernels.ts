@@ -72,6 +72,11 @@ export function sparseOuterAccumulate(
   }
 }
 
+/** touched[idx[e]] = 1 for the entries with coef[e] != 0: the rows a product with these coefficients gives gradient. */
+export function markTouched(idx: Int32Array, coef: Float32Array, touched: Uint8Array, nnz = idx.length): void {
+  for (let e = 0; e < nnz; e++) if (coef[e] !== 0) touched[idx[e]] = 1;
+}
+
 /** dense[t, idx[e]] = values[e] (dense must be zero beforehand, or use clearDense afterwards). */
 export function scatterDense(rowPtr: Int32Array, idx: Int32Array, values: Float32Array, m: number, dense: Float32Array): void {
   const n = rowPtr.length - 1;

@@ -17,7 +17,12 @@ export function urlFor(database: string): string {
 
 /** Runs one statement (CREATE / DROP DATABASE and the like) on its own connection. */
 export async function adminQuery(sql: string): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
+  return queryDatabase(ADMIN_URL, sql);
+}
+
+/** Runs one statement on the database at `url`, on its own connection. */
+export async function queryDatabase(url: string, sql: string): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return await client.query(sql);

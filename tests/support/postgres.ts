@@ -10,7 +10,7 @@ import path from "node:path";
 import { inject } from "vitest";
 import { adminQuery, urlFor } from "./admin-sql";
 
-export { adminQuery, urlFor } from "./admin-sql";
+export { adminQuery, queryDatabase, urlFor } from "./admin-sql";
 
 export function templateName(runId: string): string {
   return `fl_tpl_${runId}`;

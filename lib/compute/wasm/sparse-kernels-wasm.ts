@@ -14,6 +14,7 @@ import { TOPK_GROUPS } from "@/lib/compute/wasm/kernels/topk";
 import { laneCompactionTable } from "@/lib/compute/wasm/kernels/builders";
 import { f32Region, f64Region, i32Region, planBytes, type Region } from "@/lib/compute/wasm/regions";
 import { biasCorrections } from "@/lib/compute/adam-bias";
+import { markTouched } from "@/lib/compute/sparse-kernels";
 
 const PAGE = 65536;
 type Kernel = (...args: number[]) => number;
@@ -713,9 +714,4 @@ export class WasmSparseKernels {
     const chunks = this.split(d / 4, null, rows * d);
     this.pool.run("colAcc", [A.byteOffset, coef ? coef.byteOffset : 0, acc.byteOffset, d * 4, rows], this.bounds, chunks);
   }
-}
-
-/** touched[idx[e]] = 1 for the entries with coef[e] != 0 (a plain function: compiled on its own) */
-function markTouched(idx: Int32Array, coef: Float32Array, touched: Uint8Array): void {
-  for (let e = 0; e < idx.length; e++) if (coef[e] !== 0) touched[idx[e]] = 1;
 }

@@ -20,7 +20,7 @@
  */
 import { availableParallelism } from "node:os";
 import type { ComputeBackend } from "@/lib/compute/backend";
-import { clearDense, gatherDense } from "@/lib/compute/sparse-kernels";
+import { clearDense, gatherDense, markTouched } from "@/lib/compute/sparse-kernels";
 import { ARCHITECTURE_MODULES } from "@/lib/sae/architectures/index";
 import type { ArchitectureModule, DecoderTermResult, EntryView, LossTerms, StepContext } from "@/lib/sae/architectures/types";
 import { adamDense, type AdamMomentumHyper } from "@/lib/sae/train/adam";
@@ -336,7 +336,7 @@ export class SaeStepEngine implements TrainingEngine {
       await this.backend.gemm({ a: F, transA: true, b: g, M: m, K: B, N: d, out: tmp });
       for (let i = 0; i < m * d; i++) gW[i] += tmp[i];
       const touched = this.rowsTouched("W_dec");
-      if (touched) for (let e = 0; e < codes.nnz; e++) if (codes.val[e] !== 0) touched[codes.idx[e]] = 1;
+      if (touched) markTouched(codes.idx, codes.val, touched, codes.nnz);
       clearDense(codes.rowPtr, codes.idx, m, F);
     } else K.outerAcc(codes, g, d, gW, this.rowsTouched("W_dec"));
     this.time("decoderGrad", t0);
@@ -374,7 +374,7 @@ export class SaeStepEngine implements TrainingEngine {
       const touched = this.rowsTouched("W_encT");
       for (const l of lists) {
         clearDense(l.rowPtr, l.idx, m, GR);
-        if (touched) for (let e = 0; e < l.nnz; e++) if (l.val[e] !== 0) touched[l.idx[e]] = 1;
+        if (touched) markTouched(l.idx, l.val, touched, l.nnz);
       }
       path = "dense";
     }

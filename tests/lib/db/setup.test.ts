@@ -5,11 +5,10 @@ import path from "node:path";
 import { freePort } from "../../support/ports";
 import { parseConfig, ConfigError } from "@/lib/config";
 import { checkConnection, explainConnectionError } from "@/lib/db/connection";
-import pg from "pg";
 import { applyMigrations, assertMigrated } from "@/lib/db/migrations";
 import { prepareDatabase } from "@/lib/db/setup";
 import { createDb } from "@/lib/db/client";
-import { adminQuery, createTestDatabase, literal, migrationNames, urlFor, type TestDatabase } from "../../support/postgres";
+import { adminQuery, createTestDatabase, literal, migrationNames, queryDatabase, urlFor, type TestDatabase } from "../../support/postgres";
 
 describe("configuration", () => {
   it("rejects a malformed DATABASE_URL with one actionable line", () => {
@@ -71,7 +70,9 @@ describe("migrations on a real server", () => {
   it("migrates it with prisma migrate deploy, and leaves a migrated database alone", async () => {
     await applyMigrations(empty.url);
     await expect(assertMigrated(empty.url)).resolves.toBeUndefined();
-    const rows = () => queryOn(empty.url, `SELECT migration_name, started_at, finished_at FROM _prisma_migrations ORDER BY migration_name`);
+    const rows = async () =>
+      (await queryDatabase(empty.url, `SELECT migration_name, started_at, finished_at FROM _prisma_migrations ORDER BY migration_name`))
+        .rows;
     const before = await rows();
     expect(before.map((r) => r.migration_name)).toEqual(migrationNames());
     await applyMigrations(empty.url);
@@ -82,7 +83,7 @@ describe("migrations on a real server", () => {
     await adminQuery(`CREATE DATABASE ${name}`);
     try {
       // the first migration creates this type: it fails on a database that has it already
-      await queryOn(urlFor(name), `CREATE TYPE "Role" AS ENUM ('SOMETHING_ELSE')`);
+      await queryDatabase(urlFor(name), `CREATE TYPE "Role" AS ENUM ('SOMETHING_ELSE')`);
       await expect(applyMigrations(urlFor(name))).rejects.toThrow(/Applying migrations to .+ failed: Error/);
       await expect(assertMigrated(urlFor(name))).rejects.toThrow(/is missing \d+ migration/);
     } finally {
@@ -127,13 +128,3 @@ describe("embedded PostgreSQL (PGlite)", () => {
     }
   }, 120_000);
 });
-
-async function queryOn(url: string, sql: string): Promise<Record<string, unknown>[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
